@@ -1,0 +1,1 @@
+"""Storage backends shipped with Seatkeeper, each registered as an entry point."""

@@ -1,0 +1,487 @@
+"""The in-memory storage plugin (`memory://`): the embedded default, one process, no persistence.
+
+Every operation runs under one re-entrant lock and never awaits while holding it, so each is
+atomic under concurrent asyncio tasks and under threads alike. Indexes kept current on every
+write (holders per seat type, e-mails, the users' sort order) make counts O(1) and pages cost
+what the page costs, not what the organization holds.
+
+URL options: `memory://?sync_log_cap=N` bounds the sync log per organization (default 1,000,000
+entries; the oldest are dropped first) so that memory cannot grow without end.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import parse_qs, urlsplit
+
+from seatkeeper.rules.records import (
+    SEAT_TYPES,
+    AuditEntry,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    Settings,
+    Subscription,
+    SyncLogEntry,
+    Token,
+    user_key,
+)
+from seatkeeper.storage.protocol import (
+    AlreadyExists,
+    Applied,
+    ApplyResult,
+    ChangeSet,
+    Conflict,
+    EmailTaken,
+    LogQuery,
+    SeatShortage,
+    UserQuery,
+    user_sort_key,
+)
+
+DEFAULT_SYNC_LOG_CAP = 1_000_000
+
+
+class _TimeOrderedLog:
+    """Entries kept sorted by `(at, id)`; read newest first. Bounded: the oldest are dropped."""
+
+    def __init__(self, cap: int | None) -> None:
+        self._keys: list[tuple[datetime, str]] = []
+        self._entries: list = []
+        self._cap = cap
+
+    def append(self, entry) -> None:
+        key = (entry.at, entry.id)
+        if not self._keys or key >= self._keys[-1]:
+            self._keys.append(key)
+            self._entries.append(entry)
+        else:  # a clock that stepped back: keep the order anyway
+            index = bisect.bisect_right(self._keys, key)
+            self._keys.insert(index, key)
+            self._entries.insert(index, entry)
+        # Trim in chunks so that appending stays O(1) amortised.
+        if self._cap is not None and len(self._keys) > self._cap + max(1, self._cap // 10):
+            excess = len(self._keys) - self._cap
+            del self._keys[:excess]
+            del self._entries[:excess]
+
+    def newest_first(self, before: tuple[datetime, str] | None, until: datetime | None):
+        end = len(self._keys)
+        if before is not None:
+            end = bisect.bisect_left(self._keys, before)
+        if until is not None:
+            end = min(end, bisect.bisect_left(self._keys, (until, "")))
+        for index in range(end - 1, -1, -1):
+            yield self._entries[index]
+
+    def purge(self, before: datetime) -> int:
+        cut = bisect.bisect_left(self._keys, (before, ""))
+        del self._keys[:cut]
+        del self._entries[:cut]
+        return cut
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
+@dataclass
+class _Tenant:
+    organization: Organization
+    projects: dict[str, Project] = field(default_factory=dict)
+    subscriptions: list[Subscription] = field(default_factory=list)
+    users: dict[str, MobileUser] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)  # email key -> user key
+    holders: dict[LicenseType, set[str]] = field(default_factory=lambda: {t: set() for t in SEAT_TYPES})
+    order: list[tuple[str, str, str]] = field(default_factory=list)  # (name key, id, user key), sorted
+    sync_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(None))
+    audit_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(None))
+
+
+def _sort_entry(user: MobileUser) -> tuple[str, str, str]:
+    name_key, user_id = user_sort_key(user)
+    return (name_key, user_id, user.key)
+
+
+class MemoryStorage:
+    """Storage held in this process's memory. See the module docstring."""
+
+    def __init__(self, url: str = "memory://", *, sync_log_cap: int | None = None) -> None:
+        if sync_log_cap is None:
+            options = parse_qs(urlsplit(url).query)
+            raw = options.get("sync_log_cap", [str(DEFAULT_SYNC_LOG_CAP)])[0]
+            try:
+                sync_log_cap = int(raw)
+            except ValueError:
+                raise ValueError(f"memory:// option sync_log_cap must be a whole number, got {raw!r}") from None
+        if sync_log_cap < 1:
+            raise ValueError("memory:// option sync_log_cap must be at least 1")
+        self.sync_log_cap = sync_log_cap
+        self._lock = threading.RLock()
+        self._tenants: dict[str, _Tenant] = {}
+        self._tokens: dict[str, Token] = {}  # by id
+        self._token_hashes: dict[str, str] = {}  # hash -> id
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _tenant(self, organization_id: str) -> _Tenant | None:
+        return self._tenants.get(organization_id)
+
+    def _index_user(self, tenant: _Tenant, user: MobileUser) -> None:
+        tenant.users[user.key] = user
+        tenant.emails[user.email_key] = user.key
+        bisect.insort(tenant.order, _sort_entry(user))
+        held = user.active_license
+        if held is not None:
+            tenant.holders[held].add(user.key)
+
+    def _unindex_user(self, tenant: _Tenant, user: MobileUser) -> None:
+        del tenant.users[user.key]
+        tenant.emails.pop(user.email_key, None)
+        entry = _sort_entry(user)
+        index = bisect.bisect_left(tenant.order, entry)
+        if index < len(tenant.order) and tenant.order[index] == entry:
+            del tenant.order[index]
+        for holders in tenant.holders.values():
+            holders.discard(user.key)
+
+    # -- organizations, projects, settings ------------------------------------------------
+
+    async def create_organization(self, organization: Organization, default_project: Project) -> None:
+        with self._lock:
+            if organization.id in self._tenants:
+                raise ValueError(f"organization {organization.id!r} exists")
+            tenant = _Tenant(copy.deepcopy(organization))
+            tenant.sync_log = _TimeOrderedLog(self.sync_log_cap)
+            tenant.projects[default_project.id] = copy.copy(default_project)
+            self._tenants[organization.id] = tenant
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            return copy.deepcopy(tenant.organization) if tenant else None
+
+    async def list_organizations(self) -> list[Organization]:
+        with self._lock:
+            organizations = [copy.deepcopy(t.organization) for t in self._tenants.values()]
+        return sorted(organizations, key=lambda o: (o.created_at, o.id))
+
+    async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return None
+            tenant.organization.settings = copy.copy(settings)
+            return copy.deepcopy(tenant.organization)
+
+    async def upsert_project(self, project: Project) -> None:
+        with self._lock:
+            tenant = self._tenant(project.organization_id)
+            if tenant is not None:
+                tenant.projects[project.id] = copy.copy(project)
+
+    async def get_project(self, organization_id: str, project_id: str) -> Project | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            project = tenant.projects.get(project_id) if tenant else None
+            return copy.copy(project) if project else None
+
+    async def list_projects(self, organization_id: str) -> list[Project]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return []
+            return [copy.copy(tenant.projects[k]) for k in sorted(tenant.projects)]
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        with self._lock:
+            tenant = self._tenant(subscription.organization_id)
+            if tenant is not None:
+                tenant.subscriptions.append(copy.copy(subscription))
+                tenant.subscriptions.sort(key=lambda s: (s.valid_from, s.id))
+
+    async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            return [copy.copy(s) for s in tenant.subscriptions] if tenant else []
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    async def add_token(self, token: Token) -> None:
+        with self._lock:
+            if token.secret_hash in self._token_hashes or token.id in self._tokens:
+                raise ValueError("token exists")
+            self._tokens[token.id] = copy.copy(token)
+            self._token_hashes[token.secret_hash] = token.id
+
+    async def find_token(self, secret_hash: str) -> Token | None:
+        with self._lock:
+            token_id = self._token_hashes.get(secret_hash)
+            return copy.copy(self._tokens[token_id]) if token_id else None
+
+    async def list_tokens(self, organization_id: str | None) -> list[Token]:
+        with self._lock:
+            tokens = [
+                copy.copy(t)
+                for t in self._tokens.values()
+                if organization_id is None or t.organization_id == organization_id
+            ]
+        return sorted(tokens, key=lambda t: (t.created_at, t.id))
+
+    async def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
+        with self._lock:
+            token = self._tokens.get(token_id)
+            if token is None or (organization_id is not None and token.organization_id != organization_id):
+                return None
+            if token.revoked_at is None:
+                token.revoked_at = at
+            return copy.copy(token)
+
+    # -- users -----------------------------------------------------------------------------
+
+    async def get_user(self, organization_id: str, key: str) -> MobileUser | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            user = tenant.users.get(key) if tenant else None
+            return copy.copy(user) if user else None
+
+    async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return {}
+            return {k: copy.copy(tenant.users[k]) for k in keys if k in tenant.users}
+
+    async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            key = tenant.emails.get(email.casefold()) if tenant else None
+            return copy.copy(tenant.users[key]) if key else None
+
+    async def record_sync(
+        self,
+        organization_id: str,
+        user_id: str,
+        email: str,
+        full_name: str | None,
+        required: LicenseType,
+        now: datetime,
+    ) -> MobileUser:
+        key = user_key(user_id)
+        with self._lock:
+            tenant = self._tenants[organization_id]
+            owner = tenant.emails.get(email.casefold())
+            if owner is not None and owner != key:
+                raise EmailTaken(email, tenant.users[owner].id)
+            user = tenant.users.get(key)
+            if user is None:
+                user = MobileUser(
+                    organization_id=organization_id,
+                    id=user_id,
+                    full_name=full_name or email,
+                    email=email,
+                    created_at=now,
+                )
+                self._index_user(tenant, user)
+            elif user.email != email or (full_name and user.full_name != full_name):
+                # Re-index under the new e-mail and name.
+                self._unindex_user(tenant, user)
+                user.email = email
+                if full_name:
+                    user.full_name = full_name
+                self._index_user(tenant, user)
+            if user.first_sync_at is None:
+                user.first_sync_at = now
+            user.last_sync_at = now
+            user.last_required = required
+            return copy.copy(user)
+
+    async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            user = tenant.users.get(key) if tenant else None
+            if user is None:
+                return None
+            if user.grace_started_at is None:
+                user.grace_started_at = now
+            return copy.copy(user)
+
+    async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
+        with self._lock:
+            tenant = self._tenants[change_set.organization_id]
+            touched = [c.user_key for c in change_set.changes] + [d.user_key for d in change_set.deletes]
+            conflicts = tuple(
+                c.user_key
+                for c in [*change_set.changes, *change_set.deletes]
+                if c.user_key not in tenant.users or tenant.users[c.user_key].selectors != c.expected
+            )
+            if conflicts or len(set(touched)) != len(touched):
+                return Conflict(conflicts or tuple(touched))
+            deleted = {d.user_key for d in change_set.deletes}
+            taken_keys, taken_emails = [], []
+            seen_keys, seen_emails = set(), set()
+            for user in change_set.creates:
+                if (user.key in tenant.users and user.key not in deleted) or user.key in seen_keys:
+                    taken_keys.append(user.key)
+                owner = tenant.emails.get(user.email_key)
+                if (owner is not None and owner not in deleted) or user.email_key in seen_emails:
+                    taken_emails.append(user.email_key)
+                seen_keys.add(user.key)
+                seen_emails.add(user.email_key)
+            if taken_keys or taken_emails:
+                return AlreadyExists(tuple(taken_keys), tuple(taken_emails))
+            delta = change_set.holder_delta(tenant.users)
+            for license_type, gained in delta.items():
+                holders = len(tenant.holders[license_type])
+                limit = change_set.seat_limits.get(license_type, 0)
+                if gained > 0 and holders + gained > limit:
+                    return SeatShortage(license_type, holders, gained)
+            # Every check passed: write.
+            for deletion in change_set.deletes:
+                self._unindex_user(tenant, tenant.users[deletion.user_key])
+            for change in change_set.changes:
+                user = tenant.users[change.user_key]
+                for holders in tenant.holders.values():
+                    holders.discard(user.key)
+                user.standard = change.standard
+                user.inspections = change.inspections
+                user.assigned_at = change.assigned_at
+                held = user.active_license
+                if held is not None:
+                    tenant.holders[held].add(user.key)
+            for user in change_set.creates:
+                self._index_user(tenant, copy.copy(user))
+            for entry in change_set.audit:
+                tenant.audit_log.append(copy.copy(entry))
+            return Applied()
+
+    async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            return len(tenant.holders[license_type]) if tenant else 0
+
+    async def holders_ranked_before(
+        self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
+    ) -> int:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return 0
+            mark = (assigned_at, key)
+            return sum(
+                1 for k in tenant.holders[license_type] if (tenant.users[k].assigned_at, k) < mark
+            )
+
+    async def find_longest_inactive_holder(
+        self, organization_id: str, license_type: LicenseType, cutoff: datetime
+    ) -> MobileUser | None:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return None
+            best, best_rank = None, None
+            for k in tenant.holders[license_type]:
+                user = tenant.users[k]
+                activity = user.last_sync_at or user.assigned_at
+                if activity is None or activity > cutoff:
+                    continue
+                rank = (activity, user.assigned_at, k)
+                if best_rank is None or rank < best_rank:
+                    best, best_rank = user, rank
+            return copy.copy(best) if best else None
+
+    async def list_users(
+        self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
+    ) -> list[MobileUser]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None or query.matches_nobody:
+                return []
+            start = 0
+            if after is not None:
+                # Every entry sorts after (name, id) tuples with the same prefix: "\U0010ffff" ends it.
+                start = bisect.bisect_right(tenant.order, (after[0], after[1], "\U0010ffff"))
+            page: list[MobileUser] = []
+            for _, _, key in tenant.order[start:] if start else tenant.order:
+                user = tenant.users[key]
+                if query.matches(user):
+                    page.append(copy.copy(user))
+                    if len(page) >= first:
+                        break
+            return page
+
+    async def count_users(self, organization_id: str, query: UserQuery) -> int:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None or query.matches_nobody:
+                return 0
+            if query == UserQuery():
+                return len(tenant.users)
+            if query.selector and query.selector[1] is LicenseState.ASSIGNED and query == UserQuery(
+                selector=query.selector
+            ):
+                return len(tenant.holders[query.selector[0]])
+            return sum(1 for user in tenant.users.values() if query.matches(user))
+
+    # -- logs ------------------------------------------------------------------------------
+
+    async def append_sync_log(self, entry: SyncLogEntry) -> None:
+        with self._lock:
+            tenant = self._tenant(entry.organization_id)
+            if tenant is not None:
+                tenant.sync_log.append(copy.copy(entry))
+
+    async def list_sync_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[SyncLogEntry]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return []
+            return _page(tenant.sync_log, query, first, after, lambda e: user_key(e.user_id), lambda e: not e.ok)
+
+    async def purge_sync_log(self, before: datetime) -> int:
+        with self._lock:
+            return sum(t.sync_log.purge(before) for t in self._tenants.values())
+
+    async def list_audit_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AuditEntry]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return []
+            return _page(tenant.audit_log, query, first, after, lambda e: user_key(e.user_id), lambda e: True)
+
+
+def _page(log: _TimeOrderedLog, query: LogQuery, first: int, after, key_of, is_error) -> list:
+    page = []
+    for entry in log.newest_first(after, query.until):
+        if query.since is not None and entry.at < query.since:
+            break
+        if query.user_key is not None and key_of(entry) != query.user_key:
+            continue
+        if query.errors_only and not is_error(entry):
+            continue
+        page.append(copy.copy(entry))
+        if len(page) >= first:
+            break
+    return page

@@ -1,0 +1,1 @@
+"""The MongoDB storage plugin (see issue "MongoDB storage plugin")."""

@@ -1,0 +1,384 @@
+"""The Storage protocol: every record and atomic operation the rules engine asks a backend for.
+
+A backend stores records and keeps promises; it knows nothing of licensing rules. The engine
+decides (given records and a time, what should happen) and then asks for *one* operation that the
+backend makes atomic. The engine never reads, decides and writes back in separate steps where a
+concurrent request could slip in between: every write that depends on what it read carries the
+expectation it was decided on (compare-and-set), and the backend refuses the write when the
+expectation no longer holds, so that the engine decides again on fresh data.
+
+All methods are coroutines. A backend that talks to a blocking driver runs it off the event loop.
+A backend must be safe under concurrent asyncio tasks and, when the server runs one process with
+threads, under threads; several processes sharing one database must be safe by the database's own
+atomic operations, never by a lock held in one process.
+
+Promises that matter most (SPEC 2):
+
+* `apply_changes` is all or nothing, checks every expectation and every seat limit in the same
+  atomic step, and never lets the number of holders of a seat type grow above the limit it is
+  given (invariant 1, 5). A user holds at most one seat: every change writes both selectors at
+  once (invariant 2).
+* E-mail addresses are unique per organization, compared case-insensitively (invariant 3):
+  `record_sync` and `apply_changes` refuse to give a user an e-mail another user holds.
+* `apply_changes` appends its audit entries in the same atomic step as the changes (invariant 4).
+
+How each operation maps onto MongoDB (the `mongodb` plugin follows this table; documents are
+keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org, email_key)`):
+
+| operation | MongoDB |
+| --- | --- |
+| record_sync | one `find_one_and_update(upsert=True, return_document=AFTER)` on the user; `$setOnInsert` the new record, `$set` name/email/lastSyncAt, `$min` firstSyncAt; DuplicateKeyError on the e-mail index → EmailTaken |
+| start_grace_period | `find_one_and_update({grace_started_at: null}, $set)`, then a plain read if it was already set |
+| apply_changes, one user, no seat gained | `update_one` with the expected selectors in the filter, then `$inc: -1` on the seat counter of a released type. Crash between: the counter is one too high (a seat looks taken, never over-allocated); `repair()` recounts |
+| apply_changes, one user gaining a seat | `find_one_and_update` on the counter document `{org, type, holders: {$lte: limit - 1}}` with `$inc: {holders: 1}` (the guard is the capacity check), then the user's conditional `update_one`; if that misses, `$inc: -1` back. Crash between: counter too high, as above |
+| apply_changes, several users / creates / deletes | insert a journal document holding the whole change set (state `pending`); reserve the net seat gain on each counter with the guarded `$inc`; apply each user write conditionally; mark the journal `done`. On a miss, undo the writes already made and release the reservation. `repair()` rolls pending journals back (their writes are reversible: every write records the selectors it replaced) |
+| count_holders | read the counter document (kept equal to the holders by the writes above) |
+| holders_ranked_before | `count_documents` on the index `(org, <type> holder, assigned_at, key)` |
+| find_longest_inactive_holder | `find_one` sorted on `(org, holder type, activity_at, assigned_at, key)` with `activity_at <= cutoff` |
+| list_users / count_users | keyset query on the index `(org, name_key, key)`; `count_documents` with the same filter |
+| append_sync_log / list_sync_log | `insert_one`; keyset on `(org, at desc, id desc)`; TTL index on `at` for retention |
+| audit entries | written inside the journal / user update; `list_audit_log` keyset on `(org, at desc, id desc)` |
+| organizations, projects, subscriptions, tokens | one document each, `insert_one` / `replace_one(upsert=True)`; tokens found by the unique index on `secret_hash` |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol, runtime_checkable
+
+from seatkeeper.rules.records import (
+    AuditEntry,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    Settings,
+    Subscription,
+    SyncLogEntry,
+    Token,
+)
+
+
+@dataclass(frozen=True)
+class SelectorChange:
+    """Set both selectors of one existing user, if they are still what the engine decided on."""
+
+    user_key: str
+    expected: tuple[LicenseState, LicenseState]  # (standard, inspections) when the engine read them
+    standard: LicenseState
+    inspections: LicenseState
+    assigned_at: datetime | None  # when the seat held after the change was assigned; None if none
+
+
+@dataclass(frozen=True)
+class UserDeletion:
+    """Remove one user, if its selectors are still what the engine decided on."""
+
+    user_key: str
+    expected: tuple[LicenseState, LicenseState]
+
+
+@dataclass
+class ChangeSet:
+    """One all-or-nothing write: creates, selector changes and deletions, with their audit entries.
+
+    `seat_limits` gives, per seat type, the capacity the engine computed for now. A type whose
+    number of holders the change set would raise may not end above its limit. A type whose count
+    does not rise (a switch away from it, a seat moved from one user to another) is not checked,
+    so that a change never fails for an over-allocation it does not worsen (SPEC 5).
+    """
+
+    organization_id: str
+    creates: list[MobileUser] = field(default_factory=list)
+    changes: list[SelectorChange] = field(default_factory=list)
+    deletes: list[UserDeletion] = field(default_factory=list)
+    seat_limits: dict[LicenseType, int] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+
+    def holder_delta(self, current: dict[str, MobileUser]) -> dict[LicenseType, int]:
+        """Net change of holders per seat type, given the current records of the touched users."""
+        delta = {t: 0 for t in (LicenseType.STANDARD, LicenseType.INSPECTIONS)}
+        for user in self.creates:
+            if user.active_license is not None:
+                delta[user.active_license] += 1
+        for change in self.changes:
+            before = current[change.user_key].active_license
+            after = _held(change.standard, change.inspections)
+            if before is not None:
+                delta[before] -= 1
+            if after is not None:
+                delta[after] += 1
+        for deletion in self.deletes:
+            before = current[deletion.user_key].active_license
+            if before is not None:
+                delta[before] -= 1
+        return delta
+
+
+def _held(standard: LicenseState, inspections: LicenseState) -> LicenseType | None:
+    if inspections is LicenseState.ASSIGNED:
+        return LicenseType.INSPECTIONS
+    if standard is LicenseState.ASSIGNED:
+        return LicenseType.STANDARD
+    return None
+
+
+@dataclass(frozen=True)
+class Applied:
+    """`apply_changes` succeeded: every write of the change set landed."""
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Some users were not as expected (changed or deleted meanwhile): nothing was written."""
+
+    user_keys: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AlreadyExists:
+    """A user to create has an id or e-mail already taken: nothing was written."""
+
+    user_keys: tuple[str, ...]  # keys of the creates that collide
+    emails: tuple[str, ...]  # e-mail keys that collide
+
+
+@dataclass(frozen=True)
+class SeatShortage:
+    """The change set would raise a seat type above its limit: nothing was written."""
+
+    license_type: LicenseType
+    holders: int  # holders of the type when the change was refused
+    delta: int  # net holders the change set would add
+
+
+ApplyResult = Applied | Conflict | AlreadyExists | SeatShortage
+
+
+@dataclass(frozen=True)
+class UserQuery:
+    """A filter over one organization's users (SPEC 6a and the pending count of SPEC 6).
+
+    Every field left at None does not filter. `matches` is the reference meaning; a backend may
+    translate the query to its own language but must select exactly the same users.
+    """
+
+    search: str | None = None  # case-insensitive substring of id, full name or e-mail
+    selector: tuple[LicenseType, LicenseState] | None = None  # that selector in that state
+    any_state: LicenseState | None = None  # either selector in that state
+    active_before: datetime | None = None  # last activity <= this (inactive users)
+    active_since: datetime | None = None  # last activity > this (active users)
+    pending_for: LicenseType | None = None  # latest sync required this type, no covering seat, not disabled
+    grace_since: datetime | None = None  # grace window started after this (with pending_for)
+    matches_nobody: bool = False
+
+    def matches(self, user: MobileUser) -> bool:
+        if self.matches_nobody:
+            return False
+        if self.search:
+            needle = self.search.casefold()
+            if not (
+                needle in user.id.casefold()
+                or needle in user.full_name.casefold()
+                or needle in user.email.casefold()
+            ):
+                return False
+        if self.selector is not None:
+            license_type, state = self.selector
+            if user.selector(license_type) is not state:
+                return False
+        if self.any_state is not None and self.any_state not in user.selectors:
+            return False
+        activity = user.last_activity()
+        if self.active_before is not None and not activity <= self.active_before:
+            return False
+        if self.active_since is not None and not activity > self.active_since:
+            return False
+        if self.pending_for is not None:
+            if user.last_required is not self.pending_for:
+                return False
+            if user.selector(self.pending_for) is LicenseState.DISABLED:
+                return False
+            held = user.active_license
+            if held is self.pending_for or held is LicenseType.INSPECTIONS:
+                return False
+            if user.grace_started_at is None:
+                return False
+            if self.grace_since is not None and not user.grace_started_at > self.grace_since:
+                return False
+        return True
+
+
+def user_sort_key(user: MobileUser) -> tuple[str, str]:
+    """The order of user lists (SPEC 6a): full name case-insensitively, then id."""
+    return (user.full_name.casefold(), user.id)
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """A filter over a log: one user, errors only (sync log), half-open time range."""
+
+    user_key: str | None = None
+    errors_only: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class StorageError(Exception):
+    """A backend failed in a way the engine cannot turn into a user error."""
+
+
+class EmailTaken(StorageError):
+    """The e-mail belongs to another user of the organization."""
+
+    def __init__(self, email: str, owner_id: str | None = None) -> None:
+        super().__init__(f"email {email!r} is held by another user")
+        self.email = email
+        self.owner_id = owner_id
+
+
+@runtime_checkable
+class Storage(Protocol):
+    """What a storage plugin implements. See the module docstring for the promises in common."""
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Prepare the backend (connect, create indexes). Idempotent; called once at start-up."""
+
+    async def close(self) -> None:
+        """Release connections. The backend is not used afterwards."""
+
+    async def ping(self) -> None:
+        """Return when the backend can serve requests; raise StorageError saying why it can't."""
+
+    # -- organizations, projects, settings ------------------------------------------------
+
+    async def create_organization(self, organization: Organization, default_project: Project) -> None:
+        """Store a new organization together with its default project, atomically."""
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        """The organization with its settings, or None."""
+
+    async def list_organizations(self) -> list[Organization]:
+        """Every organization, oldest first."""
+
+    async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+        """Replace the organization's settings whole; return the organization, or None if unknown."""
+
+    async def upsert_project(self, project: Project) -> None:
+        """Create the project, or replace the one with the same (organization, id)."""
+
+    async def get_project(self, organization_id: str, project_id: str) -> Project | None:
+        """The project, or None."""
+
+    async def list_projects(self, organization_id: str) -> list[Project]:
+        """The organization's projects, ordered by id."""
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        """Store a new subscription."""
+
+    async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+        """The organization's subscriptions, ordered by valid_from then id."""
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    async def add_token(self, token: Token) -> None:
+        """Store a new token (its secret only as the hash it carries)."""
+
+    async def find_token(self, secret_hash: str) -> Token | None:
+        """The token with this hash, revoked or not, or None."""
+
+    async def list_tokens(self, organization_id: str | None) -> list[Token]:
+        """The tokens of one organization (or of all when None), oldest first."""
+
+    async def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
+        """Mark the token revoked at `at` (kept if already revoked); None if no such token (in that organization)."""
+
+    # -- users -----------------------------------------------------------------------------
+
+    async def get_user(self, organization_id: str, key: str) -> MobileUser | None:
+        """The user stored under `key` (see `user_key`), or None."""
+
+    async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
+        """The users found among `keys`, by key; absent keys are left out."""
+
+    async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
+        """The user whose e-mail equals `email` case-insensitively, or None."""
+
+    async def record_sync(
+        self,
+        organization_id: str,
+        user_id: str,
+        email: str,
+        full_name: str | None,
+        required: LicenseType,
+        now: datetime,
+    ) -> MobileUser:
+        """Record a sync of `user_id` atomically and return the user as it is afterwards (SPEC 4.1).
+
+        Creates the user with both selectors UNASSIGNED when absent (full name defaults to the
+        e-mail); otherwise updates e-mail and, when given, full name. Sets `first_sync_at` if
+        unset, `last_sync_at = now` and `last_required = required` (a LicenseType). Raises
+        EmailTaken, writing nothing, when the e-mail belongs to another user.
+        """
+
+    async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+        """Set `grace_started_at = now` if unset, atomically; return the user (None if absent)."""
+
+    async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
+        """Apply the change set whole, or nothing of it, and say why not.
+
+        In one atomic step: every changed or deleted user exists with exactly its `expected`
+        selectors (else Conflict), no created user's key or e-mail key is taken (else
+        AlreadyExists), and for every seat type whose holders would rise, the holders after the
+        change are at most `seat_limits[type]` (else SeatShortage). Then all writes and all
+        audit entries land together.
+        """
+
+    async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
+        """How many users hold a seat of `license_type`."""
+
+    async def holders_ranked_before(
+        self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
+    ) -> int:
+        """How many holders of the type rank before `(assigned_at, key)` in SPEC 5's order."""
+
+    async def find_longest_inactive_holder(
+        self, organization_id: str, license_type: LicenseType, cutoff: datetime
+    ) -> MobileUser | None:
+        """The holder of the type inactive longest whose last activity is at or before `cutoff`.
+
+        Last activity is `last_sync_at`, else `assigned_at`. Ties: older `assigned_at`, then
+        smaller key (SPEC 4.6.2).
+        """
+
+    async def list_users(
+        self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
+    ) -> list[MobileUser]:
+        """Up to `first` users matching `query` in `user_sort_key` order, strictly after `after`."""
+
+    async def count_users(self, organization_id: str, query: UserQuery) -> int:
+        """How many users match `query`."""
+
+    # -- logs ------------------------------------------------------------------------------
+
+    async def append_sync_log(self, entry: SyncLogEntry) -> None:
+        """Append one sync-log entry. A backend may drop the oldest entries beyond its retention."""
+
+    async def list_sync_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[SyncLogEntry]:
+        """Up to `first` entries matching `query`, newest first (by `(at, id)`), strictly after `after`."""
+
+    async def purge_sync_log(self, before: datetime) -> int:
+        """Delete sync-log entries older than `before`; return how many."""
+
+    async def list_audit_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AuditEntry]:
+        """Up to `first` audit entries matching `query`, newest first (by `(at, id)`), strictly after `after`."""
