@@ -1,0 +1,1 @@
+"""Resolvers: caller and arguments in, one engine call, schema types out."""

@@ -1,0 +1,69 @@
+"""What every resolver shares: the request context, access checks, and page mapping."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from seatkeeper.rules.access import Action, Caller
+from seatkeeper.rules.engine import Engine
+from seatkeeper.rules.outcomes import BadRequest, Page
+from seatkeeper.rules.records import Role
+from seatkeeper.schema.types import Edge, PageInfo
+
+
+@dataclass
+class Context:
+    """Per request: the engine, the authenticated caller (None without a valid token), an id."""
+
+    engine: Engine
+    caller: Caller | None
+    request_id: str
+
+
+class PublicError(GraphQLError):
+    """A GraphQL error meant for the client: never masked."""
+
+    def __init__(self, message: str, code: str, **extensions: Any) -> None:
+        super().__init__(message, extensions={"code": code, **extensions})
+
+
+def engine_of(info: Info) -> Engine:
+    return info.context.engine
+
+
+def require(info: Info, action: Action) -> Caller:
+    """The caller, if it may do `action` (SPEC 9): else UNAUTHENTICATED or FORBIDDEN."""
+    caller: Caller | None = info.context.caller
+    if caller is None:
+        raise PublicError("a valid bearer token is required (Authorization: Bearer <token>)", "UNAUTHENTICATED")
+    if not caller.may(action):
+        raise PublicError(f"the {caller.role.value} role may not do this", "FORBIDDEN")
+    return caller
+
+
+def organization_of(info: Info, action: Action, organization_id: str | None = None) -> str:
+    """The organization a request acts on: always the token's, except for the OPERATOR, who names it."""
+    caller = require(info, action)
+    if caller.role is Role.OPERATOR:
+        if not organization_id:
+            raise PublicError("the OPERATOR must pass organizationId", "BAD_USER_INPUT")
+        return organization_id
+    if organization_id is not None and organization_id != caller.organization_id:
+        raise PublicError("a token acts on its own organization only", "FORBIDDEN")
+    return caller.organization_id
+
+
+def bad_request(error: BadRequest) -> PublicError:
+    return PublicError(error.message, "BAD_USER_INPUT", field=list(error.field or ()))
+
+
+def page_info(page: Page) -> PageInfo:
+    return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+
+
+def edges(page: Page, to_node: Callable[[Any], Any]) -> list[Edge]:
+    return [Edge(cursor=cursor, node=to_node(item)) for cursor, item in zip(page.cursors, page.items)]

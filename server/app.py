@@ -1,0 +1,195 @@
+"""The Starlette application: `create_app(...)`, the public way to build and embed Seatkeeper.
+
+Routes: `POST /graphql` (and `GET /graphql` for queries; GraphiQL in a browser unless disabled),
+`GET /healthz` (the process is alive), `GET /readyz` (the storage answers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import uuid
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from cross_web import HTTPException  # what strawberry raises for malformed requests
+
+from seatkeeper.resolvers.common import Context
+from seatkeeper.rules.access import Caller, hash_secret, same_secret
+from seatkeeper.rules.engine import Clock, Engine
+from seatkeeper.rules.records import Role
+from seatkeeper.schema import build_schema
+from seatkeeper.storage import Storage, StorageError, load_storage
+
+DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
+OPERATOR = Caller(Role.OPERATOR, None, "operator")
+
+log = logging.getLogger("seatkeeper")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class RequestGuard:
+    """Pure ASGI middleware: a request id for every request, and a bound on request bodies.
+
+    Bodies are refused with 413 from their Content-Length when it is given, else as they stream in.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        limit = self.max_body_bytes
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                if not value.isdigit() or int(value) > limit:
+                    await _too_large(limit, request_id)(scope, receive, send)
+                    return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge()
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, send_with_id)
+        except BodyTooLarge:
+            if not started:
+                await _too_large(limit, request_id)(scope, receive, send)
+
+
+def _too_large(limit: int, request_id: str) -> Response:
+    return _error_response(413, f"request body larger than {limit} bytes", "PAYLOAD_TOO_LARGE", request_id)
+
+
+def _error_response(status: int, message: str, code: str, request_id: str | None = None) -> Response:
+    headers = {"x-request-id": request_id} if request_id else None
+    return Response(
+        orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+class SeatkeeperGraphQL(GraphQL):
+    """Strawberry's ASGI view with our context (engine, caller, request id) and orjson."""
+
+    def __init__(self, engine: Engine, operator_token: str | None, **kwargs: Any) -> None:
+        super().__init__(build_schema(), **kwargs)
+        self.engine = engine
+        self._operator_hash = hash_secret(operator_token) if operator_token else None
+
+    async def get_context(self, request: Request, response: Response) -> Context:
+        return Context(
+            engine=self.engine,
+            caller=await self._authenticate(request),
+            request_id=request.scope.get("state", {}).get("request_id", "-"),
+        )
+
+    async def _authenticate(self, request: Request) -> Caller | None:
+        """SPEC 9: `Authorization: Bearer <token>`; the OPERATOR's secret is configuration."""
+        header = request.headers.get("authorization", "")
+        scheme, _, secret = header.partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            return None
+        if self._operator_hash and same_secret(hash_secret(secret), self._operator_hash):
+            return OPERATOR
+        return await self.engine.authenticate(secret)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Strawberry answers a malformed request (bad JSON, no query, a mutation over GET) with
+        # plain text; clients of a JSON API get the same reason as a GraphQL-shaped JSON error.
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        try:
+            response = await self.run(request)
+        except HTTPException as error:
+            request_id = scope.get("state", {}).get("request_id")
+            response = _error_response(error.status_code, error.reason, "BAD_REQUEST", request_id)
+        await response(scope, receive, send)
+
+
+def create_app(
+    storage: str | Storage = "memory://",
+    clock: Clock | None = None,
+    operator_token: str | None = None,
+    *,
+    graphiql: bool = True,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> Starlette:
+    """Build the Seatkeeper ASGI application.
+
+    `storage` is a storage URL (a plugin chosen by its scheme) or a ready backend; `clock` returns
+    the current time as an aware UTC datetime (default: the wall clock); `operator_token` is the
+    OPERATOR role's secret (default: the SEATKEEPER_OPERATOR_TOKEN environment variable; with
+    neither, no request is an OPERATOR's).
+    """
+    backend = load_storage(storage) if isinstance(storage, str) else storage
+    engine = Engine(backend, clock)
+    operator_token = operator_token or os.environ.get("SEATKEEPER_OPERATOR_TOKEN") or None
+    graphql = SeatkeeperGraphQL(
+        engine, operator_token, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=True
+    )
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        try:
+            await backend.ping()
+        except StorageError as error:
+            return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        await backend.open()
+        yield
+        await backend.close()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/readyz", readyz, methods=["GET"]),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.engine = engine
+    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
+    return app
