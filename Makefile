@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 schema: $(STAMP)
-	$(BIN)/strawberry export-schema seatkeeper.schema:schema --output schema.graphql
+	$(BIN)/python -m seatkeeper.schema.root > schema.graphql
 
 clean:
 	rm -rf $(VENV) build *.egg-info

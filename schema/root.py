@@ -21,6 +21,7 @@ from strawberry.extensions import (
     QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 
 from seatkeeper.resolvers import import_export as import_export_resolvers
@@ -120,12 +121,22 @@ def build_schema() -> strawberry.Schema:
         mutation=Mutation,
         config=StrawberryConfig(),
         scalar_overrides={datetime: types.DateTimeScalar},
+        # Factories, so that each request gets fresh extension instances (the caches are shared).
         extensions=[
-            MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            ParserCache(maxsize=CACHE_SIZE),
-            QueryDepthLimiter(max_depth=MAX_DEPTH),
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            ValidationCache(maxsize=CACHE_SIZE),
-            MaskUnexpectedErrors(),
+            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+            lambda: ParserCache(maxsize=CACHE_SIZE),
+            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: ValidationCache(maxsize=CACHE_SIZE),
+            MaskUnexpectedErrors,
         ],
     )
+
+
+def sdl() -> str:
+    """The schema in SDL, as committed in schema.graphql (`make schema` writes it)."""
+    return print_schema(build_schema()) + "\n"
+
+
+if __name__ == "__main__":
+    print(sdl(), end="")

@@ -193,3 +193,12 @@ def create_app(
     app.state.engine = engine
     app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app as configured by SEATKEEPER_* variables: what each uvicorn worker process builds."""
+    return create_app(
+        os.environ.get("SEATKEEPER_STORAGE", "memory://"),
+        graphiql=not os.environ.get("SEATKEEPER_NO_GRAPHIQL"),
+        max_body_bytes=int(os.environ.get("SEATKEEPER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+    )

@@ -1,0 +1,124 @@
+"""The `seatkeeper` command line: `serve`, and a client of a running server for CSV files.
+
+Bad configuration ends with one line on stderr and a non-zero exit code, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+import os
+import secrets
+import socket
+import sys
+
+import click
+
+from seatkeeper.storage import StorageConfigError, load_storage
+
+EXIT_CONFIG = 2
+
+
+def fail(message: str) -> None:
+    click.echo(f"seatkeeper: {message}", err=True)
+    sys.exit(EXIT_CONFIG)
+
+
+@click.group()
+@click.version_option(package_name="seatkeeper")
+def main() -> None:
+    """Seatkeeper: a license server for the users of a mobile CRM app."""
+
+
+def _check_port_free(host: str, port: int) -> None:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as error:
+        fail(f"cannot resolve host {host!r}: {error.strerror}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                fail(f"port {port} on {host} is already in use")
+            fail(f"cannot listen on {host}:{port}: {error.strerror}")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="SEATKEEPER_HOST", help="Interface to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="SEATKEEPER_PORT")
+@click.option("--storage", default="memory://", show_default=True, envvar="SEATKEEPER_STORAGE", help="Storage URL.")
+@click.option("--demo", is_flag=True, help="Create a demo organization and print its tokens.")
+@click.option("--no-graphiql", is_flag=True, envvar="SEATKEEPER_NO_GRAPHIQL", help="Do not serve GraphiQL.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="SEATKEEPER_WORKERS")
+@click.option("--max-body-bytes", default=20 * 1024 * 1024, show_default=True, type=click.IntRange(1024), envvar="SEATKEEPER_MAX_BODY_BYTES")
+@click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(
+    host: str,
+    port: int,
+    storage: str,
+    demo: bool,
+    no_graphiql: bool,
+    workers: int,
+    max_body_bytes: int,
+    log_level: str,
+) -> None:
+    """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
+    import uvicorn
+
+    from seatkeeper.rules.engine import Engine
+    from seatkeeper.server.app import create_app
+    from seatkeeper.server.demo import create_demo
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    try:
+        backend = load_storage(storage)
+    except StorageConfigError as error:
+        fail(str(error))
+    if workers > 1 and storage.startswith("memory:"):
+        fail("--workers > 1 needs a shared storage such as mongodb://: with memory:// each process would hold its own licenses")
+    _check_port_free(host, port)
+
+    operator_token = os.environ.get("SEATKEEPER_OPERATOR_TOKEN")
+    if not operator_token:
+        operator_token = "sk_op_" + secrets.token_urlsafe(32)
+        os.environ["SEATKEEPER_OPERATOR_TOKEN"] = operator_token  # for worker processes
+        click.echo(f"Operator token (shown once): {operator_token}")
+
+    if workers > 1:
+        os.environ["SEATKEEPER_STORAGE"] = storage
+        os.environ["SEATKEEPER_MAX_BODY_BYTES"] = str(max_body_bytes)
+        if no_graphiql:
+            os.environ["SEATKEEPER_NO_GRAPHIQL"] = "1"
+        uvicorn.run(
+            "seatkeeper.server.app:app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+        )
+        return
+
+    app = create_app(backend, operator_token=operator_token, graphiql=not no_graphiql, max_body_bytes=max_body_bytes)
+    if demo:
+        engine: Engine = app.state.engine
+
+        async def seed():
+            await backend.open()
+            return await create_demo(engine)
+
+        created = asyncio.run(seed()).created
+        click.echo(f"Demo organization: {created.organization.name} ({created.organization.id})")
+        click.echo(f"  ADMIN token: {created.admin_token}")
+        click.echo(f"  SYNC token:  {created.sync_token}")
+    click.echo(f"GraphiQL: http://{host}:{port}/graphql" if not no_graphiql else f"GraphQL: http://{host}:{port}/graphql")
+    sys.stdout.flush()
+    uvicorn.run(app, host=host, port=port, log_level=log_level)
+
+
+if __name__ == "__main__":
+    main()

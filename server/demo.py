@@ -1,0 +1,54 @@
+"""`seatkeeper serve --demo`: an organization holding the source's example users (seed page).
+
+The first two users hold Inspections (which covers Standard), the next three Standard, the next
+three are pending (synced, inside their temporary window), Roland has Inspections disabled and
+the last user has everything disabled (never assigned automatically).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from seatkeeper.rules.engine import CreatedOrganization, Engine, NewUser, SyncRequest
+from seatkeeper.rules.records import LicenseState, LicenseType
+
+A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
+
+# (id, full name, email, standard, inspections): the first three rows are the seed's CSV sample.
+DEMO_USERS = [
+    ("1a75199f-a48b-40d4-b9bc-2ea05faa8197", "Matt Ford", "someone51@example.com", U, A),
+    ("1ac99e8f-824b-4b51-84ef-7ff55a555079", "Ralf Harper", "someone54@example.com", U, A),
+    ("10ac88c8-2226-4a98-ae0c-b7f57df0c4d3", "Pete Porter", "someone57@example.com", A, U),
+    ("5d0c2b1e-7a43-4c51-9a37-0f1b8e2d6a10", "Sandra Lopez", "someone60@example.com", A, U),
+    ("8f3e9a72-1c4d-4e0b-b6a5-2d7c9e1f4b83", "Kevin Walsh", "someone61@example.com", A, U),
+    ("c2a1f5d8-9b3e-4a7c-8e61-5f0d2b9c7a14", "Roland Becker", "someone62@example.com", U, D),
+    ("e7b4c9a2-3d1f-4f8e-a5b0-6c2d8e1f9a37", "Nora Quist", "someone63@example.com", D, D),
+]
+DEMO_PENDING = [
+    ("3b9d7e1a-6c2f-4d8b-9e0a-1f5c7b3d9e21", "Alice Moreau", "someone64@example.com"),
+    ("4c0e8f2b-7d3a-4e9c-8f1b-2a6d8c4e0f32", "Bruno Silva", "someone65@example.com"),
+    ("5d1f9a3c-8e4b-4f0d-9a2c-3b7e9d5f1a43", "Chen Wei", "someone66@example.com"),
+]
+
+
+@dataclass(frozen=True)
+class Demo:
+    created: CreatedOrganization
+
+
+async def create_demo(engine: Engine) -> Demo:
+    """Create the demo organization with a STANDARD and an INSPECTIONS subscription."""
+    created = (await engine.create_organization("Demo organization")).value
+    organization_id = created.organization.id
+    until = engine.now() + timedelta(days=365)
+    await engine.add_subscription(organization_id, LicenseType.STANDARD, 10, until)
+    await engine.add_subscription(organization_id, LicenseType.INSPECTIONS, 5, until)
+    result = await engine.create_users(
+        organization_id, "demo", [NewUser(i, name, email, s, insp) for i, name, email, s, insp in DEMO_USERS]
+    )
+    if not result.ok:  # a bug in the demo data, not a user error
+        raise RuntimeError(f"demo users refused: {result.user_errors}")
+    for user_id, name, email in DEMO_PENDING:
+        await engine.sync(organization_id, SyncRequest(user_id, email, name))
+    return Demo(created)
