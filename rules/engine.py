@@ -658,7 +658,7 @@ class Engine:
         for license_type in LicenseType:
             mine = [s for s in subscriptions if s.license_type is license_type]
             items = [
-                SubscriptionRow(s.id, s.seats, s.valid_from, s.valid_until, s.status_at(now).value) for s in mine
+                SubscriptionRow(s.id, s.seats, s.valid_from, s.valid_until, s.status_at(now)) for s in mine
             ]
             active = decisions.type_active(subscriptions, license_type, now)
             if license_type is LicenseType.EXTERNAL:

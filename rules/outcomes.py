@@ -11,6 +11,7 @@ from seatkeeper.rules.records import (
     LicenseErrorReason,
     LicenseType,
     MobileUser,
+    SubscriptionStatus,
 )
 
 T = TypeVar("T")
@@ -119,7 +120,7 @@ class SubscriptionRow:
     seats: int | None
     valid_from: datetime
     valid_until: datetime
-    status: str
+    status: SubscriptionStatus
 
 
 @dataclass(frozen=True)
