@@ -15,14 +15,9 @@ import sys
 
 import click
 
+from seatkeeper.server.client import fail, licenses, users
 from seatkeeper.storage import StorageConfigError, load_storage
 
-EXIT_CONFIG = 2
-
-
-def fail(message: str) -> None:
-    click.echo(f"seatkeeper: {message}", err=True)
-    sys.exit(EXIT_CONFIG)
 
 
 @click.group()
@@ -119,6 +114,9 @@ def serve(
     sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
+
+main.add_command(licenses)
+main.add_command(users)
 
 if __name__ == "__main__":
     main()
