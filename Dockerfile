@@ -1,0 +1,33 @@
+# Seatkeeper server image: slim Python 3.11, the package installed, running as a non-root user.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Install the package (not editable) from the source tree; nothing else is copied into the image.
+COPY pyproject.toml README.md ./
+COPY rules ./rules
+COPY storage ./storage
+COPY plugins ./plugins
+COPY schema ./schema
+COPY resolvers ./resolvers
+COPY server ./server
+RUN pip install . && rm -rf /app/*
+
+RUN useradd --create-home --uid 10001 seatkeeper
+USER seatkeeper
+
+# Configuration comes from the environment (README, "Configuration"):
+# SEATKEEPER_STORAGE (e.g. mongodb://db:27017/seatkeeper), SEATKEEPER_OPERATOR_TOKEN, SEATKEEPER_WORKERS.
+ENV SEATKEEPER_PORT=8000
+EXPOSE 8000
+
+# python is in the slim image; curl is not, so the health check uses the standard library.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('SEATKEEPER_PORT', '8000'), timeout=2)"]
+
+CMD ["seatkeeper", "serve", "--host", "0.0.0.0"]
