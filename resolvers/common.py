@@ -45,8 +45,17 @@ def require(info: Info, action: Action) -> Caller:
     return caller
 
 
-def organization_of(info: Info, action: Action, organization_id: str | None = None) -> str:
-    """The organization a request acts on: always the token's, except for the OPERATOR, who names it."""
+def organization_of(
+    info: Info, action: Action, organization_id: str | None = None, *, operator_may: bool = False
+) -> str:
+    """The organization a request acts on: always the token's, except for the OPERATOR, who names it.
+
+    `operator_may` opens a read of one organization (its settings, its subscriptions) to the
+    OPERATOR, who manages organizations and subscriptions (SPEC 9).
+    """
+    caller: Caller | None = info.context.caller
+    if operator_may and caller is not None and caller.role is Role.OPERATOR:
+        action = Action.OPERATE
     caller = require(info, action)
     if caller.role is Role.OPERATOR:
         if not organization_id:

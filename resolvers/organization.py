@@ -36,7 +36,7 @@ async def _organization(engine: Engine, organization: records.Organization) -> O
 
 
 async def organization(info: Info, organization_id: strawberry.ID | None = None) -> Organization | None:
-    org = organization_of(info, Action.READ, organization_id)
+    org = organization_of(info, Action.READ, organization_id, operator_may=True)
     engine = engine_of(info)
     found = await engine.get_organization(org)
     return await _organization(engine, found) if found else None

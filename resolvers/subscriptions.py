@@ -18,7 +18,7 @@ from seatkeeper.schema.types import (
 
 
 async def subscriptions(info: Info, organization_id: strawberry.ID | None = None) -> list[SubscriptionSummary]:
-    org = organization_of(info, Action.READ, organization_id)
+    org = organization_of(info, Action.READ, organization_id, operator_may=True)
     rows = await engine_of(info).subscriptions_view(org)
     return [
         SubscriptionSummary(
