@@ -126,7 +126,8 @@ def email_problem(email: str) -> str | None:
         return "the email is empty"
     if len(email) > MAX_EMAIL_LENGTH:
         return f"the email is longer than {MAX_EMAIL_LENGTH} characters"
-    if not _EMAIL.match(email):
+    # fullmatch, not match: `$` also matches before a trailing "\n", which would let one through.
+    if not _EMAIL.fullmatch(email):
         return f"{email[:80]!r} is not an email address"
     return None
 

@@ -41,7 +41,7 @@ from rules_support import (
     sync_entries,
 )
 
-from seatkeeper.rules.engine import Engine, NewUser
+from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.records import AuditReason, ProjectKind, user_key
 from seatkeeper.storage import load_storage
 
