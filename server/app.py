@@ -100,6 +100,9 @@ def _error_response(status: int, message: str, code: str, request_id: str | None
     )
 
 
+_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+
 class SeatkeeperGraphQL(GraphQL):
     """Strawberry's ASGI view with our context (engine, caller, request id) and orjson."""
 
@@ -128,6 +131,18 @@ class SeatkeeperGraphQL(GraphQL):
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
+
+    def decode_json(self, data: str | bytes) -> object:
+        """orjson (its errors are json.JSONDecodeError, which strawberry answers with 400).
+
+        Only an object (or a list, which strawberry refuses as a batch) may go on: strawberry reads
+        a body with `data.get(...)`, so a bare JSON string, number or null was a 500.
+        """
+        value = orjson.loads(data)
+        if not isinstance(value, (dict, list)):
+            kind = _JSON_KINDS.get(type(value), "value")
+            raise HTTPException(400, f"Expected a JSON object, got a JSON {kind}")
+        return value
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Strawberry answers a malformed request (bad JSON, no query, a mutation over GET) with
