@@ -14,13 +14,13 @@ from typing import Iterator
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaskErrors,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
+from strawberry.extensions import max_aliases, query_depth_limiter
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 
@@ -116,6 +116,13 @@ class SeatkeeperSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     """The schema with its limits, caches and error masking."""
+    # The depth and alias rules are made once. The validation cache is keyed by the document AND
+    # the rule classes; QueryDepthLimiter / MaxAliasesLimiter make new rule classes per instance,
+    # so with one instance per request the cache never hit and every request was validated again.
+    limit_rules = [
+        query_depth_limiter.create_validator(MAX_DEPTH, should_ignore=None),
+        max_aliases.create_validator(MAX_ALIASES),
+    ]
     return SeatkeeperSchema(
         query=Query,
         mutation=Mutation,
@@ -125,8 +132,7 @@ def build_schema() -> strawberry.Schema:
         extensions=[
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
             lambda: ParserCache(maxsize=CACHE_SIZE),
-            lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
-            lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+            lambda: AddValidationRules(limit_rules),
             lambda: ValidationCache(maxsize=CACHE_SIZE),
             MaskUnexpectedErrors,
         ],
