@@ -191,7 +191,6 @@ def create_app(
             return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
         return JSONResponse({"status": "ready"})
 
-    @contextlib.asynccontextmanager
     async def export_csv(request: Request, kind: str) -> Response:
         """SPEC 7 files as a stream, for the command line: no giant string in memory."""
         request_id = request.scope.get("state", {}).get("request_id")
