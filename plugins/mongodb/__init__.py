@@ -1,1 +1,350 @@
-"""The MongoDB storage plugin (see issue "MongoDB storage plugin")."""
+"""The MongoDB storage plugin (`mongodb://…`, `mongodb+srv://…`): one database shared by several
+Seatkeeper processes, every invariant of SPEC 2 kept by MongoDB's single-document atomicity.
+
+    SEATKEEPER_STORAGE="mongodb://db1,db2,db3/seatkeeper?replicaSet=rs0" seatkeeper serve --workers 4
+
+URL, options and defaults: `config.py` (timeouts, `w=majority`, retention, worker threads).
+Documents: `documents.py`. Indexes: `indexes.py`. Queries: `queries.py`. Change sets: `changes.py`.
+
+## No multi-document transactions
+
+Nothing here needs a replica-set transaction (and mongomock, on which the tests run, has none).
+Each operation is one atomic single-document write, or a sequence of conditional writes that stays
+correct if the process dies between any two of them. The pieces:
+
+* **users** — one document per (org, key), unique; unique (org, email_key) makes the e-mail
+  check atomic (invariant 3). Both selectors and `held` (the seat type held) are written together
+  by every change (invariant 2).
+* **counters** — per (org, seat type) `{holders, v}`. A seat is counted *before* any user holds
+  it, by `find_one_and_update({holders: {$lte: limit - gain}}, {$inc: {holders: gain, v: 1}})`:
+  the filter is the capacity check, so no interleaving of processes can count past the limit; a
+  seat is uncounted *after* its user let it go. Hence `counter >= holders` at every instant and
+  the holders never exceed capacity (invariant 1). A crash can only leave the counter too high
+  (seats look taken: never an over-allocation), which `repair()` recounts.
+* **journals** — the intent of a change set (its writes, audit entries, seats gained and
+  released), written first and deleted last, so that repair can finish or undo it and a recount
+  knows to wait.
+
+## Each operation, and what a crash at each step leaves
+
+Every write below is acknowledged by a majority (`w=majority`) before the next is sent.
+
+* **record_sync** — one `find_one_and_update(upsert=True, return_document=AFTER)`: `$setOnInsert`
+  the new user, `$set` e-mail/name/lastSyncAt/lastRequired, `$min` firstSyncAt. A duplicate key
+  on the e-mail index is EmailTaken (one extra read for the owner's id); on the id index (two first
+  syncs racing) the loser retries and updates. Crash: it landed or it did not; nothing between.
+* **start_grace_period** — `find_one_and_update({grace_started_at: null})`, a read if already set.
+* **apply_changes, one existing user** (a sync's automatic assignment; one admin change):
+  1. insert the journal (kind `one`). Crash after: a journal with nothing done; repair finds the
+     user without this journal in its `ops` history, deletes the journal.
+  2. reserve the seat gained, if any (guarded `$inc`; refused → delete journal, SeatShortage).
+     Crash after: counter one too high; repair deletes the journal and recounts.
+  3. the user's conditional `update_one` (expected selectors and `journal: null` in the filter;
+     `$push` the journal id onto `ops`) — **the commit**. A miss: release, delete journal,
+     Conflict. Crash after: repair sees the id in `ops`, writes the audit entries, recounts.
+  4. insert the audit entries (their own ids as `_id`: writing them twice keeps one).
+  5. release the seat given up, if any (a switch). Crash before: counter too high; recount.
+  6. delete the journal.
+* **apply_changes, several users, creates, deletes** (bulk admin changes, pre-provisioning,
+  deletion, the automatic free-up that moves a seat):
+  1. insert the journal (kind `many`, `pending`; bodies over 500 items in `journal_parts`).
+  2. lock: `update_many({key: {$in}, <expected selectors>, journal: null}, {$set: {journal: id}})`
+     per distinct expectation. Fewer locked than asked: unlock, delete journal, Conflict.
+  3. creates: a read for keys/e-mails already taken (AlreadyExists before anything is written).
+  4. reserve the net seats gained per type (guarded `$inc`); refused: unlock, SeatShortage.
+  5. insert the created users, locked (`journal: id`); a duplicate key (a race) undoes 2–5.
+     Crash anywhere in 1–5: the journal is `pending`; repair unlocks the users, deletes the users
+     this journal created, deletes the journal and recounts — nothing happened.
+  6. **the commit**: `update_one({_id, state: pending}, {$set: {state: committed}})`.
+  7. apply: `update_many` per distinct new state, filtered on `journal: id`, which sets the
+     selectors and unlocks (users releasing seats first); delete the users to delete; unlock the
+     created ones; insert the audit entries; release the seats given up; delete the journal.
+     Crash anywhere in 7: the journal is `committed`; repair runs step 7 again (each write is
+     filtered on the lock or keyed by id, so it is idempotent), then recounts.
+  While locked, a user's other selector changes are refused (Conflict; the engine decides again);
+  syncs still record it. Readers see the old selectors until step 7 (no dirty reads), except that
+  the users being created are visible, locked, between steps 5 and 7.
+* **count_holders** — read the counter (equal to the holders when no change set is in flight).
+* **create_organization** — counters, default project, then the organization document: until
+  the last write nobody can reach the others; a crash leaves unreachable leftovers only.
+* every other operation is one read or one single-document write.
+
+`repair()` (run by `open()` for journals older than `journalStaleSeconds`, and by an operation
+that runs into a user locked by a stale journal) rolls each stale journal back or forward as
+above, then **recounts** the counters of its organization: read the counters' versions, check no
+journal of the organization exists, count holders, check again, compare-and-set each counter on
+its version. Every seat change happens inside a journal's lifetime and bumps the version, so a
+recount that raced with one is discarded, never written. The owner of a journal gives up
+(ChangeSetAbandoned) past half of `journalStaleSeconds`, so repair never works on a change set
+whose owner is still writing (assumes clocks within a few seconds and writes applied within
+`journalStaleSeconds / 2` of being sent: keep it above twice `socketTimeoutMS`).
+
+## Threads, not the asynchronous client
+
+The protocol is async; pymongo's client blocks. Each protocol call runs in a worker thread of a
+dedicated pool (`workerThreads`, default 32), so the event loop never waits for the database and a
+multi-write `apply_changes` costs one thread hop, not one per round trip. Why not pymongo's
+`AsyncMongoClient`: (1) mongomock, on which the contract kit and the crash tests run the plugin's
+real code, only speaks the synchronous API — an async plugin would be tested against nothing;
+(2) measured by `benchmarks/mongodb_clients.py` against a loopback wire-protocol stub (no
+mongomock): see the numbers in that file; on small lookups the thread hop costs less than the
+async client's own per-operation overhead, which confirms the published figures. The pool bounds
+the concurrent operations per process; pymongo's connection pool (`maxPoolSize`, default 100)
+stays larger than it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+
+from pymongo.errors import PyMongoError
+
+from seatkeeper.rules.records import (
+    AuditEntry,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    Settings,
+    Subscription,
+    SyncLogEntry,
+    Token,
+)
+from seatkeeper.storage.protocol import ApplyResult, ChangeSet, LogQuery, StorageError, UserQuery
+
+from .changes import ChangeSetAbandoned, ChangeWriter
+from .config import MongoSettings, acquire_client, parse_url, release_client
+from .indexes import ensure_indexes
+from .store import MongoStore
+
+__all__ = ["ChangeSetAbandoned", "MongoStorage"]
+
+
+def one_line(error: BaseException) -> str:
+    """A driver error as one short line: no topology dump, no stack."""
+    text = str(error).split(", Timeout:")[0].split(", Topology Description:")[0]
+    text = " ".join(text.split())
+    return f"{type(error).__name__}: {text[:240]}"
+
+
+class MongoStorage:
+    """Storage in a MongoDB database. See the module docstring for how each promise is kept.
+
+    `url` selects the servers, database and options (`config.py`). `client` is a ready client to
+    use instead of the process's shared one (tests pass a `mongomock.MongoClient`); it is not
+    closed by `close()`. Nothing connects before the first operation.
+    """
+
+    def __init__(self, url: str = "mongodb://localhost/seatkeeper", *, client=None) -> None:
+        self.settings: MongoSettings = parse_url(url)
+        self._injected = client
+        self._client = None
+        self._store: MongoStore | None = None
+        self._writer: ChangeWriter | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._setup = threading.Lock()
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @property
+    def store(self) -> MongoStore:
+        """The blocking operations (created with the client on first use)."""
+        self._ready()
+        return self._store
+
+    @property
+    def writer(self) -> ChangeWriter:
+        self._ready()
+        return self._writer
+
+    def _ready(self) -> None:
+        if self._store is not None:
+            return
+        with self._setup:
+            if self._store is None:
+                self._client = self._injected if self._injected is not None else acquire_client(self.settings)
+                store = MongoStore(self._client[self.settings.database])
+                self._writer = ChangeWriter(store, timedelta(seconds=self.settings.journal_stale_seconds))
+                self._store = store
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            with self._setup:
+                if self._executor is None:
+                    self._executor = ThreadPoolExecutor(
+                        max_workers=self.settings.worker_threads, thread_name_prefix="seatkeeper-mongodb"
+                    )
+        return self._executor
+
+    async def _run(self, method: str, *args):
+        """Run a blocking operation in the pool; driver failures become one-line StorageErrors."""
+
+        def call():
+            self._ready()
+            target = self._writer if method in ("apply", "repair") else self._store
+            return getattr(target, method)(*args)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool(), call)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB at {self.settings.hosts}: {one_line(error)}") from error
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create the indexes (idempotent) and repair change sets that crashed processes left.
+
+        With the database unreachable this fails after `serverSelectionTimeoutMS` with one line.
+        """
+
+        def prepare():
+            self._ready()
+            ensure_indexes(self._store.db, self.settings.sync_log_retention_days)
+            self._writer.repair()
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool(), prepare)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB at {self.settings.hosts} is not usable: {one_line(error)}") from error
+
+    async def close(self) -> None:
+        """Give back the client (the last user closes it) and stop the worker threads."""
+        if self._client is not None and self._injected is None:
+            release_client(self.settings)
+        self._client = self._store = self._writer = None
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+
+    async def ping(self) -> None:
+        """Return when a server answers; else StorageError with the reason on one line."""
+
+        def ping():
+            self._ready()
+            self._store.db.command("ping")
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._pool(), ping)
+        except PyMongoError as error:
+            raise StorageError(f"MongoDB at {self.settings.hosts} is unreachable: {one_line(error)}") from error
+
+    async def repair(self, stale_after: timedelta | None = None, recount_all: bool = False) -> dict[str, int]:
+        """Finish or roll back change sets older than `stale_after` (default journalStaleSeconds)
+        and recount seat counters; see `ChangeWriter.repair`. Safe while other processes run."""
+        return await self._run("repair", stale_after, recount_all)
+
+    # -- organizations, projects, settings ------------------------------------------------
+
+    async def create_organization(self, organization: Organization, default_project: Project) -> None:
+        await self._run("create_organization", organization, default_project)
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        return await self._run("get_organization", organization_id)
+
+    async def list_organizations(self) -> list[Organization]:
+        return await self._run("list_organizations")
+
+    async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+        return await self._run("update_settings", organization_id, settings)
+
+    async def upsert_project(self, project: Project) -> None:
+        await self._run("upsert_project", project)
+
+    async def get_project(self, organization_id: str, project_id: str) -> Project | None:
+        return await self._run("get_project", organization_id, project_id)
+
+    async def list_projects(self, organization_id: str) -> list[Project]:
+        return await self._run("list_projects", organization_id)
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        await self._run("add_subscription", subscription)
+
+    async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+        return await self._run("list_subscriptions", organization_id)
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    async def add_token(self, token: Token) -> None:
+        await self._run("add_token", token)
+
+    async def find_token(self, secret_hash: str) -> Token | None:
+        return await self._run("find_token", secret_hash)
+
+    async def list_tokens(self, organization_id: str | None) -> list[Token]:
+        return await self._run("list_tokens", organization_id)
+
+    async def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
+        return await self._run("revoke_token", token_id, organization_id, at)
+
+    # -- users -----------------------------------------------------------------------------
+
+    async def get_user(self, organization_id: str, key: str) -> MobileUser | None:
+        return await self._run("get_user", organization_id, key)
+
+    async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
+        return await self._run("get_users", organization_id, list(keys))
+
+    async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
+        return await self._run("find_user_by_email", organization_id, email)
+
+    async def record_sync(
+        self,
+        organization_id: str,
+        user_id: str,
+        email: str,
+        full_name: str | None,
+        required: LicenseType,
+        now: datetime,
+    ) -> MobileUser:
+        return await self._run("record_sync", organization_id, user_id, email, full_name, required, now)
+
+    async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+        return await self._run("start_grace_period", organization_id, key, now)
+
+    async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
+        return await self._run("apply", change_set)
+
+    async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
+        return await self._run("count_holders", organization_id, license_type)
+
+    async def holders_ranked_before(
+        self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
+    ) -> int:
+        return await self._run("holders_ranked_before", organization_id, license_type, assigned_at, key)
+
+    async def find_longest_inactive_holder(
+        self, organization_id: str, license_type: LicenseType, cutoff: datetime
+    ) -> MobileUser | None:
+        return await self._run("find_longest_inactive_holder", organization_id, license_type, cutoff)
+
+    async def list_users(
+        self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
+    ) -> list[MobileUser]:
+        return await self._run("list_users", organization_id, query, first, after)
+
+    async def count_users(self, organization_id: str, query: UserQuery) -> int:
+        return await self._run("count_users", organization_id, query)
+
+    # -- logs ------------------------------------------------------------------------------
+
+    async def append_sync_log(self, entry: SyncLogEntry) -> None:
+        await self._run("append_sync_log", entry)
+
+    async def list_sync_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[SyncLogEntry]:
+        return await self._run("list_sync_log", organization_id, query, first, after)
+
+    async def purge_sync_log(self, before: datetime) -> int:
+        return await self._run("purge_sync_log", before)
+
+    async def list_audit_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AuditEntry]:
+        return await self._run("list_audit_log", organization_id, query, first, after)

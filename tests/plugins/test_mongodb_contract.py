@@ -1,0 +1,83 @@
+"""The whole storage contract kit against the MongoDB plugin.
+
+On mongomock (always): the plugin is built through the real entry point by `load_storage`, with a
+`mongomock` client injected in place of the process's shared pymongo client, so the kit exercises
+the plugin's own code. On a real server (when SEATKEEPER_TEST_MONGODB_URI is set, e.g.
+`mongodb://localhost:27017/?replicaSet=rs0`): the same kit, one fresh database per test;
+otherwise that class is skipped with the reason shown by `pytest -ra`.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from seatkeeper.plugins.mongodb import MongoStorage
+from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
+from seatkeeper.storage import load_storage
+from seatkeeper.storage.contract import StorageContract
+
+REAL_SERVER_URI = os.environ.get("SEATKEEPER_TEST_MONGODB_URI")
+
+
+def mongomock_storage(database: str = "seatkeeper_test", options: str = "syncLogRetentionDays=0") -> MongoStorage:
+    """A MongoStorage made by the loader from a mongodb:// URL, on a fresh in-memory mongomock.
+
+    The kit's times are in 2024 and mongomock applies TTL indexes on read against the wall
+    clock: retention is off here (test_mongodb_plugin.py tests the TTL itself).
+    """
+    storage = load_storage(f"mongodb://localhost/{database}?{options}")
+    assert isinstance(storage, MongoStorage)
+    storage._injected = atomic_mongomock_client()  # before first use: nothing has connected yet
+    return storage
+
+
+class TestMongoDBOnMongomock(StorageContract):
+    """Every contract test, on mongomock."""
+
+    @pytest.fixture
+    def storage_factory(self):
+        async def build():
+            storage = mongomock_storage()
+            await storage.open()
+            return storage
+
+        return build
+
+
+if REAL_SERVER_URI:
+
+    class TestMongoDBOnRealServer(StorageContract):
+        """Every contract test, on a real MongoDB server (a fresh database each, dropped after)."""
+
+        @pytest.fixture
+        def storage_factory(self):
+            from urllib.parse import urlsplit, urlunsplit
+
+            import pymongo
+
+            made: list[str] = []
+
+            async def build():
+                parts = urlsplit(REAL_SERVER_URI)
+                database = "seatkeeper_contract_" + uuid.uuid4().hex[:12]
+                made.append(database)
+                # The kit's times are in 2024: keep the TTL monitor away from them.
+                query = "&".join(filter(None, [parts.query, "syncLogRetentionDays=0"]))
+                storage = load_storage(urlunsplit((parts.scheme, parts.netloc, "/" + database, query, "")))
+                await storage.open()
+                return storage
+
+            yield build
+            client = pymongo.MongoClient(REAL_SERVER_URI, serverSelectionTimeoutMS=5000)
+            for database in made:
+                client.drop_database(database)
+            client.close()
+
+else:
+
+    def test_contract_kit_on_a_real_mongodb_server():
+        """Stands for the kit on a real server: one visible skip when none is configured."""
+        pytest.skip("SEATKEEPER_TEST_MONGODB_URI is not set: the contract kit ran on mongomock only, not on a real MongoDB server")
