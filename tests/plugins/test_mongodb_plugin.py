@@ -1,0 +1,283 @@
+"""The MongoDB plugin's own promises beyond the contract kit: URL and client, indexes, retention,
+keyset pages, errors on an unreachable server, and an event loop that never waits for the driver.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from seatkeeper.plugins.mongodb import MongoStorage
+from seatkeeper.plugins.mongodb.config import acquire_client, parse_url, release_client
+from seatkeeper.plugins.mongodb.indexes import INDEXES, SYNC_LOG_TTL_INDEX
+from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
+from seatkeeper.rules.records import (
+    DEFAULT_PROJECT_ID,
+    Client,
+    LicenseType,
+    Organization,
+    Project,
+    ProjectKind,
+    SyncLogEntry,
+)
+from seatkeeper.storage import StorageError, load_storage
+from seatkeeper.storage.protocol import LogQuery, UserQuery
+
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+ORG = "org-m"
+
+
+def mongomock_storage(url: str = "mongodb://localhost/seatkeeper_test", client=None) -> MongoStorage:
+    return MongoStorage(url, client=client or atomic_mongomock_client())
+
+
+async def with_org(storage: MongoStorage) -> None:
+    await storage.open()
+    await storage.create_organization(
+        Organization(ORG, "Org", T0), Project(ORG, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD)
+    )
+
+
+# ----------------------------------------------------------------------------- URL and client
+
+
+def test_loader_builds_the_plugin_from_mongodb_urls_without_connecting():
+    for url in ("mongodb://db.invalid:27017/seatkeeper", "mongodb+srv://cluster.invalid/seatkeeper"):
+        storage = load_storage(url)
+        assert isinstance(storage, MongoStorage)
+        assert storage._client is None and storage._store is None  # nothing built, nothing connected
+
+
+def test_url_gives_database_defaults_and_lets_the_url_override_them():
+    settings = parse_url("mongodb://a:1,b:2/?replicaSet=rs0&serverSelectionTimeoutMS=1500&w=1&syncLogRetentionDays=30")
+    assert settings.database == "seatkeeper"
+    assert settings.hosts == "a:1,b:2"
+    assert settings.sync_log_retention_days == 30
+    query = settings.client_uri.split("?", 1)[1]
+    assert "serverSelectionTimeoutMS=1500" in query and "serverSelectionTimeoutMS=5000" not in query
+    assert "w=1" in query and "w=majority" not in query
+    assert "connectTimeoutMS=5000" in query and "socketTimeoutMS=30000" in query and "replicaSet=rs0" in query
+    assert "syncLogRetentionDays" not in query  # the plugin's own options never reach pymongo
+    majority = parse_url("mongodb://user:secret@h/crm")
+    assert majority.database == "crm" and "w=majority" in majority.client_uri
+    assert "secret" not in majority.hosts  # messages name hosts, never credentials
+
+
+@pytest.mark.parametrize(
+    "url, reason",
+    [
+        ("mongodb:///db", "no host"),
+        ("mongodb://h/bad.name", "not a valid MongoDB database name"),
+        ("mongodb://h/db?workerThreads=many", "whole number"),
+        ("mongodb://h/db?workerThreads=0", ">= 1"),
+    ],
+)
+def test_bad_urls_are_refused_with_a_reason(url, reason):
+    with pytest.raises(ValueError, match=reason):
+        parse_url(url)
+    from seatkeeper.storage import StorageConfigError
+
+    with pytest.raises(StorageConfigError, match=reason):
+        load_storage(url)
+
+
+def test_one_client_per_process_and_url_closed_by_its_last_user():
+    settings = parse_url("mongodb://db.invalid:27017/seatkeeper?serverSelectionTimeoutMS=100")
+    first, second = acquire_client(settings), acquire_client(settings)
+    assert first is second
+    release_client(settings)
+    third = acquire_client(settings)
+    assert third is first  # still one user left: kept
+    release_client(settings)
+    release_client(settings)
+    assert acquire_client(settings) is not first  # the last user closed it; a new one is made
+    release_client(settings)
+
+
+# ----------------------------------------------------------------------- unreachable server
+
+
+def test_ping_and_open_fail_with_one_clear_line_when_the_server_is_unreachable():
+    # Port 1 on the loopback: refused at once; the selection timeout bounds the wait.
+    storage = MongoStorage("mongodb://127.0.0.1:1/seatkeeper?serverSelectionTimeoutMS=200&connectTimeoutMS=200")
+
+    async def check():
+        for operation in (storage.ping, storage.open):
+            with pytest.raises(StorageError) as caught:
+                await operation()
+            message = str(caught.value)
+            assert "\n" not in message and "Topology Description" not in message
+            assert message.startswith("MongoDB at 127.0.0.1:1 ")
+            assert "ServerSelectionTimeoutError" in message
+        await storage.close()
+
+    asyncio.run(check())
+
+
+def test_ping_answers_on_a_reachable_server():
+    storage = mongomock_storage()
+
+    async def check():
+        await storage.ping()
+        await storage.close()
+
+    asyncio.run(check())
+
+
+# ---------------------------------------------------------------------------------- indexes
+
+
+def test_open_creates_every_index_idempotently_with_the_retention_ttl():
+    client = atomic_mongomock_client()
+
+    async def check():
+        storage = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=30", client)
+        await storage.open()
+        await storage.open()  # idempotent
+        db = client["seatkeeper_test"]
+        for collection, specs in INDEXES.items():
+            info = db[collection].index_information()
+            for keys, options in specs:
+                assert options["name"] in info, (collection, options["name"])
+                assert list(info[options["name"]]["key"]) == keys
+                assert bool(info[options["name"]].get("unique")) == bool(options.get("unique"))
+        assert db["sync_log"].index_information()[SYNC_LOG_TTL_INDEX]["expireAfterSeconds"] == 30 * 86_400
+        # A new deployment with another retention changes the TTL in place of failing.
+        again = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=7", client)
+        await again.open()
+        assert db["sync_log"].index_information()[SYNC_LOG_TTL_INDEX]["expireAfterSeconds"] == 7 * 86_400
+        # Retention 0 keeps entries forever: no TTL index.
+        forever = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=0", client)
+        await forever.open()
+        assert SYNC_LOG_TTL_INDEX not in db["sync_log"].index_information()
+
+    asyncio.run(check())
+
+
+def _entry(at: datetime, entry_id: str) -> SyncLogEntry:
+    return SyncLogEntry(ORG, at, "u1", "u1@example.com", "default", Client.MOBILE, True, id=entry_id)
+
+
+def test_spec_8_sync_log_entries_past_retention_expire_through_the_ttl_index():
+    """SPEC 8: entries expire after the retention. mongomock applies a TTL index when it reads,
+    against the wall clock: an entry from 2000 is past any retention, one from 2999 is not."""
+    storage = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=90")
+
+    async def check():
+        await with_org(storage)
+        await storage.append_sync_log(_entry(datetime(2000, 1, 1, tzinfo=timezone.utc), "old"))
+        await storage.append_sync_log(_entry(datetime(2999, 1, 1, tzinfo=timezone.utc), "new"))
+        entries = await storage.list_sync_log(ORG, LogQuery(), 10, None)
+        assert [e.id for e in entries] == ["new"]
+
+    asyncio.run(check())
+
+
+def test_times_keep_milliseconds_and_come_back_aware_utc():
+    storage = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=0")
+    moment = datetime(2025, 1, 6, 9, 0, 0, 123456, tzinfo=timezone(timedelta(hours=2)))
+
+    async def check():
+        await with_org(storage)
+        await storage.append_sync_log(_entry(moment, "e1"))
+        (entry,) = await storage.list_sync_log(ORG, LogQuery(), 10, None)
+        assert entry.at == moment.replace(microsecond=123000)
+        assert entry.at.utcoffset() == timedelta(0)
+
+    asyncio.run(check())
+
+
+# --------------------------------------------------------------------------- keyset pages
+
+
+def test_spec_6a_user_pages_are_keyset_queries_on_the_order_index_never_skip():
+    storage = mongomock_storage()
+    sent: list[tuple[dict, dict]] = []
+
+    async def check():
+        await with_org(storage)
+        for n in range(7):
+            await storage.record_sync(ORG, f"u{n}", f"u{n}@example.com", f"Name {n % 3}", LicenseType.STANDARD, T0)
+        users = storage.store.users
+
+        class Recording:
+            def __getattr__(self, name):
+                method = getattr(users, name)
+
+                def call(*args, **kwargs):
+                    if name == "find":
+                        sent.append((args[0], kwargs))
+                    return method(*args, **kwargs)
+
+                return call
+
+        storage.store.users = Recording()
+        seen, after = [], None
+        while True:
+            page = await storage.list_users(ORG, UserQuery(), 3, after)
+            if not page:
+                break
+            seen += [u.id for u in page]
+            after = (page[-1].full_name.casefold(), page[-1].id)
+        return seen
+
+    seen = asyncio.run(check())
+    assert seen == ["u0", "u3", "u6", "u1", "u4", "u2", "u5"]  # by name, then id
+    assert len(sent) == 4
+    for condition, options in sent:
+        assert "skip" not in options
+        assert options["sort"] == [("name_key", 1), ("id", 1)] and options["limit"] == 3
+    assert "$and" in sent[1][0]  # a keyset condition from the second page on
+
+
+# --------------------------------------------------------------------- the event loop is free
+
+
+def test_the_event_loop_runs_while_a_database_call_is_waiting():
+    """A driver call that blocks (here until the loop itself releases it) runs in a worker
+    thread: if it ran on the loop, the loop could never release it and the test would fail."""
+    storage = mongomock_storage()
+    release = threading.Event()
+
+    async def check():
+        await with_org(storage)
+        organizations = storage.store.organizations
+
+        class Blocking:
+            def __getattr__(self, name):
+                method = getattr(organizations, name)
+
+                def call(*args, **kwargs):
+                    assert release.wait(timeout=10), "the event loop never ran while the call waited"
+                    return method(*args, **kwargs)
+
+                return call
+
+        storage.store.organizations = Blocking()
+        pending = asyncio.ensure_future(storage.get_organization(ORG))
+        await asyncio.sleep(0)  # the call is now blocked in its worker thread
+        assert not pending.done()
+        release.set()  # done by the loop: proof that it was not blocked
+        organization = await pending
+        assert organization is not None and organization.id == ORG
+        assert threading.current_thread() is threading.main_thread()
+
+    asyncio.run(check())
+
+
+def test_two_processes_sharing_one_database_see_each_others_writes():
+    """Two MongoStorage objects on one database, as two server processes on one MongoDB."""
+    client = atomic_mongomock_client()
+    first, second = mongomock_storage(client=client), mongomock_storage(client=client)
+
+    async def check():
+        await with_org(first)
+        await second.open()
+        await first.record_sync(ORG, "u1", "u1@example.com", "One", LicenseType.STANDARD, T0)
+        user = await second.get_user(ORG, "u1")
+        assert user is not None and user.full_name == "One"
+
+    asyncio.run(check())
