@@ -76,7 +76,10 @@ class RequestGuard:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):  # once, not twice
+                    headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -156,6 +159,18 @@ class SeatkeeperGraphQL(GraphQL):
         except HTTPException as error:
             request_id = scope.get("state", {}).get("request_id")
             response = _error_response(error.status_code, error.reason, "BAD_REQUEST", request_id)
+        except BodyTooLarge:
+            raise  # RequestGuard answers 413
+        except Exception as error:
+            # Outside the resolvers (authentication reads the storage): masked like a resolver's
+            # error, and logged with the request id the client is shown. A storage failure is 503.
+            request_id = scope.get("state", {}).get("request_id") or "-"
+            log.error("unexpected error in request %s", request_id, exc_info=error)
+            if isinstance(error, StorageError):
+                status, code, what = 503, "STORAGE_UNAVAILABLE", "The storage is unavailable"
+            else:
+                status, code, what = 500, "INTERNAL_SERVER_ERROR", "Unexpected error"
+            response = _error_response(status, f"{what} (request id {request_id}).", code, request_id)
         await response(scope, receive, send)
 
 
