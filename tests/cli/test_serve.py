@@ -1,0 +1,152 @@
+"""`seatkeeper serve`, run as a real process: the demo answers `sync`; bad configuration fails clearly.
+
+The server is the installed `seatkeeper` command of this virtualenv on a free port. Waiting for it
+is bounded (it must answer /healthz within STARTUP_SECONDS), and the process is always ended.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+SEATKEEPER = str(Path(sys.executable).parent / "seatkeeper")
+CONTRACT = Path(__file__).resolve().parents[1] / "contract" / "operations.graphql"
+STARTUP_SECONDS = 15
+MATT = ("1a75199f-a48b-40d4-b9bc-2ea05faa8197", "someone51@example.com")
+
+
+def _environment() -> dict[str, str]:
+    """This process's environment without SEATKEEPER_* settings, so that only the flags count."""
+    return {k: v for k, v in os.environ.items() if not k.startswith("SEATKEEPER_")}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_until_healthy(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"seatkeeper serve exited early with code {process.returncode}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)  # polling a real process: there is no clock to inject here
+    pytest.fail(f"seatkeeper serve did not answer /healthz within {STARTUP_SECONDS} s")
+
+
+@pytest.fixture
+def demo_server(tmp_path):
+    """`seatkeeper serve --demo` on a free port: (base URL, the lines it printed)."""
+    port = _free_port()
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("wb") as stdout, err.open("wb") as stderr:
+        process = subprocess.Popen(
+            [SEATKEEPER, "serve", "--demo", "--port", str(port), "--log-level", "warning"],
+            stdout=stdout,
+            stderr=stderr,
+            env=_environment(),
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base, process)
+        yield base, out.read_text(encoding="utf-8")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in err.read_text(encoding="utf-8")
+
+
+def _printed(pattern: str, output: str) -> str:
+    match = re.search(pattern, output, re.MULTILINE)
+    assert match, f"{pattern!r} not in the output:\n{output}"
+    return match.group(1)
+
+
+def _post(base: str, token: str, operation: str, variables: dict | None = None) -> dict:
+    response = httpx.post(
+        f"{base}/graphql",
+        json={"query": CONTRACT.read_text(encoding="utf-8"), "operationName": operation, "variables": variables or {}},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+def test_serve_demo_answers_sync_for_the_seed_users(demo_server):
+    base, output = demo_server
+    sync_token = _printed(r"SYNC token:\s+(\S+)$", output)
+    admin_token = _printed(r"ADMIN token:\s+(\S+)$", output)
+    _printed(r"^Operator token \(shown once\): (\S+)$", output)
+    assert _printed(r"^GraphiQL: (\S+)$", output) == f"{base}/graphql"
+
+    # Matt Ford holds Inspections in the seed's CSV sample.
+    matt = _post(base, sync_token, "Sync", {"input": {"userId": MATT[0], "email": MATT[1], "fullName": "Matt Ford"}})["sync"]
+    assert matt["ok"] is True
+    assert matt["license"] == {"type": "INSPECTIONS", "temporary": False, "trial": False, "expiresAt": None}
+    assert matt["user"] == {"id": MATT[0], "email": MATT[1]}
+
+    # The user with everything disabled is refused; the admin sees the demo's users.
+    nora = _post(base, sync_token, "Sync", {"input": {"userId": "e7b4c9a2-3d1f-4f8e-a5b0-6c2d8e1f9a37", "email": "someone63@example.com"}})["sync"]
+    assert (nora["ok"], nora["error"]["message"], nora["error"]["reason"]) == (False, "LICENSE: NOT FOUND", "DISABLED")
+    users = _post(base, admin_token, "Users", {"search": "Pete"})["users"]
+    assert [(e["node"]["fullName"], e["node"]["standard"]) for e in users["edges"]] == [("Pete Porter", "ASSIGNED")]
+
+    ready = httpx.get(f"{base}/readyz", timeout=5)
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+
+
+def _run_serve(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [SEATKEEPER, "serve", *arguments], capture_output=True, text=True, timeout=30, env=_environment()
+    )
+
+
+def _one_line_failure(result: subprocess.CompletedProcess) -> str:
+    """A configuration failure: non-zero exit, exactly one line on stderr, no trace anywhere."""
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+def test_serve_with_an_unknown_storage_scheme_fails_in_one_line():
+    line = _one_line_failure(_run_serve("--storage", "foo://", "--port", str(_free_port())))
+    assert "'foo'" in line and "memory" in line  # names the scheme and the installed plugins
+
+
+def test_serve_with_a_malformed_storage_url_fails_in_one_line():
+    line = _one_line_failure(_run_serve("--storage", "nonsense", "--port", str(_free_port())))
+    assert "malformed" in line and "'nonsense'" in line
+
+
+def test_serve_on_a_port_in_use_fails_in_one_line():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = _run_serve("--port", str(port))
+    line = _one_line_failure(result)
+    assert f"port {port}" in line and "in use" in line
+    assert "Operator token" not in result.stdout  # nothing was started, no secret printed
