@@ -1,0 +1,103 @@
+"""The memory plugin against the whole storage contract kit, built through its entry point,
+plus what only the memory plugin promises (its `sync_log_cap` URL option)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from seatkeeper.rules.records import Client, SyncLogEntry
+from seatkeeper.storage import LogQuery, StorageConfigError, load_storage
+from seatkeeper.storage.contract import ORG, StorageContract, at, make_org
+
+
+@pytest.fixture
+def storage_factory():
+    """A fresh memory backend per test, found by URL scheme as any integrator's plugin would be."""
+
+    async def build():
+        storage = load_storage("memory://")
+        await storage.open()
+        return storage
+
+    return build
+
+
+class TestMemoryStorageContract(StorageContract):
+    """Every promise of the Storage protocol, on `memory://` (thread-safe: one lock)."""
+
+    supports_threads = True
+
+
+def _entry(minute: int, n: int) -> SyncLogEntry:
+    return SyncLogEntry(
+        organization_id=ORG,
+        at=at(minute),
+        user_id=f"u{n}",
+        email=f"u{n}@example.com",
+        project_id=None,
+        client=Client.MOBILE,
+        ok=True,
+        id=f"e{n:04d}",
+    )
+
+
+async def _kept_after_appending(url: str, count: int) -> list[SyncLogEntry]:
+    storage = load_storage(url)
+    await storage.open()
+    await make_org(storage)
+    for n in range(count):
+        await storage.append_sync_log(_entry(n, n))
+    return await storage.list_sync_log(ORG, LogQuery(), 10_000, None)
+
+
+@pytest.mark.parametrize("cap", [1, 10, 50])
+def test_sync_log_cap_drops_the_oldest_entries(cap):
+    """The cap bounds the log per organization: the newest entries are kept, the oldest dropped.
+
+    The plugin trims in chunks of a tenth of the cap (appends stay O(1)), so the log holds
+    between `cap` and `cap + max(1, cap // 10)` entries once full.
+    """
+    count = cap * 3 + 7
+    kept = asyncio.run(_kept_after_appending(f"memory://?sync_log_cap={cap}", count))
+    assert cap <= len(kept) <= cap + max(1, cap // 10)
+    assert [e.id for e in kept] == [f"e{n:04d}" for n in range(count - 1, count - 1 - len(kept), -1)]
+
+
+def test_sync_log_cap_default_keeps_everything_small():
+    kept = asyncio.run(_kept_after_appending("memory://", 300))
+    assert len(kept) == 300
+
+
+def test_sync_log_cap_is_per_organization():
+    async def scenario():
+        storage = load_storage("memory://?sync_log_cap=5")
+        await make_org(storage)
+        await make_org(storage, "org-b")
+        for n in range(20):
+            await storage.append_sync_log(_entry(n, n))
+        await storage.append_sync_log(SyncLogEntry("org-b", at(0), "b", "b@example.com", None, Client.WEB, True, id="b"))
+        return await storage.list_sync_log("org-b", LogQuery(), 100, None)
+
+    assert [e.id for e in asyncio.run(scenario())] == ["b"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "memory://?sync_log_cap=abc",
+        "memory://?sync_log_cap=0",
+        "memory://?sync_log_cap=-5",
+        "memory://?sync_log_cap=1.5",
+        "memory://?sync_log_cap=",
+        "memory://?sync_log_cap=10&sync_log_cap=20",
+        "memory://?synclogcap=10",
+    ],
+)
+def test_bad_sync_log_cap_is_a_clear_configuration_error(url):
+    with pytest.raises(StorageConfigError) as caught:
+        load_storage(url)
+    message = str(caught.value)
+    assert "memory" in message and "sync_log_cap" in message
+    assert isinstance(caught.value.__cause__, ValueError)
