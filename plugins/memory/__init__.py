@@ -113,8 +113,16 @@ class MemoryStorage:
 
     def __init__(self, url: str = "memory://", *, sync_log_cap: int | None = None) -> None:
         if sync_log_cap is None:
-            options = parse_qs(urlsplit(url).query)
-            raw = options.get("sync_log_cap", [str(DEFAULT_SYNC_LOG_CAP)])[0]
+            # Blank values kept and unknown or repeated options refused: a typo in the URL is an
+            # error at start-up, not a silently ignored setting.
+            options = parse_qs(urlsplit(url).query, keep_blank_values=True)
+            unknown = sorted(set(options) - {"sync_log_cap"})
+            if unknown:
+                raise ValueError(f"memory:// has no option {', '.join(unknown)} (its one option is sync_log_cap)")
+            values = options.get("sync_log_cap", [str(DEFAULT_SYNC_LOG_CAP)])
+            if len(values) > 1:
+                raise ValueError("memory:// option sync_log_cap is given more than once")
+            raw = values[0]
             try:
                 sync_log_cap = int(raw)
             except ValueError:
@@ -417,8 +425,9 @@ class MemoryStorage:
                 return []
             start = 0
             if after is not None:
-                # Every entry sorts after (name, id) tuples with the same prefix: "\U0010ffff" ends it.
-                start = bisect.bisect_right(tenant.order, (after[0], after[1], "\U0010ffff"))
+                # Compare on (name, id) only: a sentinel third element would lose to keys that
+                # start with it (an id such as "\U0010ffffz"), repeating that user on the next page.
+                start = bisect.bisect_right(tenant.order, (after[0], after[1]), key=lambda entry: entry[:2])
             page: list[MobileUser] = []
             for _, _, key in tenant.order[start:] if start else tenant.order:
                 user = tenant.users[key]
