@@ -167,7 +167,7 @@ class MongoStorage:
         with self._setup:
             if self._store is None:
                 self._client = self._injected if self._injected is not None else acquire_client(self.settings)
-                store = MongoStore(self._client[self.settings.database])
+                store = MongoStore(self._client[self.settings.database], self.settings.cache_seconds)
                 self._writer = ChangeWriter(store, timedelta(seconds=self.settings.journal_stale_seconds))
                 self._store = store
 

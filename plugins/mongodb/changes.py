@@ -189,24 +189,25 @@ class ChangeWriter:
         }
         header = {"_id": journal_id, "org": org, "kind": "many", "state": "pending", "gains": gains, "losses": losses}
         deadline = self._begin(header, body)
+        parts = bool(header.get("parts"))
 
         # Lock every changed or deleted user that is still as the engine read it.
         locked = self._lock(org, journal_id, body, deadline)
         if locked is not None:
             self._rollback(org, journal_id, body)
-            self._end(journal_id)
+            self._end(journal_id, parts)
             self._help_stale(list(locked), org)
             return Conflict(locked)
         if body["creates"]:
             taken = self._taken(org, body["creates"])
             if taken is not None:
                 self._rollback(org, journal_id, body)
-                self._end(journal_id)
+                self._end(journal_id, parts)
                 return taken
         shortage = self._reserve(org, gains, change_set.seat_limits, deadline)
         if shortage is not None:
             self._rollback(org, journal_id, body)
-            self._end(journal_id)
+            self._end(journal_id, parts)
             return shortage
         if body["creates"]:
             self._check(deadline)
@@ -220,14 +221,14 @@ class ChangeWriter:
                 # Someone created one of these users since `_taken` looked: undo, and say who.
                 self._rollback(org, journal_id, body)
                 self._release(org, gains)
-                self._end(journal_id)
+                self._end(journal_id, parts)
                 return self._taken(org, body["creates"]) or AlreadyExists((), ())
         # The commit point: from here on, repair rolls forward.
         self._check(deadline)
         committed = self.store.journals.update_one({"_id": journal_id, "state": "pending", "repair_at": None}, {"$set": {"state": "committed"}})
         if committed.matched_count == 0:
             raise ChangeSetAbandoned("change set taken over by repair before its commit")
-        self.finish(org, journal_id, body, losses)
+        self.finish(org, journal_id, body, losses, parts)
         return Applied()
 
     def _lock(self, org: str, journal_id: str, body: dict, deadline: float) -> tuple[str, ...] | None:
@@ -269,7 +270,7 @@ class ChangeWriter:
         )
         return result if result.user_keys or result.emails else None
 
-    def finish(self, org: str, journal_id: str, body: dict, losses: dict) -> None:
+    def finish(self, org: str, journal_id: str, body: dict, losses: dict, parts: bool) -> None:
         """Roll a committed change set forward: every step is idempotent, so repair may run it
         again after a crash in the middle of it."""
         users = self.store.users
@@ -294,7 +295,7 @@ class ChangeWriter:
             )
         self.store.write_audit_documents(body["audit"])
         self._release(org, losses)
-        self._end(journal_id)
+        self._end(journal_id, parts)
 
     def _rollback(self, org: str, journal_id: str, body: dict) -> None:
         """Undo an uncommitted change set: delete the users it created, unlock the others."""
@@ -328,9 +329,10 @@ class ChangeWriter:
         self.store.journals.insert_one(header)
         return time.monotonic() + self.stale_after.total_seconds() / 2
 
-    def _end(self, journal_id: str) -> None:
+    def _end(self, journal_id: str, parts: bool = False) -> None:
         self.store.journals.delete_one({"_id": journal_id})
-        self.store.journal_parts.delete_many({"journal": journal_id})
+        if parts:
+            self.store.journal_parts.delete_many({"journal": journal_id})
 
     def _check(self, deadline: float) -> None:
         """Give up past the deadline: repair may take this change set over after twice as long."""
@@ -430,10 +432,10 @@ class ChangeWriter:
             return "rolled_forward" if committed else "rolled_back"
         body = self._body(journal)
         if claimed["state"] == "committed":
-            self.finish(org, journal_id, body, {})  # counters: recounted afterwards
+            self.finish(org, journal_id, body, {}, True)  # counters: recounted afterwards
             return "rolled_forward"
         self._rollback(org, journal_id, body)
-        self._end(journal_id)
+        self._end(journal_id, True)
         return "rolled_back"
 
     def _body(self, journal: dict) -> dict:

@@ -20,6 +20,8 @@ Options of the plugin itself, taken out of the URL before pymongo sees it:
 * `workerThreads` (default 32): the threads that run the blocking driver off the event loop.
 * `journalStaleSeconds` (default 120): how old an unfinished change set must be before `repair`
   (and an operation that runs into it) finishes or rolls it back.
+* `cacheSeconds` (default 1; 0 turns it off): how long a process reuses an organization, a project
+  or a subscription list it read (`cache.py`). Writes through the same process forget them at once.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ DEFAULT_CLIENT_OPTIONS = {
     "retryWrites": "true",
     "appname": "seatkeeper",
 }
-PLUGIN_OPTIONS = {"syncLogRetentionDays": 90, "workerThreads": 32, "journalStaleSeconds": 120}
+PLUGIN_OPTIONS = {"syncLogRetentionDays": 90, "workerThreads": 32, "journalStaleSeconds": 120, "cacheSeconds": 1}
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class MongoSettings:
     sync_log_retention_days: int = 90
     worker_threads: int = 32
     journal_stale_seconds: int = 120
+    cache_seconds: int = 1
     hosts: str = field(default="", compare=False)  # for messages: host list, never credentials
 
 
@@ -77,8 +80,10 @@ def parse_url(url: str) -> MongoSettings:
                 raise ValueError(f"URL option {canonical} must be a whole number, got {value!r}") from None
         else:
             passed.append((name, value))
-    if values["syncLogRetentionDays"] < 0 or values["workerThreads"] < 1 or values["journalStaleSeconds"] < 0:
-        raise ValueError("syncLogRetentionDays and journalStaleSeconds must be >= 0, workerThreads >= 1")
+    if min(values["syncLogRetentionDays"], values["journalStaleSeconds"], values["cacheSeconds"]) < 0:
+        raise ValueError("syncLogRetentionDays, journalStaleSeconds and cacheSeconds must be >= 0")
+    if values["workerThreads"] < 1:
+        raise ValueError("workerThreads must be >= 1")
     present = {name.lower() for name, _ in passed}
     passed += [(k, v) for k, v in DEFAULT_CLIENT_OPTIONS.items() if k.lower() not in present]
     client_uri = urlunsplit((parts.scheme, parts.netloc, "/" + database, urlencode(passed), ""))
@@ -88,6 +93,7 @@ def parse_url(url: str) -> MongoSettings:
         sync_log_retention_days=values["syncLogRetentionDays"],
         worker_threads=values["workerThreads"],
         journal_stale_seconds=values["journalStaleSeconds"],
+        cache_seconds=values["cacheSeconds"],
         hosts=hosts,
     )
 

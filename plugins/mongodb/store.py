@@ -33,6 +33,7 @@ from seatkeeper.rules.records import (
 from seatkeeper.storage.protocol import EmailTaken, LogQuery, UserQuery
 
 from . import documents as docs
+from .cache import MISS, ReadCache
 from .queries import LOG_ORDER, USER_ORDER, after_user, log_filter, user_filter
 
 COLLECTIONS = (
@@ -61,8 +62,9 @@ def counter_id(organization_id: str, license_type: LicenseType) -> str:
 class MongoStore:
     """Blocking operations on one database. Thread-safe: pymongo's client is."""
 
-    def __init__(self, db) -> None:
+    def __init__(self, db, cache_seconds: float = 0) -> None:
         self.db = db
+        self.cache = ReadCache(cache_seconds)
         for name in COLLECTIONS:
             setattr(self, name, db[name])
 
@@ -78,19 +80,26 @@ class MongoStore:
                 upsert=True,
             )
         self.upsert_project(default_project)
+        self.cache.forget(organization.id)
         try:
             self.organizations.insert_one(docs.organization_document(organization))
         except DuplicateKeyError:
             raise ValueError(f"organization {organization.id!r} exists") from None
 
     def get_organization(self, organization_id: str) -> Organization | None:
+        cached = self.cache.get(("organization", organization_id))
+        if cached is not MISS:
+            return cached
         doc = self.organizations.find_one({"_id": organization_id})
-        return docs.organization_record(doc) if doc else None
+        organization = docs.organization_record(doc) if doc else None
+        self.cache.put(("organization", organization_id), organization)
+        return organization
 
     def list_organizations(self) -> list[Organization]:
         return [docs.organization_record(d) for d in self.organizations.find({}, sort=[("created_at", 1), ("_id", 1)])]
 
     def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+        self.cache.forget(organization_id)
         doc = self.organizations.find_one_and_update(
             {"_id": organization_id},
             {"$set": {"settings": docs.settings_document(settings)}},
@@ -102,10 +111,16 @@ class MongoStore:
         self.projects.replace_one(
             {"org": project.organization_id, "id": project.id}, docs.project_document(project), upsert=True
         )
+        self.cache.forget(project.organization_id)
 
     def get_project(self, organization_id: str, project_id: str) -> Project | None:
+        cached = self.cache.get(("project", organization_id, project_id))
+        if cached is not MISS:
+            return cached
         doc = self.projects.find_one({"org": organization_id, "id": project_id}, {"_id": 0})
-        return docs.project_record(doc) if doc else None
+        project = docs.project_record(doc) if doc else None
+        self.cache.put(("project", organization_id, project_id), project)
+        return project
 
     def list_projects(self, organization_id: str) -> list[Project]:
         found = self.projects.find({"org": organization_id}, {"_id": 0}, sort=[("id", 1)])
@@ -115,10 +130,16 @@ class MongoStore:
 
     def add_subscription(self, subscription: Subscription) -> None:
         self.subscriptions.insert_one(docs.subscription_document(subscription))
+        self.cache.forget(subscription.organization_id)
 
     def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+        cached = self.cache.get(("subscriptions", organization_id))
+        if cached is not MISS:
+            return cached
         found = self.subscriptions.find({"org": organization_id}, sort=[("valid_from", 1), ("_id", 1)])
-        return [docs.subscription_record(d) for d in found]
+        subscriptions = [docs.subscription_record(d) for d in found]
+        self.cache.put(("subscriptions", organization_id), subscriptions)
+        return subscriptions
 
     # -- tokens ----------------------------------------------------------------------------
 

@@ -281,3 +281,33 @@ def test_two_processes_sharing_one_database_see_each_others_writes():
         assert user is not None and user.full_name == "One"
 
     asyncio.run(check())
+
+
+# ------------------------------------------------------------------------------ read cache
+
+
+def test_read_cache_forgets_local_writes_at_once_and_others_after_cache_seconds(monkeypatch):
+    """Organizations, projects and subscriptions are reused for `cacheSeconds` (cache.py): this
+    process's own writes are seen at once, another process's within `cacheSeconds`."""
+    from seatkeeper.plugins.mongodb import cache
+    from seatkeeper.rules.records import Settings
+
+    client = atomic_mongomock_client()
+    mine, other = mongomock_storage(client=client), mongomock_storage(client=client)
+    now = [1000.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: now[0])
+
+    async def check():
+        await with_org(mine)
+        assert (await mine.get_organization(ORG)).settings.auto_assign_licenses is False
+        await other.update_settings(ORG, Settings(auto_assign_licenses=True))
+        stale = await mine.get_organization(ORG)
+        assert stale.settings.auto_assign_licenses is False  # another process's write: not yet
+        stale.name = "changed by a caller"  # callers get copies: the cache is not touched
+        now[0] += 1.5  # past cacheSeconds=1
+        fresh = await mine.get_organization(ORG)
+        assert fresh.settings.auto_assign_licenses is True and fresh.name == "Org"
+        await mine.update_settings(ORG, Settings(grace_period_days=3))
+        assert (await mine.get_organization(ORG)).settings.grace_period_days == 3  # own write: at once
+
+    asyncio.run(check())

@@ -1,0 +1,92 @@
+"""How many database operations a sync costs through the real Engine on the MongoDB plugin.
+
+Every collection of the plugin's store is wrapped by `RoundTrips`, which counts the operations it
+would send (each is one round trip to the server). The bounds asserted here are the ones reached;
+the tallies are printed (`pytest -s`) for the report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from seatkeeper.plugins.mongodb import MongoStorage
+from seatkeeper.plugins.mongodb.testing import RoundTrips, atomic_mongomock_client
+from seatkeeper.rules.engine import Engine, SyncRequest
+from seatkeeper.rules.records import LicenseState, LicenseType
+
+URL = "mongodb://localhost/seatkeeper_rt?syncLogRetentionDays=0"
+
+
+def _measure(url: str, auto_assign: bool, clock) -> tuple[RoundTrips, RoundTrips]:
+    """(the first sync of a user, a later sync of the same user) with a seat held; `clock` is
+    the suite's FakeClock fixture."""
+    storage = MongoStorage(url, client=atomic_mongomock_client())
+    engine = Engine(storage, clock)
+
+    async def go():
+        await storage.open()
+        created = await engine.create_organization("Acme")
+        org = created.value.organization.id
+        await engine.add_subscription(org, LicenseType.STANDARD, 10, clock() + timedelta(days=365))
+        await engine.update_settings(org, auto_assign_licenses=auto_assign)
+        request = SyncRequest("u1", "u1@example.com", "User One")
+        await engine.sync(org, SyncRequest("warm", "warm@example.com", "Warm"))  # caches, if any, are warm
+        first = RoundTrips(storage.store)
+        outcome = await engine.sync(org, request)
+        first.uninstall()
+        assert outcome.ok, outcome
+        if not auto_assign:
+            await engine.set_license_state(org, "admin", ["u1"], LicenseType.STANDARD, LicenseState.ASSIGNED)
+        clock.advance(minutes=5)
+        later = RoundTrips(storage.store)
+        outcome = await engine.sync(org, request)
+        later.uninstall()
+        assert outcome.ok and outcome.license.type is LicenseType.STANDARD and not outcome.license.temporary
+        return first, later
+
+    return asyncio.run(go())
+
+
+def _show(title: str, trips: RoundTrips) -> None:
+    print(f"\n{title}: {trips.total} round trips")
+    for call, count in sorted(trips.tally.items()):
+        print(f"  {count} x {call}")
+
+
+def test_a_licensed_user_syncing_costs_three_round_trips_with_the_read_cache(clock):
+    """Organization, project and subscriptions come from the process's short read cache; what
+    remains is the user's upsert, the seat counter (SPEC 5's over-capacity check) and the
+    sync-log entry."""
+    _, later = _measure(URL, auto_assign=False, clock=clock)
+    _show("licensed user, cache on", later)
+    assert later.tally == {
+        "users.find_one_and_update": 1,
+        "counters.find_one": 1,
+        "sync_log.insert_one": 1,
+    }
+
+
+def test_a_licensed_user_syncing_costs_six_round_trips_without_the_cache(clock):
+    _, later = _measure(URL + "&cacheSeconds=0", auto_assign=False, clock=clock)
+    _show("licensed user, cache off", later)
+    assert later.total == 6
+    assert later.tally["organizations.find_one"] == 1 and later.tally["subscriptions.find"] == 1
+
+
+def test_an_automatically_assigned_user_costs_seven_round_trips_on_its_first_sync(clock):
+    """SPEC 4.6.1 on the one-user path: journal, guarded seat, the user's write, audit, journal
+    end — plus the upsert and the sync log. Later syncs cost what a licensed user's cost."""
+    first, later = _measure(URL, auto_assign=True, clock=clock)
+    _show("auto-assigned user, first sync, cache on", first)
+    _show("auto-assigned user, later sync, cache on", later)
+    assert first.tally == {
+        "users.find_one_and_update": 1,
+        "journals.insert_one": 1,
+        "counters.find_one_and_update": 1,
+        "users.update_one": 1,
+        "audit_log.insert_many": 1,
+        "journals.delete_one": 1,
+        "sync_log.insert_one": 1,
+    }
+    assert later.total == 3
