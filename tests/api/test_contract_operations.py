@@ -54,6 +54,7 @@ def test_the_whole_contract_document_validates_at_once():
 
 
 def test_sync_grants_a_temporary_license_to_a_new_user(api, org, clock):
+    """SPEC 4.1 and 4.7: a new user, automatic assignment off, gets the temporary license."""
     payload = api.sync(org.sync, MATT, "someone51@example.com", full_name="Matt Ford")
     assert payload == {
         "ok": True,
@@ -73,6 +74,7 @@ def test_sync_grants_a_temporary_license_to_a_new_user(api, org, clock):
 
 
 def test_organization_shows_name_settings_and_default_project(api, org):
+    """SPEC 3 (settings defaults) and SPEC 1 (the default project, kind STANDARD)."""
     organization = api.data("Organization", token=org.admin)["organization"]
     assert organization == {
         "id": org.id,
@@ -89,6 +91,7 @@ def test_organization_shows_name_settings_and_default_project(api, org):
 
 
 def test_subscriptions_has_one_row_per_license_type(api, org, clock):
+    """SPEC 6: a row per type, EXTERNAL without seat counts, pending users counted."""
     subscription = api.add_subscription(org, "STANDARD", seats=5, days=30)
     api.create_users(org, {"id": "u1", "standard": "ASSIGNED"})
     api.sync(org.sync, "pending-1")  # inside its temporary window, STANDARD project: pending
@@ -136,6 +139,7 @@ def test_subscriptions_has_one_row_per_license_type(api, org, clock):
 
 
 def test_users_pages_in_name_order_with_search_and_filter(api, org, clock):
+    """SPEC 6a: name order case-insensitively, keyset pages, search, filters."""
     api.add_subscription(org, "STANDARD", seats=5)
     api.create_users(
         org,
@@ -176,6 +180,7 @@ def test_users_pages_in_name_order_with_search_and_filter(api, org, clock):
 
 
 def test_user_by_id_and_null_for_an_unknown_id(api, org, clock):
+    """SPEC 1: a GUID id is compared case-insensitively."""
     api.sync(org.sync, MATT, "someone51@example.com", full_name="Matt Ford")
     # A GUID id is found case-insensitively (SPEC 1).
     assert api.user(org, MATT.upper()) == {
@@ -194,6 +199,7 @@ def test_user_by_id_and_null_for_an_unknown_id(api, org, clock):
 
 
 def test_set_license_state_assigns_and_reports_errors(api, org):
+    """SPEC 3, setLicenseState: NOT_ENOUGH_SEATS with counts, USER_NOT_FOUND, all or nothing."""
     api.add_subscription(org, "INSPECTIONS", seats=1)
     api.create_users(org, {"id": "u1"}, {"id": "u2"})
 
@@ -217,6 +223,7 @@ def test_set_license_state_assigns_and_reports_errors(api, org):
 
 
 def test_create_users_with_chosen_states_and_a_taken_email(api, org):
+    """SPEC 3, pre-provisioning; SPEC 2.3, unique e-mail (case-insensitive)."""
     api.add_subscription(org, "STANDARD", seats=2)
     created = api.data(
         "CreateUsers",
@@ -246,6 +253,7 @@ def test_create_users_with_chosen_states_and_a_taken_email(api, org):
 
 
 def test_delete_users_removes_them_and_releases_seats(api, org):
+    """SPEC 3, delete users."""
     api.add_subscription(org, "STANDARD", seats=1)
     api.create_users(org, {"id": "d1", "standard": "ASSIGNED"})
     deleted = api.data("DeleteUsers", {"userIds": ["d1"]}, org.admin)["deleteUsers"]
@@ -259,6 +267,7 @@ def test_delete_users_removes_them_and_releases_seats(api, org):
 
 
 def test_update_settings_changes_given_fields_and_refuses_out_of_range(api, org):
+    """SPEC 3, settings: inactivityDays 1-3650; a refusal changes nothing (SPEC 2.5)."""
     settings = api.settings(org, autoAssignLicenses=True, gracePeriodDays=7)
     assert settings == {
         "autoAssignLicenses": True,
@@ -275,6 +284,7 @@ def test_update_settings_changes_given_fields_and_refuses_out_of_range(api, org)
 
 
 def test_upsert_project_creates_and_changes_a_project(api, org):
+    """SPEC 1 (projects decide the required license) and 4.1 (the default project's kind can change)."""
     assert api.project(org, "field", "INSPECTIONS", "Field work") == {
         "id": "field",
         "name": "Field work",
@@ -294,6 +304,7 @@ LICENSES_HEADER = '"Id","Full Name","Email","Standard","Inspections"'
 
 
 def test_import_licenses_applies_a_file_and_dry_run_changes_nothing(api, org):
+    """SPEC 7, import: dry run, summary, problems with lines, CSV_INVALID."""
     api.add_subscription(org, "INSPECTIONS", seats=1)
     csv_text = f'{LICENSES_HEADER}\r\n"{MATT}","Matt Ford","someone51@example.com","","Assigned"\r\n'
 
@@ -317,6 +328,7 @@ def test_import_licenses_applies_a_file_and_dry_run_changes_nothing(api, org):
 
 
 def test_export_licenses_writes_the_source_format(api, org):
+    """SPEC 7, export: holders only, every field quoted, CRLF line ends."""
     api.add_subscription(org, "INSPECTIONS", seats=1)
     api.create_users(
         org,
@@ -328,6 +340,7 @@ def test_export_licenses_writes_the_source_format(api, org):
 
 
 def test_export_users_writes_states_and_last_sync(api, org, clock):
+    """SPEC 7, users file: Disabled written out, Last Sync in ISO 8601 UTC, the search applies."""
     api.create_users(org, {"id": "e1", "fullName": "Eve One", "standard": "DISABLED"})
     api.sync(org.sync, "s1", full_name="Sam Sync")
     exported = api.data("ExportUsers", token=org.admin)["exportUsers"]
@@ -344,6 +357,7 @@ def test_export_users_writes_states_and_last_sync(api, org, clock):
 
 
 def test_sync_log_newest_first_with_filters_and_pages(api, org, clock):
+    """SPEC 4.8 and 8: every attempt, newest first, by user, errors only, half-open range."""
     first_at = clock()
     api.sync(org.sync, "u1", client="WEB")
     clock.advance(days=15)  # u1's temporary license has ended
@@ -383,6 +397,7 @@ def test_sync_log_newest_first_with_filters_and_pages(api, org, clock):
 
 
 def test_audit_log_records_who_and_why_with_one_operation_id(api, org, clock):
+    """SPEC 2.4 and 8: actor (the token name), reason, one operation id per request."""
     api.add_subscription(org, "STANDARD", seats=2)
     api.create_users(org, {"id": "a1"}, {"id": "a2"})
     clock.advance(hours=1)
@@ -411,6 +426,7 @@ def test_audit_log_records_who_and_why_with_one_operation_id(api, org, clock):
 
 
 def test_create_organization_returns_working_tokens_once(api, clock):
+    """SPEC 9 and 3 (trial): the organization's first ADMIN and SYNC tokens."""
     created = api.data(
         "CreateOrganization", {"input": {"name": "Trial Co", "trialDays": 30}}, api.operator
     )["createOrganization"]
@@ -429,6 +445,7 @@ def test_create_organization_returns_working_tokens_once(api, clock):
 
 
 def test_add_subscription_statuses_and_refusals(api, org, clock):
+    """SPEC 3, subscriptions: seats >= 1, EXTERNAL ignores seats, validUntil after validFrom."""
     now = clock()
     active = api.add_subscription(org, "STANDARD", seats=3, days=10)
     assert {k: v for k, v in active.items() if k != "id"} == {
@@ -461,6 +478,7 @@ def test_add_subscription_statuses_and_refusals(api, org, clock):
 
 
 def test_organizations_lists_every_organization(api, org, org_b, clock):
+    """SPEC 9: the OPERATOR sees every organization."""
     organizations = api.data("Organizations", token=api.operator)["organizations"]
     assert sorted(organizations, key=lambda o: o["name"]) == [
         {"id": org.id, "name": "Acme", "trialEndsAt": None},
@@ -469,6 +487,7 @@ def test_organizations_lists_every_organization(api, org, org_b, clock):
 
 
 def test_create_token_gives_a_working_token_of_the_role(api, org, clock):
+    """SPEC 9: tokens of ADMIN, SYNC or READER, the secret shown once."""
     created = api.data(
         "CreateToken", {"input": {"organizationId": org.id, "role": "READER", "name": "dashboard"}}, org.admin
     )["createToken"]
@@ -489,6 +508,7 @@ def test_create_token_gives_a_working_token_of_the_role(api, org, clock):
 
 
 def test_tokens_lists_the_organizations_tokens(api, org, org_b, clock):
+    """SPEC 9: an ADMIN lists its organization's tokens, the OPERATOR any."""
     tokens = api.data("Tokens", token=org.admin)["tokens"]
     assert sorted((t["name"], t["role"], t["createdAt"], t["revokedAt"]) for t in tokens) == [
         ("admin", "ADMIN", iso(clock()), None),
@@ -499,6 +519,7 @@ def test_tokens_lists_the_organizations_tokens(api, org, org_b, clock):
 
 
 def test_revoke_token_stops_it_at_once(api, org, clock):
+    """SPEC 9: revocable; an unknown id is TOKEN_NOT_FOUND."""
     reader = api.data(
         "CreateToken", {"input": {"organizationId": org.id, "role": "READER", "name": "old"}}, org.admin
     )["createToken"]

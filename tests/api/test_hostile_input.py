@@ -264,7 +264,7 @@ def test_a_users_cursor_is_no_log_cursor(api, org, operation):
 
 @pytest.mark.parametrize("operation", ["Users", "SyncLog", "AuditLog"])
 @pytest.mark.parametrize("first", [0, -1, 501])
-def test_first_outside_1_to_500_is_a_clear_error(api, org, operation, first):
+def test_spec_6a_first_outside_1_to_500_is_a_clear_error(api, org, operation, first):
     status, body = api.gql(operation, {"first": first}, org.admin)
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
         (f"`first` must be between 1 and 500, got {first}", "BAD_USER_INPUT")
@@ -272,11 +272,11 @@ def test_first_outside_1_to_500_is_a_clear_error(api, org, operation, first):
 
 
 @pytest.mark.parametrize("operation", ["Users", "SyncLog", "AuditLog"])
-def test_first_500_is_allowed(api, org, operation):
+def test_spec_6a_first_500_is_allowed(api, org, operation):
     api.data(operation, {"first": 500}, org.admin)
 
 
-def test_a_search_longer_than_256_is_a_clear_error(api, org):
+def test_spec_6a_a_search_longer_than_256_is_a_clear_error(api, org):
     status, body = api.gql("Users", {"search": "x" * 257}, org.admin)
     assert body["errors"][0]["message"] == "`search` is longer than 256 characters"
 
