@@ -321,10 +321,10 @@ class Storage(Protocol):
     ) -> MobileUser:
         """Record a sync of `user_id` atomically and return the user as it is afterwards (SPEC 4.1).
 
-        Creates the user with both selectors UNASSIGNED when absent (full name defaults to the
-        e-mail); otherwise updates e-mail and, when given, full name. Sets `first_sync_at` if
-        unset, `last_sync_at = now` and `last_required = required` (a LicenseType). Raises
-        EmailTaken, writing nothing, when the e-mail belongs to another user.
+        Creates the user with both selectors UNASSIGNED and `created_at = now` when absent (full
+        name defaults to the e-mail); otherwise updates e-mail and, when given, full name. Sets
+        `first_sync_at` if unset, `last_sync_at = now` and `last_required = required` (a
+        LicenseType). Raises EmailTaken, writing nothing, when the e-mail belongs to another user.
         """
 
     async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
