@@ -28,6 +28,22 @@ def installed_plugins() -> list[str]:
     return sorted({ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
 
 
+MAX_SHOWN = 120
+
+
+def redact(url: object) -> str:
+    """A URL fit for a log line: any password replaced by ***, and cut to a readable length."""
+    text = url if isinstance(url, str) else repr(url)
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        authority, slash, path = rest.partition("/")
+        credentials, at, host = authority.rpartition("@")
+        if at and ":" in credentials:
+            authority = credentials.split(":", 1)[0] + ":***@" + host
+        text = f"{scheme}{sep}{authority}{slash}{path}"
+    return text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + "…"
+
+
 def load_storage(url: str) -> Storage:
     """Build the storage backend that `url` names, by its scheme (`memory://`, `mongodb://…`).
 
@@ -36,10 +52,12 @@ def load_storage(url: str) -> Storage:
     that refuses the URL.
     """
     if not isinstance(url, str) or "://" not in url:
-        raise StorageConfigError(f"storage URL {url!r} is malformed: expected scheme://…, e.g. memory://")
+        raise StorageConfigError(f"storage URL {redact(url)!r} is malformed: expected scheme://…, e.g. memory://")
     scheme = urlsplit(url).scheme.lower()
     if not scheme:
-        raise StorageConfigError(f"storage URL {url!r} has no scheme, e.g. memory://")
+        raise StorageConfigError(f"storage URL {redact(url)!r} has no scheme, e.g. memory://")
+    if len(scheme) > 64:
+        raise StorageConfigError(f"storage URL {redact(url)!r} has no valid scheme, e.g. memory://")
     matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == scheme]
     if not matches:
         names = ", ".join(installed_plugins()) or "none"
@@ -52,6 +70,12 @@ def load_storage(url: str) -> Storage:
             f"storage plugin {scheme!r} ({entry_point.value}) failed to load: {type(error).__name__}: {error}"
         ) from error
     try:
-        return factory(url)
+        backend = factory(url)
     except Exception as error:
-        raise StorageConfigError(f"storage plugin {scheme!r} refused {url!r}: {error}") from error
+        # The plugin's own message may repeat the URL, password included: say only its type and
+        # a redacted URL, and keep the cause chained for a debugger.
+        reason = str(error).replace(url, redact(url))
+        raise StorageConfigError(f"storage plugin {scheme!r} refused {redact(url)!r}: {reason}") from error
+    if not isinstance(backend, Storage):
+        raise StorageConfigError(f"storage plugin {scheme!r} built {type(backend).__name__}, which does not implement Storage")
+    return backend

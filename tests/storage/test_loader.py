@@ -129,8 +129,9 @@ def test_huge_urls_are_refused_without_loading_anything(monkeypatch):
     with pytest.raises(StorageConfigError, match="malformed"):
         load_storage("m" * 1_000_000)
     assert calls == []  # refused on its face, before looking for plugins
-    with pytest.raises(StorageConfigError, match="no storage plugin for scheme"):
+    with pytest.raises(StorageConfigError, match="no valid scheme") as caught:
         load_storage("x" * 100_000 + "://host")
+    assert len(str(caught.value)) < 300  # the message quotes a shortened URL
 
 
 # -- plugins that break -----------------------------------------------------------------------
@@ -194,3 +195,30 @@ def test_third_party_plugin_gets_the_whole_url(monkeypatch, plugin_module):
     storage = load_storage(url)
     assert storage.url == url and isinstance(storage, Storage)
     assert installed_plugins() == ["myplugin", "other"]
+
+
+# -- what the loader's errors may show ------------------------------------------------------------
+
+
+def test_a_refused_url_is_reported_without_its_password(monkeypatch, plugin_module):
+    module = plugin_module(
+        "refusing_plugin_xyz",
+        """
+        class Refuses:
+            def __init__(self, url):
+                raise ValueError(f"cannot use {url}")
+        """,
+    )
+    use_entry_points(monkeypatch, ("secretdb", f"{module}:Refuses"))
+    with pytest.raises(StorageConfigError) as caught:
+        load_storage("secretdb://admin:hunter2@db.example:27017/app")
+    message = str(caught.value)
+    assert "hunter2" not in message
+    assert "admin:***@db.example" in message
+
+
+def test_a_plugin_that_builds_no_storage_is_refused(monkeypatch, plugin_module):
+    module = plugin_module("not_storage_xyz", "class NotStorage:\n    def __init__(self, url):\n        pass\n")
+    use_entry_points(monkeypatch, ("notstorage", f"{module}:NotStorage"))
+    with pytest.raises(StorageConfigError, match="does not implement Storage"):
+        load_storage("notstorage://")
