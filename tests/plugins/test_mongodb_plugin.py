@@ -311,3 +311,13 @@ def test_read_cache_forgets_local_writes_at_once_and_others_after_cache_seconds(
         assert (await mine.get_organization(ORG)).settings.grace_period_days == 3  # own write: at once
 
     asyncio.run(check())
+
+
+def test_the_client_benchmark_runs_both_clients_against_its_wire_protocol_stub(capsys):
+    """The evidence behind the threads-or-async choice stays runnable (a few operations only)."""
+    from seatkeeper.plugins.mongodb import benchmark
+
+    benchmark.main(["20", "4"])
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 4
+    assert {line.split()[2] for line in lines} == {"threads", "async"}
