@@ -29,16 +29,15 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 | --- | --- |
 | record_sync | one `find_one_and_update(upsert=True, return_document=AFTER)` on the user; `$setOnInsert` the new record, `$set` name/email/lastSyncAt, `$min` firstSyncAt; DuplicateKeyError on the e-mail index → EmailTaken |
 | start_grace_period | `find_one_and_update({grace_started_at: null}, $set)`, then a plain read if it was already set |
-| apply_changes, one user, no seat gained | `update_one` with the expected selectors in the filter, then `$inc: -1` on the seat counter of a released type. Crash between: the counter is one too high (a seat looks taken, never over-allocated); `repair()` recounts |
-| apply_changes, one user gaining a seat | `find_one_and_update` on the counter document `{org, type, holders: {$lte: limit - 1}}` with `$inc: {holders: 1}` (the guard is the capacity check), then the user's conditional `update_one`; if that misses, `$inc: -1` back. Crash between: counter too high, as above |
-| apply_changes, several users / creates / deletes | insert a journal document holding the whole change set (state `pending`); reserve the net seat gain on each counter with the guarded `$inc`; apply each user write conditionally; mark the journal `done`. On a miss, undo the writes already made and release the reservation. `repair()` rolls pending journals back (their writes are reversible: every write records the selectors it replaced) |
-| count_holders | read the counter document (kept equal to the holders by the writes above) |
-| holders_ranked_before | `count_documents` on the index `(org, <type> holder, assigned_at, key)` |
-| find_longest_inactive_holder | `find_one` sorted on `(org, holder type, activity_at, assigned_at, key)` with `activity_at <= cutoff` |
+| apply_changes, one existing user | insert a journal (the intent, with the audit entries); `find_one_and_update` on the counter document `{holders: {$lte: limit - gain}}` with `$inc` (the guard is the capacity check) for a gained seat; the user's `update_one` with the expected selectors and `journal: null` in the filter (the commit; it pushes the journal id onto the user's `ops`); insert the audit entries (keyed by their ids); `$inc: -n` for a released seat; delete the journal. A miss: release, delete journal, Conflict. Crash: the counter is at worst too high (a seat looks taken, never over-allocated); `repair()` writes the audit if the user's `ops` holds the journal id, deletes the journal, recounts |
+| apply_changes, several users / creates / deletes | insert a journal (`pending`); lock the users (`update_many` with the expected selectors and `journal: null` in the filter, `$set: {journal: id}`); reserve the net seat gain per type with the guarded `$inc`; insert the created users, locked; the commit: the journal `pending` → `committed`; then `update_many` per new state (unlocking), delete, insert audit, release, delete the journal. `repair()` rolls a `pending` journal back (unlock, delete its creates) and a `committed` one forward (every step is filtered on the lock or keyed by id: idempotent) |
+| count_holders | read the counter document (never below the holders: seats are counted before they are held and uncounted after; equal when no change set is in flight) |
+| holders_ranked_before | `count_documents` on the index `(org, held, assigned_at, key)` |
+| find_longest_inactive_holder | two `find_one` on `(org, held, last_sync_at, assigned_at, key)`: holders that synced (activity = `last_sync_at`) and holders that never did (activity = `assigned_at`); the older wins |
 | list_users / count_users | keyset query on the index `(org, name_key, key)`; `count_documents` with the same filter |
 | append_sync_log / list_sync_log | `insert_one`; keyset on `(org, at desc, id desc)`; TTL index on `at` for retention |
-| audit entries | written inside the journal / user update; `list_audit_log` keyset on `(org, at desc, id desc)` |
-| organizations, projects, subscriptions, tokens | one document each, `insert_one` / `replace_one(upsert=True)`; tokens found by the unique index on `secret_hash` |
+| audit entries | carried by the change set's journal, inserted after its commit (repair re-inserts them idempotently); `list_audit_log` keyset on `(org, at desc, id desc)` |
+| organizations, projects, subscriptions, tokens | one document each, `insert_one` / `replace_one(upsert=True)`; tokens found by the unique index on `secret_hash`; organizations, projects and subscription lists cached per process for `cacheSeconds` (default 1) |
 """
 
 from __future__ import annotations

@@ -99,12 +99,12 @@ class MongoStore:
         return [docs.organization_record(d) for d in self.organizations.find({}, sort=[("created_at", 1), ("_id", 1)])]
 
     def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
-        self.cache.forget(organization_id)
         doc = self.organizations.find_one_and_update(
             {"_id": organization_id},
             {"$set": {"settings": docs.settings_document(settings)}},
             return_document=ReturnDocument.AFTER,
         )
+        self.cache.forget(organization_id)
         return docs.organization_record(doc) if doc else None
 
     def upsert_project(self, project: Project) -> None:
