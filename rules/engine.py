@@ -21,6 +21,8 @@ import orjson
 
 from seatkeeper.rules import decisions
 from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
+from seatkeeper.rules.licenses_csv import ImportMode, ImportReport, ImportSummary, licenses_lines, users_lines
+from seatkeeper.rules import licenses_csv
 from seatkeeper.rules.outcomes import (
     BadRequest,
     ErrorCode,
@@ -757,6 +759,51 @@ class Engine:
     @staticmethod
     def _view(user: MobileUser, settings: Settings, now: datetime) -> UserView:
         return UserView(user, decisions.grace_ends_at(user, settings), decisions.is_inactive(user, settings, now))
+
+    # ================================================================ SPEC 7: CSV files
+
+    async def import_licenses(
+        self,
+        organization_id: str,
+        actor: str,
+        csv_text: str,
+        mode: ImportMode = ImportMode.MERGE,
+        dry_run: bool = False,
+    ) -> ImportReport:
+        """SPEC 7: import a licenses file whole or not at all (see `licenses_csv`).
+
+        During a trial the only answer is TRIAL_ACTIVE, dry runs included (SPEC 3); any problem of
+        severity ERROR means nothing changed and adds one CSV_INVALID user error.
+        """
+        organization = await self._require_organization(organization_id)
+        now = self.clock()
+        if decisions.in_trial(organization, now):
+            return ImportReport(applied=False, summary=ImportSummary(), user_errors=[_trial_error()])
+        return await licenses_csv.import_licenses(self.storage, organization, actor, csv_text, mode, dry_run, now)
+
+    async def iter_export_licenses(self, organization_id: str):
+        """SPEC 7, the licenses file, one CSV line at a time: users holding a seat, in 6a's order."""
+        holders = self.all_users(organization_id, None, UserFilter(state=LicenseState.ASSIGNED))
+        async for line in licenses_lines(view.user async for view in holders):
+            yield line
+
+    async def iter_export_users(
+        self, organization_id: str, search: str | None = None, user_filter: UserFilter | None = None
+    ):
+        """SPEC 7, the users file, one CSV line at a time: every user matching the search and filter."""
+        users = self.all_users(organization_id, search, user_filter)
+        async for line in users_lines(view.user async for view in users):
+            yield line
+
+    async def export_licenses(self, organization_id: str) -> str:
+        """SPEC 7, the licenses file as one string (the GraphQL field); see `iter_export_licenses`."""
+        return "".join([line async for line in self.iter_export_licenses(organization_id)])
+
+    async def export_users(
+        self, organization_id: str, search: str | None = None, user_filter: UserFilter | None = None
+    ) -> str:
+        """SPEC 7, the users file as one string (the GraphQL field); see `iter_export_users`."""
+        return "".join([line async for line in self.iter_export_users(organization_id, search, user_filter)])
 
     # ================================================================ SPEC 8: logs
 

@@ -1,0 +1,379 @@
+"""SPEC 7: reading a licenses file and the checks that need no stored user.
+
+`parse_licenses_file` decodes the text, finds the separator and the columns, and checks every row
+on its own and against the rows before it (values, e-mail syntax, duplicates, column count, field
+length). Matching rows to stored users and applying them is `seatkeeper.rules.licenses_csv`'s
+work; the rules of both are stated in that module's docstring.
+"""
+
+from __future__ import annotations
+
+import csv
+import enum
+import io
+import re
+from dataclasses import dataclass, field
+
+from seatkeeper.rules import decisions
+from seatkeeper.rules.csv_export import unescape_formula
+from seatkeeper.rules.outcomes import UserError
+from seatkeeper.rules.records import user_key
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+MAX_ROWS = 200_000
+MAX_FIELD_CHARS = 1_000
+
+class ImportMode(str, enum.Enum):
+    """SPEC 7, Modes: MERGE leaves users absent from the file as they are; REPLACE releases their seats."""
+
+    MERGE = "MERGE"
+    REPLACE = "REPLACE"
+
+
+class ProblemCode:
+    """The codes of SPEC 7's problems; all are errors but BOTH_ASSIGNED, a warning."""
+
+    BAD_HEADER = "BAD_HEADER"
+    MISSING_COLUMN = "MISSING_COLUMN"
+    COLUMN_COUNT = "COLUMN_COUNT"
+    BAD_VALUE = "BAD_VALUE"
+    BAD_EMAIL = "BAD_EMAIL"
+    MISSING_FIELD = "MISSING_FIELD"
+    DUPLICATE_ID = "DUPLICATE_ID"
+    DUPLICATE_EMAIL = "DUPLICATE_EMAIL"
+    ID_EMAIL_CONFLICT = "ID_EMAIL_CONFLICT"
+    NOT_ENOUGH_SEATS = "NOT_ENOUGH_SEATS"
+    EMPTY_FILE = "EMPTY_FILE"
+    NOT_CSV = "NOT_CSV"
+    BOTH_ASSIGNED = "BOTH_ASSIGNED"
+
+
+ERROR = "ERROR"
+WARNING = "WARNING"
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """One problem of a file: its physical line (None for the whole file), code, message, severity."""
+
+    line: int | None
+    code: str
+    message: str
+    severity: str = ERROR
+
+
+@dataclass
+class ImportSummary:
+    """SPEC 7: data rows read and the selector changes the import makes (or would make)."""
+
+    rows: int = 0
+    assigned: int = 0  # selectors that become ASSIGNED
+    unassigned: int = 0  # seats released
+    disabled: int = 0  # selectors that become DISABLED
+    created: int = 0  # users created
+    unchanged: int = 0  # rows that change nothing
+
+
+@dataclass
+class ImportReport:
+    """The answer to an import: applied or not, the summary, every problem, and user errors.
+
+    Any ERROR problem adds exactly one CSV_INVALID user error; during a trial the only answer is a
+    TRIAL_ACTIVE user error.
+    """
+
+    applied: bool
+    summary: ImportSummary
+    problems: list[ImportProblem] = field(default_factory=list)
+    user_errors: list[UserError] = field(default_factory=list)
+
+
+# ================================================================ reading the file
+
+
+class _Cell(enum.Enum):
+    """What a Standard or Inspections cell asks for."""
+
+    ASSIGN = "Assigned"
+    EMPTY = ""
+    DISABLE = "Disabled"
+
+
+_CELL_VALUES = {"assigned": _Cell.ASSIGN, "enabled": _Cell.ASSIGN, "": _Cell.EMPTY, "disabled": _Cell.DISABLE}
+
+# Header names without case and spaces -> the column they name.
+_COLUMNS = {"id": "Id", "fullname": "Full Name", "email": "Email", "standard": "Standard", "inspections": "Inspections"}
+_REQUIRED = ("Id", "Email", "Standard", "Inspections")  # Full Name may be absent (SPEC 7)
+
+# Control characters other than tab, CR and LF, and the replacement character a lossy decoder
+# leaves behind: what binary data is made of and CSV text is not.
+_BINARY = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+_BINARY_SAMPLE = 65_536
+
+
+@dataclass(slots=True)
+class _Row:
+    """One data row as read, cells stripped and unescaped.
+
+    `ok` is False once the row has an error (its license cells may then be None); `duplicate`
+    marks a row whose Id or Email an earlier row already gave (it is matched to no user).
+    """
+
+    line: int
+    user_id: str
+    full_name: str
+    email: str
+    standard: _Cell | None
+    inspections: _Cell | None
+    ok: bool = True
+    duplicate: bool = False
+
+
+@dataclass
+class _ParsedFile:
+    rows: list[_Row]
+    problems: list[ImportProblem]
+    data_rows: int = 0  # every non-blank data row, valid or not
+    usable: bool = True  # the header names the columns needed to match rows to users
+    has_header: bool = True
+
+
+def _whole_file_problem(code: str, message: str) -> _ParsedFile:
+    return _ParsedFile([], [ImportProblem(None, code, message)], usable=False, has_header=False)
+
+
+def _decode(data: str | bytes) -> tuple[str | None, _ParsedFile | None]:
+    """The file's text without BOM, or the reason it is not CSV text at all."""
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        data = bytes(data)
+        if len(data) > MAX_FILE_BYTES:
+            return None, _too_large(len(data))
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            return None, _whole_file_problem(
+                ProblemCode.NOT_CSV, f"the file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8"
+            )
+    elif isinstance(data, str):
+        text = data
+        if len(text) > MAX_FILE_BYTES:  # characters are at most as many as bytes
+            return None, _too_large(len(text))
+        if not text.isascii():
+            try:
+                size = len(text.encode("utf-8"))
+            except UnicodeEncodeError:  # lone surrogates: not text that any file can hold
+                return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file contains characters that are not UTF-8 text")
+            if size > MAX_FILE_BYTES:
+                return None, _too_large(size)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+    else:
+        return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file is not text")
+    if "\x00" in text:
+        return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file contains NUL bytes: it is binary data, not CSV text")
+    sample = text[:_BINARY_SAMPLE]
+    if len(_BINARY.findall(sample)) > max(8, len(sample) // 100):
+        return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file is binary data, not CSV text")
+    return text, None
+
+
+def _too_large(size: int) -> _ParsedFile:
+    return _whole_file_problem(
+        ProblemCode.NOT_CSV,
+        f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} bytes (20 MB) can be imported at once: split it",
+    )
+
+
+def _sniff_delimiter(text: str) -> str:
+    """`,`, `;` or a tab: whichever the header line (the first non-blank line) holds most of."""
+    for line in re.split(r"\r\n|\r|\n", text, maxsplit=64):
+        if line.strip():
+            counts = {d: line.count(d) for d in (",", ";", "\t")}
+            best = max(counts, key=counts.get)
+            return best if counts[best] > 0 else ","
+    return ","
+
+
+def _normal_name(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def _read_header(header: list[str], problems: list[ImportProblem]) -> tuple[dict[str, int], bool]:
+    """Column positions by name; False when the rows cannot be matched to users."""
+    positions: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        column = _COLUMNS.get(_normal_name(raw))
+        if column is None:
+            continue  # an extra column, such as the users file's Last Sync
+        if column in positions:
+            problems.append(ImportProblem(1, ProblemCode.BAD_HEADER, f"the header names the column {column!r} twice"))
+            return positions, False
+        positions[column] = index
+    if not positions:
+        shown = ", ".join(repr(h[:40]) for h in header[:6])
+        problems.append(
+            ImportProblem(
+                1,
+                ProblemCode.BAD_HEADER,
+                f"line 1 is not the licenses header: expected the columns Id, Full Name, Email, Standard, "
+                f"Inspections, found {shown}",
+            )
+        )
+        return positions, False
+    missing = [c for c in _REQUIRED if c not in positions]
+    for column in missing:
+        problems.append(ImportProblem(1, ProblemCode.MISSING_COLUMN, f"the header has no {column!r} column"))
+    return positions, not missing
+
+
+def _cell_value(raw: str, column: str, line: int, problems: list[ImportProblem]) -> _Cell | None:
+    value = _CELL_VALUES.get(raw.casefold())
+    if value is None:
+        problems.append(
+            ImportProblem(
+                line,
+                ProblemCode.BAD_VALUE,
+                f"{column}: {raw[:40]!r} is not a license state; write Assigned, Enabled, Disabled or leave it empty",
+            )
+        )
+    return value
+
+
+def parse_licenses_file(data: str | bytes) -> _ParsedFile:
+    """Read and check a licenses file on its own (SPEC 7): the checks that need no stored user."""
+    text, refused = _decode(data)
+    if refused is not None:
+        return refused
+    if not text.strip():
+        return _ParsedFile(
+            [], [ImportProblem(None, ProblemCode.EMPTY_FILE, "the file is empty: not even a header line")],
+            usable=False, has_header=False,
+        )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text), quotechar='"', strict=False)
+    problems: list[ImportProblem] = []
+    parsed = _ParsedFile([], problems)
+    positions: dict[str, int] | None = None
+    width = 0
+    seen_keys: dict[str, int] = {}
+    seen_emails: dict[str, int] = {}
+    last_line = 0  # the physical line the previous record ended on
+    while True:
+        start = last_line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:  # a field over the csv module's own limit (131,072 characters)
+            last_line = reader.line_num
+            problems.append(_field_too_long(start, f"({error})"))
+            if positions is None:
+                parsed.usable = False
+                positions, width = {}, -1
+            else:
+                parsed.data_rows += 1
+            continue
+        last_line = reader.line_num
+        if not any(c.strip() for c in cells):
+            continue  # blank lines, and rows of empty cells, anywhere
+        if positions is None:  # the header: the first non-blank line (leading blank lines are tolerated)
+            positions, parsed.usable = _read_header(cells, problems)
+            width = len(cells)
+            continue
+        parsed.data_rows += 1
+        if parsed.data_rows > MAX_ROWS:
+            problems.append(
+                ImportProblem(start, ProblemCode.NOT_CSV, f"the file has more than {MAX_ROWS:,} data rows; split it")
+            )
+            parsed.usable = False
+            parsed.data_rows -= 1
+            break
+        row = _read_row(cells, start, last_line, positions, width, problems, seen_keys, seen_emails)
+        if row is not None:
+            parsed.rows.append(row)
+    if positions is None:
+        parsed.has_header = False
+        parsed.usable = False
+    return parsed
+
+
+def _field_too_long(line: int, detail: str = "") -> ImportProblem:
+    return ImportProblem(
+        line, ProblemCode.BAD_VALUE, f"a field is longer than {MAX_FIELD_CHARS:,} characters {detail}".rstrip()
+    )
+
+
+def _read_row(  # noqa: C901 - one check after another, in the order of SPEC 7
+    cells: list[str],
+    line: int,
+    end_line: int,
+    positions: dict[str, int],
+    width: int,
+    problems: list[ImportProblem],
+    seen_keys: dict[str, int],
+    seen_emails: dict[str, int],
+) -> _Row | None:
+    """Check one data row on its own and against the rows before it; None if it cannot be read."""
+    if len(cells) != width:
+        if width >= 0:
+            problems.append(
+                ImportProblem(line, ProblemCode.COLUMN_COUNT, f"the row has {len(cells)} fields; the header has {width}")
+            )
+        return None
+    for cell in cells:
+        if len(cell) > MAX_FIELD_CHARS:
+            problems.append(_field_too_long(line))
+            return None
+    before = len(problems)
+
+    def cell(column: str) -> str:
+        index = positions.get(column)
+        return cells[index].strip() if index is not None else ""
+
+    user_id = unescape_formula(cell("Id"))
+    full_name = unescape_formula(cell("Full Name"))
+    email = unescape_formula(cell("Email"))
+    standard = _cell_value(cell("Standard"), "Standard", line, problems)
+    inspections = _cell_value(cell("Inspections"), "Inspections", line, problems)
+    if end_line > line and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
+        problems.append(
+            ImportProblem(
+                line, ProblemCode.BAD_VALUE,
+                f"a quoted field runs from line {line} to line {end_line}; is a closing quote missing?",
+            )
+        )
+    elif user_id and (problem := decisions.user_id_problem(user_id)):
+        problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"Id: {problem}"))
+    if email and (problem := decisions.email_problem(email)):
+        problems.append(ImportProblem(line, ProblemCode.BAD_EMAIL, f"Email: {problem}"))
+    if not user_id and not email:
+        problems.append(ImportProblem(line, ProblemCode.MISSING_FIELD, "the row has neither an Id nor an Email"))
+    if standard is _Cell.ASSIGN and inspections is _Cell.ASSIGN:
+        problems.append(
+            ImportProblem(
+                line, ProblemCode.BOTH_ASSIGNED,
+                "both licenses are Assigned: Inspections is assigned, as it includes Standard", WARNING,
+            )
+        )
+    duplicate = False
+    if user_id:
+        key = user_key(user_id)
+        if key in seen_keys:
+            duplicate = True
+            problems.append(
+                ImportProblem(line, ProblemCode.DUPLICATE_ID, f"the Id {user_id[:80]!r} is already on line {seen_keys[key]}")
+            )
+        else:
+            seen_keys[key] = line
+    if email:
+        email_key = email.casefold()
+        if email_key in seen_emails:
+            duplicate = True
+            problems.append(
+                ImportProblem(line, ProblemCode.DUPLICATE_EMAIL, f"the Email {email[:80]!r} is already on line {seen_emails[email_key]}")
+            )
+        else:
+            seen_emails[email_key] = line
+    ok = not any(p.severity == ERROR for p in problems[before:])
+    return _Row(line, user_id, full_name, email, standard, inspections, ok, duplicate)
+
+
