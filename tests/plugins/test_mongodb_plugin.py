@@ -321,3 +321,44 @@ def test_the_client_benchmark_runs_both_clients_against_its_wire_protocol_stub(c
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4
     assert {line.split()[2] for line in lines} == {"threads", "async"}
+
+
+def test_spec_2_1_two_processes_racing_for_seats_never_over_allocate():
+    """Invariant 1 across processes: two MongoStorage objects (each its own client side, thread
+    pool and event loops) share one database; 60 users race for 10 seats through both."""
+    from seatkeeper.storage.contract import A, U, add_users, change_set, make_org, make_user, run_in_threads
+    from seatkeeper.storage.protocol import Applied, SeatShortage
+
+    client = atomic_mongomock_client()
+    processes = [mongomock_storage(client=client), mongomock_storage(client=client)]
+    limits = {LicenseType.STANDARD: 10, LicenseType.INSPECTIONS: 0}
+
+    async def seed():
+        await processes[0].open()
+        await make_org(processes[0])
+        await add_users(processes[0], [make_user(f"w{i:02d}") for i in range(60)])
+        return await processes[0].get_users("org-a", [f"w{i:02d}" for i in range(60)])
+
+    users = asyncio.run(seed())
+
+    def worker(storage, keys):
+        async def go():
+            return await asyncio.gather(
+                *(storage.apply_changes(change_set([(users[k], (A, U))], limits)) for k in keys)
+            )
+
+        return go
+
+    keys = sorted(users)
+    results = run_in_threads([worker(processes[n % 2], keys[n::6]) for n in range(6)])
+    flat = [r for chunk in results for r in chunk]
+    assert sum(isinstance(r, Applied) for r in flat) == 10
+    assert sum(isinstance(r, SeatShortage) for r in flat) == 50
+
+    async def check():
+        for storage in processes:
+            assert await storage.count_holders("org-a", LicenseType.STANDARD) == 10
+        holders = await processes[1].list_users("org-a", UserQuery(selector=(LicenseType.STANDARD, A)), 100, None)
+        assert len(holders) == 10
+
+    asyncio.run(check())
