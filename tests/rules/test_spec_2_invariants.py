@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import make_engine
 from rules_support import (
     ADMIN,
     A,
@@ -148,9 +147,8 @@ async def test_spec_2_1_concurrent_admin_and_syncs_mixed_keep_the_limit(clock):
         assert final.get(user.key, (U, U)) == user.selectors
 
 
-def test_spec_2_1_syncs_in_threads_do_not_over_allocate(clock):
+def test_spec_2_1_syncs_in_threads_do_not_over_allocate(engine):
     """Invariant 1 with threads: each thread runs its own event loop on one shared engine."""
-    engine = make_engine(clock)
     org = asyncio.run(new_org(engine, auto_assign=True))
     asyncio.run(buy(engine, org, S, 3))
 

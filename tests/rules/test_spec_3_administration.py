@@ -93,6 +93,16 @@ async def test_spec_3_not_enough_seats_says_how_many_are_needed_and_free_and_cha
 
 
 @async_test
+async def test_spec_3_a_user_listed_twice_needs_one_seat(engine):
+    """SPEC 3: the same user twice in one request (a GUID in two cases) counts once."""
+    org = await new_org(engine)
+    await buy(engine, org, S, 1)
+    await provisioned(engine, org, (GUID, U, U))
+    assert (await set_state(engine, org, [GUID, GUID.upper(), GUID], S, A)).ok
+    assert len(await audit_entries(engine, org, GUID)) == 1
+
+
+@async_test
 async def test_spec_3_not_enough_seats_without_any_subscription(engine):
     """SPEC 3: no subscription: capacity 0, `1 needed, 0 free`."""
     org = await new_org(engine)

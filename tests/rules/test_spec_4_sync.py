@@ -32,6 +32,7 @@ from rules_support import (
     temporary,
 )
 
+from seatkeeper.rules.engine import SyncRequest
 from seatkeeper.rules.records import AuditReason, Client, ProjectKind
 
 NOT_FOUND, EXPIRED = "LICENSE_NOT_FOUND", "LICENSE_EXPIRED"
@@ -184,6 +185,19 @@ async def test_spec_4_1_later_syncs_update_name_and_email_and_keep_first_sync(en
     assert (user.created_at, user.first_sync_at, user.last_sync_at) == (first, first, later)
     page = await engine.list_users(org, search="baker")  # the list order follows the new name
     assert [v.user.id for v in page.items] == ["ann"]
+
+
+@async_test
+async def test_spec_4_1_full_name_is_optional(engine, clock):
+    """SPEC 4 input: fullName is optional: a new user is named by its e-mail until a sync gives a
+    name, and a sync without one keeps the name it has."""
+    org = await new_org(engine)
+    nameless = SyncRequest("ann", "ann@example.com", full_name=None)
+    assert (await engine.sync(org, nameless)).ok
+    assert (await get(engine, org, "ann")).full_name == "ann@example.com"
+    await sync(engine, org, "ann", email="ann@example.com", name="Ann Archer")
+    assert (await engine.sync(org, nameless)).ok
+    assert (await get(engine, org, "ann")).full_name == "Ann Archer"
 
 
 @async_test
