@@ -12,10 +12,10 @@ entries; the oldest are dropped first) so that memory cannot grow without end.
 from __future__ import annotations
 
 import bisect
-import copy
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
 from urllib.parse import parse_qs, urlsplit
 
 from seatkeeper.rules.records import (
@@ -46,6 +46,27 @@ from seatkeeper.storage.protocol import (
 )
 
 DEFAULT_SYNC_LOG_CAP = 1_000_000
+
+# Readers get copies, never the stored records. copy.copy on a slots dataclass goes through
+# __reduce_ex__ and was a third of a sync's engine time (benchmarks/, issue 6); calling the
+# class with its own field values makes the same shallow copy several times faster.
+_FIELD_VALUES: dict[type, attrgetter] = {}
+
+
+def _copy(record):
+    """A shallow copy of a record (a dataclass of rules/records.py)."""
+    cls = type(record)
+    values = _FIELD_VALUES.get(cls)
+    if values is None:
+        values = _FIELD_VALUES[cls] = attrgetter(*(f.name for f in fields(cls)))
+    return cls(*values(record))
+
+
+def _copy_organization(organization: Organization) -> Organization:
+    """A copy of an organization and of its settings, the one record nested in it."""
+    copied = _copy(organization)
+    copied.settings = _copy(organization.settings)
+    return copied
 
 
 class _TimeOrderedLog:
@@ -175,19 +196,19 @@ class MemoryStorage:
         with self._lock:
             if organization.id in self._tenants:
                 raise ValueError(f"organization {organization.id!r} exists")
-            tenant = _Tenant(copy.deepcopy(organization))
+            tenant = _Tenant(_copy_organization(organization))
             tenant.sync_log = _TimeOrderedLog(self.sync_log_cap)
-            tenant.projects[default_project.id] = copy.copy(default_project)
+            tenant.projects[default_project.id] = _copy(default_project)
             self._tenants[organization.id] = tenant
 
     async def get_organization(self, organization_id: str) -> Organization | None:
         with self._lock:
             tenant = self._tenant(organization_id)
-            return copy.deepcopy(tenant.organization) if tenant else None
+            return _copy_organization(tenant.organization) if tenant else None
 
     async def list_organizations(self) -> list[Organization]:
         with self._lock:
-            organizations = [copy.deepcopy(t.organization) for t in self._tenants.values()]
+            organizations = [_copy_organization(t.organization) for t in self._tenants.values()]
         return sorted(organizations, key=lambda o: (o.created_at, o.id))
 
     async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
@@ -195,27 +216,27 @@ class MemoryStorage:
             tenant = self._tenant(organization_id)
             if tenant is None:
                 return None
-            tenant.organization.settings = copy.copy(settings)
-            return copy.deepcopy(tenant.organization)
+            tenant.organization.settings = _copy(settings)
+            return _copy_organization(tenant.organization)
 
     async def upsert_project(self, project: Project) -> None:
         with self._lock:
             tenant = self._tenant(project.organization_id)
             if tenant is not None:
-                tenant.projects[project.id] = copy.copy(project)
+                tenant.projects[project.id] = _copy(project)
 
     async def get_project(self, organization_id: str, project_id: str) -> Project | None:
         with self._lock:
             tenant = self._tenant(organization_id)
             project = tenant.projects.get(project_id) if tenant else None
-            return copy.copy(project) if project else None
+            return _copy(project) if project else None
 
     async def list_projects(self, organization_id: str) -> list[Project]:
         with self._lock:
             tenant = self._tenant(organization_id)
             if tenant is None:
                 return []
-            return [copy.copy(tenant.projects[k]) for k in sorted(tenant.projects)]
+            return [_copy(tenant.projects[k]) for k in sorted(tenant.projects)]
 
     # -- subscriptions ---------------------------------------------------------------------
 
@@ -223,13 +244,13 @@ class MemoryStorage:
         with self._lock:
             tenant = self._tenant(subscription.organization_id)
             if tenant is not None:
-                tenant.subscriptions.append(copy.copy(subscription))
+                tenant.subscriptions.append(_copy(subscription))
                 tenant.subscriptions.sort(key=lambda s: (s.valid_from, s.id))
 
     async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
         with self._lock:
             tenant = self._tenant(organization_id)
-            return [copy.copy(s) for s in tenant.subscriptions] if tenant else []
+            return [_copy(s) for s in tenant.subscriptions] if tenant else []
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -237,18 +258,18 @@ class MemoryStorage:
         with self._lock:
             if token.secret_hash in self._token_hashes or token.id in self._tokens:
                 raise ValueError("token exists")
-            self._tokens[token.id] = copy.copy(token)
+            self._tokens[token.id] = _copy(token)
             self._token_hashes[token.secret_hash] = token.id
 
     async def find_token(self, secret_hash: str) -> Token | None:
         with self._lock:
             token_id = self._token_hashes.get(secret_hash)
-            return copy.copy(self._tokens[token_id]) if token_id else None
+            return _copy(self._tokens[token_id]) if token_id else None
 
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         with self._lock:
             tokens = [
-                copy.copy(t)
+                _copy(t)
                 for t in self._tokens.values()
                 if organization_id is None or t.organization_id == organization_id
             ]
@@ -261,7 +282,7 @@ class MemoryStorage:
                 return None
             if token.revoked_at is None:
                 token.revoked_at = at
-            return copy.copy(token)
+            return _copy(token)
 
     # -- users -----------------------------------------------------------------------------
 
@@ -269,20 +290,20 @@ class MemoryStorage:
         with self._lock:
             tenant = self._tenant(organization_id)
             user = tenant.users.get(key) if tenant else None
-            return copy.copy(user) if user else None
+            return _copy(user) if user else None
 
     async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
         with self._lock:
             tenant = self._tenant(organization_id)
             if tenant is None:
                 return {}
-            return {k: copy.copy(tenant.users[k]) for k in keys if k in tenant.users}
+            return {k: _copy(tenant.users[k]) for k in keys if k in tenant.users}
 
     async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
         with self._lock:
             tenant = self._tenant(organization_id)
             key = tenant.emails.get(email.casefold()) if tenant else None
-            return copy.copy(tenant.users[key]) if key else None
+            return _copy(tenant.users[key]) if key else None
 
     async def record_sync(
         self,
@@ -320,7 +341,7 @@ class MemoryStorage:
                 user.first_sync_at = now
             user.last_sync_at = now
             user.last_required = required
-            return copy.copy(user)
+            return _copy(user)
 
     async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
         with self._lock:
@@ -330,7 +351,7 @@ class MemoryStorage:
                 return None
             if user.grace_started_at is None:
                 user.grace_started_at = now
-            return copy.copy(user)
+            return _copy(user)
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
         with self._lock:
@@ -376,9 +397,9 @@ class MemoryStorage:
                 if held is not None:
                     tenant.holders[held].add(user.key)
             for user in change_set.creates:
-                self._index_user(tenant, copy.copy(user))
+                self._index_user(tenant, _copy(user))
             for entry in change_set.audit:
-                tenant.audit_log.append(copy.copy(entry))
+                tenant.audit_log.append(_copy(entry))
             return Applied()
 
     async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
@@ -414,7 +435,7 @@ class MemoryStorage:
                 rank = (activity, user.assigned_at, k)
                 if best_rank is None or rank < best_rank:
                     best, best_rank = user, rank
-            return copy.copy(best) if best else None
+            return _copy(best) if best else None
 
     async def list_users(
         self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
@@ -432,7 +453,7 @@ class MemoryStorage:
             for _, _, key in tenant.order[start:] if start else tenant.order:
                 user = tenant.users[key]
                 if query.matches(user):
-                    page.append(copy.copy(user))
+                    page.append(_copy(user))
                     if len(page) >= first:
                         break
             return page
@@ -456,7 +477,7 @@ class MemoryStorage:
         with self._lock:
             tenant = self._tenant(entry.organization_id)
             if tenant is not None:
-                tenant.sync_log.append(copy.copy(entry))
+                tenant.sync_log.append(_copy(entry))
 
     async def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
@@ -490,7 +511,7 @@ def _page(log: _TimeOrderedLog, query: LogQuery, first: int, after, key_of, is_e
             continue
         if query.errors_only and not is_error(entry):
             continue
-        page.append(copy.copy(entry))
+        page.append(_copy(entry))
         if len(page) >= first:
             break
     return page
