@@ -19,8 +19,10 @@ MAX_USER_ID_LENGTH = 128
 MAX_NAME_LENGTH = 256
 MAX_EMAIL_LENGTH = 254
 # One '@', no spaces or control characters, a dot in the domain: what every mail system accepts.
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[^@\s\x00-\x1f\x7f.]+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Lone surrogates (\ud800-\udfff) count as control characters: they are not valid Unicode, and no
+# backend can store them as UTF-8.
+_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f\ud800-\udfff]+@[^@\s\x00-\x1f\x7f\ud800-\udfff]+\.[^@\s\x00-\x1f\x7f\ud800-\udfff.]+$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 SETTING_RANGES = {"inactivity_days": (1, 3650), "grace_period_days": (0, 365)}  # SPEC 3, Settings
 

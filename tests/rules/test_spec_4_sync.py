@@ -79,6 +79,7 @@ HOSTILE_IDS = [
     pytest.param("a\x00b", id="nul"),
     pytest.param("line\nbreak", id="newline"),
     pytest.param("bell\x07", id="control-char"),
+    pytest.param("half\ud800", id="lone-surrogate"),  # not valid Unicode: no backend can store it
 ]
 
 
@@ -110,6 +111,7 @@ HOSTILE_EMAILS = [
     pytest.param("a@example.com\n", id="trailing-newline"),
     pytest.param("a@example.com\r\nBcc: x@example.com", id="header-injection"),
     pytest.param("x" * 10_000 + "@example.com", id="10k-chars"),
+    pytest.param("a\udfff@example.com", id="lone-surrogate"),
 ]
 
 
@@ -132,6 +134,7 @@ async def test_spec_4_1_malformed_or_hostile_email_is_invalid_input(engine, emai
     [
         pytest.param("name", "N" * 10_000, id="10k-name"),
         pytest.param("name", "Tab\tName", id="control-in-name"),
+        pytest.param("name", "Half\ud800", id="lone-surrogate-in-name"),
         pytest.param("project", "p" * 10_000, id="10k-project"),
         pytest.param("project", "proj\x00", id="nul-in-project"),
     ],
