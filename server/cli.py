@@ -17,6 +17,7 @@ import click
 
 from seatkeeper.server.client import fail, licenses, users
 from seatkeeper.storage import StorageConfigError, load_storage
+from seatkeeper.storage.loader import redact
 
 
 
@@ -66,7 +67,7 @@ def serve(
 
     from seatkeeper.rules.engine import Engine
     from seatkeeper.server.app import create_app
-    from seatkeeper.server.demo import create_demo
+    from seatkeeper.server.demo import Demo, create_demo
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
@@ -77,11 +78,33 @@ def serve(
         fail("--workers > 1 needs a shared storage such as mongodb://: with memory:// each process would hold its own licenses")
     _check_port_free(host, port)
 
+    # Open the storage here, before uvicorn starts: an unreachable database (or a failing index
+    # build) then ends the command with one line instead of a traceback from the lifespan.
+    async def prepare() -> Demo | None:
+        await backend.open()
+        created = await create_demo(Engine(backend)) if demo else None
+        if workers > 1:
+            await backend.close()  # each worker process opens its own client
+        return created
+
+    try:
+        created = asyncio.run(prepare())
+    except Exception as error:  # any driver error: said in one line, the details in the log
+        logging.getLogger("seatkeeper").debug("storage start-up failed", exc_info=error)
+        fail(f"cannot open the storage {redact(storage)}: {error}".splitlines()[0])
     operator_token = os.environ.get("SEATKEEPER_OPERATOR_TOKEN")
     if not operator_token:
         operator_token = "sk_op_" + secrets.token_urlsafe(32)
         os.environ["SEATKEEPER_OPERATOR_TOKEN"] = operator_token  # for worker processes
         click.echo(f"Operator token (shown once): {operator_token}")
+
+    if created is not None:
+        organization = created.created.organization
+        click.echo(f"Demo organization: {organization.name} ({organization.id})")
+        click.echo(f"  ADMIN token: {created.created.admin_token}")
+        click.echo(f"  SYNC token:  {created.created.sync_token}")
+    click.echo(f"GraphiQL: http://{host}:{port}/graphql" if not no_graphiql else f"GraphQL: http://{host}:{port}/graphql")
+    sys.stdout.flush()
 
     if workers > 1:
         os.environ["SEATKEEPER_STORAGE"] = storage
@@ -97,21 +120,7 @@ def serve(
             log_level=log_level,
         )
         return
-
     app = create_app(backend, operator_token=operator_token, graphiql=not no_graphiql, max_body_bytes=max_body_bytes)
-    if demo:
-        engine: Engine = app.state.engine
-
-        async def seed():
-            await backend.open()
-            return await create_demo(engine)
-
-        created = asyncio.run(seed()).created
-        click.echo(f"Demo organization: {created.organization.name} ({created.organization.id})")
-        click.echo(f"  ADMIN token: {created.admin_token}")
-        click.echo(f"  SYNC token:  {created.sync_token}")
-    click.echo(f"GraphiQL: http://{host}:{port}/graphql" if not no_graphiql else f"GraphQL: http://{host}:{port}/graphql")
-    sys.stdout.flush()
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

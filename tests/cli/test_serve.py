@@ -150,3 +150,18 @@ def test_serve_on_a_port_in_use_fails_in_one_line():
     line = _one_line_failure(result)
     assert f"port {port}" in line and "in use" in line
     assert "Operator token" not in result.stdout  # nothing was started, no secret printed
+
+
+def test_serve_with_an_unreachable_database_fails_in_one_line_without_its_password():
+    # Port 1 on loopback refuses at once; the selection timeout bounds the wait.
+    url = "mongodb://admin:hunter2@127.0.0.1:1/seatkeeper?serverSelectionTimeoutMS=300&connectTimeoutMS=300"
+    result = _run_serve("--storage", url, "--port", str(_free_port()))
+    line = _one_line_failure(result)
+    assert "cannot open the storage" in line and "127.0.0.1:1" in line
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "Operator token" not in result.stdout  # nothing was started, no secret printed
+
+
+def test_serve_refuses_several_workers_on_the_memory_storage():
+    line = _one_line_failure(_run_serve("--workers", "2", "--port", str(_free_port())))
+    assert "--workers" in line and "memory://" in line and "own licenses" in line
