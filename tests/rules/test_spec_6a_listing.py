@@ -177,6 +177,8 @@ async def test_spec_6a_inactive_filter_measures_last_sync_else_assigned_else_cre
     await sync(engine, org, "synced-day-5")
     clock.advance(days=5)
     await sync(engine, org, "synced-day-10")
+    clock.set(day0 + timedelta(days=90) - timedelta(seconds=1))
+    assert await ids_of(engine, org, user_filter=UserFilter(inactive=True)) == []
     clock.set(day0 + timedelta(days=90))
 
     assert await ids_of(engine, org, user_filter=UserFilter(inactive=True)) == ["created-only"]
