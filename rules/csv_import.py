@@ -249,7 +249,10 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
             [], [ImportProblem(None, ProblemCode.EMPTY_FILE, "the file is empty: not even a header line")],
             usable=False, has_header=False,
         )
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text), quotechar='"', strict=False)
+    # skipinitialspace: `"a", "b"` (a space after the separator) still reads "b" as a quoted field.
+    reader = csv.reader(
+        io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text), quotechar='"', skipinitialspace=True, strict=False
+    )
     problems: list[ImportProblem] = []
     parsed = _ParsedFile([], problems)
     positions: dict[str, int] | None = None
@@ -313,10 +316,11 @@ def _read_row(  # noqa: C901 - one check after another, in the order of SPEC 7
     seen_emails: dict[str, int],
 ) -> _Row | None:
     """Check one data row on its own and against the rows before it; None if it cannot be read."""
+    spans = f"; a quoted field runs from line {line} to line {end_line}: is a closing quote missing?" if end_line > line else ""
     if len(cells) != width:
         if width >= 0:
             problems.append(
-                ImportProblem(line, ProblemCode.COLUMN_COUNT, f"the row has {len(cells)} fields; the header has {width}")
+                ImportProblem(line, ProblemCode.COLUMN_COUNT, f"the row has {len(cells)} field{'s' if len(cells) != 1 else ''}; the header has {width}{spans}")
             )
         return None
     for cell in cells:
@@ -334,13 +338,8 @@ def _read_row(  # noqa: C901 - one check after another, in the order of SPEC 7
     email = unescape_formula(cell("Email"))
     standard = _cell_value(cell("Standard"), "Standard", line, problems)
     inspections = _cell_value(cell("Inspections"), "Inspections", line, problems)
-    if end_line > line and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
-        problems.append(
-            ImportProblem(
-                line, ProblemCode.BAD_VALUE,
-                f"a quoted field runs from line {line} to line {end_line}; is a closing quote missing?",
-            )
-        )
+    if spans and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
+        problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"a field holds a line break{spans}"))
     elif user_id and (problem := decisions.user_id_problem(user_id)):
         problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"Id: {problem}"))
     if email and (problem := decisions.email_problem(email)):
