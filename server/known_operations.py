@@ -1,0 +1,220 @@
+"""A fast path for the one operation every phone sends on every sync: the contract's `Sync`.
+
+Why: through Strawberry and graphql-core a sync costs about a millisecond of Python per request
+(request parsing, extension hooks, variable coercion, field-by-field execution and completion);
+the licensing decision itself costs tens of microseconds. Issue 6 asks for `sync` at half the
+speed of a bare HTTP endpoint, which only a path that skips the generic machinery can reach.
+
+What: a request whose document is *known* is answered here, without Strawberry. A document is
+known for an operation name when it parses, validates against the schema with the server's own
+limits (so the generic path would run it without errors), and the operation it selects is, once
+printed canonically, exactly the contract's Sync operation (any formatting, any other operations
+around it: clients send the whole contract file with `operationName: "Sync"`). That verdict is
+computed once per (document text, operation name) and kept in a small LRU cache.
+
+Everything else goes to the generic path, which stays the reference: anything unexpected in the
+request (other keys, variables of other types or shapes, a missing or unauthorized token, an
+`extensions` entry, a batch, another content type) is simply not taken here. The answer built
+here is byte for byte the generic path's (tests/api/test_known_operations.py runs both and
+compares), resolver errors included.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+import orjson
+from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast, specified_rules
+from starlette.requests import Request
+from starlette.responses import Response
+from strawberry.extensions import max_aliases, query_depth_limiter
+from strawberry.schema.schema import validate_document
+
+from seatkeeper.rules.access import Action
+from seatkeeper.rules.engine import Engine, SyncRequest
+from seatkeeper.rules.outcomes import SyncOutcome
+from seatkeeper.rules.records import Client, Role
+from seatkeeper.schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from seatkeeper.schema.types import _serialize_datetime as serialize_datetime
+
+log = logging.getLogger("seatkeeper")
+
+#: The contract's Sync operation (tests/contract/operations.graphql; a test keeps them equal).
+SYNC_OPERATION = """
+mutation Sync($input: SyncInput!) {
+  sync(input: $input) {
+    ok
+    license { type temporary trial expiresAt }
+    error { code reason message licenseType }
+    user { id email }
+    userErrors { code message field }
+  }
+}
+"""
+
+#: Documents longer than this are never cached (the whole contract file is about 9 KB).
+MAX_CACHED_DOCUMENT = 64 * 1024
+VERDICT_CACHE_SIZE = 64
+
+_INPUT_KEYS = frozenset({"userId", "email", "fullName", "projectId", "client"})
+_BODY_KEYS = frozenset({"query", "variables", "operationName", "extensions"})
+_CLIENTS = {member.name: member for member in Client}
+
+
+def _canonical(operation: OperationDefinitionNode) -> str:
+    return print_ast(operation)
+
+
+_SYNC_CANONICAL = _canonical(parse(SYNC_OPERATION).definitions[0])
+
+
+class KnownOperations:
+    """Answers the contract's Sync directly; `answer` returns None for anything else."""
+
+    def __init__(self, schema, engine: Engine, authenticate) -> None:
+        self._schema = schema._schema  # graphql-core's schema, as the generic path validates with
+        self._rules = (
+            *specified_rules,
+            query_depth_limiter.create_validator(MAX_DEPTH, should_ignore=None),
+            max_aliases.create_validator(MAX_ALIASES),
+        )
+        self._engine = engine
+        self._authenticate = authenticate
+        # (document text, operation name) -> the `sync` field node (for error locations), or None.
+        self._verdicts: OrderedDict[tuple[str, str | None], object] = OrderedDict()
+
+    # ------------------------------------------------------------ which documents are known
+
+    def sync_field(self, query: str, operation_name: str | None):
+        """The `sync` field node when `query` run as `operation_name` is the contract's Sync."""
+        key = (query, operation_name)
+        verdicts = self._verdicts
+        if key in verdicts:
+            verdicts.move_to_end(key)
+            return verdicts[key]
+        if len(query) > MAX_CACHED_DOCUMENT:
+            return None
+        verdict = self._judge(query, operation_name)
+        verdicts[key] = verdict
+        if len(verdicts) > VERDICT_CACHE_SIZE:
+            verdicts.popitem(last=False)
+        return verdict
+
+    def _judge(self, query: str, operation_name: str | None):
+        try:
+            document = parse(query, max_tokens=MAX_TOKENS)
+        except GraphQLError:
+            return None
+        if validate_document(self._schema, document, self._rules):
+            return None
+        operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+        if operation_name is None:
+            chosen = operations[0] if len(operations) == 1 else None
+        else:
+            chosen = next((o for o in operations if o.name and o.name.value == operation_name), None)
+        if chosen is None or _canonical(chosen) != _SYNC_CANONICAL:
+            return None
+        return chosen.selection_set.selections[0]
+
+    # ------------------------------------------------------------ answering
+
+    async def answer(self, request: Request) -> Response | None:
+        """The response to a known Sync request, or None to let the generic path answer."""
+        if request.method != "POST":
+            return None
+        content_type = request.headers.get("content-type", "")
+        if content_type.split(";", 1)[0].strip().lower() != "application/json":
+            return None
+        accept = request.headers.get("accept", "")
+        if "text/event-stream" in accept or "multipart/mixed" in accept:
+            return None
+        try:
+            body = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            return None
+        if type(body) is not dict or not body.keys() <= _BODY_KEYS or body.get("extensions") is not None:
+            return None
+        query, operation_name, variables = body.get("query"), body.get("operationName"), body.get("variables")
+        if type(query) is not str or (operation_name is not None and type(operation_name) is not str):
+            return None
+        sync_request = _sync_request(variables)
+        if sync_request is None:
+            return None
+        field_node = self.sync_field(query, operation_name)
+        if field_node is None:
+            return None
+        caller = await self._authenticate(request)
+        if caller is None or caller.role is Role.OPERATOR or not caller.may(Action.SYNC):
+            return None  # the generic path answers UNAUTHENTICATED / FORBIDDEN
+        try:
+            outcome = await self._engine.sync(caller.organization_id, sync_request)
+        except Exception as error:  # what MaskUnexpectedErrors does to a resolver's exception
+            request_id = request.scope.get("state", {}).get("request_id") or "-"
+            log.error("unexpected error in request %s", request_id, exc_info=error)
+            masked = GraphQLError(
+                f"Unexpected error (request id {request_id}).",
+                nodes=[field_node],
+                path=["sync"],
+                extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+            )
+            return _json({"data": None, "errors": [masked.formatted]})
+        return _json({"data": {"sync": _sync_payload(outcome)}})
+
+
+def _sync_request(variables) -> SyncRequest | None:
+    """The SyncRequest the resolver would build, for variables of exactly the expected types."""
+    if type(variables) is not dict or variables.keys() != {"input"}:
+        return None
+    given = variables["input"]
+    if type(given) is not dict or not given.keys() <= _INPUT_KEYS:
+        return None
+    user_id, email = given.get("userId"), given.get("email")
+    full_name, project_id = given.get("fullName"), given.get("projectId")
+    if type(user_id) is not str or type(email) is not str:
+        return None
+    if (full_name is not None and type(full_name) is not str) or (project_id is not None and type(project_id) is not str):
+        return None
+    client = Client.MOBILE
+    if "client" in given:
+        client = _CLIENTS.get(given["client"]) if type(given["client"]) is str else None
+        if client is None:
+            return None
+    return SyncRequest(user_id=user_id, email=email, full_name=full_name, project_id=project_id, client=client)
+
+
+def _datetime(value) -> str | None:
+    """As the DateTime scalar writes it (its own serializer)."""
+    return serialize_datetime(value) if value is not None else None
+
+
+def _sync_payload(outcome: SyncOutcome) -> dict:
+    """The contract's Sync selection of a SyncOutcome, field for field."""
+    granted, refused, user = outcome.license, outcome.error, outcome.user
+    return {
+        "ok": outcome.ok,
+        "license": {
+            "type": granted.type.name,
+            "temporary": granted.temporary,
+            "trial": granted.trial,
+            "expiresAt": _datetime(granted.expires_at),
+        }
+        if granted
+        else None,
+        "error": {
+            "code": refused.code.name,
+            "reason": refused.reason.name,
+            "message": refused.message,
+            "licenseType": refused.license_type.name,
+        }
+        if refused
+        else None,
+        "user": {"id": user.id, "email": user.email} if user else None,
+        "userErrors": [
+            {"code": e.code, "message": e.message, "field": list(e.field) if e.field else None}
+            for e in outcome.user_errors
+        ],
+    }
+
+
+def _json(data: dict) -> Response:
+    return Response(orjson.dumps(data), media_type="application/json")
