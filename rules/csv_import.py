@@ -125,6 +125,8 @@ class _Row:
     email: str
     standard: _Cell | None
     inspections: _Cell | None
+    key: str  # user_key(user_id), or "" without an Id
+    email_key: str  # the e-mail case-folded, or "" without one
     ok: bool = True
     duplicate: bool = False
 
@@ -253,12 +255,8 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
     reader = csv.reader(
         io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text), quotechar='"', skipinitialspace=True, strict=False
     )
-    problems: list[ImportProblem] = []
-    parsed = _ParsedFile([], problems)
-    positions: dict[str, int] | None = None
-    width = 0
-    seen_keys: dict[str, int] = {}
-    seen_emails: dict[str, int] = {}
+    parsed = _ParsedFile([], [])
+    rows: _RowReader | None = None  # set once the header is read
     last_line = 0  # the physical line the previous record ended on
     while True:
         start = last_line + 1
@@ -268,32 +266,32 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
             break
         except csv.Error as error:  # a field over the csv module's own limit (131,072 characters)
             last_line = reader.line_num
-            problems.append(_field_too_long(start, f"({error})"))
-            if positions is None:
+            parsed.problems.append(_field_too_long(start, f"({error})"))
+            if rows is None:  # the header itself: nothing after it can be read by name
                 parsed.usable = False
-                positions, width = {}, -1
+                rows = _RowReader({}, -1, parsed.problems)
             else:
                 parsed.data_rows += 1
             continue
         last_line = reader.line_num
         if not any(c.strip() for c in cells):
             continue  # blank lines, and rows of empty cells, anywhere
-        if positions is None:  # the header: the first non-blank line (leading blank lines are tolerated)
-            positions, parsed.usable = _read_header(cells, problems)
-            width = len(cells)
+        if rows is None:  # the header: the first non-blank line (leading blank lines are tolerated)
+            positions, parsed.usable = _read_header(cells, parsed.problems)
+            rows = _RowReader(positions, len(cells), parsed.problems)
             continue
         parsed.data_rows += 1
         if parsed.data_rows > MAX_ROWS:
-            problems.append(
-                ImportProblem(start, ProblemCode.NOT_CSV, f"the file has more than {MAX_ROWS:,} data rows; split it")
-            )
+            message = f"the file has more than {MAX_ROWS:,} data rows; split it"
+            parsed.problems.append(ImportProblem(start, ProblemCode.NOT_CSV, message))
             parsed.usable = False
             parsed.data_rows -= 1
             break
-        row = _read_row(cells, start, last_line, positions, width, problems, seen_keys, seen_emails)
+        row = rows.read(cells, start, last_line)
         if row is not None:
             parsed.rows.append(row)
-    if positions is None:
+    if rows is None:  # nothing but rows of empty cells
+        parsed.problems.append(ImportProblem(None, ProblemCode.EMPTY_FILE, "the file has no header line, only empty cells"))
         parsed.has_header = False
         parsed.usable = False
     return parsed
@@ -305,74 +303,64 @@ def _field_too_long(line: int, detail: str = "") -> ImportProblem:
     )
 
 
-def _read_row(  # noqa: C901 - one check after another, in the order of SPEC 7
-    cells: list[str],
-    line: int,
-    end_line: int,
-    positions: dict[str, int],
-    width: int,
-    problems: list[ImportProblem],
-    seen_keys: dict[str, int],
-    seen_emails: dict[str, int],
-) -> _Row | None:
-    """Check one data row on its own and against the rows before it; None if it cannot be read."""
-    spans = f"; a quoted field runs from line {line} to line {end_line}: is a closing quote missing?" if end_line > line else ""
-    if len(cells) != width:
-        if width >= 0:
-            problems.append(
-                ImportProblem(line, ProblemCode.COLUMN_COUNT, f"the row has {len(cells)} field{'s' if len(cells) != 1 else ''}; the header has {width}{spans}")
-            )
-        return None
-    for cell in cells:
-        if len(cell) > MAX_FIELD_CHARS:
+class _RowReader:
+    """Checks each data row on its own and against the rows before it (duplicates)."""
+
+    def __init__(self, positions: dict[str, int], width: int, problems: list[ImportProblem]) -> None:
+        # Column positions, -1 for a column the header lacks; `width` -1 when no row can be read.
+        self.columns = tuple(positions.get(c, -1) for c in ("Id", "Full Name", "Email", "Standard", "Inspections"))
+        self.width = width
+        self.problems = problems
+        self.seen_keys: dict[str, int] = {}
+        self.seen_emails: dict[str, int] = {}
+
+    def read(self, cells: list[str], line: int, end_line: int) -> _Row | None:
+        """The row, or None if its cells cannot be read (column count, field length)."""
+        problems = self.problems
+        spans = f"; a quoted field runs from line {line} to line {end_line}: is a closing quote missing?" if end_line > line else ""
+        if len(cells) != self.width:
+            if self.width >= 0:
+                count = f"{len(cells)} field{'s' if len(cells) != 1 else ''}"
+                message = f"the row has {count}; the header has {self.width}{spans}"
+                problems.append(ImportProblem(line, ProblemCode.COLUMN_COUNT, message))
+            return None
+        if any(len(c) > MAX_FIELD_CHARS for c in cells):
             problems.append(_field_too_long(line))
             return None
-    before = len(problems)
-
-    def cell(column: str) -> str:
-        index = positions.get(column)
-        return cells[index].strip() if index is not None else ""
-
-    user_id = unescape_formula(cell("Id"))
-    full_name = unescape_formula(cell("Full Name"))
-    email = unescape_formula(cell("Email"))
-    standard = _cell_value(cell("Standard"), "Standard", line, problems)
-    inspections = _cell_value(cell("Inspections"), "Inspections", line, problems)
-    if spans and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
-        problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"a field holds a line break{spans}"))
-    elif user_id and (problem := decisions.user_id_problem(user_id)):
-        problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"Id: {problem}"))
-    if email and (problem := decisions.email_problem(email)):
-        problems.append(ImportProblem(line, ProblemCode.BAD_EMAIL, f"Email: {problem}"))
-    if not user_id and not email:
-        problems.append(ImportProblem(line, ProblemCode.MISSING_FIELD, "the row has neither an Id nor an Email"))
-    if standard is _Cell.ASSIGN and inspections is _Cell.ASSIGN:
-        problems.append(
-            ImportProblem(
-                line, ProblemCode.BOTH_ASSIGNED,
-                "both licenses are Assigned: Inspections is assigned, as it includes Standard", WARNING,
-            )
+        before = len(problems)
+        user_id, full_name, email, standard_text, inspections_text = (
+            cells[i].strip() if i >= 0 else "" for i in self.columns
         )
-    duplicate = False
-    if user_id:
-        key = user_key(user_id)
-        if key in seen_keys:
-            duplicate = True
-            problems.append(
-                ImportProblem(line, ProblemCode.DUPLICATE_ID, f"the Id {user_id[:80]!r} is already on line {seen_keys[key]}")
-            )
-        else:
-            seen_keys[key] = line
-    if email:
+        user_id, full_name, email = unescape_formula(user_id), unescape_formula(full_name), unescape_formula(email)
+        standard = _cell_value(standard_text, "Standard", line, problems)
+        inspections = _cell_value(inspections_text, "Inspections", line, problems)
+        if spans and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
+            problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"a field holds a line break{spans}"))
+        elif user_id and (problem := decisions.user_id_problem(user_id)):
+            problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"Id: {problem}"))
+        if email and (problem := decisions.email_problem(email)):
+            problems.append(ImportProblem(line, ProblemCode.BAD_EMAIL, f"Email: {problem}"))
+        if not user_id and not email:
+            problems.append(ImportProblem(line, ProblemCode.MISSING_FIELD, "the row has neither an Id nor an Email"))
+        if standard is _Cell.ASSIGN and inspections is _Cell.ASSIGN:
+            message = "both licenses are Assigned: Inspections is assigned, as it includes Standard"
+            problems.append(ImportProblem(line, ProblemCode.BOTH_ASSIGNED, message, WARNING))
+        key = user_key(user_id) if user_id else ""
         email_key = email.casefold()
-        if email_key in seen_emails:
-            duplicate = True
-            problems.append(
-                ImportProblem(line, ProblemCode.DUPLICATE_EMAIL, f"the Email {email[:80]!r} is already on line {seen_emails[email_key]}")
-            )
-        else:
-            seen_emails[email_key] = line
-    ok = not any(p.severity == ERROR for p in problems[before:])
-    return _Row(line, user_id, full_name, email, standard, inspections, ok, duplicate)
-
-
+        duplicate = False
+        if key:
+            first = self.seen_keys.setdefault(key, line)
+            if first != line:
+                duplicate = True
+                problems.append(
+                    ImportProblem(line, ProblemCode.DUPLICATE_ID, f"the Id {user_id[:80]!r} is already on line {first}")
+                )
+        if email_key:
+            first = self.seen_emails.setdefault(email_key, line)
+            if first != line:
+                duplicate = True
+                problems.append(
+                    ImportProblem(line, ProblemCode.DUPLICATE_EMAIL, f"the Email {email[:80]!r} is already on line {first}")
+                )
+        ok = len(problems) == before or all(p.severity != ERROR for p in problems[before:])
+        return _Row(line, user_id, full_name, email, standard, inspections, key, email_key, ok, duplicate)

@@ -1,41 +1,70 @@
 """SPEC 7: the licenses file (import and export) and the users file (export).
 
-Reading. The file is read with Python's `csv` module: UTF-8 with or without a BOM, CRLF, LF or CR
-line ends, quoted or unquoted fields, `,` or `;` (or a tab) as the separator, chosen by counting
-them in the header line. Columns are found by header name, compared without case and without
-spaces (`Full Name`, `full name` and `FULLNAME` are one column); extra columns are ignored. Rows
-whose cells are all empty (blank lines, `,,,,` lines that spreadsheets leave behind) are ignored
-wherever they are. Surrounding spaces of every cell are ignored. Line numbers are physical lines,
-1-based, the header being line 1; a row whose quoted field spans several lines is reported on the
-line where it starts.
+This module decides and applies an import; `csv_import` reads and checks the file on its own,
+`csv_export` writes both files. The names the engine and the API use are re-exported here.
 
-Validation covers the whole file before anything changes, and the report lists every problem (see
-`ProblemCode`). Rows find their users by Id, else by Email, else create them; an import changes
-license selectors only, never names or e-mails. The changes are written with one all-or-nothing
-`Storage.apply_changes`, carrying the selectors they were decided on and the seat limits of now,
-so that a concurrent sync can neither slip in between nor take a seat the import counted on.
+Reading. Python's `csv` module reads UTF-8 with or without a BOM; CRLF, LF or CR line ends;
+quoted or unquoted fields; `,`, `;` or a tab as the separator, whichever the header line holds
+most of. Columns are found by header name, compared without case and without spaces (`Full Name`,
+` full name ` and `FULLNAME` are one column), in any order; extra columns (the users file's
+`Last Sync`) are ignored. Rows whose cells are all empty (blank lines, the `,,,,` lines some
+spreadsheets leave) are ignored wherever they are, and do not count as rows. Spaces around a cell
+are ignored (an Id or name with surrounding spaces is matched and created without them). Line
+numbers are physical lines, 1-based, the header being line 1 (blank lines before it are
+tolerated); a row whose quoted field spans lines is reported on the line where it starts, and a
+quote never closed is named as such.
+
+Deciding. The whole file is checked before anything changes and the report lists every problem
+(`ProblemCode`), problems of the whole file (line null) first, then by line. A row finds its user
+by Id (a GUID in any case), else by Email (any case), else creates one from Id, Email and Full
+Name. Two rows naming one user (by the same Id, the same Email, or one by Id and one by Email) are
+DUPLICATE_ID / DUPLICATE_EMAIL on the later line. An import changes selectors only, never names
+or e-mails. Values: Assigned/Enabled assign (overriding DISABLED, as an admin's explicit
+assignment does); empty releases an ASSIGNED selector and leaves DISABLED; Disabled releases and
+blocks. Both Assigned **[decided]**: INSPECTIONS is assigned and STANDARD becomes UNASSIGNED (it
+was asked for, so it is not left DISABLED), with the warning BOTH_ASSIGNED. Seats are checked on
+the final state per type; an error only when the final count is above capacity and above today's.
+A file with only a header is EMPTY_FILE in REPLACE mode and an applied no-op in MERGE mode; a file
+with no header either (empty, or blank lines only) is EMPTY_FILE in both modes.
+
+Summary. `rows` counts data rows; per selector, `assigned` counts those that become ASSIGNED,
+`unassigned` the seats released (an ASSIGNED selector that becomes UNASSIGNED or DISABLED,
+REPLACE's releases included), `disabled` those that become DISABLED (so an ASSIGNED -> DISABLED
+selector counts in both); `created` counts new users (their Assigned and Disabled selectors count
+as above), `unchanged` the rows of existing users that change nothing. When the file has errors
+nothing changes and only `rows` is given.
+
+Applying. The creates and changes are one `Storage.apply_changes`: every change carries the
+selectors it was decided on and the change set the seat limits of now, so that a concurrent sync
+can neither slip in between nor take a seat the import counted on. A user changed or created
+meanwhile makes the import read again and decide again (up to 8 times, then CONFLICT); seats
+taken meanwhile make it NOT_ENOUGH_SEATS. Every change is audited with reason IMPORT (a seat
+released by a switch to the other type too), the caller's token name as actor, and one operation
+id per import.
 
 Limits (each refused with a problem that says so, never with a crash):
 
 * the file: at most 20 MB of UTF-8 (`MAX_FILE_BYTES`, the server's default request-body limit)
-  and 200,000 data rows (`MAX_ROWS`); over either, `NOT_CSV` and nothing is read further;
+  and 200,000 data rows (`MAX_ROWS`); over either, `NOT_CSV` and nothing is applied;
 * a field: at most 1,000 characters (`MAX_FIELD_CHARS`), else `BAD_VALUE` on its line (a 10 MB
-  field included: the csv module's own field limit is caught and reported the same way).
+  field too: the csv module's own field limit is caught and reported the same way);
+* binary data (NUL bytes, bytes that are not UTF-8, text that is mostly control characters) is
+  `NOT_CSV` for the whole file.
 
 Formula cells (CSV injection, as OWASP advises). A cell that begins with `=`, `+`, `-`, `@`, a tab
-or a carriage return is stored as the text it is; it is never evaluated by Seatkeeper. On
-export such a cell is written with a single quote `'` in front (`=cmd|' /C calc'!A0` is written
+or a carriage return is stored as the text it is; Seatkeeper never evaluates it. On export such a
+cell is written with a single quote `'` in front (`=cmd|' /C calc'!A0` is written
 `'=cmd|' /C calc'!A0`), so that a spreadsheet opening the file shows text instead of running a
-formula. On import, a leading `'` in front of one of those characters (after any further `'`) is
-removed again from Id, Full Name and Email, so that an exported file re-imports to exactly the
-stored values and an export-import-export round trip gives the same bytes. A cell that begins with
-`'` followed by anything else (`'Connor`) is taken as it is. Exactly: export writes `'` + value when
-the value, leading `'`s removed, begins with one of the characters above; import removes one
-leading `'` when the rest satisfies that same test.
+formula. On import, that `'` is removed again from Id, Full Name and Email, so that an exported
+file re-imports to exactly the stored values and export -> import -> export gives the same bytes.
+A cell that begins with `'` followed by anything else (`'Connor`) is taken as it is. Exactly:
+export writes `'` + value when the value, its leading `'`s set aside, begins with one of the
+characters above; import removes one leading `'` when the rest passes that same test (so
+`''=x` is written for a stored `'=x`, and the rule is its own exact inverse).
 
 Writing. Both files are written with the csv module, every field quoted, CRLF line ends (RFC 4180),
 one line at a time (`licenses_lines`, `users_lines`), so that a large organization is streamed
-rather than held in one string.
+rather than held in one string. Last Sync is ISO 8601 in UTC with `Z`, as the API writes times.
 """
 
 from __future__ import annotations
@@ -80,7 +109,6 @@ from seatkeeper.rules.records import (
     MobileUser,
     Organization,
     new_id,
-    user_key,
 )
 from seatkeeper.storage.protocol import (
     AlreadyExists,
@@ -166,7 +194,7 @@ async def _read_users(storage: Storage, organization_id: str, rows: list[_Row], 
             if user.active_license is not None:
                 holders.append(user)
         return _Known(by_key, by_email, holders)
-    keys = list(dict.fromkeys(user_key(r.user_id) for r in rows if r.user_id and not r.duplicate))
+    keys = list(dict.fromkeys(r.key for r in rows if r.key and not r.duplicate))
     by_key = {}
     for start in range(0, len(keys), READ_CHUNK):
         by_key.update(await storage.get_users(organization_id, keys[start : start + READ_CHUNK]))
@@ -174,7 +202,7 @@ async def _read_users(storage: Storage, organization_id: str, rows: list[_Row], 
     for row in rows:
         # An e-mail matters when the row's Id finds nobody (match by e-mail) or finds a user with
         # another e-mail (ID_EMAIL_CONFLICT if the e-mail is someone else's).
-        if row.email and not row.duplicate and row.email.casefold() not in by_email:
+        if row.email_key and not row.duplicate and row.email_key not in by_email:
             user = await storage.find_user_by_email(organization_id, row.email)
             if user is not None:
                 by_email[user.email_key] = user
@@ -302,8 +330,8 @@ def _plan_import(
     for row in parsed.rows:
         if row.duplicate:
             continue  # reported when read; matched to nobody
-        email_key = row.email.casefold() if row.email else None
-        user = known.by_key.get(user_key(row.user_id)) if row.user_id else None
+        email_key = row.email_key
+        user = known.by_key.get(row.key) if row.key else None
         if user is not None:
             owner = known.by_email.get(email_key) if email_key and email_key != user.email_key else None
             if owner is not None and owner.key != user.key:

@@ -438,6 +438,7 @@ ERROR_CASES = {
     ),
     "EMPTY_FILE: nothing at all": ("", [(None, "EMPTY_FILE")]),
     "EMPTY_FILE: only blank lines": ("\r\n\n  \n", [(None, "EMPTY_FILE")]),
+    "EMPTY_FILE: only empty cells": (",,,,\r\n,,\r\n", [(None, "EMPTY_FILE")]),
     "NOT_CSV: NUL bytes": ("Id,Email\x00\x00,Standard,Inspections\n", [(None, "NOT_CSV")]),
 }
 
@@ -757,5 +758,62 @@ def test_spec_2_imports_racing_syncs_keep_the_invariants(clock, seed):
             if entry.reason is AuditReason.IMPORT:
                 operations.setdefault(entry.operation_id, set()).add(entry.actor)
         assert all(actors == {ADMIN} for actors in operations.values())
+
+    asyncio.run(scenario())
+
+
+# ================================================================ reading stored users in bulk
+
+
+@pytest.mark.parametrize(
+    "chunk, padding, looked_up",
+    [(2, 0, True), (2, 3, False), (1000, 0, False)],
+    ids=["rows looked up, holders paged", "organization paged through", "organization in one page"],
+)
+def test_spec_7_matching_is_the_same_whether_users_are_read_by_row_or_by_scan(engine, monkeypatch, chunk, padding, looked_up):
+    """SPEC 7 matching and REPLACE, whichever way the stored users are read: a small file in a
+    large organization looks its rows' users up (by id in chunks, by e-mail one by one) and pages
+    through the holders; a file about as large as the organization reads it whole, page by page.
+    A small chunk size makes the organization "large" and crosses many page boundaries."""
+    from seatkeeper.rules import licenses_csv
+
+    monkeypatch.setattr(licenses_csv, "READ_CHUNK", chunk)
+    lookups = []
+    find_by_email = engine.storage.find_user_by_email
+
+    async def counting_find(organization_id, email):
+        lookups.append(email)
+        return await find_by_email(organization_id, email)
+
+    monkeypatch.setattr(engine.storage, "find_user_by_email", counting_find)
+
+    async def scenario():
+        org = await seats_org(engine)
+        await provisioned(
+            engine, org,
+            *((f"h{i}", A if i % 2 else U, U if i % 2 else A) for i in range(8)),
+            ("blocked-holder", D, A), ("by-email", U, U, "By Email", "By.Email@example.com"),
+            ("a", U, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com"),
+            *((f"filler{i}", U, U) for i in range(10)),
+        )
+        conflict = await run_import(engine, org, csv_file("a,,b@example.com,Assigned,"))
+        assert problems(conflict) == [(2, "ID_EMAIL_CONFLICT", "ERROR")]
+
+        lookups.clear()
+        text = csv_file(
+            "h1,,,,Assigned",
+            "unknown,,by.email@EXAMPLE.com,Assigned,",
+            "new,New,new@example.com,,",
+            *(f"filler{i},,,," for i in range(padding)),
+        )
+        report = await run_import(engine, org, text, ImportMode.REPLACE)
+        assert report.applied and problems(report) == []
+        assert bool(lookups) is looked_up
+        final = await states(engine, org)
+        assert final["h1"] == (U, A) and final["by-email"] == (A, U) and final["new"] == (U, U)
+        assert final["blocked-holder"] == (D, U)
+        assert all(final[f"h{i}"] == (U, U) for i in (0, 2, 3, 4, 5, 6, 7))
+        # released: h0..h7's seats (h1's STANDARD by its switch) and blocked-holder's INSPECTIONS
+        assert summary(report) == (3 + padding, 2, 9, 0, 1, padding)
 
     asyncio.run(scenario())
