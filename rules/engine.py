@@ -783,6 +783,7 @@ class Engine:
 
     async def iter_export_licenses(self, organization_id: str):
         """SPEC 7, the licenses file, one CSV line at a time: users holding a seat, in 6a's order."""
+        await self._require_organization(organization_id)  # fail before the header line, not after
         holders = self.all_users(organization_id, None, UserFilter(state=LicenseState.ASSIGNED))
         async for line in licenses_lines(view.user async for view in holders):
             yield line
@@ -791,6 +792,9 @@ class Engine:
         self, organization_id: str, search: str | None = None, user_filter: UserFilter | None = None
     ):
         """SPEC 7, the users file, one CSV line at a time: every user matching the search and filter."""
+        # An unknown organization or a bad search fails (BadRequest) before the header line.
+        organization = await self._require_organization(organization_id)
+        self.user_query(organization.settings, self.clock(), search, user_filter)
         users = self.all_users(organization_id, search, user_filter)
         async for line in users_lines(view.user async for view in users):
             yield line

@@ -273,3 +273,15 @@ async def test_spec_7_users_file_reimports_with_disabled_states(engine, clock):
     assert selectors(await all_users(engine, target)) == selectors(await all_users(engine, source))
     same = await engine.import_licenses(source, ADMIN, users_file)
     assert same.applied and same.summary.unchanged == 11
+
+
+@async_test
+async def test_spec_6a_streamed_users_export_fails_before_its_first_line(engine):
+    """A search SPEC 6a refuses (over 256 characters) fails the stream before any line is written,
+    so a download never starts with a header and then breaks."""
+    org = await seats_org(engine)
+    lines = engine.iter_export_users(org, "x" * 257)
+    with pytest.raises(BadRequest):
+        await lines.__anext__()
+    with pytest.raises(BadRequest):
+        await engine.iter_export_licenses("no-such-organization").__anext__()
