@@ -12,14 +12,7 @@ from typing import Generic, TypeVar
 import strawberry
 
 from seatkeeper.rules import records
-try:
-    from seatkeeper.rules.licenses_csv import ImportMode as _ImportMode
-except ImportError:  # TEMPORARY until the CSV module lands
-    import enum as _enum
-
-    class _ImportMode(str, _enum.Enum):
-        MERGE = "MERGE"
-        REPLACE = "REPLACE"
+from seatkeeper.rules.licenses_csv import ImportMode as _ImportMode
 from seatkeeper.rules.outcomes import UserError as _UserError
 from seatkeeper.rules.outcomes import UserView
 
