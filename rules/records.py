@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 import itertools
+import os
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -97,7 +99,11 @@ _sequence = itertools.count()
 def new_sortable_id() -> str:
     """A unique id that sorts in creation order: log entries written at the same instant keep
     their order (wall-clock nanoseconds, a per-process sequence, then randomness)."""
-    return f"{time.time_ns():016x}{next(_sequence) & 0xFFFFFF:06x}{uuid.uuid4().hex[:10]}"
+    # os.urandom(5): the same 40 random bits as uuid4().hex[:10], at a third of the cost.
+    return f"{time.time_ns():016x}{next(_sequence) & 0xFFFFFF:06x}{os.urandom(5).hex()}"
+
+
+_CANONICAL_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 def user_key(user_id: str) -> str:
@@ -108,6 +114,8 @@ def user_key(user_id: str) -> str:
     """
     text = user_id.strip()
     if 32 <= len(text) <= 38:
+        if _CANONICAL_GUID.fullmatch(text):  # already str(UUID(text)): skip parsing (issue 6)
+            return text
         try:
             return str(uuid.UUID(text))
         except ValueError:
