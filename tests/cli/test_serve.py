@@ -165,3 +165,51 @@ def test_serve_with_an_unreachable_database_fails_in_one_line_without_its_passwo
 def test_serve_refuses_several_workers_on_the_memory_storage():
     line = _one_line_failure(_run_serve("--workers", "2", "--port", str(_free_port())))
     assert "--workers" in line and "memory://" in line and "own licenses" in line
+
+
+# -- the CSV commands, as a client of the running demo server (issue 5) ---------------------------
+
+SEED_LICENSES = Path(__file__).resolve().parents[1] / "data" / "seed-licenses.csv"
+
+
+def _client(base: str, token: str, *arguments: str) -> subprocess.CompletedProcess:
+    environment = {**_environment(), "SEATKEEPER_URL": base, "SEATKEEPER_TOKEN": token}
+    return subprocess.run([SEATKEEPER, *arguments], capture_output=True, text=True, timeout=30, env=environment)
+
+
+def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
+    base, output = demo_server
+    admin_token = _printed(r"ADMIN token:\s+(\S+)$", output)
+
+    exported = tmp_path / "licenses.csv"
+    result = _client(base, admin_token, "licenses", "export", "-o", str(exported))
+    assert result.returncode == 0, result.stderr
+    lines = exported.read_bytes().split(b"\r\n")
+    assert lines[0] == b'"Id","Full Name","Email","Standard","Inspections"'
+    assert b'"1a75199f-a48b-40d4-b9bc-2ea05faa8197","Matt Ford","someone51@example.com","","Assigned"' in lines
+
+    # The seed's own sample: Ralf Harper's two Assigned cells become Inspections, with a warning.
+    result = _client(base, admin_token, "licenses", "import", str(SEED_LICENSES), "--dry-run")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "dry run, nothing applied" in result.stdout and "BOTH_ASSIGNED" in result.stdout
+
+    broken = tmp_path / "broken.csv"
+    broken.write_text('Id,Full Name,Email,Standard,Inspections\nn-1,New One,not-an-email,Maybe,\n', encoding="utf-8")
+    result = _client(base, admin_token, "licenses", "import", str(broken))
+    assert result.returncode == 1
+    assert "NOT applied" in result.stdout
+    assert re.search(r"^\s+2\s+ERROR\s+BAD_VALUE", result.stdout, re.MULTILINE)
+    assert re.search(r"^\s+2\s+ERROR\s+BAD_EMAIL", result.stdout, re.MULTILINE)
+
+    fresh = tmp_path / "fresh.csv"
+    fresh.write_text('Id,Full Name,Email,Standard,Inspections\nn-1,New One,new1@example.com,Assigned,\n', encoding="utf-8")
+    result = _client(base, admin_token, "licenses", "import", str(fresh), "--mode", "merge")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "applied" in result.stdout and "created=1" in result.stdout
+
+    result = _client(base, admin_token, "users", "export", "--search", "new1@")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith('"n-1","New One","new1@example.com","Assigned",""')
+
+    result = _client(base, "not-a-token", "licenses", "export")
+    assert result.returncode != 0 and "401" in result.stderr and "Traceback" not in result.stderr
