@@ -69,46 +69,47 @@ def _copy_organization(organization: Organization) -> Organization:
     return copied
 
 
+def _position(entry) -> tuple[datetime, str]:
+    return (entry.at, entry.id)
+
+
 class _TimeOrderedLog:
-    """Entries kept sorted by `(at, id)`; read newest first. Bounded: the oldest are dropped."""
+    """Entries kept sorted by `(at, id)`; read newest first. Bounded: the oldest are dropped.
+
+    The positions are computed from the entries when searching (bisect's `key=`), not stored
+    beside them: a million (at, id) tuples would cost 64 MB (issue 6, B5).
+    """
 
     def __init__(self, cap: int | None) -> None:
-        self._keys: list[tuple[datetime, str]] = []
         self._entries: list = []
         self._cap = cap
 
     def append(self, entry) -> None:
-        key = (entry.at, entry.id)
-        if not self._keys or key >= self._keys[-1]:
-            self._keys.append(key)
-            self._entries.append(entry)
+        entries = self._entries
+        if not entries or _position(entry) >= _position(entries[-1]):
+            entries.append(entry)
         else:  # a clock that stepped back: keep the order anyway
-            index = bisect.bisect_right(self._keys, key)
-            self._keys.insert(index, key)
-            self._entries.insert(index, entry)
+            entries.insert(bisect.bisect_right(entries, _position(entry), key=_position), entry)
         # Trim in chunks so that appending stays O(1) amortised.
-        if self._cap is not None and len(self._keys) > self._cap + max(1, self._cap // 10):
-            excess = len(self._keys) - self._cap
-            del self._keys[:excess]
-            del self._entries[:excess]
+        if self._cap is not None and len(entries) > self._cap + max(1, self._cap // 10):
+            del entries[: len(entries) - self._cap]
 
     def newest_first(self, before: tuple[datetime, str] | None, until: datetime | None):
-        end = len(self._keys)
+        end = len(self._entries)
         if before is not None:
-            end = bisect.bisect_left(self._keys, before)
+            end = bisect.bisect_left(self._entries, before, key=_position)
         if until is not None:
-            end = min(end, bisect.bisect_left(self._keys, (until, "")))
+            end = min(end, bisect.bisect_left(self._entries, (until, ""), key=_position))
         for index in range(end - 1, -1, -1):
             yield self._entries[index]
 
     def purge(self, before: datetime) -> int:
-        cut = bisect.bisect_left(self._keys, (before, ""))
-        del self._keys[:cut]
+        cut = bisect.bisect_left(self._entries, (before, ""), key=_position)
         del self._entries[:cut]
         return cut
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._entries)
 
 
 @dataclass
@@ -477,7 +478,16 @@ class MemoryStorage:
         with self._lock:
             tenant = self._tenant(entry.organization_id)
             if tenant is not None:
-                tenant.sync_log.append(_copy(entry))
+                stored = _copy(entry)
+                # A million entries repeat the same users' ids and e-mails: hold the user
+                # record's own strings when they are equal, not one copy per entry (B5).
+                user = tenant.users.get(user_key(stored.user_id))
+                if user is not None:
+                    if user.id == stored.user_id:
+                        stored.user_id = user.id
+                    if user.email == stored.email:
+                        stored.email = user.email
+                tenant.sync_log.append(stored)
 
     async def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
