@@ -25,8 +25,7 @@ import logging
 from collections import OrderedDict
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast, specified_rules
-from starlette.requests import Request
-from starlette.responses import Response
+from starlette._utils import get_route_path  # the router's own reading of the path
 from strawberry.extensions import max_aliases, query_depth_limiter
 from strawberry.schema.schema import validate_document
 
@@ -72,6 +71,7 @@ class KnownOperations:
     """Answers the contract's Sync directly; `answer` returns None for anything else."""
 
     def __init__(self, schema, engine: Engine, authenticate) -> None:
+        """`authenticate(authorization_header) -> Caller | None`, as the generic path reads it."""
         self._schema = schema._schema  # graphql-core's schema, as the generic path validates with
         self._rules = (
             *specified_rules,
@@ -118,38 +118,45 @@ class KnownOperations:
 
     # ------------------------------------------------------------ answering
 
-    async def answer(self, request: Request) -> Response | None:
-        """The response to a known Sync request, or None to let the generic path answer."""
-        if request.method != "POST":
+    async def answer(self, scope, body: bytes) -> bytes | None:
+        """The JSON answer to a known Sync request, or None to let the generic path answer."""
+        content_type = accept = authorization = None
+        for name, value in scope["headers"]:  # the first of each, as Starlette's Headers.get
+            if name == b"content-type" and content_type is None:
+                content_type = value.decode("latin-1")
+            elif name == b"accept" and accept is None:
+                accept = value.decode("latin-1")
+            elif name == b"authorization" and authorization is None:
+                authorization = value.decode("latin-1")
+        if content_type is None or content_type.split(";", 1)[0].strip().lower() != "application/json":
             return None
-        content_type = request.headers.get("content-type", "")
-        if content_type.split(";", 1)[0].strip().lower() != "application/json":
-            return None
-        accept = request.headers.get("accept", "")
-        if "text/event-stream" in accept or "multipart/mixed" in accept:
+        if accept is not None and ("text/event-stream" in accept or "multipart/mixed" in accept):
             return None
         try:
-            body = orjson.loads(await request.body())
+            request = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
-        if type(body) is not dict or not body.keys() <= _BODY_KEYS or body.get("extensions") is not None:
+        if type(request) is not dict or not request.keys() <= _BODY_KEYS or request.get("extensions") is not None:
             return None
-        query, operation_name, variables = body.get("query"), body.get("operationName"), body.get("variables")
+        query, operation_name = request.get("query"), request.get("operationName")
         if type(query) is not str or (operation_name is not None and type(operation_name) is not str):
             return None
-        sync_request = _sync_request(variables)
+        sync_request = _sync_request(request.get("variables"))
         if sync_request is None:
             return None
         field_node = self.sync_field(query, operation_name)
         if field_node is None:
             return None
-        caller = await self._authenticate(request)
+        try:
+            caller = await self._authenticate(authorization or "")
+        except Exception:  # noqa: BLE001 — read-only: the generic path authenticates again and answers
+            return None
         if caller is None or caller.role is Role.OPERATOR or not caller.may(Action.SYNC):
             return None  # the generic path answers UNAUTHENTICATED / FORBIDDEN
         try:
             outcome = await self._engine.sync(caller.organization_id, sync_request)
         except Exception as error:  # what MaskUnexpectedErrors does to a resolver's exception
-            request_id = request.scope.get("state", {}).get("request_id") or "-"
+            request_id = scope.get("state", {}).get("request_id") or "-"
             log.error("unexpected error in request %s", request_id, exc_info=error)
             masked = GraphQLError(
                 f"Unexpected error (request id {request_id}).",
@@ -157,8 +164,55 @@ class KnownOperations:
                 path=["sync"],
                 extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
             )
-            return _json({"data": None, "errors": [masked.formatted]})
-        return _json({"data": {"sync": _sync_payload(outcome)}})
+            return orjson.dumps({"data": None, "errors": [masked.formatted]})
+        return orjson.dumps({"data": {"sync": _sync_payload(outcome)}})
+
+
+class KnownOperationsMiddleware:
+    """Pure ASGI middleware, inside RequestGuard (request id, body limit), ahead of Starlette's
+    exception middleware and router: a known Sync is answered without the layers in between.
+
+    Anything else, or a Sync the fast path declines, continues down the stack with its body
+    replayed exactly as received. `view.known_operations = None` turns the fast path off.
+    """
+
+    def __init__(self, app, view) -> None:
+        self.app = app
+        self.view = view
+
+    async def __call__(self, scope, receive, send) -> None:
+        known: KnownOperations | None = self.view.known_operations
+        if known is None or scope["type"] != "http" or scope["method"] != "POST" or get_route_path(scope) != "/graphql":
+            await self.app(scope, receive, send)
+            return
+        messages = []
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                break
+        answer = None
+        if messages[-1]["type"] == "http.request":
+            answer = await known.answer(scope, b"".join(m.get("body", b"") for m in messages))
+        if answer is None:
+            await self.app(scope, _replay(messages, receive), send)
+            return
+        # The headers Starlette's Response(answer, media_type="application/json") sends.
+        headers = [(b"content-length", str(len(answer)).encode("latin-1")), (b"content-type", b"application/json")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": answer})
+
+
+def _replay(messages: list, receive):
+    """A `receive` that hands out `messages` again, then whatever comes next."""
+    pending = list(messages)
+
+    async def replay():
+        if pending:
+            return pending.pop(0)
+        return await receive()
+
+    return replay
 
 
 def _sync_request(variables) -> SyncRequest | None:
@@ -216,5 +270,3 @@ def _sync_payload(outcome: SyncOutcome) -> dict:
     }
 
 
-def _json(data: dict) -> Response:
-    return Response(orjson.dumps(data), media_type="application/json")

@@ -203,3 +203,59 @@ def test_spec_9_a_revoked_token_is_refused_by_the_fast_path_at_once(twins):
     fast.generic_runs = 0
     assert both(twins, body).json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     assert fast.generic_runs == 1
+
+
+def test_a_storage_failure_while_authenticating_is_answered_alike(twins):
+    """Authentication is read-only: the fast path hands the request over, the generic path answers."""
+    from seatkeeper.storage import StorageError
+
+    for twin in twins:
+
+        async def unavailable(secret):
+            raise StorageError("database down")
+
+        twin.view.engine.authenticate = unavailable
+    response = both(twins, sync_body({"userId": "u", "email": "u@example.com"}))
+    assert response.status_code == 503
+    assert twins[0].generic_runs == 1
+
+
+def _asgi_post(app, chunks: list[bytes], token: str) -> tuple[int, bytes]:
+    """POST /graphql with the body cut into `chunks` (as a slow client sends it), straight to ASGI."""
+    import asyncio
+
+    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
+        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"authorization", f"Bearer {token}".encode())],
+        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+    }
+    status, body = 0, []
+
+    async def receive():
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message):
+        nonlocal status
+        if message["type"] == "http.response.start":
+            status = message["status"]
+        elif message["type"] == "http.response.body":
+            body.append(message.get("body", b""))
+
+    asyncio.run(app(scope, receive, send))
+    return status, b"".join(body)
+
+
+def test_a_body_in_several_chunks_is_read_whole_and_replayed_whole(twins):
+    import orjson
+
+    fast, generic = twins
+    known = orjson.dumps(sync_body({"userId": "chunky", "email": "c@example.com"}))
+    unknown = orjson.dumps({"query": "query { organization { name } }"})
+    for body in (known, unknown):
+        chunks = [body[:7], body[7:40], body[40:]]
+        answers = [_asgi_post(twin.app, chunks, twin.tokens["sync" if body is known else "admin"]) for twin in twins]
+        assert answers[0] == answers[1] and answers[0][0] == 200
+        assert b'"errors"' not in answers[0][1]
+    assert fast.generic_runs == 1 and generic.generic_runs == 2
