@@ -20,6 +20,18 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# Benchmarks (issue 6; not tests): one table, written to benchmarks/RESULTS.md. HTTP figures need
+# wrk (`sudo apt-get install wrk`); without it they are skipped and the others still run.
+# BENCH_ARGS passes options through, e.g. `make bench BENCH_ARGS="--only B1,B7 --rounds 5"`.
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
+	SEATKEEPER_BENCH_FROM_MAKE=1 $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
 schema: $(STAMP)
 	$(BIN)/python -m seatkeeper.schema.root > schema.graphql
 

@@ -1,0 +1,82 @@
+"""B1 and B7: `sync` under HTTP load, against a bare Starlette route in the same process.
+
+B1: requests/s of the contract's Sync operation for licensed users picked at random among 10,000
+(in-memory storage, 16 connections) over requests/s of `POST /bare`, which answers the same bytes
+doing no work. B7: at 64 connections, the p99 latency of sync over its p50.
+"""
+
+from __future__ import annotations
+
+from benchmarks.common import BenchConfig, Figure, median, not_available
+from benchmarks.http_load import WRK_INSTALL_HINT, benchmark_server, run_wrk, wrk_path
+
+USERS = 10_000
+
+
+def run(config: BenchConfig) -> list[Figure]:
+    b1_what = "sync, 10,000 licensed users, 16 connections (req/s)"
+    b7_what = "sync p99 latency at 64 connections"
+    if wrk_path() is None:
+        print(WRK_INSTALL_HINT)
+        return [
+            not_available("B1", b1_what, "≥ 0.5", "wrk not installed"),
+            not_available("B7", b7_what, "report", "wrk not installed"),
+        ]
+    users = config.size(USERS, 1_000)
+    with benchmark_server(users, extra_args=config.server_args) as server:
+        answer = server.info["sync_answer"]["data"]["sync"]
+        if not answer["ok"]:
+            raise RuntimeError(f"the seeded user is not licensed: {answer}")
+        # Warm up both paths (caches, allocator) before measuring.
+        run_wrk(server, "/bare", 16, 1)
+        run_wrk(server, "/graphql", 16, 2)
+
+        ratios, cpu_ratios, busy, bare_rates, sync_rates, problems = [], [], [], [], [], []
+        for _ in range(config.rounds):
+            bare = run_wrk(server, "/bare", 16, config.seconds)
+            sync = run_wrk(server, "/graphql", 16, config.seconds)
+            for name, result in (("bare", bare), ("sync", sync)):
+                if not result.clean:
+                    problems.append(f"{name}: {result.errors} socket errors, {result.status_errors} non-2xx")
+                if result.server_busy < 0.9:  # the load generator, not the server, set the pace
+                    problems.append(f"{name}: server only {result.server_busy:.0%} busy (wrk-bound: ratio not reliable)")
+            bare_rates.append(bare.requests_per_second)
+            sync_rates.append(sync.requests_per_second)
+            ratios.append(sync.requests_per_second / bare.requests_per_second)
+            cpu_ratios.append(sync.requests_per_cpu_second / bare.requests_per_cpu_second)
+            busy.append(f"{bare.server_busy:.0%}/{sync.server_busy:.0%}")
+
+        p50s, p99s, tails, rates64 = [], [], [], []
+        for _ in range(config.rounds):
+            loaded = run_wrk(server, "/graphql", 64, config.seconds)
+            if not loaded.clean:
+                problems.append(f"sync at 64: {loaded.errors} socket errors, {loaded.status_errors} non-2xx")
+            p50s.append(loaded.p50_ms)
+            p99s.append(loaded.p99_ms)
+            tails.append(loaded.p99_ms / loaded.p50_ms)
+            rates64.append(loaded.requests_per_second)
+
+    b1_ratio = median(ratios)
+    note = "; ".join(problems)
+    return [
+        Figure(
+            "B1",
+            b1_what,
+            f"bare route {median(bare_rates):,.0f} req/s",
+            b1_ratio,
+            "≥ 0.5",
+            b1_ratio >= 0.5 and not problems,
+            f"sync {median(sync_rates):,.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in ratios)}; "
+            f"per server CPU-second {median(cpu_ratios):.2f}×; server busy (bare/sync) {', '.join(busy)}"
+            + (f"; {note}" if note else ""),
+        ),
+        Figure(
+            "B7",
+            b7_what,
+            f"p50 {median(p50s):.1f} ms",
+            median(tails),
+            "report",
+            None,
+            f"p99 {median(p99s):.1f} ms at {median(rates64):,.0f} req/s",
+        ),
+    ]

@@ -1,0 +1,147 @@
+"""`make bench`: run every benchmark, print one table, write benchmarks/RESULTS.md.
+
+    python -m benchmarks.run            # everything (about 5 minutes)
+    python -m benchmarks.run --only B1,B7 --rounds 5
+    python -m benchmarks.run --quick    # small sizes, short runs: a smoke test of the suite itself
+
+Each figure is a ratio against a baseline measured in the same run, repeated `--rounds` times
+(median reported), because these machines are shared and noisy. Benchmarks are not tests: nothing
+here runs under pytest, and nothing depends on timing elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from benchmarks.common import BenchConfig, Figure
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+# Figure ids -> the module that measures them (one module may measure several).
+MODULES = {
+    "B1": "benchmarks.b1_sync",
+    "B7": "benchmarks.b1_sync",
+    "B2": "benchmarks.b2_users",
+    "B3": "benchmarks.b3_set_license_state",
+    "B4": "benchmarks.b4_import",
+    "B5": "benchmarks.b5_memory",
+    "B6": "benchmarks.b6_mongodb",
+}
+ORDER = ["B1", "B2", "B3", "B4", "B5", "B6", "B7"]
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def cpu_count() -> str:
+    try:
+        return subprocess.run(["nproc"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return str(os.cpu_count())
+
+
+def table(figures: list[Figure]) -> str:
+    header = "| id | what | baseline (same run) | ratio | target | result | notes |"
+    lines = [header, "| --- | --- | --- | --- | --- | --- | --- |"]
+    for f in figures:
+        lines.append(f"| {f.id} | {f.what} | {f.baseline} | {f.ratio_text} | {f.target} | {f.verdict} | {f.note} |")
+    return "\n".join(lines)
+
+
+def write_results(figures: list[Figure], command: str, elapsed: float, config: BenchConfig) -> None:
+    text = f"""# Benchmark results
+
+Written by `make bench` (benchmarks/run.py). Each ratio is the median of {config.rounds} rounds, each
+round measuring the figure and its baseline back to back in the same run.
+
+- date: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+- machine: `nproc` = {cpu_count()}, CPU: {cpu_model()}
+- Python {platform.python_version()} on {platform.system()} {platform.release()}
+- command: `{command}`{" (quick mode: reduced sizes, not the figures of the issue)" if config.quick else ""}
+- total time: {elapsed:.0f} s
+
+{table(figures)}
+"""
+    RESULTS.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Seatkeeper benchmarks (issue 6).")
+    parser.add_argument("--only", help="comma-separated figure ids, e.g. B1,B3")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (median reported; at least 3)")
+    parser.add_argument("--seconds", type=float, default=None, help="seconds per wrk run (default 5; 2 with --quick)")
+    parser.add_argument("--quick", action="store_true", help="small sizes and short runs (smoke test)")
+    parser.add_argument(
+        "--server-args", default="", help="extra arguments for benchmarks/server_app.py, e.g. '--loop asyncio --http h11'"
+    )
+    parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
+    args = parser.parse_args()
+
+    config = BenchConfig(
+        rounds=max(1, args.rounds),
+        seconds=args.seconds or (2.0 if args.quick else 5.0),
+        quick=args.quick,
+        server_args=args.server_args.split(),
+    )
+    wanted = [f.strip().upper() for f in args.only.split(",")] if args.only else ORDER
+    unknown = [f for f in wanted if f not in MODULES]
+    if unknown:
+        parser.error(f"unknown figure(s): {', '.join(unknown)}")
+
+    started = time.monotonic()
+    results: dict[str, Figure] = {}
+    done_modules: set[str] = set()
+    for figure_id in ORDER:
+        if figure_id not in wanted or MODULES[figure_id] in done_modules:
+            continue
+        module_name = MODULES[figure_id]
+        done_modules.add(module_name)
+        print(f"-- {module_name} ...", flush=True)
+        section = time.monotonic()
+        try:
+            figures = importlib.import_module(module_name).run(config)
+        except Exception as error:  # one broken benchmark must not hide the others
+            traceback.print_exc()
+            ids = [i for i, m in MODULES.items() if m == module_name]
+            figures = [Figure(i, "(failed)", "—", None, "—", False, f"error: {error!s:.200}") for i in ids if i in wanted]
+        for figure in figures:
+            if figure.id[:2] not in wanted:
+                continue
+            results[figure.id] = figure
+            print(f"   {figure.id}: {figure.ratio_text} ({figure.verdict}) {figure.note}", flush=True)
+        print(f"   ({time.monotonic() - section:.0f} s)", flush=True)
+
+    figures = sorted(results.values(), key=lambda f: (ORDER.index(f.id[:2]), f.id))
+    elapsed = time.monotonic() - started
+    print()
+    print(table(figures))
+    print(f"\n{elapsed:.0f} s in all.")
+    if not args.no_write:
+        passed = " ".join(sys.argv[1:])
+        if os.environ.get("SEATKEEPER_BENCH_FROM_MAKE"):
+            command = f'make bench BENCH_ARGS="{passed}"' if passed else "make bench"
+        else:
+            command = " ".join(["python -m benchmarks.run", *sys.argv[1:]])
+        write_results(figures, command, elapsed, config)
+        print(f"Wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
