@@ -47,23 +47,31 @@ Every write below is acknowledged by a majority (`w=majority`) before the next i
   6. delete the journal.
 * **apply_changes, several users, creates, deletes** (bulk admin changes, pre-provisioning,
   deletion, the automatic free-up that moves a seat):
+  Users go in batches of `changes.BATCH` (5,000): each step below is one write per batch (a few
+  round trips per 5,000 users, commands far under 16 MB), and a crash may stop between batches.
   1. insert the journal (kind `many`, `pending`; bodies over 500 items in `journal_parts`).
-  2. lock: `update_many({key: {$in}, <expected selectors>, journal: null}, {$set: {journal: id}})`
-     per distinct expectation. Fewer locked than asked: unlock, delete journal, Conflict.
+  2. lock: per batch, one `bulk_write` of `UpdateMany({key: {$in}, <expected selectors>,
+     journal: null}, {$set: {journal: id}})`, one per distinct expectation. Fewer locked than
+     the batch: stop, unlock, delete journal, Conflict.
   3. creates: a read for keys/e-mails already taken (AlreadyExists before anything is written).
   4. reserve the net seats gained per type (guarded `$inc`); refused: unlock, SeatShortage.
-  5. insert the created users, locked (`journal: id`); a duplicate key (a race) undoes 2–5.
+  5. insert the created users, locked (`journal: id`) and without their seats (ASSIGNED stored
+     as UNASSIGNED until step 7: the net reservation may count on seats the change set frees);
+     a duplicate key (a race) undoes 2–5.
      Crash anywhere in 1–5: the journal is `pending`; repair unlocks the users, deletes the users
      this journal created, deletes the journal and recounts — nothing happened.
   6. **the commit**: `update_one({_id, state: pending}, {$set: {state: committed}})`.
-  7. apply: `update_many` per distinct new state, filtered on `journal: id`, which sets the
-     selectors and unlocks (users releasing seats first); delete the users to delete; unlock the
-     created ones; insert the audit entries; release the seats given up; delete the journal.
-     Crash anywhere in 7: the journal is `committed`; repair runs step 7 again (each write is
-     filtered on the lock or keyed by id, so it is idempotent), then recounts.
+  7. apply, seats let go before seats taken: delete the users to delete; then per kind (releases,
+     switches, takes — the created users' seats with them —, the rest) and batch one `bulk_write`
+     of `UpdateMany` filtered on the keys and `journal: id`, one per distinct new state (a user
+     keeping its own `assignedAt` is its own), which sets the selectors and unlocks; unlock the
+     other created users; insert the audit entries; release the seats given up; delete the
+     journal. The owner checks its deadline between batches here too. Crash anywhere in 7: the
+     journal is `committed`; repair runs step 7 again (each write is filtered on the lock or
+     keyed by id, so it is idempotent), then recounts.
   While locked, a user's other selector changes are refused (Conflict; the engine decides again);
   syncs still record it. Readers see the old selectors until step 7 (no dirty reads), except that
-  the users being created are visible, locked, between steps 5 and 7.
+  the users being created are visible, locked and seatless, between steps 5 and 7.
 * **count_holders** — read the counter (equal to the holders when no change set is in flight).
 * **create_organization** — counters, default project, then the organization document: until
   the last write nobody can reach the others; a crash leaves unreachable leftovers only.

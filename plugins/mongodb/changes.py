@@ -30,9 +30,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from pymongo import UpdateMany
 from pymongo.errors import BulkWriteError
 
-from seatkeeper.rules.records import SEAT_TYPES, LicenseType, user_key
+from seatkeeper.rules.records import SEAT_TYPES, LicenseState, LicenseType, user_key
 from seatkeeper.storage.protocol import (
     AlreadyExists,
     Applied,
@@ -49,6 +50,17 @@ from .store import MongoStore, counter_id
 OPS_HISTORY = 16  # change sets remembered on a user document (`ops`): how repair proves a commit
 INLINE_ITEMS = 500  # larger change sets keep their body in `journal_parts` (16 MB per document)
 PART_ITEMS = 1000
+# Users (or audit entries, or journal items) per write of a large change set. Each write is one
+# round trip, so a change set costs a few round trips per batch whatever its size; a batch keeps
+# every command far below MongoDB's 16 MB (5,000 keys of 128 characters and e-mails of 254 are
+# under 2 MB of filter), and a crash, or the owner's deadline, can stop between two batches.
+BATCH = 5000
+
+# The order in which a committed change set rewrites its users: those that let a seat go before
+# those that take one, so that the holders of a type never exceed its counter (which was raised
+# by the *net* gain only). A switch (one type for another) lets a seat go and takes another: it
+# comes after the pure releases and before the users that take a seat from none.
+RELEASE, SWITCH, TAKE, KEEP = range(4)
 
 
 class ChangeSetAbandoned(StorageError):
@@ -57,6 +69,47 @@ class ChangeSetAbandoned(StorageError):
 
 def _held(selectors) -> str | None:
     return docs.held_value(*selectors)
+
+
+def _batches(items: list, size: int | None = None) -> list[list]:
+    """`items` cut into consecutive lists of at most `size` (default `BATCH`)."""
+    size = size or BATCH
+    return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _write_order(item: dict) -> int:
+    """RELEASE, SWITCH, TAKE or KEEP for a journaled change (see `RELEASE`)."""
+    before = docs.held_value(*(LicenseState(v) for v in item["expected"]))
+    after = item["set"]["held"]
+    if before == after:
+        return KEEP
+    if after is None:
+        return RELEASE
+    return TAKE if before is None else SWITCH
+
+
+SELECTOR_FIELDS = ("standard", "inspections", "held", "assigned_at")
+
+
+def _without_seat(created: dict) -> dict:
+    """A user to create as it is inserted before the commit: any ASSIGNED selector UNASSIGNED,
+    no seat held. It gets its seat at the roll-forward, after the seats that the change set lets
+    go (a change set that frees seats for the users it creates reserves no seat for them)."""
+    if created["held"] is None:
+        return created
+    assigned, unassigned = LicenseState.ASSIGNED.value, LicenseState.UNASSIGNED.value
+    return {
+        **created,
+        "standard": unassigned if created["standard"] == assigned else created["standard"],
+        "inspections": unassigned if created["inspections"] == assigned else created["inspections"],
+        "held": None,
+        "assigned_at": None,
+    }
+
+
+def _key_filter(org: str, keys: list[str], **more) -> dict:
+    """Users by key: equality for one (MongoDB's fastest plan), `$in` for several."""
+    return {"org": org, "key": keys[0] if len(keys) == 1 else {"$in": keys}, **more}
 
 
 def seat_deltas(change_set: ChangeSet) -> tuple[dict[str, int], dict[str, int]]:
@@ -209,11 +262,11 @@ class ChangeWriter:
             self._rollback(org, journal_id, body)
             self._end(journal_id, parts)
             return shortage
-        if body["creates"]:
+        for batch in _batches(body["creates"]):
             self._check(deadline)
             try:
                 self.store.users.insert_many(
-                    [{**d, "journal": journal_id, "ops": [journal_id]} for d in body["creates"]], ordered=False
+                    [{**_without_seat(d), "journal": journal_id, "ops": [journal_id]} for d in batch], ordered=False
                 )
             except BulkWriteError as error:
                 if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
@@ -228,80 +281,128 @@ class ChangeWriter:
         committed = self.store.journals.update_one({"_id": journal_id, "state": "pending", "repair_at": None}, {"$set": {"state": "committed"}})
         if committed.matched_count == 0:
             raise ChangeSetAbandoned("change set taken over by repair before its commit")
-        self.finish(org, journal_id, body, losses, parts)
+        self.finish(org, journal_id, body, losses, parts, deadline)
         return Applied()
 
     def _lock(self, org: str, journal_id: str, body: dict, deadline: float) -> tuple[str, ...] | None:
         """Lock the users to change or delete; None when all are locked, else the keys that were
-        not as expected (changed, deleted, or held by another change set)."""
-        wanted = body["changes"] + body["deletes"]
-        if not wanted:
-            return None
-        groups: dict[tuple[str, str], list[str]] = defaultdict(list)
-        for item in wanted:
-            groups[tuple(item["expected"])].append(item["key"])
-        locked = 0
-        for (standard, inspections), keys in groups.items():
+        not as expected (changed, deleted, or held by another change set).
+
+        One write per batch: an `UpdateMany` per distinct expectation in the batch (at most nine
+        pairs of selector states), filtered on the keys, the expected selectors and no lock. The
+        matched count tells whether every user of the batch was as expected; at the first batch
+        that falls short, locking stops and the batch's unlocked keys are the answer.
+        """
+        for batch in _batches(body["changes"] + body["deletes"]):
+            groups: dict[tuple[str, str], list[str]] = defaultdict(list)
+            for item in batch:
+                groups[tuple(item["expected"])].append(item["key"])
             self._check(deadline)
-            locked += self.store.users.update_many(
-                {"org": org, "key": {"$in": keys}, "standard": standard, "inspections": inspections, "journal": None},
-                {"$set": {"journal": journal_id}},
+            locked = self.store.users.bulk_write(
+                [
+                    UpdateMany(
+                        _key_filter(org, keys, standard=standard, inspections=inspections, journal=None),
+                        {"$set": {"journal": journal_id}},
+                    )
+                    for (standard, inspections), keys in groups.items()
+                ],
+                ordered=False,  # disjoint keys: any order gives the same result
             ).matched_count
-        if locked == len(wanted):
-            return None
-        keys = [item["key"] for item in wanted]
-        mine = {d["key"] for d in self.store.users.find({"org": org, "key": {"$in": keys}, "journal": journal_id}, {"key": 1})}
-        return tuple(k for k in keys if k not in mine)
+            if locked < len(batch):
+                keys = [item["key"] for item in batch]
+                mine = {d["key"] for d in self.store.users.find(_key_filter(org, keys, journal=journal_id), {"key": 1})}
+                return tuple(k for k in keys if k not in mine)
+        return None
 
     def _taken(self, org: str, creates: list[dict]) -> AlreadyExists | None:
         """The creates whose key or e-mail another user has (AlreadyExists), or None."""
-        keys = [d["key"] for d in creates]
-        emails = [d["email_key"] for d in creates]
-        found = list(
-            self.store.users.find(
+        taken_keys: set[str] = set()
+        taken_emails: set[str] = set()
+        for batch in _batches(creates):
+            keys = [d["key"] for d in batch]
+            emails = [d["email_key"] for d in batch]
+            for found in self.store.users.find(
                 {"org": org, "$or": [{"key": {"$in": keys}}, {"email_key": {"$in": emails}}]},
                 {"key": 1, "email_key": 1},
-            )
-        )
-        taken_keys = {d["key"] for d in found}
-        taken_emails = {d["email_key"] for d in found}
+            ):
+                taken_keys.add(found["key"])
+                taken_emails.add(found["email_key"])
         result = AlreadyExists(
-            tuple(k for k in keys if k in taken_keys), tuple(e for e in emails if e in taken_emails)
+            tuple(d["key"] for d in creates if d["key"] in taken_keys),
+            tuple(d["email_key"] for d in creates if d["email_key"] in taken_emails),
         )
         return result if result.user_keys or result.emails else None
 
-    def finish(self, org: str, journal_id: str, body: dict, losses: dict, parts: bool) -> None:
-        """Roll a committed change set forward: every step is idempotent, so repair may run it
-        again after a crash in the middle of it."""
+    def finish(
+        self, org: str, journal_id: str, body: dict, losses: dict, parts: bool, deadline: float | None = None
+    ) -> None:
+        """Roll a committed change set forward: every step is idempotent (each user write is
+        filtered on this change set's lock, which it removes), so repair may run it again after a
+        crash in the middle of it. The owner passes its `deadline` and gives up past it, as before
+        the commit: repair must never finish a change set while its owner still writes.
+
+        Seats are let go before seats are taken (the counters were raised by the net gains only):
+        the deletions first, then the changes kind after kind (`RELEASE, SWITCH, TAKE, KEEP`),
+        the created users getting their seats with the TAKE kind, one `bulk_write` per kind and
+        batch. Users that share their new fields (most of a bulk change, which stamps one
+        `assignedAt`) are one `UpdateMany`; a user keeping its seat keeps its own `assignedAt`,
+        hence its own `UpdateMany` on its unique key (mongomock's `bulk_write` cannot take
+        `UpdateOne` with pymongo >= 4.10, and on the unique key the two are alike).
+        """
         users = self.store.users
-        groups: dict[tuple, tuple[dict, list[str]]] = {}
+
+        def check() -> None:
+            if deadline is not None:
+                self._check(deadline)
+
+        for batch in _batches(body["deletes"]):
+            check()
+            users.delete_many(_key_filter(org, [d["key"] for d in batch], journal=journal_id))
+        # (kind, key, fields, whether the write records this change set in the user's `ops`)
+        writes: dict[int, list[tuple[str, dict, bool]]] = defaultdict(list)
         for item in body["changes"]:
-            fields = item["set"]
-            signature = tuple(sorted(fields.items()))
-            groups.setdefault(signature, (fields, []))[1].append(item["key"])
-        # Users letting a seat go first, so that the holders never exceed the counter.
-        ordered = sorted(groups.values(), key=lambda group: group[0]["held"] is not None)
-        for fields, keys in ordered:
-            users.update_many(
-                {"org": org, "key": {"$in": keys}, "journal": journal_id},
-                {"$set": fields, "$unset": {"journal": ""}, "$push": {"ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}}},
-            )
-        if body["deletes"]:
-            users.delete_many({"org": org, "key": {"$in": [d["key"] for d in body["deletes"]]}, "journal": journal_id})
+            writes[_write_order(item)].append((item["key"], item["set"], True))
+        for created in body["creates"]:
+            if created["held"] is not None:  # inserted without its seat: see `_without_seat`
+                writes[TAKE].append((created["key"], {f: created[f] for f in SELECTOR_FIELDS}, False))
+        for kind in sorted(writes):
+            for batch in _batches(writes[kind]):
+                groups: dict[tuple, tuple[dict, bool, list[str]]] = {}
+                for key, fields, record in batch:
+                    signature = (record, *sorted(fields.items()))
+                    groups.setdefault(signature, (fields, record, []))[2].append(key)
+                check()
+                users.bulk_write(
+                    [
+                        UpdateMany(
+                            _key_filter(org, keys, journal=journal_id),
+                            {
+                                "$set": fields,
+                                "$unset": {"journal": ""},
+                                **({"$push": {"ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}}} if record else {}),
+                            },
+                        )
+                        for fields, record, keys in groups.values()
+                    ],
+                    ordered=False,  # one kind: no order needed within it
+                )
         if body["creates"]:
-            users.update_many(
-                {"org": org, "key": {"$in": [d["key"] for d in body["creates"]]}, "journal": journal_id},
-                {"$unset": {"journal": ""}},
-            )
-        self.store.write_audit_documents(body["audit"])
+            # The changed users are unlocked and the deleted ones gone: what this change set
+            # still locks are the users it created without a seat.
+            check()
+            users.update_many({"org": org, "journal": journal_id}, {"$unset": {"journal": ""}})
+        for batch in _batches(body["audit"]):
+            check()
+            self.store.write_audit_documents(batch)
+        check()
         self._release(org, losses)
         self._end(journal_id, parts)
 
     def _rollback(self, org: str, journal_id: str, body: dict) -> None:
         """Undo an uncommitted change set: delete the users it created, unlock the others."""
         users = self.store.users
-        if body["creates"]:
-            users.delete_many({"org": org, "key": {"$in": [d["key"] for d in body["creates"]]}, "journal": journal_id})
+        for batch in _batches(body["creates"]):
+            users.delete_many(_key_filter(org, [d["key"] for d in batch], journal=journal_id))
         if body["changes"] or body["deletes"]:
             users.update_many({"org": org, "journal": journal_id}, {"$unset": {"journal": ""}})
 
@@ -320,12 +421,13 @@ class ChangeWriter:
                     for start in range(0, len(items), PART_ITEMS):
                         parts.append({name: items[start : start + PART_ITEMS]})
                 header["parts"] = len(parts)
-                self.store.journal_parts.insert_many(
-                    [
-                        {"journal": header["_id"], "n": n, "org": header["org"], "at": header["at"], "body": part}
-                        for n, part in enumerate(parts)
-                    ]
-                )
+                documents = [
+                    {"journal": header["_id"], "n": n, "org": header["org"], "at": header["at"], "body": part}
+                    for n, part in enumerate(parts)
+                ]
+                # A few parts per write (BATCH items): a message of a few MB, whatever the size.
+                for batch in _batches(documents, max(1, BATCH // PART_ITEMS)):
+                    self.store.journal_parts.insert_many(batch)
         self.store.journals.insert_one(header)
         return time.monotonic() + self.stale_after.total_seconds() / 2
 
