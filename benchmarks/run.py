@@ -67,8 +67,12 @@ def table(figures: list[Figure]) -> str:
 def write_results(figures: list[Figure], command: str, elapsed: float, config: BenchConfig) -> None:
     text = f"""# Benchmark results
 
-Written by `make bench` (benchmarks/run.py). Each ratio is the median of {config.rounds} rounds, each
-round measuring the figure and its baseline back to back in the same run.
+Written by `make bench` (benchmarks/run.py; issue 6). Each ratio is the median of {config.rounds} rounds,
+each round measuring the figure and its baseline back to back in the same run. Reproduce with
+`sudo apt-get install wrk && make bench` (about 5 minutes; `make bench BENCH_ARGS="--only B1,B7"`
+for some figures, `--quick` for a smoke run). HTTP figures: the server under uvicorn (one worker,
+uvloop and httptools from the `bench` extra) pinned to core 1, wrk pinned to core 0. The others
+run in-process through the whole ASGI app (GraphQL included) or, for B5, in a server process.
 
 - date: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
 - machine: `nproc` = {cpu_count()}, CPU: {cpu_model()}
