@@ -54,6 +54,8 @@ mutation Sync($input: SyncInput!) {
 #: Documents longer than this are never cached (the whole contract file is about 9 KB).
 MAX_CACHED_DOCUMENT = 64 * 1024
 VERDICT_CACHE_SIZE = 64
+#: Larger request bodies are never a known Sync (its document, variables and all, is far smaller).
+MAX_FAST_BODY = MAX_CACHED_DOCUMENT + 16 * 1024
 
 _INPUT_KEYS = frozenset({"userId", "email", "fullName", "projectId", "client"})
 _BODY_KEYS = frozenset({"query", "variables", "operationName", "extensions"})
@@ -185,14 +187,16 @@ class KnownOperationsMiddleware:
         if known is None or scope["type"] != "http" or scope["method"] != "POST" or get_route_path(scope) != "/graphql":
             await self.app(scope, receive, send)
             return
-        messages = []
+        messages, size = [], 0
         while True:
             message = await receive()
             messages.append(message)
+            size += len(message.get("body", b""))
             if message["type"] != "http.request" or not message.get("more_body", False):
                 break
         answer = None
-        if messages[-1]["type"] == "http.request":
+        # A Sync request is small; a large body (an import) goes on without being parsed twice.
+        if messages[-1]["type"] == "http.request" and size <= MAX_FAST_BODY:
             answer = await known.answer(scope, b"".join(m.get("body", b"") for m in messages))
         if answer is None:
             await self.app(scope, _replay(messages, receive), send)

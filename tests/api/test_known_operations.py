@@ -259,3 +259,22 @@ def test_a_body_in_several_chunks_is_read_whole_and_replayed_whole(twins):
         assert answers[0] == answers[1] and answers[0][0] == 200
         assert b'"errors"' not in answers[0][1]
     assert fast.generic_runs == 1 and generic.generic_runs == 2
+
+
+def test_a_large_body_is_not_parsed_by_the_fast_path(twins, monkeypatch):
+    """An import-sized request goes straight on: the fast path does not parse it a second time."""
+    from seatkeeper.server import known_operations
+
+    looked_at = []
+    real_answer = known_operations.KnownOperations.answer
+
+    async def spying_answer(self, scope, body):
+        looked_at.append(len(body))
+        return await real_answer(self, scope, body)
+
+    monkeypatch.setattr(known_operations.KnownOperations, "answer", spying_answer)
+    both(twins, sync_body({"userId": "u", "email": "u@example.com"}))
+    assert len(looked_at) == 1  # the spy works: a small Sync is looked at
+    padding = "x" * (known_operations.MAX_FAST_BODY + 1)
+    both(twins, {**sync_body({"userId": "v", "email": "v@example.com"}), "padding": padding})
+    assert len(looked_at) == 1 and twins[0].generic_runs == 1
