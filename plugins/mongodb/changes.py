@@ -386,7 +386,7 @@ class ChangeWriter:
                     ],
                     ordered=False,  # one kind: no order needed within it
                 )
-        if body["creates"]:
+        if any(created["held"] is None for created in body["creates"]):
             # The changed users are unlocked and the deleted ones gone: what this change set
             # still locks are the users it created without a seat.
             check()
