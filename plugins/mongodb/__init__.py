@@ -47,8 +47,8 @@ Every write below is acknowledged by a majority (`w=majority`) before the next i
   6. delete the journal.
 * **apply_changes, several users, creates, deletes** (bulk admin changes, pre-provisioning,
   deletion, the automatic free-up that moves a seat):
-  Users go in batches of `changes.BATCH` (5,000): each step below is one write per batch (a few
-  round trips per 5,000 users, commands far under 16 MB), and a crash may stop between batches.
+  Users go in batches of `changes.BATCH` (10,000): each step below is one write per batch (a few
+  round trips per 10,000 users, filters far under 16 MB), and a crash may stop between batches.
   1. insert the journal (kind `many`, `pending`; bodies over 500 items in `journal_parts`).
   2. lock: per batch, one `bulk_write` of `UpdateMany({key: {$in}, <expected selectors>,
      journal: null}, {$set: {journal: id}})`, one per distinct expectation. Fewer locked than

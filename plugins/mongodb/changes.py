@@ -52,9 +52,10 @@ INLINE_ITEMS = 500  # larger change sets keep their body in `journal_parts` (16 
 PART_ITEMS = 1000
 # Users (or audit entries, or journal items) per write of a large change set. Each write is one
 # round trip, so a change set costs a few round trips per batch whatever its size; a batch keeps
-# every command far below MongoDB's 16 MB (5,000 keys of 128 characters and e-mails of 254 are
-# under 2 MB of filter), and a crash, or the owner's deadline, can stop between two batches.
-BATCH = 5000
+# every filter well below MongoDB's 16 MB per document (10,000 ids of 128 characters and e-mails
+# of 254, the longest allowed, make 4 MB), and a crash, or the owner's deadline, can stop between
+# two batches.
+BATCH = 10_000
 
 # The order in which a committed change set rewrites its users: those that let a seat go before
 # those that take one, so that the holders of a type never exceed its counter (which was raised

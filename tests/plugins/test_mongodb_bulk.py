@@ -409,22 +409,25 @@ def _linear_mongomock() -> None:
     import mongomock.filtering as filtering
 
     scan = filtering._in_op
-    cache: list = [None, None]
+    sets: dict[int, tuple[list, frozenset]] = {}  # by the list's id, the list kept alive with it
 
     def in_op(doc_val, search_val):
         if not isinstance(search_val, list) or len(search_val) < 16:
             return scan(doc_val, search_val)
-        if cache[0] is not search_val:
+        entry = sets.get(id(search_val))
+        if entry is None or entry[0] is not search_val:
             try:
                 values = frozenset(search_val)
             except TypeError:
                 return scan(doc_val, search_val)
             if any(isinstance(v, filtering._RE_TYPES) for v in values):
                 return scan(doc_val, search_val)
-            cache[:] = [search_val, values]
+            if len(sets) > 64:
+                sets.clear()
+            entry = sets[id(search_val)] = (search_val, values)
         if doc_val is filtering.NOTHING:
-            return None in cache[1]
-        return any(v in cache[1] for v in filtering._force_list(doc_val))
+            return None in entry[1]
+        return any(v in entry[1] for v in filtering._force_list(doc_val))
 
     filtering._filterer_inst._operator_map["$in"] = in_op
     mongomock.collection.Collection._ensure_uniques = lambda self, data: None
