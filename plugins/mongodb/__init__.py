@@ -94,7 +94,7 @@ dedicated pool (`workerThreads`, default 32), so the event loop never waits for 
 multi-write `apply_changes` costs one thread hop, not one per round trip. Why not pymongo's
 `AsyncMongoClient`: (1) mongomock, on which the contract kit and the crash tests run the plugin's
 real code, only speaks the synchronous API — an async plugin would be tested against nothing;
-(2) measured by `python -m seatkeeper.plugins.mongodb.benchmark` against a loopback
+(2) measured by `python -m benchmarks.mongodb_clients` against a loopback
 wire-protocol stub (no mongomock, both clients doing their full work): one small `find` costs
 0.43–0.50 ms through a thread against 0.64–0.84 ms with the async client, and 32 concurrent
 requests get 2,100–2,900 op/s against 1,300–1,700 — the published figures hold here too;

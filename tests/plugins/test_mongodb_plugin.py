@@ -315,9 +315,9 @@ def test_read_cache_forgets_local_writes_at_once_and_others_after_cache_seconds(
 
 def test_the_client_benchmark_runs_both_clients_against_its_wire_protocol_stub(capsys):
     """The evidence behind the threads-or-async choice stays runnable (a few operations only)."""
-    from seatkeeper.plugins.mongodb import benchmark
+    from benchmarks import mongodb_clients
 
-    benchmark.main(["20", "4"])
+    mongodb_clients.main(["20", "4"])
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 4
     assert {line.split()[2] for line in lines} == {"threads", "async"}

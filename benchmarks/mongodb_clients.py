@@ -1,6 +1,6 @@
 """Threads + pymongo's MongoClient against pymongo's AsyncMongoClient, on small lookups.
 
-    python -m seatkeeper.plugins.mongodb.benchmark [operations] [concurrency]
+    python -m benchmarks.mongodb_clients [operations] [concurrency]
 
 No MongoDB server is needed, and no mongomock either: a loopback stub speaking the wire
 protocol (OP_QUERY/OP_REPLY for the handshake, OP_MSG after it) runs in a child process and
