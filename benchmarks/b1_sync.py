@@ -43,7 +43,9 @@ def run(config: BenchConfig) -> list[Figure]:
             sync = run_wrk(server, "/graphql", 16, config.seconds)
             for name, result in (("bare", bare), ("sync", sync)):
                 if not result.clean:
-                    problems.append(f"{name}: {result.errors} socket errors, {result.status_errors} non-2xx")
+                    problems.append(
+                        f"{name}: {result.errors} socket errors, {result.status_errors} non-2xx"
+                    )
             bare_rates.append(bare.requests_per_second)
             sync_rates.append(sync.requests_per_second)
             cpu_ratio = sync.requests_per_cpu_second / bare.requests_per_cpu_second
@@ -62,7 +64,9 @@ def run(config: BenchConfig) -> list[Figure]:
         for _ in range(config.rounds):
             loaded = run_wrk(server, "/graphql", 64, config.seconds)
             if not loaded.clean:
-                problems.append(f"sync at 64: {loaded.errors} socket errors, {loaded.status_errors} non-2xx")
+                problems.append(
+                    f"sync at 64: {loaded.errors} socket errors, {loaded.status_errors} non-2xx"
+                )
             p50s.append(loaded.p50_ms)
             p99s.append(loaded.p99_ms)
             tails.append(loaded.p99_ms / loaded.p50_ms)
@@ -80,7 +84,11 @@ def run(config: BenchConfig) -> list[Figure]:
             b1_ratio >= 0.5 and not problems,
             f"sync {median(sync_rates):,.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in ratios)}; "
             f"per server CPU-second {median(cpu_ratios):.2f}×; server busy (bare/sync) {', '.join(busy)}"
-            + (f"; {starved} of {config.rounds} rounds wrk-starved (server < {SATURATED:.0%} busy): their ratio is the CPU-time one" if starved else "")
+            + (
+                f"; {starved} of {config.rounds} rounds wrk-starved (server < {SATURATED:.0%} busy): their ratio is the CPU-time one"
+                if starved
+                else ""
+            )
             + (f"; {note}" if note else ""),
         ),
         Figure(

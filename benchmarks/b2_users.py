@@ -17,7 +17,15 @@ import time
 from seatkeeper.rules.engine import encode_cursor
 from seatkeeper.server.app import create_app
 
-from benchmarks.common import AsgiClient, BenchConfig, Figure, contract_operation, median, realistic_mix, seed_organization
+from benchmarks.common import (
+    AsgiClient,
+    BenchConfig,
+    Figure,
+    contract_operation,
+    median,
+    realistic_mix,
+    seed_organization,
+)
 
 USERS = contract_operation("Users")
 SMALL, LARGE = 1_000, 100_000
@@ -34,8 +42,12 @@ async def latency(client: AsgiClient, variables: dict, expect_total: int | None)
     """Median seconds of CALLS calls of the Users query."""
     data = await client.post(USERS, variables)  # warm, and check the answer
     edges = data["users"]["edges"]
-    if len(edges) != 50 or (expect_total is not None and data["users"]["totalCount"] != expect_total):
-        raise RuntimeError(f"unexpected Users answer: {len(edges)} edges, total {data['users']['totalCount']}")
+    if len(edges) != 50 or (
+        expect_total is not None and data["users"]["totalCount"] != expect_total
+    ):
+        raise RuntimeError(
+            f"unexpected Users answer: {len(edges)} edges, total {data['users']['totalCount']}"
+        )
     samples = []
     for _ in range(CALLS):
         started = time.perf_counter()
@@ -50,13 +62,24 @@ async def measure(config: BenchConfig) -> list[Figure]:
     engine = app.state.engine
     small = await seed_organization(engine, SMALL, realistic_mix, seed=11)
     large = await seed_organization(engine, large_count, realistic_mix, seed=13)
-    clients = {"small": AsgiClient(app, small.admin_token), "large": AsgiClient(app, large.admin_token)}
+    clients = {
+        "small": AsgiClient(app, small.admin_token),
+        "large": AsgiClient(app, large.admin_token),
+    }
     queries = {
         "B2a": (
-            lambda seeded: {"filter": {"licenseType": "STANDARD", "state": "ASSIGNED"}, "first": 50},
-            lambda seeded: sum(1 for i in range(len(seeded.users)) if realistic_mix(i)[0].value == "ASSIGNED"),
+            lambda seeded: {
+                "filter": {"licenseType": "STANDARD", "state": "ASSIGNED"},
+                "first": 50,
+            },
+            lambda seeded: sum(
+                1 for i in range(len(seeded.users)) if realistic_mix(i)[0].value == "ASSIGNED"
+            ),
         ),
-        "B2b": (lambda seeded: {"first": 50, "after": middle_cursor(seeded)}, lambda seeded: len(seeded.users)),
+        "B2b": (
+            lambda seeded: {"first": 50, "after": middle_cursor(seeded)},
+            lambda seeded: len(seeded.users),
+        ),
     }
     ratios: dict[str, list[float]] = {key: [] for key in queries}
     small_ms: dict[str, list[float]] = {key: [] for key in queries}

@@ -16,7 +16,14 @@ import time
 from seatkeeper.rules.records import LicenseState
 from seatkeeper.server.app import create_app
 
-from benchmarks.common import AsgiClient, BenchConfig, Figure, contract_operation, median, seed_organization
+from benchmarks.common import (
+    AsgiClient,
+    BenchConfig,
+    Figure,
+    contract_operation,
+    median,
+    seed_organization,
+)
 
 SET_LICENSE_STATE = contract_operation("SetLicenseState")
 LARGE, SMALL = 10_000, 100
@@ -46,7 +53,10 @@ async def measure(config: BenchConfig) -> list[Figure]:
     engine = app.state.engine
     large = await seed_organization(engine, large_count, unassigned, seed=21)
     small = await seed_organization(engine, SMALL, unassigned, seed=23)
-    large_client, small_client = AsgiClient(app, large.admin_token), AsgiClient(app, small.admin_token)
+    large_client, small_client = (
+        AsgiClient(app, large.admin_token),
+        AsgiClient(app, small.admin_token),
+    )
     large_ids = [u.id for u in large.users]
     small_ids = [u.id for u in small.users]
 

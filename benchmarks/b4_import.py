@@ -16,7 +16,15 @@ import time
 from seatkeeper.rules.records import LicenseState
 from seatkeeper.server.app import create_app
 
-from benchmarks.common import AsgiClient, BenchConfig, Figure, contract_operation, median, not_available, seed_organization
+from benchmarks.common import (
+    AsgiClient,
+    BenchConfig,
+    Figure,
+    contract_operation,
+    median,
+    not_available,
+    seed_organization,
+)
 
 ROWS = 100_000
 WHAT = "importLicenses of a {rows}-row file (time)"
@@ -48,11 +56,19 @@ async def measure(config: BenchConfig) -> list[Figure]:
     try:
         import_licenses = contract_operation("ImportLicenses")
     except LookupError:
-        return [not_available("B4", WHAT.format(rows=f"{rows:,}"), "≤ 10×", "no ImportLicenses in the contract")]
+        return [
+            not_available(
+                "B4", WHAT.format(rows=f"{rows:,}"), "≤ 10×", "no ImportLicenses in the contract"
+            )
+        ]
     app = create_app("memory://", graphiql=False)
     engine = app.state.engine
     if not hasattr(engine, "import_licenses"):
-        return [not_available("B4", WHAT.format(rows=f"{rows:,}"), "≤ 10×", "Engine.import_licenses not there yet")]
+        return [
+            not_available(
+                "B4", WHAT.format(rows=f"{rows:,}"), "≤ 10×", "Engine.import_licenses not there yet"
+            )
+        ]
     seeded = await seed_organization(engine, rows, unassigned, seed=31)
     client = AsgiClient(app, seeded.admin_token)
     assigning, clearing = licenses_file(seeded.users, True), licenses_file(seeded.users, False)
@@ -63,7 +79,9 @@ async def measure(config: BenchConfig) -> list[Figure]:
         elapsed = time.perf_counter() - started
         report = data["importLicenses"]
         if not report["applied"] or report["userErrors"]:
-            raise RuntimeError(f"import refused: {report['userErrors'][:3]} {report['problems'][:3]}")
+            raise RuntimeError(
+                f"import refused: {report['userErrors'][:3]} {report['problems'][:3]}"
+            )
         return elapsed
 
     ratios, import_s, reader_s = [], [], []

@@ -12,7 +12,7 @@ organization; the oldest are dropped, in chunks of a tenth of the cap). That is 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from seatkeeper.plugins.memory import DEFAULT_SYNC_LOG_CAP, MemoryStorage
@@ -33,18 +33,26 @@ def resident_mb(pid: int) -> float:
 
 
 def server_rss(users: int, entries: int, config: BenchConfig) -> float:
-    with benchmark_server(users, sync_log=entries, extra_args=["--mix", "realistic", *config.server_args]) as server:
+    with benchmark_server(
+        users, sync_log=entries, extra_args=["--mix", "realistic", *config.server_args]
+    ) as server:
         return resident_mb(server.pid)
 
 
 async def cap_check(cap: int = 1_000, appended: int = 5_000) -> tuple[bool, str]:
     """Append `appended` entries under a cap of `cap`: the log stays bounded, the oldest go first."""
     storage = MemoryStorage(f"memory://?sync_log_cap={cap}")
-    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    await storage.create_organization(Organization("o", "O", start), Project("o", "default", "Default", ProjectKind.STANDARD))
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    await storage.create_organization(
+        Organization("o", "O", start), Project("o", "default", "Default", ProjectKind.STANDARD)
+    )
     for index in range(appended):
         at = start + timedelta(seconds=index)
-        await storage.append_sync_log(SyncLogEntry("o", at, f"u{index}", f"u{index}@example.com", "default", Client.MOBILE, True))
+        await storage.append_sync_log(
+            SyncLogEntry(
+                "o", at, f"u{index}", f"u{index}@example.com", "default", Client.MOBILE, True
+            )
+        )
     held = storage._tenants["o"].sync_log  # the plugin's own count (no public size in the protocol)
     newest = await storage.list_sync_log("o", _all(), 1, None)
     bounded = len(held) <= cap + cap // 10 and newest[0].user_id == f"u{appended - 1}"

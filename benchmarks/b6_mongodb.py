@@ -21,7 +21,10 @@ from seatkeeper.rules.records import LicenseState, LicenseType
 from benchmarks.common import BenchConfig, Figure, median, not_available
 
 URL = "mongodb://localhost/seatkeeper_bench"
-WHAT = {"B6a": "MongoDB round trips per sync: licensed user", "B6b": "MongoDB round trips per sync: auto-assigned user"}
+WHAT = {
+    "B6a": "MongoDB round trips per sync: licensed user",
+    "B6b": "MongoDB round trips per sync: auto-assigned user",
+}
 TARGET = {"B6a": 1, "B6b": 3}
 
 
@@ -32,10 +35,14 @@ async def count_round_trips(MongoStorage, RoundTrips, client) -> tuple[int, int,
     created = await engine.create_organization("Bench")
     org = created.value.organization.id
     await engine.add_subscription(org, LicenseType.STANDARD, 10, engine.now() + timedelta(days=365))
-    await engine.sync(org, SyncRequest("warm", "warm@example.com", "Warm"))  # the plugin's caches, if any, warm
+    await engine.sync(
+        org, SyncRequest("warm", "warm@example.com", "Warm")
+    )  # the plugin's caches, if any, warm
 
     await engine.sync(org, SyncRequest("licensed", "licensed@example.com", "Licensed"))
-    await engine.set_license_state(org, "bench", ["licensed"], LicenseType.STANDARD, LicenseState.ASSIGNED)
+    await engine.set_license_state(
+        org, "bench", ["licensed"], LicenseType.STANDARD, LicenseState.ASSIGNED
+    )
     licensed = RoundTrips(storage.store)
     outcome = await engine.sync(org, SyncRequest("licensed", "licensed@example.com", "Licensed"))
     licensed.uninstall()
@@ -59,11 +66,16 @@ async def count_round_trips(MongoStorage, RoundTrips, client) -> tuple[int, int,
 
 def run(config: BenchConfig) -> list[Figure]:
     try:
+        import mongomock  # noqa: F401  (the `test` extra)
         from seatkeeper.plugins.mongodb import MongoStorage
         from seatkeeper.plugins.mongodb.testing import RoundTrips, atomic_mongomock_client
-        import mongomock  # noqa: F401  (the `test` extra)
     except ImportError as error:
-        return [not_available(key, WHAT[key], f"≤ {TARGET[key]}", f"MongoDB plugin or mongomock missing ({error})") for key in WHAT]
+        return [
+            not_available(
+                key, WHAT[key], f"≤ {TARGET[key]}", f"MongoDB plugin or mongomock missing ({error})"
+            )
+            for key in WHAT
+        ]
     counts: dict[str, list[int]] = {"B6a": [], "B6b": []}
     tallies = {}
     for _ in range(config.rounds):

@@ -11,13 +11,12 @@ import re
 import statistics
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import orjson
-
 from seatkeeper.rules.engine import Engine, NewUser
 from seatkeeper.rules.records import LicenseState, LicenseType
 
@@ -27,8 +26,33 @@ ROUNDS = 3
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
 
-FIRST_NAMES = ["Ada", "Bruno", "Chen", "Dana", "Emil", "Fatima", "Goran", "Hana", "Ivo", "Jun", "Kemal", "Lena"]
-LAST_NAMES = ["Ford", "Harper", "Porter", "Lopez", "Walsh", "Becker", "Quist", "Moreau", "Silva", "Wei", "Novak"]
+FIRST_NAMES = [
+    "Ada",
+    "Bruno",
+    "Chen",
+    "Dana",
+    "Emil",
+    "Fatima",
+    "Goran",
+    "Hana",
+    "Ivo",
+    "Jun",
+    "Kemal",
+    "Lena",
+]
+LAST_NAMES = [
+    "Ford",
+    "Harper",
+    "Porter",
+    "Lopez",
+    "Walsh",
+    "Becker",
+    "Quist",
+    "Moreau",
+    "Silva",
+    "Wei",
+    "Novak",
+]
 
 
 # ---------------------------------------------------------------- the contract's documents
@@ -57,7 +81,9 @@ def user_ids(count: int, seed: int = 7) -> list[str]:
     return [str(uuid.UUID(int=rng.getrandbits(128), version=4)) for _ in range(count)]
 
 
-def new_users(count: int, states: Callable[[int], tuple[LicenseState, LicenseState]], seed: int = 7) -> list[NewUser]:
+def new_users(
+    count: int, states: Callable[[int], tuple[LicenseState, LicenseState]], seed: int = 7
+) -> list[NewUser]:
     """`count` users with varied names (so that name order is not creation order)."""
     rng = random.Random(seed + 1)
     users = []
@@ -122,7 +148,10 @@ class AsgiClient:
 
     def __init__(self, app, token: str) -> None:
         self.app = app
-        self._headers = [(b"content-type", b"application/json"), (b"authorization", f"Bearer {token}".encode())]
+        self._headers = [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ]
 
     async def post_raw(self, body: bytes) -> tuple[int, bytes]:
         scope = {
@@ -162,7 +191,9 @@ class AsgiClient:
 
     async def post(self, query: str, variables: dict | None = None) -> dict:
         """The `data` of a call that must succeed (HTTP 200, no GraphQL errors)."""
-        status, raw = await self.post_raw(orjson.dumps({"query": query, "variables": variables or {}}))
+        status, raw = await self.post_raw(
+            orjson.dumps({"query": query, "variables": variables or {}})
+        )
         body = orjson.loads(raw)
         if status != 200 or body.get("errors"):
             raise RuntimeError(f"GraphQL call failed ({status}): {raw[:500]!r}")

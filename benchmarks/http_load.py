@@ -59,7 +59,9 @@ class RunningServer:
 
 
 @contextmanager
-def benchmark_server(users: int, sync_log: int = 0, extra_args: list[str] | None = None, timeout: float = 600):
+def benchmark_server(
+    users: int, sync_log: int = 0, extra_args: list[str] | None = None, timeout: float = 600
+):
     """Start benchmarks/server_app.py seeded with `users` users; stop it on exit."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="seatkeeper-bench-") as scratch:
@@ -68,12 +70,19 @@ def benchmark_server(users: int, sync_log: int = 0, extra_args: list[str] | None
         log_file = open(Path(scratch) / "server.log", "w+")
         command = pinned(
             [
-                sys.executable, "-m", "benchmarks.server_app",
-                "--port", str(port),
-                "--users", str(users),
-                "--sync-log", str(sync_log),
-                "--info", str(info_file),
-                "--bodies-file", str(bodies_file),
+                sys.executable,
+                "-m",
+                "benchmarks.server_app",
+                "--port",
+                str(port),
+                "--users",
+                str(users),
+                "--sync-log",
+                str(sync_log),
+                "--info",
+                str(info_file),
+                "--bodies-file",
+                str(bodies_file),
                 *(extra_args or []),
             ],
             SERVER_CORE,
@@ -85,11 +94,16 @@ def benchmark_server(users: int, sync_log: int = 0, extra_args: list[str] | None
             while True:
                 if process.poll() is not None:
                     log_file.seek(0)
-                    raise RuntimeError(f"benchmark server exited ({process.returncode}):\n{log_file.read()[-3000:]}")
+                    raise RuntimeError(
+                        f"benchmark server exited ({process.returncode}):\n{log_file.read()[-3000:]}"
+                    )
                 if time.monotonic() > deadline:
                     raise RuntimeError("benchmark server did not start in time")
                 try:
-                    if info_file.exists() and httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    if (
+                        info_file.exists()
+                        and httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+                    ):
                         break
                 except httpx.HTTPError:
                     pass
@@ -150,8 +164,10 @@ def run_wrk(server: RunningServer, path: str, connections: int, seconds: float) 
             "-t1",  # one core for the load generator: one thread
             f"-c{connections}",
             f"-d{max(1, round(seconds))}s",
-            "--timeout", "10s",
-            "-s", str(LUA_SCRIPT),
+            "--timeout",
+            "10s",
+            "-s",
+            str(LUA_SCRIPT),
             f"{server.url}{path}",
             "--",
             str(server.bodies_file),
@@ -164,7 +180,7 @@ def run_wrk(server: RunningServer, path: str, connections: int, seconds: float) 
     server_cpu = process_cpu_seconds(server.pid) - cpu_before
     for line in output.splitlines():
         if line.startswith("BENCH_JSON "):
-            data = json.loads(line[len("BENCH_JSON "):])
+            data = json.loads(line[len("BENCH_JSON ") :])
             return WrkResult(
                 requests=data["requests"],
                 seconds=data["duration_us"] / 1e6,

@@ -31,7 +31,7 @@ import struct
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import bson
 
@@ -68,9 +68,16 @@ HELLO = {
 def _answer(command: dict) -> dict:
     name = next(iter(command))
     if name.lower() in ("hello", "ismaster"):
-        return {**HELLO, "localTime": datetime.now(timezone.utc)}
+        return {**HELLO, "localTime": datetime.now(UTC)}
     if name == "find":
-        return {"cursor": {"firstBatch": [USER], "id": 0, "ns": f"{command.get('$db', 'db')}.{command['find']}"}, "ok": 1.0}
+        return {
+            "cursor": {
+                "firstBatch": [USER],
+                "id": 0,
+                "ns": f"{command.get('$db', 'db')}.{command['find']}",
+            },
+            "ok": 1.0,
+        }
     return {"ok": 1.0}
 
 
@@ -85,16 +92,23 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
             if opcode == OP_QUERY:
                 # flags, collection name (cstring), skip, limit, then the query document.
                 end = body.index(b"\x00", 4)
-                query = bson.decode(body[end + 9 :][: struct.unpack("<i", body[end + 9 : end + 13])[0]])
+                query = bson.decode(
+                    body[end + 9 :][: struct.unpack("<i", body[end + 9 : end + 13])[0]]
+                )
                 doc = bson.encode(_answer(query))
                 payload = struct.pack("<iqii", 0, 0, 0, 1) + doc
-                writer.write(struct.pack("<iiii", 16 + len(payload), request_id, their_id, OP_REPLY) + payload)
+                writer.write(
+                    struct.pack("<iiii", 16 + len(payload), request_id, their_id, OP_REPLY)
+                    + payload
+                )
             elif opcode == OP_MSG:
                 # flags, then section kind 0: the command document (kind 1 sections: not used by finds).
                 size = struct.unpack("<i", body[5:9])[0]
                 command = bson.decode(body[5 : 5 + size])
                 payload = struct.pack("<I", 0) + b"\x00" + bson.encode(_answer(command))
-                writer.write(struct.pack("<iiii", 16 + len(payload), request_id, their_id, OP_MSG) + payload)
+                writer.write(
+                    struct.pack("<iiii", 16 + len(payload), request_id, their_id, OP_MSG) + payload
+                )
             await writer.drain()
     except (asyncio.IncompleteReadError, ConnectionError):
         writer.close()
@@ -126,7 +140,9 @@ async def _threads(port: int, operations: int, concurrency: int) -> float:
     loop = asyncio.get_running_loop()
     await loop.run_in_executor(pool, users.find_one, {"key": "u1"})  # connect and warm up
     started = time.perf_counter()
-    await _drive(lambda: loop.run_in_executor(pool, users.find_one, {"key": "u1"}), operations, concurrency)
+    await _drive(
+        lambda: loop.run_in_executor(pool, users.find_one, {"key": "u1"}), operations, concurrency
+    )
     elapsed = time.perf_counter() - started
     pool.shutdown()
     client.close()
@@ -170,8 +186,12 @@ def main(argv: list[str]) -> None:
         for concurrency in concurrency_levels:
             best = {"threads": float("inf"), "async client": float("inf")}
             for _ in range(3):
-                best["threads"] = min(best["threads"], asyncio.run(_threads(port, operations, concurrency)))
-                best["async client"] = min(best["async client"], asyncio.run(_async_client(port, operations, concurrency)))
+                best["threads"] = min(
+                    best["threads"], asyncio.run(_threads(port, operations, concurrency))
+                )
+                best["async client"] = min(
+                    best["async client"], asyncio.run(_async_client(port, operations, concurrency))
+                )
             for name, elapsed in best.items():
                 print(
                     f"concurrency {concurrency:>3}  {name:<13} {elapsed / operations * 1000:6.3f} ms/op"

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import BenchConfig, Figure
@@ -60,7 +60,9 @@ def table(figures: list[Figure]) -> str:
     header = "| id | what | baseline (same run) | ratio | target | result | notes |"
     lines = [header, "| --- | --- | --- | --- | --- | --- | --- |"]
     for f in figures:
-        lines.append(f"| {f.id} | {f.what} | {f.baseline} | {f.ratio_text} | {f.target} | {f.verdict} | {f.note} |")
+        lines.append(
+            f"| {f.id} | {f.what} | {f.baseline} | {f.ratio_text} | {f.target} | {f.verdict} | {f.note} |"
+        )
     return "\n".join(lines)
 
 
@@ -74,7 +76,7 @@ for some figures, `--quick` for a smoke run). HTTP figures: the server under uvi
 uvloop and httptools from the `bench` extra) pinned to core 1, wrk pinned to core 0. The others
 run in-process through the whole ASGI app (GraphQL included) or, for B5, in a server process.
 
-- date: {datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+- date: {datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")}
 - machine: `nproc` = {cpu_count()}, CPU: {cpu_model()}
 - Python {platform.python_version()} on {platform.system()} {platform.release()}
 - command: `{command}`{" (quick mode: reduced sizes, not the figures of the issue)" if config.quick else ""}
@@ -88,13 +90,26 @@ run in-process through the whole ASGI app (GraphQL included) or, for B5, in a se
 def main() -> int:
     parser = argparse.ArgumentParser(description="Seatkeeper benchmarks (issue 6).")
     parser.add_argument("--only", help="comma-separated figure ids, e.g. B1,B3")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per figure (median reported; at least 3)")
-    parser.add_argument("--seconds", type=float, default=None, help="seconds per wrk run (default 5; 2 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="small sizes and short runs (smoke test)")
     parser.add_argument(
-        "--server-args", default="", help="extra arguments for benchmarks/server_app.py, e.g. '--loop asyncio --http h11'"
+        "--rounds", type=int, default=3, help="rounds per figure (median reported; at least 3)"
     )
-    parser.add_argument("--no-write", action="store_true", help="do not write benchmarks/RESULTS.md")
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=None,
+        help="seconds per wrk run (default 5; 2 with --quick)",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes and short runs (smoke test)"
+    )
+    parser.add_argument(
+        "--server-args",
+        default="",
+        help="extra arguments for benchmarks/server_app.py, e.g. '--loop asyncio --http h11'",
+    )
+    parser.add_argument(
+        "--no-write", action="store_true", help="do not write benchmarks/RESULTS.md"
+    )
     args = parser.parse_args()
 
     config = BenchConfig(
@@ -123,12 +138,18 @@ def main() -> int:
         except Exception as error:  # one broken benchmark must not hide the others
             traceback.print_exc()
             ids = [i for i, m in MODULES.items() if m == module_name]
-            figures = [Figure(i, "(failed)", "—", None, "—", False, f"error: {error!s:.200}") for i in ids if i in wanted]
+            figures = [
+                Figure(i, "(failed)", "—", None, "—", False, f"error: {error!s:.200}")
+                for i in ids
+                if i in wanted
+            ]
         for figure in figures:
             if figure.id[:2] not in wanted:
                 continue
             results[figure.id] = figure
-            print(f"   {figure.id}: {figure.ratio_text} ({figure.verdict}) {figure.note}", flush=True)
+            print(
+                f"   {figure.id}: {figure.ratio_text} ({figure.verdict}) {figure.note}", flush=True
+            )
         print(f"   ({time.monotonic() - section:.0f} s)", flush=True)
 
     figures = sorted(results.values(), key=lambda f: (ORDER.index(f.id[:2]), f.id))
@@ -143,7 +164,9 @@ def main() -> int:
         else:
             command = " ".join(["python -m benchmarks.run", *sys.argv[1:]])
         write_results(figures, command, elapsed, config)
-        print(f"Wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}.")
+        print(
+            f"Wrote {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}."
+        )
     return 0
 
 

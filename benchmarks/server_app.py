@@ -21,13 +21,12 @@ import os
 
 import httpx
 import orjson
+from seatkeeper.rules.engine import Engine, SyncRequest
+from seatkeeper.server.app import create_app
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-
-from seatkeeper.rules.engine import Engine, SyncRequest
-from seatkeeper.server.app import create_app
 
 from benchmarks.common import all_standard, contract_operation, realistic_mix, seed_organization
 
@@ -70,7 +69,9 @@ async def build(args: argparse.Namespace):
     seatkeeper = create_app("memory://", graphiql=False)
     engine: Engine = seatkeeper.state.engine
     await engine.storage.open()
-    seeded = await seed_organization(engine, args.users, realistic_mix if args.mix == "realistic" else all_standard)
+    seeded = await seed_organization(
+        engine, args.users, realistic_mix if args.mix == "realistic" else all_standard
+    )
     await fill_sync_log(engine, seeded.organization_id, seeded.users, args.sync_log)
 
     sample = {"userId": "00000000-0000-4000-8000-000000000000", "email": "nobody@example.com"}
@@ -103,7 +104,14 @@ async def build(args: argparse.Namespace):
         # contract writes it, with one seeded user's variables. wrk picks a line at random.
         with open(args.bodies_file, "wb") as out:
             for user in seeded.users:
-                out.write(orjson.dumps({"query": SYNC, "variables": {"input": {"userId": user.id, "email": user.email}}}))
+                out.write(
+                    orjson.dumps(
+                        {
+                            "query": SYNC,
+                            "variables": {"input": {"userId": user.id, "email": user.email}},
+                        }
+                    )
+                )
                 out.write(b"\n")
     return dispatch(bare_app(answer.content), seatkeeper)
 
@@ -114,12 +122,22 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--mix", choices=["standard", "realistic"], default="standard")
-    parser.add_argument("--sync-log", type=int, default=0, help="sync-log entries to add by real syncs")
+    parser.add_argument(
+        "--sync-log", type=int, default=0, help="sync-log entries to add by real syncs"
+    )
     parser.add_argument("--info", help="write the tokens and a sample answer here (JSON)")
-    parser.add_argument("--bodies-file", help="write one Sync request body per seeded user here, for sync.lua")
-    parser.add_argument("--loop", default="auto", help="uvicorn --loop (auto picks uvloop when installed)")
-    parser.add_argument("--http", default="auto", help="uvicorn --http (auto picks httptools when installed)")
-    parser.add_argument("--access-log", action="store_true", help="log every request (off by default)")
+    parser.add_argument(
+        "--bodies-file", help="write one Sync request body per seeded user here, for sync.lua"
+    )
+    parser.add_argument(
+        "--loop", default="auto", help="uvicorn --loop (auto picks uvloop when installed)"
+    )
+    parser.add_argument(
+        "--http", default="auto", help="uvicorn --http (auto picks httptools when installed)"
+    )
+    parser.add_argument(
+        "--access-log", action="store_true", help="log every request (off by default)"
+    )
     args = parser.parse_args()
 
     import uvicorn

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from graphql import GraphQLError
-from strawberry.types import Info
-
 from seatkeeper.rules.access import Action, Caller
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.outcomes import BadRequest, Page
 from seatkeeper.rules.records import Role
 from seatkeeper.schema.types import Edge, PageInfo
+from strawberry.types import Info
 
 
 @dataclass
@@ -39,7 +39,9 @@ def require(info: Info, action: Action) -> Caller:
     """The caller, if it may do `action` (SPEC 9): else UNAUTHENTICATED or FORBIDDEN."""
     caller: Caller | None = info.context.caller
     if caller is None:
-        raise PublicError("a valid bearer token is required (Authorization: Bearer <token>)", "UNAUTHENTICATED")
+        raise PublicError(
+            "a valid bearer token is required (Authorization: Bearer <token>)", "UNAUTHENTICATED"
+        )
     if not caller.may(action):
         raise PublicError(f"the {caller.role.value} role may not do this", "FORBIDDEN")
     return caller
@@ -75,4 +77,6 @@ def page_info(page: Page) -> PageInfo:
 
 
 def edges(page: Page, to_node: Callable[[Any], Any]) -> list[Edge]:
-    return [Edge(cursor=cursor, node=to_node(item)) for cursor, item in zip(page.cursors, page.items)]
+    return [
+        Edge(cursor=cursor, node=to_node(item)) for cursor, item in zip(page.cursors, page.items)
+    ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import bad_request, engine_of, organization_of
 from seatkeeper.resolvers.users import to_rules_filter
 from seatkeeper.rules.access import Action
@@ -17,6 +15,7 @@ from seatkeeper.schema.types import (
     UserFilter,
     user_errors,
 )
+from strawberry.types import Info
 
 
 async def import_licenses(info: Info, input: ImportLicensesInput) -> ImportLicensesPayload:
@@ -36,7 +35,9 @@ async def import_licenses(info: Info, input: ImportLicensesInput) -> ImportLicen
             unchanged=summary.unchanged,
         ),
         problems=[
-            ImportProblem(line=p.line, code=p.code, message=p.message, severity=ProblemSeverity(p.severity))
+            ImportProblem(
+                line=p.line, code=p.code, message=p.message, severity=ProblemSeverity(p.severity)
+            )
             for p in report.problems
         ],
         user_errors=user_errors(report.user_errors),
@@ -48,7 +49,9 @@ async def export_licenses(info: Info) -> str:
     return await engine_of(info).export_licenses(organization_id)
 
 
-async def export_users(info: Info, search: str | None = None, filter: UserFilter | None = None) -> str:
+async def export_users(
+    info: Info, search: str | None = None, filter: UserFilter | None = None
+) -> str:
     organization_id = organization_of(info, Action.READ)
     try:
         return await engine_of(info).export_users(organization_id, search, to_rules_filter(filter))

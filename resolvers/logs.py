@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import bad_request, edges, engine_of, organization_of, page_info
 from seatkeeper.rules import records
 from seatkeeper.rules.access import Action
@@ -17,6 +15,7 @@ from seatkeeper.schema.types import (
     SyncLogEntry,
     SyncLogFilter,
 )
+from strawberry.types import Info
 
 
 def _sync_entry(entry: records.SyncLogEntry) -> SyncLogEntry:
@@ -45,12 +44,17 @@ def _audit_entry(entry: records.AuditEntry) -> AuditEntry:
         actor=entry.actor,
         reason=entry.reason,
         operation_id=strawberry.ID(entry.operation_id),
-        beneficiary_user_id=strawberry.ID(entry.beneficiary_user_id) if entry.beneficiary_user_id else None,
+        beneficiary_user_id=strawberry.ID(entry.beneficiary_user_id)
+        if entry.beneficiary_user_id
+        else None,
     )
 
 
 async def sync_log(
-    info: Info, filter: SyncLogFilter | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: SyncLogFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> SyncLogConnection:
     organization_id = organization_of(info, Action.READ)
     filter = filter or SyncLogFilter()
@@ -70,7 +74,10 @@ async def sync_log(
 
 
 async def audit_log(
-    info: Info, filter: AuditLogFilter | None = None, first: int | None = None, after: str | None = None
+    info: Info,
+    filter: AuditLogFilter | None = None,
+    first: int | None = None,
+    after: str | None = None,
 ) -> AuditLogConnection:
     organization_id = organization_of(info, Action.READ)
     filter = filter or AuditLogFilter()

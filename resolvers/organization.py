@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import engine_of, organization_of, require
 from seatkeeper.rules import records
 from seatkeeper.rules.access import Action
@@ -21,6 +19,7 @@ from seatkeeper.schema.types import (
     UpsertProjectPayload,
     user_errors,
 )
+from strawberry.types import Info
 
 
 async def _organization(engine: Engine, organization: records.Organization) -> Organization:
@@ -35,7 +34,9 @@ async def _organization(engine: Engine, organization: records.Organization) -> O
     )
 
 
-async def organization(info: Info, organization_id: strawberry.ID | None = None) -> Organization | None:
+async def organization(
+    info: Info, organization_id: strawberry.ID | None = None
+) -> Organization | None:
     org = organization_of(info, Action.READ, organization_id, operator_may=True)
     engine = engine_of(info)
     found = await engine.get_organization(org)
@@ -48,7 +49,9 @@ async def organizations(info: Info) -> list[Organization]:
     return [await _organization(engine, o) for o in await engine.list_organizations()]
 
 
-async def create_organization(info: Info, input: CreateOrganizationInput) -> CreateOrganizationPayload:
+async def create_organization(
+    info: Info, input: CreateOrganizationInput
+) -> CreateOrganizationPayload:
     require(info, Action.OPERATE)
     engine = engine_of(info)
     result = await engine.create_organization(input.name, input.trial_days)
@@ -78,7 +81,9 @@ async def update_settings(info: Info, input: SettingsInput) -> UpdateSettingsPay
 
 async def upsert_project(info: Info, input: ProjectInput) -> UpsertProjectPayload:
     organization_id = organization_of(info, Action.ADMINISTER)
-    result = await engine_of(info).upsert_project(organization_id, str(input.id), input.name, input.kind)
+    result = await engine_of(info).upsert_project(
+        organization_id, str(input.id), input.name, input.kind
+    )
     return UpsertProjectPayload(
         project=Project.from_rules(result.value) if result.value else None,
         user_errors=user_errors(result.user_errors),

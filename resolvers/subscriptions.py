@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import engine_of, organization_of, require
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.records import Subscription
@@ -15,9 +13,12 @@ from seatkeeper.schema.types import (
     SubscriptionSummary,
     user_errors,
 )
+from strawberry.types import Info
 
 
-async def subscriptions(info: Info, organization_id: strawberry.ID | None = None) -> list[SubscriptionSummary]:
+async def subscriptions(
+    info: Info, organization_id: strawberry.ID | None = None
+) -> list[SubscriptionSummary]:
     org = organization_of(info, Action.READ, organization_id, operator_may=True)
     rows = await engine_of(info).subscriptions_view(org)
     return [
@@ -60,7 +61,11 @@ async def add_subscription(info: Info, input: AddSubscriptionInput) -> AddSubscr
     require(info, Action.OPERATE)
     engine = engine_of(info)
     result = await engine.add_subscription(
-        str(input.organization_id), input.license_type, input.seats, input.valid_until, input.valid_from
+        str(input.organization_id),
+        input.license_type,
+        input.seats,
+        input.valid_until,
+        input.valid_from,
     )
     return AddSubscriptionPayload(
         subscription=_subscription(result.value, engine.now()) if result.value else None,

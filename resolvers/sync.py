@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import engine_of, organization_of
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import SyncRequest
-from seatkeeper.schema.types import License, LicenseError, MobileUser, SyncInput, SyncPayload, user_errors
+from seatkeeper.schema.types import (
+    License,
+    LicenseError,
+    MobileUser,
+    SyncInput,
+    SyncPayload,
+    user_errors,
+)
+from strawberry.types import Info
 
 
 async def sync(info: Info, input: SyncInput) -> SyncPayload:
@@ -24,12 +30,18 @@ async def sync(info: Info, input: SyncInput) -> SyncPayload:
     return SyncPayload(
         ok=outcome.ok,
         license=License(
-            type=granted.type, temporary=granted.temporary, trial=granted.trial, expires_at=granted.expires_at
+            type=granted.type,
+            temporary=granted.temporary,
+            trial=granted.trial,
+            expires_at=granted.expires_at,
         )
         if granted
         else None,
         error=LicenseError(
-            code=refused.code, reason=refused.reason, message=refused.message, license_type=refused.license_type
+            code=refused.code,
+            reason=refused.reason,
+            message=refused.message,
+            license_type=refused.license_type,
         )
         if refused
         else None,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import engine_of, organization_of, require
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.records import Role
-from seatkeeper.schema.types import ApiToken, CreateTokenInput, CreateTokenPayload, RevokeTokenPayload, user_errors
+from seatkeeper.schema.types import (
+    ApiToken,
+    CreateTokenInput,
+    CreateTokenPayload,
+    RevokeTokenPayload,
+    user_errors,
+)
+from strawberry.types import Info
 
 
 async def create_token(info: Info, input: CreateTokenInput) -> CreateTokenPayload:
@@ -27,7 +32,9 @@ async def tokens(info: Info, organization_id: strawberry.ID | None = None) -> li
     if caller.role is Role.OPERATOR:
         scope = str(organization_id) if organization_id is not None else None
     else:
-        scope = organization_of(info, Action.MANAGE_TOKENS, str(organization_id) if organization_id else None)
+        scope = organization_of(
+            info, Action.MANAGE_TOKENS, str(organization_id) if organization_id else None
+        )
     return [ApiToken.from_rules(t) for t in await engine_of(info).list_tokens(scope)]
 
 

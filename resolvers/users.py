@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.types import Info
-
 from seatkeeper.resolvers.common import bad_request, edges, engine_of, organization_of, page_info
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import NewUser
@@ -19,6 +17,7 @@ from seatkeeper.schema.types import (
     UserInput,
     user_errors,
 )
+from strawberry.types import Info
 
 
 def to_rules_filter(user_filter: UserFilter | None) -> RulesUserFilter | None:
@@ -36,10 +35,16 @@ async def users(
 ) -> UserConnection:
     organization_id = organization_of(info, Action.READ)
     try:
-        page = await engine_of(info).list_users(organization_id, search, to_rules_filter(filter), first, after)
+        page = await engine_of(info).list_users(
+            organization_id, search, to_rules_filter(filter), first, after
+        )
     except BadRequest as error:
         raise bad_request(error) from None
-    return UserConnection(total_count=page.total_count, page_info=page_info(page), edges=edges(page, MobileUser.from_view))
+    return UserConnection(
+        total_count=page.total_count,
+        page_info=page_info(page),
+        edges=edges(page, MobileUser.from_view),
+    )
 
 
 async def user(info: Info, id: strawberry.ID) -> MobileUser | None:
@@ -51,15 +56,21 @@ async def user(info: Info, id: strawberry.ID) -> MobileUser | None:
 async def create_users(info: Info, users: list[UserInput]) -> CreateUsersPayload:
     organization_id = organization_of(info, Action.ADMINISTER)
     new_users = [NewUser(str(u.id), u.full_name, u.email, u.standard, u.inspections) for u in users]
-    result = await engine_of(info).create_users(organization_id, info.context.caller.name, new_users)
+    result = await engine_of(info).create_users(
+        organization_id, info.context.caller.name, new_users
+    )
     return CreateUsersPayload(
-        users=[MobileUser.from_user(u) for u in result.value or []], user_errors=user_errors(result.user_errors)
+        users=[MobileUser.from_user(u) for u in result.value or []],
+        user_errors=user_errors(result.user_errors),
     )
 
 
 async def delete_users(info: Info, user_ids: list[strawberry.ID]) -> DeleteUsersPayload:
     organization_id = organization_of(info, Action.ADMINISTER)
-    result = await engine_of(info).delete_users(organization_id, info.context.caller.name, [str(i) for i in user_ids])
+    result = await engine_of(info).delete_users(
+        organization_id, info.context.caller.name, [str(i) for i in user_ids]
+    )
     return DeleteUsersPayload(
-        deleted_ids=[strawberry.ID(i) for i in result.value or []], user_errors=user_errors(result.user_errors)
+        deleted_ids=[strawberry.ID(i) for i in result.value or []],
+        user_errors=user_errors(result.user_errors),
     )

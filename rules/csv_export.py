@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
-from typing import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from datetime import UTC, datetime
 
 from seatkeeper.rules.records import LicenseState, MobileUser
 
@@ -71,7 +71,7 @@ def iso_utc(moment: datetime | None) -> str:
     """ISO 8601 in UTC with `Z` (as the API writes times), or empty."""
     if moment is None:
         return ""
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 async def licenses_lines(users: AsyncIterable[MobileUser]) -> AsyncIterator[str]:

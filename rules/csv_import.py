@@ -23,6 +23,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_FIELD_CHARS = 1_000
 
+
 class ImportMode(str, enum.Enum):
     """SPEC 7, Modes: MERGE leaves users absent from the file as they are; REPLACE releases their seats."""
 
@@ -99,10 +100,21 @@ class _Cell(enum.Enum):
     DISABLE = "Disabled"
 
 
-_CELL_VALUES = {"assigned": _Cell.ASSIGN, "enabled": _Cell.ASSIGN, "": _Cell.EMPTY, "disabled": _Cell.DISABLE}
+_CELL_VALUES = {
+    "assigned": _Cell.ASSIGN,
+    "enabled": _Cell.ASSIGN,
+    "": _Cell.EMPTY,
+    "disabled": _Cell.DISABLE,
+}
 
 # Header names without case and spaces -> the column they name.
-_COLUMNS = {"id": "Id", "fullname": "Full Name", "email": "Email", "standard": "Standard", "inspections": "Inspections"}
+_COLUMNS = {
+    "id": "Id",
+    "fullname": "Full Name",
+    "email": "Email",
+    "standard": "Standard",
+    "inspections": "Inspections",
+}
 _REQUIRED = ("Id", "Email", "Standard", "Inspections")  # Full Name may be absent (SPEC 7)
 
 # Control characters other than tab, CR and LF, and the replacement character a lossy decoder
@@ -154,7 +166,8 @@ def _decode(data: str | bytes) -> tuple[str | None, _ParsedFile | None]:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as error:
             return None, _whole_file_problem(
-                ProblemCode.NOT_CSV, f"the file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8"
+                ProblemCode.NOT_CSV,
+                f"the file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8",
             )
     elif isinstance(data, str):
         text = data
@@ -164,18 +177,23 @@ def _decode(data: str | bytes) -> tuple[str | None, _ParsedFile | None]:
             try:
                 size = len(text.encode("utf-8"))
             except UnicodeEncodeError:  # lone surrogates: not text that any file can hold
-                return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file contains characters that are not UTF-8 text")
+                return None, _whole_file_problem(
+                    ProblemCode.NOT_CSV, "the file contains characters that are not UTF-8 text"
+                )
             if size > MAX_FILE_BYTES:
                 return None, _too_large(size)
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = text.removeprefix("\ufeff")
     else:
         return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file is not text")
     if "\x00" in text:
-        return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file contains NUL bytes: it is binary data, not CSV text")
+        return None, _whole_file_problem(
+            ProblemCode.NOT_CSV, "the file contains NUL bytes: it is binary data, not CSV text"
+        )
     sample = text[:_BINARY_SAMPLE]
     if len(_BINARY.findall(sample)) > max(8, len(sample) // 100):
-        return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file is binary data, not CSV text")
+        return None, _whole_file_problem(
+            ProblemCode.NOT_CSV, "the file is binary data, not CSV text"
+        )
     return text, None
 
 
@@ -208,7 +226,11 @@ def _read_header(header: list[str], problems: list[ImportProblem]) -> tuple[dict
         if column is None:
             continue  # an extra column, such as the users file's Last Sync
         if column in positions:
-            problems.append(ImportProblem(1, ProblemCode.BAD_HEADER, f"the header names the column {column!r} twice"))
+            problems.append(
+                ImportProblem(
+                    1, ProblemCode.BAD_HEADER, f"the header names the column {column!r} twice"
+                )
+            )
             return positions, False
         positions[column] = index
     if not positions:
@@ -224,7 +246,9 @@ def _read_header(header: list[str], problems: list[ImportProblem]) -> tuple[dict
         return positions, False
     missing = [c for c in _REQUIRED if c not in positions]
     for column in missing:
-        problems.append(ImportProblem(1, ProblemCode.MISSING_COLUMN, f"the header has no {column!r} column"))
+        problems.append(
+            ImportProblem(1, ProblemCode.MISSING_COLUMN, f"the header has no {column!r} column")
+        )
     return positions, not missing
 
 
@@ -248,12 +272,22 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
         return refused
     if not text.strip():
         return _ParsedFile(
-            [], [ImportProblem(None, ProblemCode.EMPTY_FILE, "the file is empty: not even a header line")],
-            usable=False, has_header=False,
+            [],
+            [
+                ImportProblem(
+                    None, ProblemCode.EMPTY_FILE, "the file is empty: not even a header line"
+                )
+            ],
+            usable=False,
+            has_header=False,
         )
     # skipinitialspace: `"a", "b"` (a space after the separator) still reads "b" as a quoted field.
     reader = csv.reader(
-        io.StringIO(text, newline=""), delimiter=_sniff_delimiter(text), quotechar='"', skipinitialspace=True, strict=False
+        io.StringIO(text, newline=""),
+        delimiter=_sniff_delimiter(text),
+        quotechar='"',
+        skipinitialspace=True,
+        strict=False,
     )
     parsed = _ParsedFile([], [])
     rows: _RowReader | None = None  # set once the header is read
@@ -291,7 +325,11 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
         if row is not None:
             parsed.rows.append(row)
     if rows is None:  # nothing but rows of empty cells
-        parsed.problems.append(ImportProblem(None, ProblemCode.EMPTY_FILE, "the file has no header line, only empty cells"))
+        parsed.problems.append(
+            ImportProblem(
+                None, ProblemCode.EMPTY_FILE, "the file has no header line, only empty cells"
+            )
+        )
         parsed.has_header = False
         parsed.usable = False
     return parsed
@@ -299,16 +337,22 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
 
 def _field_too_long(line: int, detail: str = "") -> ImportProblem:
     return ImportProblem(
-        line, ProblemCode.BAD_VALUE, f"a field is longer than {MAX_FIELD_CHARS:,} characters {detail}".rstrip()
+        line,
+        ProblemCode.BAD_VALUE,
+        f"a field is longer than {MAX_FIELD_CHARS:,} characters {detail}".rstrip(),
     )
 
 
 class _RowReader:
     """Checks each data row on its own and against the rows before it (duplicates)."""
 
-    def __init__(self, positions: dict[str, int], width: int, problems: list[ImportProblem]) -> None:
+    def __init__(
+        self, positions: dict[str, int], width: int, problems: list[ImportProblem]
+    ) -> None:
         # Column positions, -1 for a column the header lacks; `width` -1 when no row can be read.
-        self.columns = tuple(positions.get(c, -1) for c in ("Id", "Full Name", "Email", "Standard", "Inspections"))
+        self.columns = tuple(
+            positions.get(c, -1) for c in ("Id", "Full Name", "Email", "Standard", "Inspections")
+        )
         self.width = width
         self.problems = problems
         self.seen_keys: dict[str, int] = {}
@@ -317,7 +361,11 @@ class _RowReader:
     def read(self, cells: list[str], line: int, end_line: int) -> _Row | None:
         """The row, or None if its cells cannot be read (column count, field length)."""
         problems = self.problems
-        spans = f"; a quoted field runs from line {line} to line {end_line}: is a closing quote missing?" if end_line > line else ""
+        spans = (
+            f"; a quoted field runs from line {line} to line {end_line}: is a closing quote missing?"
+            if end_line > line
+            else ""
+        )
         if len(cells) != self.width:
             if self.width >= 0:
                 count = f"{len(cells)} field{'s' if len(cells) != 1 else ''}"
@@ -331,17 +379,27 @@ class _RowReader:
         user_id, full_name, email, standard_text, inspections_text = (
             cells[i].strip() if i >= 0 else "" for i in self.columns
         )
-        user_id, full_name, email = unescape_formula(user_id), unescape_formula(full_name), unescape_formula(email)
+        user_id, full_name, email = (
+            unescape_formula(user_id),
+            unescape_formula(full_name),
+            unescape_formula(email),
+        )
         standard = _cell_value(standard_text, "Standard", line, problems)
         inspections = _cell_value(inspections_text, "Inspections", line, problems)
         if spans and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
-            problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"a field holds a line break{spans}"))
+            problems.append(
+                ImportProblem(line, ProblemCode.BAD_VALUE, f"a field holds a line break{spans}")
+            )
         elif user_id and (problem := decisions.user_id_problem(user_id)):
             problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"Id: {problem}"))
         if email and (problem := decisions.email_problem(email)):
             problems.append(ImportProblem(line, ProblemCode.BAD_EMAIL, f"Email: {problem}"))
         if not user_id and not email:
-            problems.append(ImportProblem(line, ProblemCode.MISSING_FIELD, "the row has neither an Id nor an Email"))
+            problems.append(
+                ImportProblem(
+                    line, ProblemCode.MISSING_FIELD, "the row has neither an Id nor an Email"
+                )
+            )
         if standard is _Cell.ASSIGN and inspections is _Cell.ASSIGN:
             message = "both licenses are Assigned: Inspections is assigned, as it includes Standard"
             problems.append(ImportProblem(line, ProblemCode.BOTH_ASSIGNED, message, WARNING))
@@ -353,14 +411,24 @@ class _RowReader:
             if first != line:
                 duplicate = True
                 problems.append(
-                    ImportProblem(line, ProblemCode.DUPLICATE_ID, f"the Id {user_id[:80]!r} is already on line {first}")
+                    ImportProblem(
+                        line,
+                        ProblemCode.DUPLICATE_ID,
+                        f"the Id {user_id[:80]!r} is already on line {first}",
+                    )
                 )
         if email_key:
             first = self.seen_emails.setdefault(email_key, line)
             if first != line:
                 duplicate = True
                 problems.append(
-                    ImportProblem(line, ProblemCode.DUPLICATE_EMAIL, f"the Email {email[:80]!r} is already on line {first}")
+                    ImportProblem(
+                        line,
+                        ProblemCode.DUPLICATE_EMAIL,
+                        f"the Email {email[:80]!r} is already on line {first}",
+                    )
                 )
         ok = len(problems) == before or all(p.severity != ERROR for p in problems[before:])
-        return _Row(line, user_id, full_name, email, standard, inspections, key, email_key, ok, duplicate)
+        return _Row(
+            line, user_id, full_name, email, standard, inspections, key, email_key, ok, duplicate
+        )

@@ -21,7 +21,9 @@ MAX_EMAIL_LENGTH = 254
 # One '@', no spaces or control characters, a dot in the domain: what every mail system accepts.
 # Lone surrogates (\ud800-\udfff) count as control characters: they are not valid Unicode, and no
 # backend can store them as UTF-8.
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f\ud800-\udfff]+@[^@\s\x00-\x1f\x7f\ud800-\udfff]+\.[^@\s\x00-\x1f\x7f\ud800-\udfff.]+$")
+_EMAIL = re.compile(
+    r"^[^@\s\x00-\x1f\x7f\ud800-\udfff]+@[^@\s\x00-\x1f\x7f\ud800-\udfff]+\.[^@\s\x00-\x1f\x7f\ud800-\udfff.]+$"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 SETTING_RANGES = {"inactivity_days": (1, 3650), "grace_period_days": (0, 365)}  # SPEC 3, Settings
@@ -44,11 +46,15 @@ def seat_limits(subscriptions: list[Subscription], now: datetime) -> dict[Licens
     return {t: capacity(subscriptions, t, now) for t in SEAT_TYPES}
 
 
-def type_active(subscriptions: list[Subscription], license_type: LicenseType, now: datetime) -> bool:
+def type_active(
+    subscriptions: list[Subscription], license_type: LicenseType, now: datetime
+) -> bool:
     return any(s.license_type is license_type and s.is_valid_at(now) for s in subscriptions)
 
 
-def type_expired(subscriptions: list[Subscription], license_type: LicenseType, now: datetime) -> bool:
+def type_expired(
+    subscriptions: list[Subscription], license_type: LicenseType, now: datetime
+) -> bool:
     """A subscription of the type existed and has ended (SPEC 4.3)."""
     return any(s.license_type is license_type and s.valid_until <= now for s in subscriptions)
 
@@ -57,7 +63,9 @@ def covers(held: LicenseType | None, required: LicenseType) -> bool:
     """SPEC 4.4: the same type, or INSPECTIONS for a STANDARD project."""
     if held is None:
         return False
-    return held is required or (held is LicenseType.INSPECTIONS and required is LicenseType.STANDARD)
+    return held is required or (
+        held is LicenseType.INSPECTIONS and required is LicenseType.STANDARD
+    )
 
 
 def with_selector(
@@ -85,7 +93,9 @@ def held_by(selectors: tuple[LicenseState, LicenseState]) -> LicenseType | None:
     return None
 
 
-def assigned_at_after(user: MobileUser, selectors: tuple[LicenseState, LicenseState], now: datetime) -> datetime | None:
+def assigned_at_after(
+    user: MobileUser, selectors: tuple[LicenseState, LicenseState], now: datetime
+) -> datetime | None:
     """When the seat held after a change was assigned: kept if it is the same seat, else now."""
     after = held_by(selectors)
     if after is None:

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import base64
 import binascii
-import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 import orjson
-
-from seatkeeper.rules import decisions
+from seatkeeper.rules import decisions, licenses_csv
 from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
-from seatkeeper.rules.licenses_csv import ImportMode, ImportReport, ImportSummary, licenses_lines, users_lines
-from seatkeeper.rules import licenses_csv
+from seatkeeper.rules.licenses_csv import (
+    ImportMode,
+    ImportReport,
+    ImportSummary,
+    licenses_lines,
+    users_lines,
+)
 from seatkeeper.rules.outcomes import (
     BadRequest,
     ErrorCode,
@@ -85,7 +88,7 @@ MAX_ATTEMPTS = 8
 
 
 def wall_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -172,7 +175,9 @@ def _audit(
     return entries
 
 
-def _change(user: MobileUser, after: tuple[LicenseState, LicenseState], now: datetime) -> SelectorChange:
+def _change(
+    user: MobileUser, after: tuple[LicenseState, LicenseState], now: datetime
+) -> SelectorChange:
     return SelectorChange(
         user_key=user.key,
         expected=user.selectors,
@@ -192,7 +197,11 @@ def decode_cursor(cursor: str, arity: int) -> list:
         parts = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
         raise BadRequest("the cursor `after` is not one this server gave out", ("after",)) from None
-    if not isinstance(parts, list) or len(parts) != arity or not all(isinstance(p, str) for p in parts):
+    if (
+        not isinstance(parts, list)
+        or len(parts) != arity
+        or not all(isinstance(p, str) for p in parts)
+    ):
         raise BadRequest("the cursor `after` is not one this server gave out", ("after",))
     return parts
 
@@ -226,7 +235,9 @@ class Engine:
         """
         now = self.clock()
         outcome = await self._sync(organization_id, request, now)
-        await self.storage.append_sync_log(self._sync_log_entry(organization_id, request, outcome, now))
+        await self.storage.append_sync_log(
+            self._sync_log_entry(organization_id, request, outcome, now)
+        )
         return outcome
 
     async def _sync(self, organization_id: str, request: SyncRequest, now: datetime) -> SyncOutcome:
@@ -237,7 +248,9 @@ class Engine:
         organization = await self.storage.get_organization(organization_id)
         if organization is None:
             return SyncOutcome(
-                user_errors=[UserError(ErrorCode.ORGANIZATION_NOT_FOUND, "the organization no longer exists")]
+                user_errors=[
+                    UserError(ErrorCode.ORGANIZATION_NOT_FOUND, "the organization no longer exists")
+                ]
             )
         project_id = request.project_id or DEFAULT_PROJECT_ID
         project = await self.storage.get_project(organization_id, project_id)
@@ -276,7 +289,9 @@ class Engine:
             ("fullName", decisions.name_problem(request.full_name, required=False)),
             (
                 "projectId",
-                decisions.label_problem(request.project_id, "project id", 64) if request.project_id is not None else None,
+                decisions.label_problem(request.project_id, "project id", 64)
+                if request.project_id is not None
+                else None,
             ),
         ):
             if problem:
@@ -291,7 +306,8 @@ class Engine:
         # 4.2 Trial: everything passes, no seat taken, no temporary window started.
         if decisions.in_trial(organization, now):
             return SyncOutcome(
-                user=user, license=GrantedLicense(required, trial=True, expires_at=organization.trial_ends_at)
+                user=user,
+                license=GrantedLicense(required, trial=True, expires_at=organization.trial_ends_at),
             )
         subscriptions = await self.storage.list_subscriptions(organization.id)
         # 4.3 EXTERNAL project: covered by the organization's subscription, no seat.
@@ -299,8 +315,18 @@ class Engine:
             if decisions.type_active(subscriptions, LicenseType.EXTERNAL, now):
                 return SyncOutcome(user=user, license=GrantedLicense(LicenseType.EXTERNAL))
             if decisions.type_expired(subscriptions, LicenseType.EXTERNAL, now):
-                return self._refuse(user, LicenseErrorCode.LICENSE_EXPIRED, LicenseErrorReason.SUBSCRIPTION_EXPIRED, required)
-            return self._refuse(user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SUBSCRIPTION, required)
+                return self._refuse(
+                    user,
+                    LicenseErrorCode.LICENSE_EXPIRED,
+                    LicenseErrorReason.SUBSCRIPTION_EXPIRED,
+                    required,
+                )
+            return self._refuse(
+                user,
+                LicenseErrorCode.LICENSE_NOT_FOUND,
+                LicenseErrorReason.NO_SUBSCRIPTION,
+                required,
+            )
 
         limits = decisions.seat_limits(subscriptions, now)
         for _ in range(MAX_ATTEMPTS):
@@ -310,9 +336,16 @@ class Engine:
             # A concurrent write changed the user or the seat we meant to free: read again.
             fresh = await self.storage.get_user(organization.id, user.key)
             if fresh is None:  # deleted meanwhile: nothing is held, nothing to grant
-                return self._refuse(user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SEAT_AVAILABLE, required)
+                return self._refuse(
+                    user,
+                    LicenseErrorCode.LICENSE_NOT_FOUND,
+                    LicenseErrorReason.NO_SEAT_AVAILABLE,
+                    required,
+                )
             user = fresh
-        return self._refuse(user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SEAT_AVAILABLE, required)
+        return self._refuse(
+            user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SEAT_AVAILABLE, required
+        )
 
     async def _decide_seat(
         self,
@@ -329,13 +362,17 @@ class Engine:
         if decisions.covers(held, required):
             if await self._over_capacity(organization.id, user, held, limits[held]):
                 reason = (
-                    LicenseErrorReason.SUBSCRIPTION_EXPIRED if limits[held] == 0 else LicenseErrorReason.OVER_CAPACITY
+                    LicenseErrorReason.SUBSCRIPTION_EXPIRED
+                    if limits[held] == 0
+                    else LicenseErrorReason.OVER_CAPACITY
                 )
                 return self._refuse(user, LicenseErrorCode.LICENSE_EXPIRED, reason, held)
             return SyncOutcome(user=user, license=GrantedLicense(held))
         # 4.5 Blocked.
         if user.selector(required) is LicenseState.DISABLED:
-            return self._refuse(user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.DISABLED, required)
+            return self._refuse(
+                user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.DISABLED, required
+            )
         # 4.6 Automatic assignment.
         if settings.auto_assign_licenses:
             return await self._auto_assign(organization, settings, limits, required, user, now)
@@ -346,15 +383,23 @@ class Engine:
                 user = replace(user, grace_started_at=now)
         ends = decisions.grace_ends_at(user, settings)
         if now < ends:
-            return SyncOutcome(user=user, license=GrantedLicense(required, temporary=True, expires_at=ends))
-        return self._refuse(user, LicenseErrorCode.LICENSE_EXPIRED, LicenseErrorReason.GRACE_PERIOD_ENDED, required)
+            return SyncOutcome(
+                user=user, license=GrantedLicense(required, temporary=True, expires_at=ends)
+            )
+        return self._refuse(
+            user, LicenseErrorCode.LICENSE_EXPIRED, LicenseErrorReason.GRACE_PERIOD_ENDED, required
+        )
 
-    async def _over_capacity(self, organization_id: str, user: MobileUser, held: LicenseType, limit: int) -> bool:
+    async def _over_capacity(
+        self, organization_id: str, user: MobileUser, held: LicenseType, limit: int
+    ) -> bool:
         """SPEC 5: holders ranked by assignedAt (ties by id); those past `limit` are over capacity."""
         holders = await self.storage.count_holders(organization_id, held)
         if holders <= limit:
             return False
-        ahead = await self.storage.holders_ranked_before(organization_id, held, user.assigned_at, user.key)
+        ahead = await self.storage.holders_ranked_before(
+            organization_id, held, user.assigned_at, user.key
+        )
         return ahead >= limit
 
     async def _auto_assign(
@@ -369,7 +414,9 @@ class Engine:
         """SPEC 4.6: assign a free seat of the required type, else free up an inactive one."""
         operation_id = new_id()
         after = decisions.with_selector(user, required, LicenseState.ASSIGNED)
-        audit = _audit(organization.id, now, user, after, SYSTEM_ACTOR, AuditReason.AUTO_ASSIGN, operation_id)
+        audit = _audit(
+            organization.id, now, user, after, SYSTEM_ACTOR, AuditReason.AUTO_ASSIGN, operation_id
+        )
         change = _change(user, after, now)
         result = await self.storage.apply_changes(
             ChangeSet(organization.id, changes=[change], seat_limits=limits, audit=audit)
@@ -389,10 +436,19 @@ class Engine:
             )
             if victim is not None and victim.key != user.key:
                 victim_after = decisions.with_selector(victim, required, LicenseState.UNASSIGNED)
-                audit = _audit(
-                    organization.id, now, victim, victim_after, SYSTEM_ACTOR, AuditReason.AUTO_FREE_UP,
-                    operation_id, beneficiary=user.id,
-                ) + audit
+                audit = (
+                    _audit(
+                        organization.id,
+                        now,
+                        victim,
+                        victim_after,
+                        SYSTEM_ACTOR,
+                        AuditReason.AUTO_FREE_UP,
+                        operation_id,
+                        beneficiary=user.id,
+                    )
+                    + audit
+                )
                 freed = await self.storage.apply_changes(
                     ChangeSet(
                         organization.id,
@@ -407,18 +463,28 @@ class Engine:
                     return outcome
                 if isinstance(freed, Conflict):
                     return None
-        return self._refuse(user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SEAT_AVAILABLE, required)
+        return self._refuse(
+            user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SEAT_AVAILABLE, required
+        )
 
     @staticmethod
     def _granted_seat(
-        user: MobileUser, after: tuple[LicenseState, LicenseState], change: SelectorChange, required: LicenseType
+        user: MobileUser,
+        after: tuple[LicenseState, LicenseState],
+        change: SelectorChange,
+        required: LicenseType,
     ) -> SyncOutcome:
-        assigned = replace(user, standard=after[0], inspections=after[1], assigned_at=change.assigned_at)
+        assigned = replace(
+            user, standard=after[0], inspections=after[1], assigned_at=change.assigned_at
+        )
         return SyncOutcome(user=assigned, license=GrantedLicense(required))
 
     @staticmethod
     def _refuse(
-        user: MobileUser, code: LicenseErrorCode, reason: LicenseErrorReason, license_type: LicenseType
+        user: MobileUser,
+        code: LicenseErrorCode,
+        reason: LicenseErrorReason,
+        license_type: LicenseType,
     ) -> SyncOutcome:
         return SyncOutcome(user=user, error=LicenseError(code, reason, license_type))
 
@@ -505,7 +571,9 @@ class Engine:
                 if state is LicenseState.ASSIGNED:
                     gaining += 1
                 changes.append(_change(user, after, now))
-                audit += _audit(organization_id, now, user, after, actor, AuditReason.MANUAL, operation_id)
+                audit += _audit(
+                    organization_id, now, user, after, actor, AuditReason.MANUAL, operation_id
+                )
             if not changes:
                 return Result([users[k] for k in keys])
             subscriptions = await self.storage.list_subscriptions(organization_id)
@@ -517,10 +585,14 @@ class Engine:
                 updated = await self.storage.get_users(organization_id, keys)
                 return Result([updated[k] for k in keys if k in updated])
             if isinstance(result, SeatShortage):
-                return Result(user_errors=[_shortage_error(result, gaining, limits, ("input", "userIds"))])
+                return Result(
+                    user_errors=[_shortage_error(result, gaining, limits, ("input", "userIds"))]
+                )
         return Result(user_errors=[_conflict_error()])
 
-    async def create_users(self, organization_id: str, actor: str, new_users: list[NewUser]) -> Result[list[MobileUser]]:
+    async def create_users(
+        self, organization_id: str, actor: str, new_users: list[NewUser]
+    ) -> Result[list[MobileUser]]:
         """SPEC 3, pre-provisioning: create users with chosen selector states, all or none.
 
         Assigning seats needs free seats (NOT_ENOUGH_SEATS) and is refused during a trial
@@ -548,7 +620,9 @@ class Engine:
             record = replace(blank, standard=selectors[0], inspections=selectors[1])
             record.assigned_at = now if record.active_license else None
             records.append(record)
-            audit += _audit(organization_id, now, blank, selectors, actor, AuditReason.MANUAL, operation_id)
+            audit += _audit(
+                organization_id, now, blank, selectors, actor, AuditReason.MANUAL, operation_id
+            )
         subscriptions = await self.storage.list_subscriptions(organization_id)
         limits = decisions.seat_limits(subscriptions, now)
         result = await self.storage.apply_changes(
@@ -561,7 +635,9 @@ class Engine:
             return Result(user_errors=[_shortage_error(result, gaining, limits, ("users",))])
         return Result(records)
 
-    async def delete_users(self, organization_id: str, actor: str, user_ids: list[str]) -> Result[list[str]]:
+    async def delete_users(
+        self, organization_id: str, actor: str, user_ids: list[str]
+    ) -> Result[list[str]]:
         """SPEC 3, delete users: remove them and release their seats, all or none.
 
         A later sync with the same id creates a fresh user with a fresh temporary window.
@@ -581,7 +657,15 @@ class Engine:
             cleared = (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED)
             audit = []
             for key in keys:
-                audit += _audit(organization_id, now, users[key], cleared, actor, AuditReason.DELETE, operation_id)
+                audit += _audit(
+                    organization_id,
+                    now,
+                    users[key],
+                    cleared,
+                    actor,
+                    AuditReason.DELETE,
+                    operation_id,
+                )
             result = await self.storage.apply_changes(
                 ChangeSet(
                     organization_id,
@@ -611,21 +695,33 @@ class Engine:
             low, high = decisions.SETTING_RANGES[name]
             if value is not None and not low <= value <= high:
                 problems.append(
-                    UserError(ErrorCode.INVALID_INPUT, f"{camel} must be between {low} and {high}, got {value}", ("input", camel))
+                    UserError(
+                        ErrorCode.INVALID_INPUT,
+                        f"{camel} must be between {low} and {high}, got {value}",
+                        ("input", camel),
+                    )
                 )
         if problems:
             return Result(user_errors=problems)
         current = organization.settings
         settings = Settings(
-            auto_assign_licenses=current.auto_assign_licenses if auto_assign_licenses is None else auto_assign_licenses,
-            auto_free_up_licenses=current.auto_free_up_licenses if auto_free_up_licenses is None else auto_free_up_licenses,
+            auto_assign_licenses=current.auto_assign_licenses
+            if auto_assign_licenses is None
+            else auto_assign_licenses,
+            auto_free_up_licenses=current.auto_free_up_licenses
+            if auto_free_up_licenses is None
+            else auto_free_up_licenses,
             inactivity_days=current.inactivity_days if inactivity_days is None else inactivity_days,
-            grace_period_days=current.grace_period_days if grace_period_days is None else grace_period_days,
+            grace_period_days=current.grace_period_days
+            if grace_period_days is None
+            else grace_period_days,
         )
         await self.storage.update_settings(organization_id, settings)
         return Result(settings)
 
-    async def upsert_project(self, organization_id: str, project_id: str, name: str, kind: ProjectKind) -> Result[Project]:
+    async def upsert_project(
+        self, organization_id: str, project_id: str, name: str, kind: ProjectKind
+    ) -> Result[Project]:
         """Create a project or change its name and kind (the default project's kind included)."""
         await self._require_organization(organization_id)
         problems = [
@@ -660,11 +756,14 @@ class Engine:
         for license_type in LicenseType:
             mine = [s for s in subscriptions if s.license_type is license_type]
             items = [
-                SubscriptionRow(s.id, s.seats, s.valid_from, s.valid_until, s.status_at(now)) for s in mine
+                SubscriptionRow(s.id, s.seats, s.valid_from, s.valid_until, s.status_at(now))
+                for s in mine
             ]
             active = decisions.type_active(subscriptions, license_type, now)
             if license_type is LicenseType.EXTERNAL:
-                rows.append(SubscriptionSummary(license_type, active, None, None, None, None, 0, items))
+                rows.append(
+                    SubscriptionSummary(license_type, active, None, None, None, None, 0, items)
+                )
                 continue
             seats = decisions.capacity(subscriptions, license_type, now)
             assigned = await self.storage.count_holders(organization_id, license_type)
@@ -694,7 +793,9 @@ class Engine:
         user = await self.storage.get_user(organization_id, user_key(user_id))
         return self._view(user, organization.settings, self.clock()) if user else None
 
-    def user_query(self, settings: Settings, now: datetime, search: str | None, user_filter: UserFilter | None) -> UserQuery:
+    def user_query(
+        self, settings: Settings, now: datetime, search: str | None, user_filter: UserFilter | None
+    ) -> UserQuery:
         """SPEC 6a: the storage query for a search and a filter."""
         if search is not None and len(search) > 256:
             raise BadRequest("`search` is longer than 256 characters", ("search",))
@@ -745,11 +846,15 @@ class Engine:
             total_count=total,
         )
 
-    async def all_users(self, organization_id: str, search: str | None, user_filter: UserFilter | None):
+    async def all_users(
+        self, organization_id: str, search: str | None, user_filter: UserFilter | None
+    ):
         """Every user matching the search and filter, in list order, fetched a page at a time."""
         after = None
         while True:
-            page = await self.list_users(organization_id, search, user_filter, MAX_PAGE_SIZE, after, with_total=False)
+            page = await self.list_users(
+                organization_id, search, user_filter, MAX_PAGE_SIZE, after, with_total=False
+            )
             for view in page.items:
                 yield view
             if not page.has_next_page:
@@ -758,7 +863,11 @@ class Engine:
 
     @staticmethod
     def _view(user: MobileUser, settings: Settings, now: datetime) -> UserView:
-        return UserView(user, decisions.grace_ends_at(user, settings), decisions.is_inactive(user, settings, now))
+        return UserView(
+            user,
+            decisions.grace_ends_at(user, settings),
+            decisions.is_inactive(user, settings, now),
+        )
 
     # ================================================================ SPEC 7: CSV files
 
@@ -778,8 +887,12 @@ class Engine:
         organization = await self._require_organization(organization_id)
         now = self.clock()
         if decisions.in_trial(organization, now):
-            return ImportReport(applied=False, summary=ImportSummary(), user_errors=[_trial_error()])
-        return await licenses_csv.import_licenses(self.storage, organization, actor, csv_text, mode, dry_run, now)
+            return ImportReport(
+                applied=False, summary=ImportSummary(), user_errors=[_trial_error()]
+            )
+        return await licenses_csv.import_licenses(
+            self.storage, organization, actor, csv_text, mode, dry_run, now
+        )
 
     async def iter_export_licenses(self, organization_id: str):
         """SPEC 7, the licenses file, one CSV line at a time: users holding a seat, in 6a's order."""
@@ -807,7 +920,9 @@ class Engine:
         self, organization_id: str, search: str | None = None, user_filter: UserFilter | None = None
     ) -> str:
         """SPEC 7, the users file as one string (the GraphQL field); see `iter_export_users`."""
-        return "".join([line async for line in self.iter_export_users(organization_id, search, user_filter)])
+        return "".join(
+            [line async for line in self.iter_export_users(organization_id, search, user_filter)]
+        )
 
     # ================================================================ SPEC 8: logs
 
@@ -822,7 +937,16 @@ class Engine:
         after: str | None = None,
     ) -> Page[SyncLogEntry]:
         """SPEC 8: the sync log, newest first, by user, errors only, half-open time range."""
-        return await self._log_page(self.storage.list_sync_log, organization_id, user_id, errors_only, since, until, first, after)
+        return await self._log_page(
+            self.storage.list_sync_log,
+            organization_id,
+            user_id,
+            errors_only,
+            since,
+            until,
+            first,
+            after,
+        )
 
     async def audit_log(
         self,
@@ -834,9 +958,13 @@ class Engine:
         after: str | None = None,
     ) -> Page[AuditEntry]:
         """SPEC 8: every selector change, newest first."""
-        return await self._log_page(self.storage.list_audit_log, organization_id, user_id, False, since, until, first, after)
+        return await self._log_page(
+            self.storage.list_audit_log, organization_id, user_id, False, since, until, first, after
+        )
 
-    async def _log_page(self, fetch, organization_id, user_id, errors_only, since, until, first, after) -> Page:
+    async def _log_page(
+        self, fetch, organization_id, user_id, errors_only, since, until, first, after
+    ) -> Page:
         first = check_page_size(first)
         position = None
         if after:
@@ -844,9 +972,14 @@ class Engine:
             try:
                 position = (datetime.fromisoformat(at_text), entry_id)
             except ValueError:
-                raise BadRequest("the cursor `after` is not one this server gave out", ("after",)) from None
+                raise BadRequest(
+                    "the cursor `after` is not one this server gave out", ("after",)
+                ) from None
         query = LogQuery(
-            user_key=user_key(user_id) if user_id else None, errors_only=errors_only, since=since, until=until
+            user_key=user_key(user_id) if user_id else None,
+            errors_only=errors_only,
+            since=since,
+            until=until,
         )
         entries = await fetch(organization_id, query, first + 1, position)
         page = entries[:first]
@@ -862,14 +995,20 @@ class Engine:
 
     # ================================================================ SPEC 9: organizations, subscriptions, tokens
 
-    async def create_organization(self, name: str, trial_days: int = 0) -> Result[CreatedOrganization]:
+    async def create_organization(
+        self, name: str, trial_days: int = 0
+    ) -> Result[CreatedOrganization]:
         """Create an organization with its default project, and its first ADMIN and SYNC tokens."""
         problems = []
         if problem := decisions.label_problem(name, "organization name"):
             problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
         if trial_days is None or not 0 <= trial_days <= MAX_TRIAL_DAYS:
             problems.append(
-                UserError(ErrorCode.INVALID_INPUT, f"trialDays must be between 0 and {MAX_TRIAL_DAYS}", ("input", "trialDays"))
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    f"trialDays must be between 0 and {MAX_TRIAL_DAYS}",
+                    ("input", "trialDays"),
+                )
             )
         if problems:
             return Result(user_errors=problems)
@@ -880,7 +1019,9 @@ class Engine:
             created_at=now,
             trial_ends_at=now + timedelta(days=trial_days) if trial_days else None,
         )
-        default_project = Project(organization.id, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD)
+        default_project = Project(
+            organization.id, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD
+        )
         await self.storage.create_organization(organization, default_project)
         admin = await self._new_token(organization.id, Role.ADMIN, "admin")
         sync = await self._new_token(organization.id, Role.SYNC, "sync")
@@ -901,7 +1042,11 @@ class Engine:
         if await self.storage.get_organization(organization_id) is None:
             return Result(
                 user_errors=[
-                    UserError(ErrorCode.ORGANIZATION_NOT_FOUND, f"no organization {organization_id!r}", ("input", "organizationId"))
+                    UserError(
+                        ErrorCode.ORGANIZATION_NOT_FOUND,
+                        f"no organization {organization_id!r}",
+                        ("input", "organizationId"),
+                    )
                 ]
             )
         valid_from = valid_from or self.clock()
@@ -910,13 +1055,25 @@ class Engine:
             seats = None
         elif seats is None or not 1 <= seats <= MAX_SEATS:
             problems.append(
-                UserError(ErrorCode.INVALID_INPUT, f"seats must be between 1 and {MAX_SEATS} for {license_type.value}", ("input", "seats"))
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    f"seats must be between 1 and {MAX_SEATS} for {license_type.value}",
+                    ("input", "seats"),
+                )
             )
         if not valid_until > valid_from:
-            problems.append(UserError(ErrorCode.INVALID_INPUT, "validUntil must be after validFrom", ("input", "validUntil")))
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "validUntil must be after validFrom",
+                    ("input", "validUntil"),
+                )
+            )
         if problems:
             return Result(user_errors=problems)
-        subscription = Subscription(organization_id, new_id(), license_type, seats, valid_from, valid_until)
+        subscription = Subscription(
+            organization_id, new_id(), license_type, seats, valid_from, valid_until
+        )
         await self.storage.add_subscription(subscription)
         return Result(subscription)
 
@@ -926,16 +1083,28 @@ class Engine:
         await self.storage.add_token(token)
         return CreatedToken(token, secret)
 
-    async def create_token(self, organization_id: str, role: Role, name: str) -> Result[CreatedToken]:
+    async def create_token(
+        self, organization_id: str, role: Role, name: str
+    ) -> Result[CreatedToken]:
         """SPEC 9: a token of role ADMIN, SYNC or READER; its secret is returned this once."""
         problems = []
         if role not in TOKEN_ROLES:
-            problems.append(UserError(ErrorCode.INVALID_INPUT, "tokens are created with role ADMIN, SYNC or READER", ("input", "role")))
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "tokens are created with role ADMIN, SYNC or READER",
+                    ("input", "role"),
+                )
+            )
         if problem := decisions.label_problem(name, "token name", 100):
             problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
         if await self.storage.get_organization(organization_id) is None:
             problems.append(
-                UserError(ErrorCode.ORGANIZATION_NOT_FOUND, f"no organization {organization_id!r}", ("input", "organizationId"))
+                UserError(
+                    ErrorCode.ORGANIZATION_NOT_FOUND,
+                    f"no organization {organization_id!r}",
+                    ("input", "organizationId"),
+                )
             )
         if problems:
             return Result(user_errors=problems)
@@ -948,7 +1117,11 @@ class Engine:
         """Revoke a token of `organization_id` (any, for the OPERATOR's None); TOKEN_NOT_FOUND else."""
         token = await self.storage.revoke_token(token_id, organization_id, self.clock())
         if token is None:
-            return Result(user_errors=[UserError(ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", ("id",))])
+            return Result(
+                user_errors=[
+                    UserError(ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", ("id",))
+                ]
+            )
         return Result(token)
 
     async def authenticate(self, secret: str) -> Caller | None:
@@ -965,18 +1138,25 @@ class Engine:
 
 
 def _trial_error() -> UserError:
-    return UserError(ErrorCode.TRIAL_ACTIVE, "license management is not available during the trial period")
+    return UserError(
+        ErrorCode.TRIAL_ACTIVE, "license management is not available during the trial period"
+    )
 
 
 def _conflict_error() -> UserError:
-    return UserError(ErrorCode.CONFLICT, "the users changed concurrently too often; nothing was changed, try again")
+    return UserError(
+        ErrorCode.CONFLICT,
+        "the users changed concurrently too often; nothing was changed, try again",
+    )
 
 
 def _bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError]:
     if not user_ids:
         return [UserError(ErrorCode.INVALID_INPUT, "the list of user ids is empty", field)]
     if len(user_ids) > MAX_BULK_USERS:
-        return [UserError(ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", field)]
+        return [
+            UserError(ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", field)
+        ]
     return [
         UserError(ErrorCode.INVALID_INPUT, problem, (*field, str(index)))
         for index, user_id in enumerate(user_ids)
@@ -984,7 +1164,9 @@ def _bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserErro
     ]
 
 
-def _missing_users(user_ids: list[str], users: dict[str, MobileUser], field: tuple[str, ...]) -> list[UserError]:
+def _missing_users(
+    user_ids: list[str], users: dict[str, MobileUser], field: tuple[str, ...]
+) -> list[UserError]:
     return [
         UserError(ErrorCode.USER_NOT_FOUND, f"no user {user_id!r}", (*field, str(index)), user_id)
         for index, user_id in enumerate(user_ids)
@@ -1007,7 +1189,11 @@ def _new_user_problems(new_users: list[NewUser]) -> list[UserError]:
     if not new_users:
         return [UserError(ErrorCode.INVALID_INPUT, "the list of users is empty", ("users",))]
     if len(new_users) > MAX_BULK_USERS:
-        return [UserError(ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", ("users",))]
+        return [
+            UserError(
+                ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", ("users",)
+            )
+        ]
     problems = []
     seen_keys: set[str] = set()
     seen_emails: set[str] = set()
@@ -1019,20 +1205,44 @@ def _new_user_problems(new_users: list[NewUser]) -> list[UserError]:
             ("email", decisions.email_problem(new_user.email)),
         ):
             if problem:
-                problems.append(UserError(ErrorCode.INVALID_INPUT, problem, (*where, field_name), new_user.id))
-        if new_user.standard is LicenseState.ASSIGNED and new_user.inspections is LicenseState.ASSIGNED:
+                problems.append(
+                    UserError(ErrorCode.INVALID_INPUT, problem, (*where, field_name), new_user.id)
+                )
+        if (
+            new_user.standard is LicenseState.ASSIGNED
+            and new_user.inspections is LicenseState.ASSIGNED
+        ):
             problems.append(
-                UserError(ErrorCode.INVALID_INPUT, "a user holds at most one license type", (*where, "inspections"), new_user.id)
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "a user holds at most one license type",
+                    (*where, "inspections"),
+                    new_user.id,
+                )
             )
         if isinstance(new_user.id, str):
             key = user_key(new_user.id)
             if key in seen_keys:
-                problems.append(UserError(ErrorCode.USER_EXISTS, "this id appears twice in the list", (*where, "id"), new_user.id))
+                problems.append(
+                    UserError(
+                        ErrorCode.USER_EXISTS,
+                        "this id appears twice in the list",
+                        (*where, "id"),
+                        new_user.id,
+                    )
+                )
             seen_keys.add(key)
         if isinstance(new_user.email, str):
             email_key = new_user.email.casefold()
             if email_key in seen_emails:
-                problems.append(UserError(ErrorCode.EMAIL_TAKEN, "this email appears twice in the list", (*where, "email"), new_user.id))
+                problems.append(
+                    UserError(
+                        ErrorCode.EMAIL_TAKEN,
+                        "this email appears twice in the list",
+                        (*where, "email"),
+                        new_user.id,
+                    )
+                )
             seen_emails.add(email_key)
     return problems
 
@@ -1042,7 +1252,21 @@ def _exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[User
     taken_keys, taken_emails = set(result.user_keys), set(result.emails)
     for index, new_user in enumerate(new_users):
         if user_key(new_user.id) in taken_keys:
-            errors.append(UserError(ErrorCode.USER_EXISTS, f"a user {new_user.id!r} exists", ("users", str(index), "id"), new_user.id))
+            errors.append(
+                UserError(
+                    ErrorCode.USER_EXISTS,
+                    f"a user {new_user.id!r} exists",
+                    ("users", str(index), "id"),
+                    new_user.id,
+                )
+            )
         if new_user.email.casefold() in taken_emails:
-            errors.append(UserError(ErrorCode.EMAIL_TAKEN, "this email belongs to another user", ("users", str(index), "email"), new_user.id))
+            errors.append(
+                UserError(
+                    ErrorCode.EMAIL_TAKEN,
+                    "this email belongs to another user",
+                    ("users", str(index), "email"),
+                    new_user.id,
+                )
+            )
     return errors

@@ -69,9 +69,9 @@ rather than held in one string. Last Sync is ISO 8601 in UTC with `Z`, as the AP
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import AsyncIterator
 
 from seatkeeper.rules import decisions
 from seatkeeper.rules.csv_export import (
@@ -164,7 +164,9 @@ class _Known:
     holders: list[MobileUser] | None
 
 
-async def _scan(storage: Storage, organization_id: str, query: UserQuery) -> AsyncIterator[MobileUser]:
+async def _scan(
+    storage: Storage, organization_id: str, query: UserQuery
+) -> AsyncIterator[MobileUser]:
     """Every user matching `query`, a large keyset page at a time."""
     after = None
     while True:
@@ -176,7 +178,9 @@ async def _scan(storage: Storage, organization_id: str, query: UserQuery) -> Asy
         after = user_sort_key(page[-1])
 
 
-async def _read_users(storage: Storage, organization_id: str, rows: list[_Row], mode: ImportMode) -> _Known:
+async def _read_users(
+    storage: Storage, organization_id: str, rows: list[_Row], mode: ImportMode
+) -> _Known:
     """Read the users the rows may name, in bulk.
 
     When the organization is not much larger than the file, reading all of it in large pages is
@@ -247,7 +251,9 @@ class _Plan:
 class _Planner:
     """Turns the rows and the stored users into the change set of SPEC 7 (no I/O)."""
 
-    def __init__(self, organization_id: str, actor: str, now: datetime, summary: ImportSummary) -> None:
+    def __init__(
+        self, organization_id: str, actor: str, now: datetime, summary: ImportSummary
+    ) -> None:
         self.organization_id = organization_id
         self.actor = actor
         self.now = now
@@ -283,7 +289,12 @@ class _Planner:
         self.plan.summary.created += 1
         self._account(user.id, (U, U), after)
 
-    def _account(self, user_id: str, before: tuple[LicenseState, LicenseState], after: tuple[LicenseState, LicenseState]) -> None:
+    def _account(
+        self,
+        user_id: str,
+        before: tuple[LicenseState, LicenseState],
+        after: tuple[LicenseState, LicenseState],
+    ) -> None:
         """Summary counters, seats gained per type and the audit entries of one user's change."""
         summary = self.plan.summary
         for license_type, old, new in zip(SEAT_TYPES, before, after):
@@ -333,7 +344,9 @@ def _plan_import(
         email_key = row.email_key
         user = known.by_key.get(row.key) if row.key else None
         if user is not None:
-            owner = known.by_email.get(email_key) if email_key and email_key != user.email_key else None
+            owner = (
+                known.by_email.get(email_key) if email_key and email_key != user.email_key else None
+            )
             if owner is not None and owner.key != user.key:
                 planner.problem(
                     row.line,
@@ -364,7 +377,15 @@ def _plan_import(
         # No stored user: the row creates one (how licenses move between environments).
         if not row.user_id and not row.email:
             continue  # reported when read
-        missing = [name for name, value in (("Id", row.user_id), ("Email", row.email), ("Full Name", row.full_name)) if not value]
+        missing = [
+            name
+            for name, value in (
+                ("Id", row.user_id),
+                ("Email", row.email),
+                ("Full Name", row.full_name),
+            )
+            if not value
+        ]
         if missing:
             planner.problem(
                 row.line,
@@ -386,7 +407,9 @@ def _plan_import(
     return planner.plan
 
 
-def _seat_problems(plan: _Plan, holders_now: dict[LicenseType, int], limits: dict[LicenseType, int]) -> list[ImportProblem]:
+def _seat_problems(
+    plan: _Plan, holders_now: dict[LicenseType, int], limits: dict[LicenseType, int]
+) -> list[ImportProblem]:
     """SPEC 7: the final count per seat type against capacity. An error only when the final count
     exceeds capacity and is above today's count: an import never worsens an over-allocation, and
     is never refused for one it does not worsen."""
@@ -395,11 +418,17 @@ def _seat_problems(plan: _Plan, holders_now: dict[LicenseType, int], limits: dic
         gained = plan.gained[license_type]
         final = holders_now[license_type] + gained
         if gained > 0 and final > limits[license_type]:
-            problems.append(_not_enough_seats(license_type, final, limits[license_type], holders_now[license_type]))
+            problems.append(
+                _not_enough_seats(
+                    license_type, final, limits[license_type], holders_now[license_type]
+                )
+            )
     return problems
 
 
-def _not_enough_seats(license_type: LicenseType, final: int, limit: int, now_held: int) -> ImportProblem:
+def _not_enough_seats(
+    license_type: LicenseType, final: int, limit: int, now_held: int
+) -> ImportProblem:
     name = license_type.value.title()
     return ImportProblem(
         None,
@@ -430,7 +459,9 @@ def _report(applied: bool, summary: ImportSummary, problems: list[ImportProblem]
             )
         )
         summary = ImportSummary(rows=summary.rows)  # nothing changes, whatever the valid rows asked
-    return ImportReport(applied=applied and not errors, summary=summary, problems=problems, user_errors=user_errors)
+    return ImportReport(
+        applied=applied and not errors, summary=summary, problems=problems, user_errors=user_errors
+    )
 
 
 async def import_licenses(
@@ -453,8 +484,12 @@ async def import_licenses(
     problems = list(parsed.problems)
     if parsed.has_header and parsed.data_rows == 0 and not problems:
         if mode is ImportMode.REPLACE:
-            message = "the file has no data rows: a REPLACE would release every seat; nothing was changed"
-            return _report(False, ImportSummary(), [ImportProblem(None, ProblemCode.EMPTY_FILE, message)])
+            message = (
+                "the file has no data rows: a REPLACE would release every seat; nothing was changed"
+            )
+            return _report(
+                False, ImportSummary(), [ImportProblem(None, ProblemCode.EMPTY_FILE, message)]
+            )
         return _report(not dry_run, ImportSummary(), [])  # MERGE: nothing to change
     if not parsed.usable:
         return _report(False, ImportSummary(rows=parsed.data_rows), problems)
@@ -470,20 +505,29 @@ async def import_licenses(
         if not plan.creates and not plan.changes:
             return _report(True, plan.summary, found)
         result = await storage.apply_changes(
-            ChangeSet(organization_id, creates=plan.creates, changes=plan.changes, seat_limits=limits, audit=plan.audit)
+            ChangeSet(
+                organization_id,
+                creates=plan.creates,
+                changes=plan.changes,
+                seat_limits=limits,
+                audit=plan.audit,
+            )
         )
         if isinstance(result, Applied):
             return _report(True, plan.summary, found)
         if isinstance(result, SeatShortage):  # seats taken since they were counted
             held = result.holders
-            shortage = _not_enough_seats(result.license_type, held + result.delta, limits[result.license_type], held)
+            shortage = _not_enough_seats(
+                result.license_type, held + result.delta, limits[result.license_type], held
+            )
             return _report(False, plan.summary, found + [shortage])
         # Conflict or AlreadyExists: users changed or appeared meanwhile; decide again on fresh records.
         assert isinstance(result, (Conflict, AlreadyExists)), result
     report = _report(False, ImportSummary(rows=parsed.data_rows), problems)
     report.user_errors.append(
-        UserError(ErrorCode.CONFLICT, "the users changed concurrently too often; nothing was changed, try again")
+        UserError(
+            ErrorCode.CONFLICT,
+            "the users changed concurrently too often; nothing was changed, try again",
+        )
     )
     return report
-
-

@@ -182,7 +182,9 @@ class MobileUser:
     first_sync_at: datetime | None = None
     last_sync_at: datetime | None = None
     grace_started_at: datetime | None = None
-    last_required: LicenseType | None = None  # the license the latest sync required (SPEC 6 pending)
+    last_required: LicenseType | None = (
+        None  # the license the latest sync required (SPEC 6 pending)
+    )
 
     @property
     def key(self) -> str:

@@ -9,21 +9,9 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Iterator
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
-from strawberry.extensions import max_aliases, query_depth_limiter
-from strawberry.printer import print_schema
-from strawberry.schema.config import StrawberryConfig
-
 from seatkeeper.resolvers import import_export as import_export_resolvers
 from seatkeeper.resolvers import licenses as license_resolvers
 from seatkeeper.resolvers import logs as log_resolvers
@@ -33,6 +21,17 @@ from seatkeeper.resolvers import sync as sync_resolvers
 from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.schema import types
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+    max_aliases,
+    query_depth_limiter,
+)
+from strawberry.printer import print_schema
+from strawberry.schema.config import StrawberryConfig
 
 MAX_DEPTH = 10
 MAX_TOKENS = 5_000
@@ -45,40 +44,71 @@ log = logging.getLogger("seatkeeper")
 @strawberry.type
 class Query:
     organization: types.Organization | None = strawberry.field(
-        resolver=organization_resolvers.organization, description="The caller's organization (the OPERATOR names one)."
+        resolver=organization_resolvers.organization,
+        description="The caller's organization (the OPERATOR names one).",
     )
     organizations: list[types.Organization] = strawberry.field(
         resolver=organization_resolvers.organizations, description="Every organization (OPERATOR)."
     )
     subscriptions: list[types.SubscriptionSummary] = strawberry.field(
-        resolver=subscription_resolvers.subscriptions, description="One row per license type (SPEC 6)."
+        resolver=subscription_resolvers.subscriptions,
+        description="One row per license type (SPEC 6).",
     )
-    users: types.UserConnection = strawberry.field(resolver=user_resolvers.users, description="SPEC 6a.")
+    users: types.UserConnection = strawberry.field(
+        resolver=user_resolvers.users, description="SPEC 6a."
+    )
     user: types.MobileUser | None = strawberry.field(resolver=user_resolvers.user)
     export_licenses: str = strawberry.field(
-        resolver=import_export_resolvers.export_licenses, description="The licenses CSV file (SPEC 7)."
+        resolver=import_export_resolvers.export_licenses,
+        description="The licenses CSV file (SPEC 7).",
     )
-    export_users: str = strawberry.field(resolver=import_export_resolvers.export_users, description="The users CSV file (SPEC 7).")
-    sync_log: types.SyncLogConnection = strawberry.field(resolver=log_resolvers.sync_log, description="Newest first (SPEC 8).")
-    audit_log: types.AuditLogConnection = strawberry.field(resolver=log_resolvers.audit_log, description="Newest first (SPEC 8).")
+    export_users: str = strawberry.field(
+        resolver=import_export_resolvers.export_users, description="The users CSV file (SPEC 7)."
+    )
+    sync_log: types.SyncLogConnection = strawberry.field(
+        resolver=log_resolvers.sync_log, description="Newest first (SPEC 8)."
+    )
+    audit_log: types.AuditLogConnection = strawberry.field(
+        resolver=log_resolvers.audit_log, description="Newest first (SPEC 8)."
+    )
     tokens: list[types.ApiToken] = strawberry.field(resolver=token_resolvers.tokens)
 
 
 @strawberry.type
 class Mutation:
-    sync: types.SyncPayload = strawberry.mutation(resolver=sync_resolvers.sync, description="SPEC 4. License errors are data.")
-    set_license_state: types.SetLicenseStatePayload = strawberry.mutation(resolver=license_resolvers.set_license_state)
-    create_users: types.CreateUsersPayload = strawberry.mutation(resolver=user_resolvers.create_users)
-    delete_users: types.DeleteUsersPayload = strawberry.mutation(resolver=user_resolvers.delete_users)
-    update_settings: types.UpdateSettingsPayload = strawberry.mutation(resolver=organization_resolvers.update_settings)
-    upsert_project: types.UpsertProjectPayload = strawberry.mutation(resolver=organization_resolvers.upsert_project)
-    import_licenses: types.ImportLicensesPayload = strawberry.mutation(resolver=import_export_resolvers.import_licenses)
+    sync: types.SyncPayload = strawberry.mutation(
+        resolver=sync_resolvers.sync, description="SPEC 4. License errors are data."
+    )
+    set_license_state: types.SetLicenseStatePayload = strawberry.mutation(
+        resolver=license_resolvers.set_license_state
+    )
+    create_users: types.CreateUsersPayload = strawberry.mutation(
+        resolver=user_resolvers.create_users
+    )
+    delete_users: types.DeleteUsersPayload = strawberry.mutation(
+        resolver=user_resolvers.delete_users
+    )
+    update_settings: types.UpdateSettingsPayload = strawberry.mutation(
+        resolver=organization_resolvers.update_settings
+    )
+    upsert_project: types.UpsertProjectPayload = strawberry.mutation(
+        resolver=organization_resolvers.upsert_project
+    )
+    import_licenses: types.ImportLicensesPayload = strawberry.mutation(
+        resolver=import_export_resolvers.import_licenses
+    )
     create_organization: types.CreateOrganizationPayload = strawberry.mutation(
         resolver=organization_resolvers.create_organization
     )
-    add_subscription: types.AddSubscriptionPayload = strawberry.mutation(resolver=subscription_resolvers.add_subscription)
-    create_token: types.CreateTokenPayload = strawberry.mutation(resolver=token_resolvers.create_token)
-    revoke_token: types.RevokeTokenPayload = strawberry.mutation(resolver=token_resolvers.revoke_token)
+    add_subscription: types.AddSubscriptionPayload = strawberry.mutation(
+        resolver=subscription_resolvers.add_subscription
+    )
+    create_token: types.CreateTokenPayload = strawberry.mutation(
+        resolver=token_resolvers.create_token
+    )
+    revoke_token: types.RevokeTokenPayload = strawberry.mutation(
+        resolver=token_resolvers.revoke_token
+    )
 
 
 def _is_unexpected(error: GraphQLError) -> bool:
@@ -87,7 +117,9 @@ def _is_unexpected(error: GraphQLError) -> bool:
     Errors without a path (syntax, validation, variable coercion) are the client's and stay.
     """
     original = error.original_error
-    return error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    return (
+        error.path is not None and original is not None and not isinstance(original, GraphQLError)
+    )
 
 
 class MaskUnexpectedErrors(MaskErrors):

@@ -6,36 +6,36 @@ Names and fields follow tests/contract/operations.graphql; the schema may offer 
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import strawberry
-
 from seatkeeper.rules import records
 from seatkeeper.rules.licenses_csv import ImportMode as _ImportMode
 from seatkeeper.rules.outcomes import UserError as _UserError
 from seatkeeper.rules.outcomes import UserView
-
 
 # ---------------------------------------------------------------- scalars
 
 
 def _serialize_datetime(value: datetime) -> str:
     """Output in UTC, ISO 8601 with `Z`."""
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _parse_datetime(value: object) -> datetime:
     """Input: ISO 8601 with an offset (`Z` and `+00:00` both accepted)."""
     if not isinstance(value, str) or len(value) > 40:
-        raise ValueError("DateTime must be an ISO 8601 string with an offset, e.g. 2026-01-31T12:00:00Z")
+        raise ValueError(
+            "DateTime must be an ISO 8601 string with an offset, e.g. 2026-01-31T12:00:00Z"
+        )
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value!r} is not an ISO 8601 date and time") from None
     if parsed.tzinfo is None:
         raise ValueError(f"{value!r} has no offset; add Z or +00:00")
-    return parsed.astimezone(timezone.utc)
+    return parsed.astimezone(UTC)
 
 
 #: Overrides strawberry's own datetime scalar (see `build_schema`): UTC out, an offset required in.
@@ -77,7 +77,7 @@ class UserError:
     user_id: strawberry.ID | None = None
 
     @classmethod
-    def from_rules(cls, error: _UserError) -> "UserError":
+    def from_rules(cls, error: _UserError) -> UserError:
         return cls(
             code=error.code,
             message=error.message,
@@ -114,8 +114,8 @@ class Organization:
     name: str
     created_at: datetime
     trial_ends_at: datetime | None
-    settings: "Settings"
-    projects: list["Project"]
+    settings: Settings
+    projects: list[Project]
 
 
 @strawberry.type
@@ -126,7 +126,7 @@ class Settings:
     grace_period_days: int
 
     @classmethod
-    def from_rules(cls, settings: records.Settings) -> "Settings":
+    def from_rules(cls, settings: records.Settings) -> Settings:
         return cls(
             auto_assign_licenses=settings.auto_assign_licenses,
             auto_free_up_licenses=settings.auto_free_up_licenses,
@@ -142,7 +142,7 @@ class Project:
     kind: ProjectKind
 
     @classmethod
-    def from_rules(cls, project: records.Project) -> "Project":
+    def from_rules(cls, project: records.Project) -> Project:
         return cls(id=strawberry.ID(project.id), name=project.name, kind=project.kind)
 
 
@@ -189,7 +189,7 @@ class MobileUser:
     inactive: bool | None
 
     @classmethod
-    def from_user(cls, user: records.MobileUser, view: UserView | None = None) -> "MobileUser":
+    def from_user(cls, user: records.MobileUser, view: UserView | None = None) -> MobileUser:
         return cls(
             id=strawberry.ID(user.id),
             full_name=user.full_name,
@@ -206,7 +206,7 @@ class MobileUser:
         )
 
     @classmethod
-    def from_view(cls, view: UserView) -> "MobileUser":
+    def from_view(cls, view: UserView) -> MobileUser:
         return cls.from_user(view.user, view)
 
 
@@ -298,7 +298,7 @@ class ApiToken:
     revoked_at: datetime | None
 
     @classmethod
-    def from_rules(cls, token: records.Token) -> "ApiToken":
+    def from_rules(cls, token: records.Token) -> ApiToken:
         return cls(
             id=strawberry.ID(token.id),
             name=token.name,

@@ -12,14 +12,7 @@ import os
 from typing import Any
 
 import orjson
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 from cross_web import HTTPException  # what strawberry raises for malformed requests
-
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
 from seatkeeper.rules.engine import Clock, Engine
@@ -27,6 +20,12 @@ from seatkeeper.rules.records import Role
 from seatkeeper.schema import build_schema
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
 from seatkeeper.storage import Storage, StorageError, load_storage
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 OPERATOR = Caller(Role.OPERATOR, None, "operator")
@@ -77,7 +76,9 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                if not any(name.lower() == b"x-request-id" for name, _ in headers):  # once, not twice
+                if not any(
+                    name.lower() == b"x-request-id" for name, _ in headers
+                ):  # once, not twice
                     headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
@@ -90,10 +91,14 @@ class RequestGuard:
 
 
 def _too_large(limit: int, request_id: str) -> Response:
-    return _error_response(413, f"request body larger than {limit} bytes", "PAYLOAD_TOO_LARGE", request_id)
+    return _error_response(
+        413, f"request body larger than {limit} bytes", "PAYLOAD_TOO_LARGE", request_id
+    )
 
 
-def _error_response(status: int, message: str, code: str, request_id: str | None = None) -> Response:
+def _error_response(
+    status: int, message: str, code: str, request_id: str | None = None
+) -> Response:
     headers = {"x-request-id": request_id} if request_id else None
     return Response(
         orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}),
@@ -115,7 +120,9 @@ class SeatkeeperGraphQL(GraphQL):
         self._operator_hash = hash_secret(operator_token) if operator_token else None
         # The contract's Sync, answered without the generic GraphQL machinery (issue 6). None
         # turns it off; every request then takes the generic path (the tests compare the two).
-        self.known_operations: KnownOperations | None = KnownOperations(self.schema, engine, self.authenticate_header)
+        self.known_operations: KnownOperations | None = KnownOperations(
+            self.schema, engine, self.authenticate_header
+        )
 
     async def get_context(self, request: Request, response: Response) -> Context:
         return Context(
@@ -175,7 +182,9 @@ class SeatkeeperGraphQL(GraphQL):
                 status, code, what = 503, "STORAGE_UNAVAILABLE", "The storage is unavailable"
             else:
                 status, code, what = 500, "INTERNAL_SERVER_ERROR", "Unexpected error"
-            response = _error_response(status, f"{what} (request id {request_id}).", code, request_id)
+            response = _error_response(
+                status, f"{what} (request id {request_id}).", code, request_id
+            )
         await response(scope, receive, send)
 
 
@@ -198,7 +207,10 @@ def create_app(
     engine = Engine(backend, clock)
     operator_token = operator_token or os.environ.get("SEATKEEPER_OPERATOR_TOKEN") or None
     graphql = SeatkeeperGraphQL(
-        engine, operator_token, graphql_ide="graphiql" if graphiql else None, allow_queries_via_get=True
+        engine,
+        operator_token,
+        graphql_ide="graphiql" if graphiql else None,
+        allow_queries_via_get=True,
     )
 
     async def healthz(request: Request) -> Response:
@@ -216,16 +228,22 @@ def create_app(
         request_id = request.scope.get("state", {}).get("request_id")
         caller = await graphql._authenticate(request)
         if caller is None:
-            return _error_response(401, "a valid bearer token is required", "UNAUTHENTICATED", request_id)
+            return _error_response(
+                401, "a valid bearer token is required", "UNAUTHENTICATED", request_id
+            )
         if not caller.may(Action.READ):
-            return _error_response(403, f"the {caller.role.value} role may not export", "FORBIDDEN", request_id)
+            return _error_response(
+                403, f"the {caller.role.value} role may not export", "FORBIDDEN", request_id
+            )
         organization_id = caller.organization_id
         if kind == "licenses":
             rows = engine.iter_export_licenses(organization_id)
         else:
             search = request.query_params.get("search") or None
             if search is not None and len(search) > 256:
-                return _error_response(400, "`search` is longer than 256 characters", "BAD_USER_INPUT", request_id)
+                return _error_response(
+                    400, "`search` is longer than 256 characters", "BAD_USER_INPUT", request_id
+                )
             rows = engine.iter_export_users(organization_id, search)
 
         async def encoded():

@@ -14,11 +14,9 @@ import socket
 import sys
 
 import click
-
 from seatkeeper.server.client import fail, licenses, users
 from seatkeeper.storage import StorageConfigError, load_storage
 from seatkeeper.storage.loader import redact
-
 
 
 @click.group()
@@ -44,14 +42,51 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="SEATKEEPER_HOST", help="Interface to listen on.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), envvar="SEATKEEPER_PORT")
-@click.option("--storage", default="memory://", show_default=True, envvar="SEATKEEPER_STORAGE", help="Storage URL.")
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="SEATKEEPER_HOST",
+    help="Interface to listen on.",
+)
+@click.option(
+    "--port",
+    default=8000,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    envvar="SEATKEEPER_PORT",
+)
+@click.option(
+    "--storage",
+    default="memory://",
+    show_default=True,
+    envvar="SEATKEEPER_STORAGE",
+    help="Storage URL.",
+)
 @click.option("--demo", is_flag=True, help="Create a demo organization and print its tokens.")
-@click.option("--no-graphiql", is_flag=True, envvar="SEATKEEPER_NO_GRAPHIQL", help="Do not serve GraphiQL.")
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), envvar="SEATKEEPER_WORKERS")
-@click.option("--max-body-bytes", default=20 * 1024 * 1024, show_default=True, type=click.IntRange(1024), envvar="SEATKEEPER_MAX_BODY_BYTES")
-@click.option("--log-level", default="info", show_default=True, type=click.Choice(["debug", "info", "warning", "error"]))
+@click.option(
+    "--no-graphiql", is_flag=True, envvar="SEATKEEPER_NO_GRAPHIQL", help="Do not serve GraphiQL."
+)
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    envvar="SEATKEEPER_WORKERS",
+)
+@click.option(
+    "--max-body-bytes",
+    default=20 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(1024),
+    envvar="SEATKEEPER_MAX_BODY_BYTES",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
 def serve(
     host: str,
     port: int,
@@ -64,18 +99,21 @@ def serve(
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
     import uvicorn
-
     from seatkeeper.rules.engine import Engine
     from seatkeeper.server.app import create_app
     from seatkeeper.server.demo import Demo, create_demo
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     try:
         backend = load_storage(storage)
     except StorageConfigError as error:
         fail(str(error))
     if workers > 1 and storage.startswith("memory:"):
-        fail("--workers > 1 needs a shared storage such as mongodb://: with memory:// each process would hold its own licenses")
+        fail(
+            "--workers > 1 needs a shared storage such as mongodb://: with memory:// each process would hold its own licenses"
+        )
     _check_port_free(host, port)
 
     # Open the storage here, before uvicorn starts: an unreachable database (or a failing index
@@ -103,7 +141,11 @@ def serve(
         click.echo(f"Demo organization: {organization.name} ({organization.id})")
         click.echo(f"  ADMIN token: {created.created.admin_token}")
         click.echo(f"  SYNC token:  {created.created.sync_token}")
-    click.echo(f"GraphiQL: http://{host}:{port}/graphql" if not no_graphiql else f"GraphQL: http://{host}:{port}/graphql")
+    click.echo(
+        f"GraphiQL: http://{host}:{port}/graphql"
+        if not no_graphiql
+        else f"GraphQL: http://{host}:{port}/graphql"
+    )
     sys.stdout.flush()
 
     if workers > 1:
@@ -120,7 +162,12 @@ def serve(
             log_level=log_level,
         )
         return
-    app = create_app(backend, operator_token=operator_token, graphiql=not no_graphiql, max_body_bytes=max_body_bytes)
+    app = create_app(
+        backend,
+        operator_token=operator_token,
+        graphiql=not no_graphiql,
+        max_body_bytes=max_body_bytes,
+    )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 

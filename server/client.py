@@ -35,8 +35,19 @@ def fail(message: str) -> None:
 
 
 def server_options(command):
-    command = click.option("--token", envvar="SEATKEEPER_TOKEN", required=True, help="Bearer token (ADMIN, or READER for exports).")(command)
-    command = click.option("--url", envvar="SEATKEEPER_URL", default="http://127.0.0.1:8000", show_default=True, help="The server's base URL.")(command)
+    command = click.option(
+        "--token",
+        envvar="SEATKEEPER_TOKEN",
+        required=True,
+        help="Bearer token (ADMIN, or READER for exports).",
+    )(command)
+    command = click.option(
+        "--url",
+        envvar="SEATKEEPER_URL",
+        default="http://127.0.0.1:8000",
+        show_default=True,
+        help="The server's base URL.",
+    )(command)
     return command
 
 
@@ -57,7 +68,9 @@ def _check_response(response: httpx.Response) -> None:
 def _stream_to(url: str, token: str, path: str, params: dict, output: str | None) -> None:
     target = open(output, "wb") if output else sys.stdout.buffer
     try:
-        with httpx.stream("GET", url.rstrip("/") + path, params=params, headers=_headers(token), timeout=TIMEOUT) as response:
+        with httpx.stream(
+            "GET", url.rstrip("/") + path, params=params, headers=_headers(token), timeout=TIMEOUT
+        ) as response:
             if response.status_code != 200:
                 response.read()
                 _check_response(response)
@@ -77,7 +90,12 @@ def licenses() -> None:
 
 @licenses.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mode", type=click.Choice(["merge", "replace"], case_sensitive=False), default="merge", show_default=True)
+@click.option(
+    "--mode",
+    type=click.Choice(["merge", "replace"], case_sensitive=False),
+    default="merge",
+    show_default=True,
+)
 @click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
 @server_options
 def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) -> None:
@@ -102,14 +120,25 @@ def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) 
         fail(body["errors"][0]["message"])
     report = body["data"]["importLicenses"]
     summary = report["summary"]
-    state = "applied" if report["applied"] else ("dry run, nothing applied" if dry_run else "NOT applied")
+    state = (
+        "applied"
+        if report["applied"]
+        else ("dry run, nothing applied" if dry_run else "NOT applied")
+    )
     click.echo(f"{file}: {state}")
-    click.echo("  ".join(f"{name}={summary[name]}" for name in ("rows", "assigned", "unassigned", "disabled", "created", "unchanged")))
+    click.echo(
+        "  ".join(
+            f"{name}={summary[name]}"
+            for name in ("rows", "assigned", "unassigned", "disabled", "created", "unchanged")
+        )
+    )
     if report["problems"]:
         click.echo(f"{'line':>6}  {'severity':<8}  {'code':<18}  message")
         for problem in report["problems"]:
             line = "-" if problem["line"] is None else str(problem["line"])
-            click.echo(f"{line:>6}  {problem['severity']:<8}  {problem['code']:<18}  {problem['message']}")
+            click.echo(
+                f"{line:>6}  {problem['severity']:<8}  {problem['code']:<18}  {problem['message']}"
+            )
     for error in report["userErrors"]:
         if error["code"] != "CSV_INVALID":
             click.echo(f"error: {error['code']}: {error['message']}", err=True)
@@ -119,7 +148,12 @@ def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) 
 
 
 @licenses.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file (default: standard output).",
+)
 @server_options
 def export_licenses(output: str | None, url: str, token: str) -> None:
     """Export the licenses file: users holding a seat."""
@@ -133,9 +167,13 @@ def users() -> None:
 
 @users.command("export")
 @click.option("--search", help="Only users whose id, name or email contains this.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file (default: standard output).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False),
+    help="Write to this file (default: standard output).",
+)
 @server_options
 def export_users(search: str | None, output: str | None, url: str, token: str) -> None:
     """Export every user matching the search, with their license states and last sync."""
     _stream_to(url, token, "/export/users.csv", {"search": search} if search else {}, output)
-

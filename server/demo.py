@@ -45,7 +45,9 @@ async def create_demo(engine: Engine) -> Demo:
     await engine.add_subscription(organization_id, LicenseType.STANDARD, 10, until)
     await engine.add_subscription(organization_id, LicenseType.INSPECTIONS, 5, until)
     result = await engine.create_users(
-        organization_id, "demo", [NewUser(i, name, email, s, insp) for i, name, email, s, insp in DEMO_USERS]
+        organization_id,
+        "demo",
+        [NewUser(i, name, email, s, insp) for i, name, email, s, insp in DEMO_USERS],
     )
     if not result.ok:  # a bug in the demo data, not a user error
         raise RuntimeError(f"demo users refused: {result.user_errors}")

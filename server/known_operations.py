@@ -23,18 +23,18 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
+
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast, specified_rules
-from starlette._utils import get_route_path  # the router's own reading of the path
-from strawberry.extensions import max_aliases, query_depth_limiter
-from strawberry.schema.schema import validate_document
-
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import Engine, SyncRequest
 from seatkeeper.rules.outcomes import SyncOutcome
 from seatkeeper.rules.records import Client, Role
 from seatkeeper.schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
 from seatkeeper.schema.types import _serialize_datetime as serialize_datetime
+from starlette._utils import get_route_path  # the router's own reading of the path
+from strawberry.extensions import max_aliases, query_depth_limiter
+from strawberry.schema.schema import validate_document
 
 log = logging.getLogger("seatkeeper")
 
@@ -113,7 +113,9 @@ class KnownOperations:
         if operation_name is None:
             chosen = operations[0] if len(operations) == 1 else None
         else:
-            chosen = next((o for o in operations if o.name and o.name.value == operation_name), None)
+            chosen = next(
+                (o for o in operations if o.name and o.name.value == operation_name), None
+            )
         if chosen is None or _canonical(chosen) != _SYNC_CANONICAL:
             return None
         return chosen.selection_set.selections[0]
@@ -130,7 +132,10 @@ class KnownOperations:
                 accept = value.decode("latin-1")
             elif name == b"authorization" and authorization is None:
                 authorization = value.decode("latin-1")
-        if content_type is None or content_type.split(";", 1)[0].strip().lower() != "application/json":
+        if (
+            content_type is None
+            or content_type.split(";", 1)[0].strip().lower() != "application/json"
+        ):
             return None
         if accept is not None and ("text/event-stream" in accept or "multipart/mixed" in accept):
             return None
@@ -138,10 +143,16 @@ class KnownOperations:
             request = orjson.loads(body)
         except orjson.JSONDecodeError:
             return None
-        if type(request) is not dict or not request.keys() <= _BODY_KEYS or request.get("extensions") is not None:
+        if (
+            type(request) is not dict
+            or not request.keys() <= _BODY_KEYS
+            or request.get("extensions") is not None
+        ):
             return None
         query, operation_name = request.get("query"), request.get("operationName")
-        if type(query) is not str or (operation_name is not None and type(operation_name) is not str):
+        if type(query) is not str or (
+            operation_name is not None and type(operation_name) is not str
+        ):
             return None
         sync_request = _sync_request(request.get("variables"))
         if sync_request is None:
@@ -184,7 +195,12 @@ class KnownOperationsMiddleware:
 
     async def __call__(self, scope, receive, send) -> None:
         known: KnownOperations | None = self.view.known_operations
-        if known is None or scope["type"] != "http" or scope["method"] != "POST" or get_route_path(scope) != "/graphql":
+        if (
+            known is None
+            or scope["type"] != "http"
+            or scope["method"] != "POST"
+            or get_route_path(scope) != "/graphql"
+        ):
             await self.app(scope, receive, send)
             return
         messages, size = [], 0
@@ -202,7 +218,10 @@ class KnownOperationsMiddleware:
             await self.app(scope, _replay(messages, receive), send)
             return
         # The headers Starlette's Response(answer, media_type="application/json") sends.
-        headers = [(b"content-length", str(len(answer)).encode("latin-1")), (b"content-type", b"application/json")]
+        headers = [
+            (b"content-length", str(len(answer)).encode("latin-1")),
+            (b"content-type", b"application/json"),
+        ]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": answer})
 
@@ -230,14 +249,18 @@ def _sync_request(variables) -> SyncRequest | None:
     full_name, project_id = given.get("fullName"), given.get("projectId")
     if type(user_id) is not str or type(email) is not str:
         return None
-    if (full_name is not None and type(full_name) is not str) or (project_id is not None and type(project_id) is not str):
+    if (full_name is not None and type(full_name) is not str) or (
+        project_id is not None and type(project_id) is not str
+    ):
         return None
     client = Client.MOBILE
     if "client" in given:
         client = _CLIENTS.get(given["client"]) if type(given["client"]) is str else None
         if client is None:
             return None
-    return SyncRequest(user_id=user_id, email=email, full_name=full_name, project_id=project_id, client=client)
+    return SyncRequest(
+        user_id=user_id, email=email, full_name=full_name, project_id=project_id, client=client
+    )
 
 
 def _datetime(value) -> str | None:
@@ -272,5 +295,3 @@ def _sync_payload(outcome: SyncOutcome) -> dict:
             for e in outcome.user_errors
         ],
     }
-
-

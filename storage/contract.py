@@ -40,11 +40,10 @@ import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
-
 from seatkeeper.rules.records import (
     DEFAULT_PROJECT_ID,
     AuditEntry,
@@ -91,10 +90,14 @@ __all__ = [
 ]
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
-STANDARD, INSPECTIONS, EXTERNAL = LicenseType.STANDARD, LicenseType.INSPECTIONS, LicenseType.EXTERNAL
+STANDARD, INSPECTIONS, EXTERNAL = (
+    LicenseType.STANDARD,
+    LicenseType.INSPECTIONS,
+    LicenseType.EXTERNAL,
+)
 SEATS = (STANDARD, INSPECTIONS)
 NO_LIMIT = {STANDARD: 1_000_000, INSPECTIONS: 1_000_000}
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ORG = "org-a"
 OTHER_ORG = "org-b"
 
@@ -151,7 +154,9 @@ def make_user(
 
 async def add_users(storage: Storage, users: list[MobileUser], org: str = ORG) -> None:
     """Create users through `apply_changes`, the only way the protocol creates full records."""
-    result = await storage.apply_changes(ChangeSet(org, creates=list(users), seat_limits=dict(NO_LIMIT)))
+    result = await storage.apply_changes(
+        ChangeSet(org, creates=list(users), seat_limits=dict(NO_LIMIT))
+    )
     assert result == Applied(), f"seeding users failed: {result}"
 
 
@@ -181,11 +186,15 @@ def audit_entries(
     ]
 
 
-def change_to(user: MobileUser, standard: LicenseState, inspections: LicenseState, when: datetime = T0) -> SelectorChange:
+def change_to(
+    user: MobileUser, standard: LicenseState, inspections: LicenseState, when: datetime = T0
+) -> SelectorChange:
     """Change `user` (as it was read) to the given selectors; `assigned_at` follows the seat held."""
     held_before = user.active_license
     held_after = INSPECTIONS if inspections is A else STANDARD if standard is A else None
-    assigned_at = None if held_after is None else user.assigned_at if held_after is held_before else when
+    assigned_at = (
+        None if held_after is None else user.assigned_at if held_after is held_before else when
+    )
     return SelectorChange(user.key, user.selectors, standard, inspections, assigned_at)
 
 
@@ -266,7 +275,9 @@ class _ContractBase:
 
     def require_threads(self) -> None:
         if not self.supports_threads:
-            pytest.skip(f"{type(self).__name__}.supports_threads is False: backend not thread-safe by design")
+            pytest.skip(
+                f"{type(self).__name__}.supports_threads is False: backend not thread-safe by design"
+            )
 
 
 # ------------------------------------------------------------------ organizations & friends
@@ -296,7 +307,11 @@ class OrganizationContract(_ContractBase):
             await make_org(storage, "o-late", at(30))
             await make_org(storage, "o-early", at(10))
             await make_org(storage, "o-middle", at(20))
-            assert [o.id for o in await storage.list_organizations()] == ["o-early", "o-middle", "o-late"]
+            assert [o.id for o in await storage.list_organizations()] == [
+                "o-early",
+                "o-middle",
+                "o-late",
+            ]
 
         run(check())
 
@@ -304,7 +319,12 @@ class OrganizationContract(_ContractBase):
         async def check():
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
-            settings = Settings(auto_assign_licenses=True, auto_free_up_licenses=True, inactivity_days=7, grace_period_days=3)
+            settings = Settings(
+                auto_assign_licenses=True,
+                auto_free_up_licenses=True,
+                inactivity_days=7,
+                grace_period_days=3,
+            )
             updated = await storage.update_settings(ORG, settings)
             assert updated is not None and updated.id == ORG and updated.settings == settings
             assert (await storage.get_organization(ORG)).settings == settings
@@ -448,10 +468,16 @@ class UserContract(_ContractBase):
                 last_required=STANDARD,
             )
             assert user == expected
-            assert user.selectors == (U, U) and user.assigned_at is None and user.grace_started_at is None
+            assert (
+                user.selectors == (U, U)
+                and user.assigned_at is None
+                and user.grace_started_at is None
+            )
             assert await storage.get_user(ORG, "u1") == expected
             # Without a full name, the e-mail stands for it.
-            bare = await storage.record_sync(ORG, "u2", "bare@example.com", None, INSPECTIONS, at(2))
+            bare = await storage.record_sync(
+                ORG, "u2", "bare@example.com", None, INSPECTIONS, at(2)
+            )
             assert bare.full_name == "bare@example.com" and bare.last_required is INSPECTIONS
 
         run(check())
@@ -460,13 +486,19 @@ class UserContract(_ContractBase):
         async def check():
             await make_org(storage)
             await storage.record_sync(ORG, "u1", "old@example.com", "Old Name", STANDARD, at(1))
-            user = await storage.record_sync(ORG, "u1", "New@Example.com", "New Name", INSPECTIONS, at(5))
+            user = await storage.record_sync(
+                ORG, "u1", "New@Example.com", "New Name", INSPECTIONS, at(5)
+            )
             assert (user.email, user.full_name) == ("New@Example.com", "New Name")
             assert (user.created_at, user.first_sync_at, user.last_sync_at) == (at(1), at(1), at(5))
             assert user.last_required is INSPECTIONS
             # No full name given: the name is kept.
             user = await storage.record_sync(ORG, "u1", "New@Example.com", None, EXTERNAL, at(9))
-            assert user.full_name == "New Name" and user.last_sync_at == at(9) and user.last_required is EXTERNAL
+            assert (
+                user.full_name == "New Name"
+                and user.last_sync_at == at(9)
+                and user.last_required is EXTERNAL
+            )
             assert user.first_sync_at == at(1)
             assert await storage.get_user(ORG, "u1") == user
             # The e-mail index follows the change: the old address is free, the new one found.
@@ -480,9 +512,15 @@ class UserContract(_ContractBase):
     def test_record_sync_keeps_selectors_and_seat(self, storage, run):
         async def check():
             await make_org(storage)
-            await add_users(storage, [make_user("u1", A, D, assigned_at=at(3), grace_started_at=at(2))])
+            await add_users(
+                storage, [make_user("u1", A, D, assigned_at=at(3), grace_started_at=at(2))]
+            )
             user = await storage.record_sync(ORG, "u1", "u1@example.com", None, STANDARD, at(8))
-            assert (user.selectors, user.assigned_at, user.grace_started_at) == ((A, D), at(3), at(2))
+            assert (user.selectors, user.assigned_at, user.grace_started_at) == (
+                (A, D),
+                at(3),
+                at(2),
+            )
             assert user.first_sync_at == at(8)  # first sync of a user created by an import
             assert await storage.count_holders(ORG, STANDARD) == 1
 
@@ -506,7 +544,9 @@ class UserContract(_ContractBase):
             assert user.email == "ANN@EXAMPLE.COM"
             # Another organization has its own e-mails.
             await make_org(storage, OTHER_ORG)
-            assert (await storage.record_sync(OTHER_ORG, "u9", "ann@example.com", None, STANDARD, at(5))).id == "u9"
+            assert (
+                await storage.record_sync(OTHER_ORG, "u9", "ann@example.com", None, STANDARD, at(5))
+            ).id == "u9"
 
         run(check())
 
@@ -517,7 +557,9 @@ class UserContract(_ContractBase):
             await make_org(storage)
             guid = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
             await storage.record_sync(ORG, "{" + guid + "}", "g@example.com", "G", STANDARD, at(1))
-            again = await storage.record_sync(ORG, guid.lower(), "g@example.com", None, STANDARD, at(2))
+            again = await storage.record_sync(
+                ORG, guid.lower(), "g@example.com", None, STANDARD, at(2)
+            )
             assert again.first_sync_at == at(1) and again.last_sync_at == at(2)
             assert again.key == user_key(guid) == user_key(guid.lower())
             assert (await storage.get_user(ORG, user_key(guid))).last_sync_at == at(2)
@@ -598,7 +640,9 @@ class ApplyChangesContract(_ContractBase):
             await make_org(storage)
             u1, u2 = make_user("u1"), make_user("u2", A, assigned_at=at(1))
             await add_users(storage, [u1, u2])
-            changes = change_set([(u1, (A, D)), (u2, (U, A))], {STANDARD: 1, INSPECTIONS: 1}, when=at(5))
+            changes = change_set(
+                [(u1, (A, D)), (u2, (U, A))], {STANDARD: 1, INSPECTIONS: 1}, when=at(5)
+            )
             assert await storage.apply_changes(changes) == Applied()
             stored = await storage.get_users(ORG, ["u1", "u2"])
             assert (stored["u1"].selectors, stored["u1"].assigned_at) == ((A, D), at(5))
@@ -606,7 +650,9 @@ class ApplyChangesContract(_ContractBase):
             assert stored["u1"].email == u1.email and stored["u1"].created_at == u1.created_at
             assert await storage.count_holders(ORG, STANDARD) == 1
             assert await storage.count_holders(ORG, INSPECTIONS) == 1
-            assert sorted(e.id for e in await all_audit(storage)) == sorted(e.id for e in changes.audit)
+            assert sorted(e.id for e in await all_audit(storage)) == sorted(
+                e.id for e in changes.audit
+            )
             assert len(changes.audit) == 4
 
         run(check())
@@ -616,7 +662,12 @@ class ApplyChangesContract(_ContractBase):
             await make_org(storage)
             holder = make_user("u1", A, assigned_at=at(1))
             await add_users(storage, [holder])
-            assert await storage.apply_changes(change_set([(holder, (D, U))], {STANDARD: 0, INSPECTIONS: 0})) == Applied()
+            assert (
+                await storage.apply_changes(
+                    change_set([(holder, (D, U))], {STANDARD: 0, INSPECTIONS: 0})
+                )
+                == Applied()
+            )
             user = await storage.get_user(ORG, "u1")
             assert (user.selectors, user.assigned_at) == ((D, U), None)
             assert await storage.count_holders(ORG, STANDARD) == 0
@@ -663,7 +714,9 @@ class ApplyChangesContract(_ContractBase):
             victim, bystander = make_user("victim", A), make_user("bystander")
             await add_users(storage, [victim, bystander])
             stale = replace(victim, standard=U)
-            result = await storage.apply_changes(change_set([(bystander, (D, D))], NO_LIMIT, deletes=[stale]))
+            result = await storage.apply_changes(
+                change_set([(bystander, (D, D))], NO_LIMIT, deletes=[stale])
+            )
             assert isinstance(result, Conflict) and "victim" in result.user_keys
             assert await all_users(storage) == [bystander, victim]
 
@@ -681,7 +734,9 @@ class ApplyChangesContract(_ContractBase):
                 (make_user("plain", email="other2@example.com"), "key"),
                 (make_user("newcomer", email="TAKEN@Example.COM"), "email"),
             ):
-                result = await storage.apply_changes(ChangeSet(ORG, creates=[fresh, collider], seat_limits=dict(NO_LIMIT)))
+                result = await storage.apply_changes(
+                    ChangeSet(ORG, creates=[fresh, collider], seat_limits=dict(NO_LIMIT))
+                )
                 assert isinstance(result, AlreadyExists), result
                 if field == "key":
                     assert collider.key in result.user_keys
@@ -690,7 +745,9 @@ class ApplyChangesContract(_ContractBase):
             assert await all_users(storage) == sorted(existing, key=user_sort_key)
             # Another organization does not collide.
             await make_org(storage, OTHER_ORG)
-            await add_users(storage, [make_user("plain", org=OTHER_ORG, email="taken@example.com")], OTHER_ORG)
+            await add_users(
+                storage, [make_user("plain", org=OTHER_ORG, email="taken@example.com")], OTHER_ORG
+            )
 
         run(check())
 
@@ -709,7 +766,9 @@ class ApplyChangesContract(_ContractBase):
             )
             assert await storage.apply_changes(changes) == SeatShortage(STANDARD, 3, 2)
             # A create that brings a seat counts too.
-            born_holder = ChangeSet(ORG, creates=[make_user("born", A)], seat_limits={STANDARD: 3, INSPECTIONS: 5})
+            born_holder = ChangeSet(
+                ORG, creates=[make_user("born", A)], seat_limits={STANDARD: 3, INSPECTIONS: 5}
+            )
             assert await storage.apply_changes(born_holder) == SeatShortage(STANDARD, 3, 1)
             assert await all_users(storage) == sorted(holders + waiting, key=user_sort_key)
             assert await all_audit(storage) == []
@@ -731,15 +790,27 @@ class ApplyChangesContract(_ContractBase):
             await add_users(storage, [h0, h1, h2, newcomer])
             over = {STANDARD: 1, INSPECTIONS: 0}
             # Move a seat from h0 to the newcomer: holders stay at 3 > 1.
-            assert await storage.apply_changes(change_set([(h0, (U, U)), (newcomer, (A, U))], over, when=at(10))) == Applied()
+            assert (
+                await storage.apply_changes(
+                    change_set([(h0, (U, U)), (newcomer, (A, U))], over, when=at(10))
+                )
+                == Applied()
+            )
             assert await storage.count_holders(ORG, STANDARD) == 3
             assert (await storage.get_user(ORG, "newcomer")).assigned_at == at(10)
             # Disable the other selector of a holder: no holder count moves.
             assert await storage.apply_changes(change_set([(h1, (A, D))], over)) == Applied()
             # A switch raises INSPECTIONS: refused at limit 0, allowed at 1 although STANDARD stays over.
             h2 = await storage.get_user(ORG, "h2")
-            assert await storage.apply_changes(change_set([(h2, (U, A))], over)) == SeatShortage(INSPECTIONS, 0, 1)
-            assert await storage.apply_changes(change_set([(h2, (U, A))], {STANDARD: 1, INSPECTIONS: 1})) == Applied()
+            assert await storage.apply_changes(change_set([(h2, (U, A))], over)) == SeatShortage(
+                INSPECTIONS, 0, 1
+            )
+            assert (
+                await storage.apply_changes(
+                    change_set([(h2, (U, A))], {STANDARD: 1, INSPECTIONS: 1})
+                )
+                == Applied()
+            )
             assert await storage.count_holders(ORG, STANDARD) == 2
             assert await storage.count_holders(ORG, INSPECTIONS) == 1
 
@@ -748,7 +819,11 @@ class ApplyChangesContract(_ContractBase):
     def test_creates_changes_and_deletes_together(self, storage, run):
         async def check():
             await make_org(storage)
-            leaving, staying, switching = make_user("leaving", A), make_user("staying"), make_user("switching", A)
+            leaving, staying, switching = (
+                make_user("leaving", A),
+                make_user("staying"),
+                make_user("switching", A),
+            )
             await add_users(storage, [leaving, staying, switching])
             changes = change_set(
                 [(staying, (A, U)), (switching, (U, A))],
@@ -759,7 +834,11 @@ class ApplyChangesContract(_ContractBase):
             assert await storage.apply_changes(changes) == Applied()
             assert await storage.get_user(ORG, "leaving") is None
             assert await storage.find_user_by_email(ORG, leaving.email) is None
-            assert sorted(u.id for u in await all_users(storage)) == ["born", "staying", "switching"]
+            assert sorted(u.id for u in await all_users(storage)) == [
+                "born",
+                "staying",
+                "switching",
+            ]
             assert await storage.count_holders(ORG, STANDARD) == 2  # staying, born
             assert await storage.count_holders(ORG, INSPECTIONS) == 1  # switching
             assert len(await all_audit(storage)) == len(changes.audit) == 4
@@ -780,15 +859,27 @@ class ApplyChangesContract(_ContractBase):
             await add_users(storage, [theirs], OTHER_ORG)
             # Their seat limit is their own: my full STANDARD does not block them.
             limits = {STANDARD: 1, INSPECTIONS: 0}
-            assert await storage.apply_changes(change_set([(theirs, (A, U))], limits, org=OTHER_ORG)) == Applied()
+            assert (
+                await storage.apply_changes(change_set([(theirs, (A, U))], limits, org=OTHER_ORG))
+                == Applied()
+            )
             assert await storage.count_holders(ORG, STANDARD) == 1
             assert await storage.count_holders(OTHER_ORG, STANDARD) == 1
             # An expectation is checked against this organization's record only.
             mine_now = await storage.get_user(ORG, "same-id")
-            assert isinstance(await storage.apply_changes(change_set([(replace(mine_now, standard=U), (D, U))], NO_LIMIT)), Conflict)
-            assert await storage.apply_changes(change_set([(mine_now, (U, U))], NO_LIMIT)) == Applied()
+            assert isinstance(
+                await storage.apply_changes(
+                    change_set([(replace(mine_now, standard=U), (D, U))], NO_LIMIT)
+                ),
+                Conflict,
+            )
+            assert (
+                await storage.apply_changes(change_set([(mine_now, (U, U))], NO_LIMIT)) == Applied()
+            )
             assert (await storage.get_user(OTHER_ORG, "same-id")).selectors == (A, U)
-            assert len(await all_audit(storage)) == 1 and len(await all_audit(storage, OTHER_ORG)) == 1
+            assert (
+                len(await all_audit(storage)) == 1 and len(await all_audit(storage, OTHER_ORG)) == 1
+            )
 
         run(check())
 
@@ -807,7 +898,11 @@ class HolderQueryContract(_ContractBase):
             seat = rng.choice([(A, U), (U, A), (A, D), (D, A), (U, U), (D, D)])
             holder = A in seat
             last_sync = rng.choice([None, at(rng.randint(0, 30))])
-            user_id = str(uuid.UUID(int=rng.getrandbits(128))).upper() if i % 5 == 0 else f"u{rng.randint(0, 9)}-{i}"
+            user_id = (
+                str(uuid.UUID(int=rng.getrandbits(128))).upper()
+                if i % 5 == 0
+                else f"u{rng.randint(0, 9)}-{i}"
+            )
             users.append(
                 make_user(
                     user_id,
@@ -827,7 +922,10 @@ class HolderQueryContract(_ContractBase):
             for license_type in SEATS:
                 expected = sum(1 for u in users if u.active_license is license_type)
                 assert await storage.count_holders(ORG, license_type) == expected > 0
-                assert await storage.count_users(ORG, UserQuery(selector=(license_type, A))) == expected
+                assert (
+                    await storage.count_users(ORG, UserQuery(selector=(license_type, A)))
+                    == expected
+                )
             assert await storage.count_holders(OTHER_ORG, STANDARD) == 0
 
         run(check())
@@ -845,7 +943,9 @@ class HolderQueryContract(_ContractBase):
                 marks += [(at(m), k) for m in (-1, 0, 5, 11) for k in ("", "u5", "\U0010ffff")]
                 for mark in marks:
                     expected = sum(1 for u in holders if (u.assigned_at, u.key) < mark)
-                    assert await storage.holders_ranked_before(ORG, license_type, *mark) == expected, mark
+                    assert (
+                        await storage.holders_ranked_before(ORG, license_type, *mark) == expected
+                    ), mark
 
         run(check())
 
@@ -863,9 +963,14 @@ class HolderQueryContract(_ContractBase):
                 for cutoff in [at(-1), *activities, at(100)]:
                     candidates = [u for u in holders if (u.last_sync_at or u.assigned_at) <= cutoff]
                     expected = min(
-                        candidates, key=lambda u: (u.last_sync_at or u.assigned_at, u.assigned_at, u.key), default=None
+                        candidates,
+                        key=lambda u: (u.last_sync_at or u.assigned_at, u.assigned_at, u.key),
+                        default=None,
                     )
-                    assert await storage.find_longest_inactive_holder(ORG, license_type, cutoff) == expected, cutoff
+                    assert (
+                        await storage.find_longest_inactive_holder(ORG, license_type, cutoff)
+                        == expected
+                    ), cutoff
             assert await storage.find_longest_inactive_holder(OTHER_ORG, STANDARD, at(100)) is None
 
         run(check())
@@ -887,8 +992,12 @@ class HolderQueryContract(_ContractBase):
             assert (await storage.find_longest_inactive_holder(ORG, STANDARD, same)).id == "a"
             assert await storage.find_longest_inactive_holder(ORG, STANDARD, at(4)) is None
             # Never synced: measured from assignedAt.
-            await storage.apply_changes(change_set([(users[0], (U, U)), (users[1], (U, U))], NO_LIMIT))
-            assert (await storage.find_longest_inactive_holder(ORG, STANDARD, at(6))).id == "never-synced"
+            await storage.apply_changes(
+                change_set([(users[0], (U, U)), (users[1], (U, U))], NO_LIMIT)
+            )
+            assert (
+                await storage.find_longest_inactive_holder(ORG, STANDARD, at(6))
+            ).id == "never-synced"
             assert await storage.find_longest_inactive_holder(ORG, STANDARD, at(5)) is None
 
         run(check())
@@ -900,18 +1009,37 @@ class HolderQueryContract(_ContractBase):
 def _user_population(rng: random.Random, size: int = 150) -> list[MobileUser]:
     """Users with clashing names, GUID and exotic ids, and every selector and time shape."""
     names = [
-        "Alice", "alice", "ALICE", "Bob", "Émile", "émile", "Zoë", "Straße", "STRASSE",
-        "o'Brien (ops)", "a.b+c", "李雷", "Ångström", "zed", "Zed", "[x]*?",
+        "Alice",
+        "alice",
+        "ALICE",
+        "Bob",
+        "Émile",
+        "émile",
+        "Zoë",
+        "Straße",
+        "STRASSE",
+        "o'Brien (ops)",
+        "a.b+c",
+        "李雷",
+        "Ångström",
+        "zed",
+        "Zed",
+        "[x]*?",
     ]
     selector_pairs = [(A, U), (U, A), (U, U), (D, U), (U, D), (D, A), (A, D), (D, D)]
     ids = [f"u{i:03d}" for i in range(size - 8)]
     ids += ["U001", "\U0010ffffz", "\U0010ffff", "x" * 128, "a b", "ünï"]
-    ids += [str(uuid.UUID(int=rng.getrandbits(128))).upper(), "{" + str(uuid.UUID(int=rng.getrandbits(128))) + "}"]
+    ids += [
+        str(uuid.UUID(int=rng.getrandbits(128))).upper(),
+        "{" + str(uuid.UUID(int=rng.getrandbits(128))) + "}",
+    ]
     users = []
     for i, user_id in enumerate(ids):
-        day = lambda: T0 + timedelta(days=rng.randint(0, 30))  # noqa: E731 - few distinct days: ties
+        day = lambda: T0 + timedelta(days=rng.randint(0, 30))
         standard, inspections = rng.choice(selector_pairs)
-        email = f"{rng.choice(['Ann', 'bob.x', 'c+d'])}{i}@{rng.choice(['Example.com', 'mail.ORG'])}"
+        email = (
+            f"{rng.choice(['Ann', 'bob.x', 'c+d'])}{i}@{rng.choice(['Example.com', 'mail.ORG'])}"
+        )
         last_sync = rng.choice([None, day()])
         users.append(
             MobileUser(
@@ -933,9 +1061,32 @@ def _user_population(rng: random.Random, size: int = 150) -> list[MobileUser]:
 
 
 def _user_queries() -> list[UserQuery]:
-    day = lambda n: T0 + timedelta(days=n)  # noqa: E731
-    queries = [UserQuery(), UserQuery(matches_nobody=True), UserQuery(search="al", matches_nobody=True)]
-    for needle in ["", "al", "ALI", "straSSE", "ß", "émi", "ÉMI", "+", ".", "(", "[x]*?", "@example.COM", "u00", "U001", "\U0010ffff", "zz-none", "-", "李"]:
+    day = lambda n: T0 + timedelta(days=n)
+    queries = [
+        UserQuery(),
+        UserQuery(matches_nobody=True),
+        UserQuery(search="al", matches_nobody=True),
+    ]
+    for needle in [
+        "",
+        "al",
+        "ALI",
+        "straSSE",
+        "ß",
+        "émi",
+        "ÉMI",
+        "+",
+        ".",
+        "(",
+        "[x]*?",
+        "@example.COM",
+        "u00",
+        "U001",
+        "\U0010ffff",
+        "zz-none",
+        "-",
+        "李",
+    ]:
         queries.append(UserQuery(search=needle))
     for license_type in SEATS:
         for state in (A, U, D):
@@ -969,7 +1120,9 @@ class UserListContract(_ContractBase):
             await make_org(storage, OTHER_ORG)
             users = _user_population(random.Random(2024))
             await add_users(storage, users)
-            await add_users(storage, [make_user("intruder", org=OTHER_ORG, name="Alice")], OTHER_ORG)
+            await add_users(
+                storage, [make_user("intruder", org=OTHER_ORG, name="Alice")], OTHER_ORG
+            )
             ordered = sorted(users, key=user_sort_key)
             for query in _user_queries():
                 expected = [u for u in ordered if query.matches(u)]
@@ -986,7 +1139,12 @@ class UserListContract(_ContractBase):
             users = _user_population(random.Random(99))
             await add_users(storage, users)
             ordered = sorted(users, key=user_sort_key)
-            for query, first in [(UserQuery(), 1), (UserQuery(), 7), (UserQuery(search="a"), 3), (UserQuery(any_state=U), 5)]:
+            for query, first in [
+                (UserQuery(), 1),
+                (UserQuery(), 7),
+                (UserQuery(search="a"), 3),
+                (UserQuery(any_state=U), 5),
+            ]:
                 expected = [u for u in ordered if query.matches(u)]
                 walked, after = [], None
                 while True:
@@ -1007,7 +1165,14 @@ class UserListContract(_ContractBase):
             users = _user_population(random.Random(5), size=60)
             await add_users(storage, users)
             ordered = sorted(users, key=user_sort_key)
-            for after in [("", ""), ("alice", ""), ("alice", "u050"), ("m", "zzz"), ("\U0010ffff", ""), ("émile", "\U0010ffff")]:
+            for after in [
+                ("", ""),
+                ("alice", ""),
+                ("alice", "u050"),
+                ("m", "zzz"),
+                ("\U0010ffff", ""),
+                ("émile", "\U0010ffff"),
+            ]:
                 expected = [u for u in ordered if user_sort_key(u) > after]
                 assert await storage.list_users(ORG, UserQuery(), 10_000, after) == expected, after
                 assert await storage.list_users(ORG, UserQuery(), 2, after) == expected[:2], after
@@ -1106,11 +1271,18 @@ class LogContract(_ContractBase):
             for org in (ORG, OTHER_ORG):
                 for query in queries:
                     expected = _log_oracle(entries, org, query, lambda e: not e.ok)
-                    assert await storage.list_sync_log(org, query, 10_000, None) == expected, (org, query)
-                    assert await _walk(storage.list_sync_log, org, query, 4, len(entries)) == expected, (org, query)
+                    assert await storage.list_sync_log(org, query, 10_000, None) == expected, (
+                        org,
+                        query,
+                    )
+                    assert (
+                        await _walk(storage.list_sync_log, org, query, 4, len(entries)) == expected
+                    ), (org, query)
             # `after` need not be an entry's own position.
             cut = (at(10), "e5")
-            expected = [e for e in _log_oracle(entries, ORG, LogQuery(), None) if (e.at, e.id) < cut]
+            expected = [
+                e for e in _log_oracle(entries, ORG, LogQuery(), None) if (e.at, e.id) < cut
+            ]
             assert await storage.list_sync_log(ORG, LogQuery(), 10_000, cut) == expected
 
         run(check())
@@ -1131,7 +1303,9 @@ class LogContract(_ContractBase):
             assert await storage.purge_sync_log(at(10)) == 0
             kept = [e for e in entries if e.at >= at(10)]
             for org in (ORG, OTHER_ORG):
-                assert await storage.list_sync_log(org, LogQuery(), 10_000, None) == _log_oracle(kept, org, LogQuery(), None)
+                assert await storage.list_sync_log(org, LogQuery(), 10_000, None) == _log_oracle(
+                    kept, org, LogQuery(), None
+                )
             assert len(await all_audit(storage)) == 1  # the audit log is not the sync log
 
         run(check())
@@ -1147,26 +1321,48 @@ class LogContract(_ContractBase):
             written: list[AuditEntry] = []
             for org in (ORG, OTHER_ORG):
                 ids = ("u1", "U1", "u2", guid.upper())
-                await add_users(storage, [make_user(i, org=org, email=f"a{n}@example.com") for n, i in enumerate(ids)], org)
+                await add_users(
+                    storage,
+                    [make_user(i, org=org, email=f"a{n}@example.com") for n, i in enumerate(ids)],
+                    org,
+                )
             for step in range(40):
                 org = rng.choice([ORG, OTHER_ORG])
                 user = await storage.get_user(org, rng.choice(["u1", "U1", "u2", user_key(guid)]))
                 target = rng.choice([(A, U), (U, A), (D, U), (U, D), (U, U), (D, D)])
                 if target == user.selectors:
                     continue
-                changes = change_set([(user, target)], NO_LIMIT, org=org, when=at(rng.randint(0, 20)), operation_id=f"op{step}")
-                changes.audit = [replace(e, id=f"a{rng.randrange(10**6):06d}-{step:02d}{i}") for i, e in enumerate(changes.audit)]
+                changes = change_set(
+                    [(user, target)],
+                    NO_LIMIT,
+                    org=org,
+                    when=at(rng.randint(0, 20)),
+                    operation_id=f"op{step}",
+                )
+                changes.audit = [
+                    replace(e, id=f"a{rng.randrange(10**6):06d}-{step:02d}{i}")
+                    for i, e in enumerate(changes.audit)
+                ]
                 assert await storage.apply_changes(changes) == Applied()
                 written += changes.audit
             # A refused change set leaves no audit entry.
             user = await storage.get_user(ORG, "u2")
-            refused = change_set([(replace(user, standard=D if user.standard is not D else U), (A, U))], NO_LIMIT, when=at(5))
+            refused = change_set(
+                [(replace(user, standard=D if user.standard is not D else U), (A, U))],
+                NO_LIMIT,
+                when=at(5),
+            )
             assert isinstance(await storage.apply_changes(refused), Conflict)
             for org in (ORG, OTHER_ORG):
                 for query in _log_queries():
                     expected = _log_oracle(written, org, query, None)
-                    assert await storage.list_audit_log(org, query, 10_000, None) == expected, (org, query)
-                    assert await _walk(storage.list_audit_log, org, query, 3, len(written)) == expected, (org, query)
+                    assert await storage.list_audit_log(org, query, 10_000, None) == expected, (
+                        org,
+                        query,
+                    )
+                    assert (
+                        await _walk(storage.list_audit_log, org, query, 3, len(written)) == expected
+                    ), (org, query)
 
         run(check())
 
@@ -1194,11 +1390,16 @@ class ConcurrencyContract(_ContractBase):
     async def _assert_seat_race_outcome(self, storage: Storage, results: list) -> None:
         applied = [r for r in results if isinstance(r, Applied)]
         refused = [r for r in results if isinstance(r, SeatShortage)]
-        assert len(applied) == self.LIMIT, f"{len(applied)} assignments succeeded for {self.LIMIT} seats"
+        assert len(applied) == self.LIMIT, (
+            f"{len(applied)} assignments succeeded for {self.LIMIT} seats"
+        )
         assert len(refused) == self.USERS - self.LIMIT
         assert all(r.license_type is STANDARD for r in refused)
         assert await storage.count_holders(ORG, STANDARD) == self.LIMIT
-        assert len(await storage.list_users(ORG, UserQuery(selector=(STANDARD, A)), 10_000, None)) == self.LIMIT
+        assert (
+            len(await storage.list_users(ORG, UserQuery(selector=(STANDARD, A)), 10_000, None))
+            == self.LIMIT
+        )
         assert len(await all_audit(storage)) == self.LIMIT  # audit entries only for what landed
 
     def _seed_waiting_users(self, storage: Storage, run) -> list[str]:
@@ -1307,7 +1508,9 @@ class ConcurrencyContract(_ContractBase):
             done = threading.Event()
             watcher = asyncio.ensure_future(self._watch(storage, done))
             try:
-                landed = await asyncio.gather(*(self._churn(storage, seed, 40) for seed in range(8)))
+                landed = await asyncio.gather(
+                    *(self._churn(storage, seed, 40) for seed in range(8))
+                )
             finally:
                 done.set()
             await watcher
@@ -1354,7 +1557,9 @@ class ConcurrencyContract(_ContractBase):
         except EmailTaken:
             return False
 
-    async def _sync_rounds(self, storage: Storage, contender: int, barrier: threading.Barrier) -> list[bool]:
+    async def _sync_rounds(
+        self, storage: Storage, contender: int, barrier: threading.Barrier
+    ) -> list[bool]:
         outcome = []
         for r in range(self.ROUNDS):
             try:
@@ -1365,7 +1570,9 @@ class ConcurrencyContract(_ContractBase):
                 raise
         return outcome
 
-    async def _assert_one_winner_per_email(self, storage: Storage, outcomes: list[list[bool]]) -> None:
+    async def _assert_one_winner_per_email(
+        self, storage: Storage, outcomes: list[list[bool]]
+    ) -> None:
         for r in range(self.ROUNDS):
             winners = [c for c, outcome in enumerate(outcomes) if outcome[r]]
             assert len(winners) == 1, f"round {r}: winners {winners}"
@@ -1408,7 +1615,9 @@ class ConcurrencyContract(_ContractBase):
 
         async def sync(i: int):
             await asyncio.sleep(0)
-            return await storage.record_sync(ORG, spellings[i % 4], "g@example.com", "G", STANDARD, at(i))
+            return await storage.record_sync(
+                ORG, spellings[i % 4], "g@example.com", "G", STANDARD, at(i)
+            )
 
         async def tasks():
             return await asyncio.gather(*(sync(i) for i in range(20)))
@@ -1418,7 +1627,9 @@ class ConcurrencyContract(_ContractBase):
             results += [u for chunk in run_in_threads([tasks for _ in range(8)]) for u in chunk]
         assert {u.key for u in results} == {user_key(guid)}
         stored = run(storage.get_user(ORG, user_key(guid)))
-        assert stored.first_sync_at in {at(i) for i in range(20)} and stored.last_sync_at in {at(i) for i in range(20)}
+        assert stored.first_sync_at in {at(i) for i in range(20)} and stored.last_sync_at in {
+            at(i) for i in range(20)
+        }
         assert run(storage.count_users(ORG, UserQuery())) == 1
 
     def test_concurrent_creates_of_one_user_one_lands(self, storage, run):
@@ -1427,8 +1638,14 @@ class ConcurrencyContract(_ContractBase):
 
         async def create(i: int, by: str):
             await asyncio.sleep(0)
-            user = make_user("same", email=f"{i}@example.com") if by == "id" else make_user(f"id{i}", email="SAME@example.com")
-            return await storage.apply_changes(ChangeSet(ORG, creates=[user], seat_limits=dict(NO_LIMIT)))
+            user = (
+                make_user("same", email=f"{i}@example.com")
+                if by == "id"
+                else make_user(f"id{i}", email="SAME@example.com")
+            )
+            return await storage.apply_changes(
+                ChangeSet(ORG, creates=[user], seat_limits=dict(NO_LIMIT))
+            )
 
         async def tasks(by: str):
             return await asyncio.gather(*(create(i, by) for i in range(30)))
@@ -1436,7 +1653,11 @@ class ConcurrencyContract(_ContractBase):
         for by in ("id", "email"):
             results = run(tasks(by))
             if self.supports_threads:
-                results += [r for chunk in run_in_threads([lambda by=by: tasks(by) for _ in range(6)]) for r in chunk]
+                results += [
+                    r
+                    for chunk in run_in_threads([lambda by=by: tasks(by) for _ in range(6)])
+                    for r in chunk
+                ]
             assert sum(isinstance(r, Applied) for r in results) == 1, by
             assert all(isinstance(r, (Applied, AlreadyExists)) for r in results)
         assert run(storage.count_users(ORG, UserQuery())) == 2

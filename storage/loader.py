@@ -52,7 +52,9 @@ def load_storage(url: str) -> Storage:
     that refuses the URL.
     """
     if not isinstance(url, str) or "://" not in url:
-        raise StorageConfigError(f"storage URL {redact(url)!r} is malformed: expected scheme://…, e.g. memory://")
+        raise StorageConfigError(
+            f"storage URL {redact(url)!r} is malformed: expected scheme://…, e.g. memory://"
+        )
     scheme = urlsplit(url).scheme.lower()
     if not scheme:
         raise StorageConfigError(f"storage URL {redact(url)!r} has no scheme, e.g. memory://")
@@ -61,7 +63,9 @@ def load_storage(url: str) -> Storage:
     matches = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == scheme]
     if not matches:
         names = ", ".join(installed_plugins()) or "none"
-        raise StorageConfigError(f"no storage plugin for scheme {scheme!r}; installed plugins: {names}")
+        raise StorageConfigError(
+            f"no storage plugin for scheme {scheme!r}; installed plugins: {names}"
+        )
     entry_point = matches[0]
     try:
         factory = entry_point.load()
@@ -75,7 +79,11 @@ def load_storage(url: str) -> Storage:
         # The plugin's own message may repeat the URL, password included: say only its type and
         # a redacted URL, and keep the cause chained for a debugger.
         reason = str(error).replace(url, redact(url))
-        raise StorageConfigError(f"storage plugin {scheme!r} refused {redact(url)!r}: {reason}") from error
+        raise StorageConfigError(
+            f"storage plugin {scheme!r} refused {redact(url)!r}: {reason}"
+        ) from error
     if not isinstance(backend, Storage):
-        raise StorageConfigError(f"storage plugin {scheme!r} built {type(backend).__name__}, which does not implement Storage")
+        raise StorageConfigError(
+            f"storage plugin {scheme!r} built {type(backend).__name__}, which does not implement Storage"
+        )
     return backend

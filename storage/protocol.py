@@ -169,7 +169,9 @@ class UserQuery:
     any_state: LicenseState | None = None  # either selector in that state
     active_before: datetime | None = None  # last activity <= this (inactive users)
     active_since: datetime | None = None  # last activity > this (active users)
-    pending_for: LicenseType | None = None  # latest sync required this type, no covering seat, not disabled
+    pending_for: LicenseType | None = (
+        None  # latest sync required this type, no covering seat, not disabled
+    )
     grace_since: datetime | None = None  # grace window started after this (with pending_for)
     matches_nobody: bool = False
 
@@ -255,7 +257,9 @@ class Storage(Protocol):
 
     # -- organizations, projects, settings ------------------------------------------------
 
-    async def create_organization(self, organization: Organization, default_project: Project) -> None:
+    async def create_organization(
+        self, organization: Organization, default_project: Project
+    ) -> None:
         """Store a new organization together with its default project, atomically."""
 
     async def get_organization(self, organization_id: str) -> Organization | None:
@@ -264,7 +268,9 @@ class Storage(Protocol):
     async def list_organizations(self) -> list[Organization]:
         """Every organization, oldest first."""
 
-    async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+    async def update_settings(
+        self, organization_id: str, settings: Settings
+    ) -> Organization | None:
         """Replace the organization's settings whole; return the organization, or None if unknown."""
 
     async def upsert_project(self, project: Project) -> None:
@@ -295,7 +301,9 @@ class Storage(Protocol):
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         """The tokens of one organization (or of all when None), oldest first."""
 
-    async def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
+    async def revoke_token(
+        self, token_id: str, organization_id: str | None, at: datetime
+    ) -> Token | None:
         """Mark the token revoked at `at` (kept if already revoked); None if no such token (in that organization)."""
 
     # -- users -----------------------------------------------------------------------------
@@ -326,7 +334,9 @@ class Storage(Protocol):
         LicenseType). Raises EmailTaken, writing nothing, when the e-mail belongs to another user.
         """
 
-    async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+    async def start_grace_period(
+        self, organization_id: str, key: str, now: datetime
+    ) -> MobileUser | None:
         """Set `grace_started_at = now` if unset, atomically; return the user (None if absent)."""
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:

@@ -6,15 +6,14 @@ Time in tests comes only from `FakeClock`, moved by hand, so that every rule abo
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from seatkeeper.rules.engine import Engine
 from seatkeeper.storage import load_storage
 
 #: Where every test's clock starts: an ordinary Monday morning, UTC.
-START = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 
 
 class FakeClock:
@@ -26,7 +25,9 @@ class FakeClock:
     def __call__(self) -> datetime:
         return self.now
 
-    def advance(self, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0) -> datetime:
+    def advance(
+        self, days: float = 0, hours: float = 0, minutes: float = 0, seconds: float = 0
+    ) -> datetime:
         """Move the clock forward (or back, with negative values) and return the new now."""
         self.now += timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
         return self.now

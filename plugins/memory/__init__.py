@@ -86,7 +86,9 @@ class _Packing:
         self.cls = cls
         self.values = attrgetter(*names)
         self.index = {name: i for i, name in enumerate(names)}
-        self.enums = tuple((self.index[name], {m.value: m for m in enum}) for name, enum in enums.items())
+        self.enums = tuple(
+            (self.index[name], {m.value: m for m in enum}) for name, enum in enums.items()
+        )
         self.position = itemgetter(self.index["at"], self.index["id"])  # the log's sort key
 
     def pack(self, record, **replace: object) -> tuple:
@@ -109,7 +111,12 @@ class _Packing:
 _SYNC_LOG = _Packing(SyncLogEntry, {"client": Client, "license_type": LicenseType})
 _AUDIT_LOG = _Packing(
     AuditEntry,
-    {"license_type": LicenseType, "from_state": LicenseState, "to_state": LicenseState, "reason": AuditReason},
+    {
+        "license_type": LicenseType,
+        "from_state": LicenseState,
+        "to_state": LicenseState,
+        "reason": AuditReason,
+    },
 )
 
 
@@ -162,8 +169,12 @@ class _Tenant:
     subscriptions: list[Subscription] = field(default_factory=list)
     users: dict[str, MobileUser] = field(default_factory=dict)
     emails: dict[str, str] = field(default_factory=dict)  # email key -> user key
-    holders: dict[LicenseType, set[str]] = field(default_factory=lambda: {t: set() for t in SEAT_TYPES})
-    order: list[tuple[str, str, str]] = field(default_factory=list)  # (name key, id, user key), sorted
+    holders: dict[LicenseType, set[str]] = field(
+        default_factory=lambda: {t: set() for t in SEAT_TYPES}
+    )
+    order: list[tuple[str, str, str]] = field(
+        default_factory=list
+    )  # (name key, id, user key), sorted
     sync_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_SYNC_LOG, None))
     audit_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_AUDIT_LOG, None))
 
@@ -183,7 +194,9 @@ class MemoryStorage:
             options = parse_qs(urlsplit(url).query, keep_blank_values=True)
             unknown = sorted(set(options) - {"sync_log_cap"})
             if unknown:
-                raise ValueError(f"memory:// has no option {', '.join(unknown)} (its one option is sync_log_cap)")
+                raise ValueError(
+                    f"memory:// has no option {', '.join(unknown)} (its one option is sync_log_cap)"
+                )
             values = options.get("sync_log_cap", [str(DEFAULT_SYNC_LOG_CAP)])
             if len(values) > 1:
                 raise ValueError("memory:// option sync_log_cap is given more than once")
@@ -191,7 +204,9 @@ class MemoryStorage:
             try:
                 sync_log_cap = int(raw)
             except ValueError:
-                raise ValueError(f"memory:// option sync_log_cap must be a whole number, got {raw!r}") from None
+                raise ValueError(
+                    f"memory:// option sync_log_cap must be a whole number, got {raw!r}"
+                ) from None
         if sync_log_cap < 1:
             raise ValueError("memory:// option sync_log_cap must be at least 1")
         self.sync_log_cap = sync_log_cap
@@ -236,7 +251,9 @@ class MemoryStorage:
 
     # -- organizations, projects, settings ------------------------------------------------
 
-    async def create_organization(self, organization: Organization, default_project: Project) -> None:
+    async def create_organization(
+        self, organization: Organization, default_project: Project
+    ) -> None:
         with self._lock:
             if organization.id in self._tenants:
                 raise ValueError(f"organization {organization.id!r} exists")
@@ -255,7 +272,9 @@ class MemoryStorage:
             organizations = [_copy_organization(t.organization) for t in self._tenants.values()]
         return sorted(organizations, key=lambda o: (o.created_at, o.id))
 
-    async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+    async def update_settings(
+        self, organization_id: str, settings: Settings
+    ) -> Organization | None:
         with self._lock:
             tenant = self._tenant(organization_id)
             if tenant is None:
@@ -319,10 +338,14 @@ class MemoryStorage:
             ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id))
 
-    async def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
+    async def revoke_token(
+        self, token_id: str, organization_id: str | None, at: datetime
+    ) -> Token | None:
         with self._lock:
             token = self._tokens.get(token_id)
-            if token is None or (organization_id is not None and token.organization_id != organization_id):
+            if token is None or (
+                organization_id is not None and token.organization_id != organization_id
+            ):
                 return None
             if token.revoked_at is None:
                 token.revoked_at = at
@@ -387,7 +410,9 @@ class MemoryStorage:
             user.last_required = required
             return _copy(user)
 
-    async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+    async def start_grace_period(
+        self, organization_id: str, key: str, now: datetime
+    ) -> MobileUser | None:
         with self._lock:
             tenant = self._tenant(organization_id)
             user = tenant.users.get(key) if tenant else None
@@ -400,11 +425,14 @@ class MemoryStorage:
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
         with self._lock:
             tenant = self._tenants[change_set.organization_id]
-            touched = [c.user_key for c in change_set.changes] + [d.user_key for d in change_set.deletes]
+            touched = [c.user_key for c in change_set.changes] + [
+                d.user_key for d in change_set.deletes
+            ]
             conflicts = tuple(
                 c.user_key
                 for c in [*change_set.changes, *change_set.deletes]
-                if c.user_key not in tenant.users or tenant.users[c.user_key].selectors != c.expected
+                if c.user_key not in tenant.users
+                or tenant.users[c.user_key].selectors != c.expected
             )
             if conflicts or len(set(touched)) != len(touched):
                 return Conflict(conflicts or tuple(touched))
@@ -492,7 +520,9 @@ class MemoryStorage:
             if after is not None:
                 # Compare on (name, id) only: a sentinel third element would lose to keys that
                 # start with it (an id such as "\U0010ffffz"), repeating that user on the next page.
-                start = bisect.bisect_right(tenant.order, (after[0], after[1]), key=lambda entry: entry[:2])
+                start = bisect.bisect_right(
+                    tenant.order, (after[0], after[1]), key=lambda entry: entry[:2]
+                )
             page: list[MobileUser] = []
             for _, _, key in tenant.order[start:] if start else tenant.order:
                 user = tenant.users[key]
@@ -509,8 +539,10 @@ class MemoryStorage:
                 return 0
             if query == UserQuery():
                 return len(tenant.users)
-            if query.selector and query.selector[1] is LicenseState.ASSIGNED and query == UserQuery(
-                selector=query.selector
+            if (
+                query.selector
+                and query.selector[1] is LicenseState.ASSIGNED
+                and query == UserQuery(selector=query.selector)
             ):
                 return len(tenant.holders[query.selector[0]])
             return sum(1 for user in tenant.users.values() if query.matches(user))

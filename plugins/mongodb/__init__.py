@@ -112,7 +112,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from pymongo.errors import PyMongoError
-
 from seatkeeper.rules.records import (
     AuditEntry,
     LicenseType,
@@ -176,9 +175,15 @@ class MongoStorage:
             return
         with self._setup:
             if self._store is None:
-                self._client = self._injected if self._injected is not None else acquire_client(self.settings)
-                store = MongoStore(self._client[self.settings.database], self.settings.cache_seconds)
-                self._writer = ChangeWriter(store, timedelta(seconds=self.settings.journal_stale_seconds))
+                self._client = (
+                    self._injected if self._injected is not None else acquire_client(self.settings)
+                )
+                store = MongoStore(
+                    self._client[self.settings.database], self.settings.cache_seconds
+                )
+                self._writer = ChangeWriter(
+                    store, timedelta(seconds=self.settings.journal_stale_seconds)
+                )
                 self._store = store
 
     def _pool(self) -> ThreadPoolExecutor:
@@ -186,7 +191,8 @@ class MongoStorage:
             with self._setup:
                 if self._executor is None:
                     self._executor = ThreadPoolExecutor(
-                        max_workers=self.settings.worker_threads, thread_name_prefix="seatkeeper-mongodb"
+                        max_workers=self.settings.worker_threads,
+                        thread_name_prefix="seatkeeper-mongodb",
                     )
         return self._executor
 
@@ -219,7 +225,9 @@ class MongoStorage:
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool(), prepare)
         except PyMongoError as error:
-            raise StorageError(f"MongoDB at {self.settings.hosts} is not usable: {one_line(error)}") from error
+            raise StorageError(
+                f"MongoDB at {self.settings.hosts} is not usable: {one_line(error)}"
+            ) from error
 
     async def close(self) -> None:
         """Give back the client (the last user closes it) and stop the worker threads."""
@@ -240,16 +248,22 @@ class MongoStorage:
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool(), ping)
         except PyMongoError as error:
-            raise StorageError(f"MongoDB at {self.settings.hosts} is unreachable: {one_line(error)}") from error
+            raise StorageError(
+                f"MongoDB at {self.settings.hosts} is unreachable: {one_line(error)}"
+            ) from error
 
-    async def repair(self, stale_after: timedelta | None = None, recount_all: bool = False) -> dict[str, int]:
+    async def repair(
+        self, stale_after: timedelta | None = None, recount_all: bool = False
+    ) -> dict[str, int]:
         """Finish or roll back change sets older than `stale_after` (default journalStaleSeconds)
         and recount seat counters; see `ChangeWriter.repair`. Safe while other processes run."""
         return await self._run("repair", stale_after, recount_all)
 
     # -- organizations, projects, settings ------------------------------------------------
 
-    async def create_organization(self, organization: Organization, default_project: Project) -> None:
+    async def create_organization(
+        self, organization: Organization, default_project: Project
+    ) -> None:
         await self._run("create_organization", organization, default_project)
 
     async def get_organization(self, organization_id: str) -> Organization | None:
@@ -258,7 +272,9 @@ class MongoStorage:
     async def list_organizations(self) -> list[Organization]:
         return await self._run("list_organizations")
 
-    async def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+    async def update_settings(
+        self, organization_id: str, settings: Settings
+    ) -> Organization | None:
         return await self._run("update_settings", organization_id, settings)
 
     async def upsert_project(self, project: Project) -> None:
@@ -289,7 +305,9 @@ class MongoStorage:
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self._run("list_tokens", organization_id)
 
-    async def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
+    async def revoke_token(
+        self, token_id: str, organization_id: str | None, at: datetime
+    ) -> Token | None:
         return await self._run("revoke_token", token_id, organization_id, at)
 
     # -- users -----------------------------------------------------------------------------
@@ -312,9 +330,13 @@ class MongoStorage:
         required: LicenseType,
         now: datetime,
     ) -> MobileUser:
-        return await self._run("record_sync", organization_id, user_id, email, full_name, required, now)
+        return await self._run(
+            "record_sync", organization_id, user_id, email, full_name, required, now
+        )
 
-    async def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+    async def start_grace_period(
+        self, organization_id: str, key: str, now: datetime
+    ) -> MobileUser | None:
         return await self._run("start_grace_period", organization_id, key, now)
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
@@ -326,12 +348,16 @@ class MongoStorage:
     async def holders_ranked_before(
         self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
     ) -> int:
-        return await self._run("holders_ranked_before", organization_id, license_type, assigned_at, key)
+        return await self._run(
+            "holders_ranked_before", organization_id, license_type, assigned_at, key
+        )
 
     async def find_longest_inactive_holder(
         self, organization_id: str, license_type: LicenseType, cutoff: datetime
     ) -> MobileUser | None:
-        return await self._run("find_longest_inactive_holder", organization_id, license_type, cutoff)
+        return await self._run(
+            "find_longest_inactive_holder", organization_id, license_type, cutoff
+        )
 
     async def list_users(
         self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None

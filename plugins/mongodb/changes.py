@@ -27,12 +27,11 @@ from __future__ import annotations
 import time
 import uuid
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from pymongo import UpdateMany
 from pymongo.errors import BulkWriteError
-
 from seatkeeper.rules.records import SEAT_TYPES, LicenseState, LicenseType, user_key
 from seatkeeper.storage.protocol import (
     AlreadyExists,
@@ -149,12 +148,14 @@ class ChangeWriter:
         self.stale_after = stale_after
         # Journals are stamped with the wall clock (not the engine's clock, which tests fake):
         # staleness is about real processes dying.
-        self.wall_clock = wall_clock or (lambda: datetime.now(timezone.utc))
+        self.wall_clock = wall_clock or (lambda: datetime.now(UTC))
 
     # ============================================================== apply
 
     def apply(self, change_set: ChangeSet) -> ApplyResult:
-        touched = [c.user_key for c in change_set.changes] + [d.user_key for d in change_set.deletes]
+        touched = [c.user_key for c in change_set.changes] + [
+            d.user_key for d in change_set.deletes
+        ]
         if len(set(touched)) != len(touched):
             return Conflict(tuple(touched))  # one user twice: no consistent expectation
         early = self._duplicate_creates(change_set)
@@ -209,7 +210,9 @@ class ChangeWriter:
                 "journal": None,
             },
             {
-                "$set": docs.selector_fields(change.standard, change.inspections, change.assigned_at),
+                "$set": docs.selector_fields(
+                    change.standard, change.inspections, change.assigned_at
+                ),
                 "$push": {"ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}},
             },
         )
@@ -238,10 +241,20 @@ class ChangeWriter:
                 for c in change_set.changes
             ],
             "creates": [docs.user_document(u) for u in change_set.creates],
-            "deletes": [{"key": d.user_key, "expected": [s.value for s in d.expected]} for d in change_set.deletes],
+            "deletes": [
+                {"key": d.user_key, "expected": [s.value for s in d.expected]}
+                for d in change_set.deletes
+            ],
             "audit": [docs.audit_document(e, user_key(e.user_id)) for e in change_set.audit],
         }
-        header = {"_id": journal_id, "org": org, "kind": "many", "state": "pending", "gains": gains, "losses": losses}
+        header = {
+            "_id": journal_id,
+            "org": org,
+            "kind": "many",
+            "state": "pending",
+            "gains": gains,
+            "losses": losses,
+        }
         deadline = self._begin(header, body)
         parts = bool(header.get("parts"))
 
@@ -267,7 +280,11 @@ class ChangeWriter:
             self._check(deadline)
             try:
                 self.store.users.insert_many(
-                    [{**_without_seat(d), "journal": journal_id, "ops": [journal_id]} for d in batch], ordered=False
+                    [
+                        {**_without_seat(d), "journal": journal_id, "ops": [journal_id]}
+                        for d in batch
+                    ],
+                    ordered=False,
                 )
             except BulkWriteError as error:
                 if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
@@ -279,13 +296,18 @@ class ChangeWriter:
                 return self._taken(org, body["creates"]) or AlreadyExists((), ())
         # The commit point: from here on, repair rolls forward.
         self._check(deadline)
-        committed = self.store.journals.update_one({"_id": journal_id, "state": "pending", "repair_at": None}, {"$set": {"state": "committed"}})
+        committed = self.store.journals.update_one(
+            {"_id": journal_id, "state": "pending", "repair_at": None},
+            {"$set": {"state": "committed"}},
+        )
         if committed.matched_count == 0:
             raise ChangeSetAbandoned("change set taken over by repair before its commit")
         self.finish(org, journal_id, body, losses, parts, deadline)
         return Applied()
 
-    def _lock(self, org: str, journal_id: str, body: dict, deadline: float) -> tuple[str, ...] | None:
+    def _lock(
+        self, org: str, journal_id: str, body: dict, deadline: float
+    ) -> tuple[str, ...] | None:
         """Lock the users to change or delete; None when all are locked, else the keys that were
         not as expected (changed, deleted, or held by another change set).
 
@@ -302,7 +324,9 @@ class ChangeWriter:
             locked = self.store.users.bulk_write(
                 [
                     UpdateMany(
-                        _key_filter(org, keys, standard=standard, inspections=inspections, journal=None),
+                        _key_filter(
+                            org, keys, standard=standard, inspections=inspections, journal=None
+                        ),
                         {"$set": {"journal": journal_id}},
                     )
                     for (standard, inspections), keys in groups.items()
@@ -311,7 +335,12 @@ class ChangeWriter:
             ).matched_count
             if locked < len(batch):
                 keys = [item["key"] for item in batch]
-                mine = {d["key"] for d in self.store.users.find(_key_filter(org, keys, journal=journal_id), {"key": 1})}
+                mine = {
+                    d["key"]
+                    for d in self.store.users.find(
+                        _key_filter(org, keys, journal=journal_id), {"key": 1}
+                    )
+                }
                 return tuple(k for k in keys if k not in mine)
         return None
 
@@ -335,7 +364,13 @@ class ChangeWriter:
         return result if result.user_keys or result.emails else None
 
     def finish(
-        self, org: str, journal_id: str, body: dict, losses: dict, parts: bool, deadline: float | None = None
+        self,
+        org: str,
+        journal_id: str,
+        body: dict,
+        losses: dict,
+        parts: bool,
+        deadline: float | None = None,
     ) -> None:
         """Roll a committed change set forward: every step is idempotent (each user write is
         filtered on this change set's lock, which it removes), so repair may run it again after a
@@ -365,7 +400,9 @@ class ChangeWriter:
             writes[_write_order(item)].append((item["key"], item["set"], True))
         for created in body["creates"]:
             if created["held"] is not None:  # inserted without its seat: see `_without_seat`
-                writes[TAKE].append((created["key"], {f: created[f] for f in SELECTOR_FIELDS}, False))
+                writes[TAKE].append(
+                    (created["key"], {f: created[f] for f in SELECTOR_FIELDS}, False)
+                )
         for kind in sorted(writes):
             for batch in _batches(writes[kind]):
                 groups: dict[tuple, tuple[dict, bool, list[str]]] = {}
@@ -380,7 +417,15 @@ class ChangeWriter:
                             {
                                 "$set": fields,
                                 "$unset": {"journal": ""},
-                                **({"$push": {"ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}}} if record else {}),
+                                **(
+                                    {
+                                        "$push": {
+                                            "ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}
+                                        }
+                                    }
+                                    if record
+                                    else {}
+                                ),
                             },
                         )
                         for fields, record, keys in groups.values()
@@ -423,7 +468,13 @@ class ChangeWriter:
                         parts.append({name: items[start : start + PART_ITEMS]})
                 header["parts"] = len(parts)
                 documents = [
-                    {"journal": header["_id"], "n": n, "org": header["org"], "at": header["at"], "body": part}
+                    {
+                        "journal": header["_id"],
+                        "n": n,
+                        "org": header["org"],
+                        "at": header["at"],
+                        "body": part,
+                    }
                     for n, part in enumerate(parts)
                 ]
                 # A few parts per write (BATCH items): a message of a few MB, whatever the size.
@@ -440,7 +491,9 @@ class ChangeWriter:
     def _check(self, deadline: float) -> None:
         """Give up past the deadline: repair may take this change set over after twice as long."""
         if time.monotonic() > deadline:
-            raise ChangeSetAbandoned("a change set took longer than half of journalStaleSeconds; repair will finish it")
+            raise ChangeSetAbandoned(
+                "a change set took longer than half of journalStaleSeconds; repair will finish it"
+            )
 
     def _reserve(self, org: str, gains: dict, limits: dict, deadline: float) -> SeatShortage | None:
         """Count the gained seats, each type under its guard; undo them all if one is refused."""
@@ -456,7 +509,9 @@ class ChangeWriter:
             done[type_name] = gain
         return None
 
-    def _increment_guarded(self, org: str, license_type: LicenseType, gain: int, limit: int) -> int | None:
+    def _increment_guarded(
+        self, org: str, license_type: LicenseType, gain: int, limit: int
+    ) -> int | None:
         """`$inc` the counter if `holders <= limit - gain`; None if it did, else the holders."""
         counters, key = self.store.counters, counter_id(org, license_type)
         for _ in range(2):
@@ -484,12 +539,15 @@ class ChangeWriter:
         for type_name, amount in sorted(amounts.items()):
             if amount:
                 self.store.counters.update_one(
-                    {"_id": counter_id(org, LicenseType(type_name))}, {"$inc": {"holders": -amount, "v": 1}}
+                    {"_id": counter_id(org, LicenseType(type_name))},
+                    {"$inc": {"holders": -amount, "v": 1}},
                 )
 
     # ============================================================== repair
 
-    def repair(self, stale_after: timedelta | None = None, recount_all: bool = False) -> dict[str, int]:
+    def repair(
+        self, stale_after: timedelta | None = None, recount_all: bool = False
+    ) -> dict[str, int]:
         """Finish or roll back every journal older than `stale_after`, then recount the seat
         counters of the organizations they touched (of all, with `recount_all`).
 
@@ -528,7 +586,9 @@ class ChangeWriter:
             return None
         if journal["kind"] == "one":
             key = journal["key"]
-            committed = self.store.users.find_one({"org": org, "key": key, "ops": journal_id}, {"_id": 1})
+            committed = self.store.users.find_one(
+                {"org": org, "key": key, "ops": journal_id}, {"_id": 1}
+            )
             if committed is not None:
                 self.store.write_audit_documents(journal["audit"])
             self._end(journal_id)
@@ -542,7 +602,9 @@ class ChangeWriter:
         return "rolled_back"
 
     def _body(self, journal: dict) -> dict:
-        body = {name: list(journal.get(name, [])) for name in ("changes", "creates", "deletes", "audit")}
+        body = {
+            name: list(journal.get(name, [])) for name in ("changes", "creates", "deletes", "audit")
+        }
         if journal.get("parts"):
             for part in self.store.journal_parts.find({"journal": journal["_id"]}, sort=[("n", 1)]):
                 for name, items in part["body"].items():
@@ -554,12 +616,16 @@ class ChangeWriter:
         (the engine decides again and then finds the user free)."""
         holders = {
             d["journal"]
-            for d in self.store.users.find({"org": org, "key": {"$in": keys}, "journal": {"$ne": None}}, {"journal": 1})
+            for d in self.store.users.find(
+                {"org": org, "key": {"$in": keys}, "journal": {"$ne": None}}, {"journal": 1}
+            )
         }
         if not holders:
             return
         cutoff = docs.to_bson_time(self.wall_clock() - self.stale_after)
-        for journal in list(self.store.journals.find({"_id": {"$in": list(holders)}, "at": {"$lte": cutoff}})):
+        for journal in list(
+            self.store.journals.find({"_id": {"$in": list(holders)}, "at": {"$lte": cutoff}})
+        ):
             self._repair_journal(journal)
             self.recount(org)
 
@@ -572,10 +638,15 @@ class ChangeWriter:
         that a concurrent change could have made wrong is never written.
         """
         ids = [counter_id(org, t) for t in SEAT_TYPES]
-        versions = {d["_id"]: d.get("v", 0) for d in self.store.counters.find({"_id": {"$in": ids}}, {"v": 1})}
+        versions = {
+            d["_id"]: d.get("v", 0)
+            for d in self.store.counters.find({"_id": {"$in": ids}}, {"v": 1})
+        }
         if self.store.journals.find_one({"org": org}, {"_id": 1}) is not None:
             return False
-        counts = {t: self.store.users.count_documents({"org": org, "held": t.value}) for t in SEAT_TYPES}
+        counts = {
+            t: self.store.users.count_documents({"org": org, "held": t.value}) for t in SEAT_TYPES
+        }
         if self.store.journals.find_one({"org": org}, {"_id": 1}) is not None:
             return False
         for license_type in SEAT_TYPES:
@@ -584,6 +655,7 @@ class ChangeWriter:
                 self._create_counter(org, license_type)
                 continue
             self.store.counters.update_one(
-                {"_id": key, "v": versions[key]}, {"$set": {"holders": counts[license_type]}, "$inc": {"v": 1}}
+                {"_id": key, "v": versions[key]},
+                {"$set": {"holders": counts[license_type]}, "$inc": {"v": 1}},
             )
         return True

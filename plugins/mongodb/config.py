@@ -40,7 +40,12 @@ DEFAULT_CLIENT_OPTIONS = {
     "retryWrites": "true",
     "appname": "seatkeeper",
 }
-PLUGIN_OPTIONS = {"syncLogRetentionDays": 90, "workerThreads": 32, "journalStaleSeconds": 120, "cacheSeconds": 1}
+PLUGIN_OPTIONS = {
+    "syncLogRetentionDays": 90,
+    "workerThreads": 32,
+    "journalStaleSeconds": 120,
+    "cacheSeconds": 1,
+}
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,9 @@ def parse_url(url: str) -> MongoSettings:
     """Read a `mongodb://` or `mongodb+srv://` URL. Raises ValueError with a one-line reason."""
     parts = urlsplit(url)
     if parts.scheme.lower() not in ("mongodb", "mongodb+srv"):
-        raise ValueError(f"expected a mongodb:// or mongodb+srv:// URL, got scheme {parts.scheme!r}")
+        raise ValueError(
+            f"expected a mongodb:// or mongodb+srv:// URL, got scheme {parts.scheme!r}"
+        )
     hosts = parts.netloc.rsplit("@", 1)[-1]
     if not hosts:
         raise ValueError("the MongoDB URL names no host, e.g. mongodb://localhost:27017/seatkeeper")
@@ -77,10 +84,15 @@ def parse_url(url: str) -> MongoSettings:
             try:
                 values[canonical] = int(value)
             except ValueError:
-                raise ValueError(f"URL option {canonical} must be a whole number, got {value!r}") from None
+                raise ValueError(
+                    f"URL option {canonical} must be a whole number, got {value!r}"
+                ) from None
         else:
             passed.append((name, value))
-    if min(values["syncLogRetentionDays"], values["journalStaleSeconds"], values["cacheSeconds"]) < 0:
+    if (
+        min(values["syncLogRetentionDays"], values["journalStaleSeconds"], values["cacheSeconds"])
+        < 0
+    ):
         raise ValueError("syncLogRetentionDays, journalStaleSeconds and cacheSeconds must be >= 0")
     if values["workerThreads"] < 1:
         raise ValueError("workerThreads must be >= 1")
@@ -115,7 +127,10 @@ def acquire_client(settings: MongoSettings):
     with _clients_lock:
         entry = _clients.get(key)
         if entry is None:
-            entry = _clients[key] = [MongoClient(settings.client_uri, tz_aware=True, connect=False), 0]
+            entry = _clients[key] = [
+                MongoClient(settings.client_uri, tz_aware=True, connect=False),
+                0,
+            ]
         entry[1] += 1
         return entry[0]
 

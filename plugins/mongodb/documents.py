@@ -11,7 +11,7 @@ so that holders are one index range).
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from seatkeeper.rules.records import (
@@ -42,7 +42,7 @@ def to_bson_time(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is not None:
-        value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        value = value.astimezone(UTC).replace(tzinfo=None)
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
@@ -51,8 +51,8 @@ def from_bson_time(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def _enum(kind, value):
@@ -93,7 +93,12 @@ def organization_record(doc: Document) -> Organization:
 
 
 def project_document(project: Project) -> Document:
-    return {"org": project.organization_id, "id": project.id, "name": project.name, "kind": project.kind.value}
+    return {
+        "org": project.organization_id,
+        "id": project.id,
+        "name": project.name,
+        "kind": project.kind.value,
+    }
 
 
 def project_record(doc: Document) -> Project:
@@ -158,7 +163,9 @@ def held_value(standard: LicenseState, inspections: LicenseState) -> str | None:
     return None
 
 
-def selector_fields(standard: LicenseState, inspections: LicenseState, assigned_at: datetime | None) -> Document:
+def selector_fields(
+    standard: LicenseState, inspections: LicenseState, assigned_at: datetime | None
+) -> Document:
     """The fields one selector change writes: both selectors at once (invariant 2)."""
     return {
         "standard": standard.value,

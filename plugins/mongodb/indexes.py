@@ -39,11 +39,26 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("org", ASC), ("key", ASC)], {"name": "user_key", "unique": True}),
         ([("org", ASC), ("email_key", ASC)], {"name": "user_email", "unique": True}),
         ([("org", ASC), ("name_key", ASC), ("id", ASC)], {"name": "user_order"}),
-        ([("org", ASC), ("standard", ASC), ("name_key", ASC), ("id", ASC)], {"name": "user_standard_state"}),
-        ([("org", ASC), ("inspections", ASC), ("name_key", ASC), ("id", ASC)], {"name": "user_inspections_state"}),
-        ([("org", ASC), ("held", ASC), ("assigned_at", ASC), ("key", ASC)], {"name": "holder_rank"}),
         (
-            [("org", ASC), ("held", ASC), ("last_sync_at", ASC), ("assigned_at", ASC), ("key", ASC)],
+            [("org", ASC), ("standard", ASC), ("name_key", ASC), ("id", ASC)],
+            {"name": "user_standard_state"},
+        ),
+        (
+            [("org", ASC), ("inspections", ASC), ("name_key", ASC), ("id", ASC)],
+            {"name": "user_inspections_state"},
+        ),
+        (
+            [("org", ASC), ("held", ASC), ("assigned_at", ASC), ("key", ASC)],
+            {"name": "holder_rank"},
+        ),
+        (
+            [
+                ("org", ASC),
+                ("held", ASC),
+                ("last_sync_at", ASC),
+                ("assigned_at", ASC),
+                ("key", ASC),
+            ],
             {"name": "holder_activity"},
         ),
         ([("org", ASC), ("last_sync_at", ASC)], {"name": "user_last_sync"}),
@@ -59,7 +74,9 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
     ],
     "organizations": [([("created_at", ASC), ("_id", ASC)], {"name": "organization_age"})],
     "projects": [([("org", ASC), ("id", ASC)], {"name": "project_id", "unique": True})],
-    "subscriptions": [([("org", ASC), ("valid_from", ASC), ("_id", ASC)], {"name": "subscription_order"})],
+    "subscriptions": [
+        ([("org", ASC), ("valid_from", ASC), ("_id", ASC)], {"name": "subscription_order"})
+    ],
     "tokens": [
         ([("secret_hash", ASC)], {"name": "token_hash", "unique": True}),
         ([("org", ASC), ("created_at", ASC), ("_id", ASC)], {"name": "token_order"}),
@@ -96,7 +113,12 @@ def ensure_sync_log_ttl(db, retention_days: int) -> None:
         if error.code not in (85, 86) and "different options" not in str(error):
             raise
         try:  # change it in place
-            db.command({"collMod": "sync_log", "index": {"name": SYNC_LOG_TTL_INDEX, "expireAfterSeconds": seconds}})
+            db.command(
+                {
+                    "collMod": "sync_log",
+                    "index": {"name": SYNC_LOG_TTL_INDEX, "expireAfterSeconds": seconds},
+                }
+            )
         except (OperationFailure, TypeError, NotImplementedError):
             # A server (or mongomock) without collMod on indexes: build it again.
             log.drop_index(SYNC_LOG_TTL_INDEX)

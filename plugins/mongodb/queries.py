@@ -61,7 +61,9 @@ def user_filter(organization_id: str, query: UserQuery) -> Document | None:
             return None
         clauses.append({SELECTOR_FIELD[license_type]: state.value})
     if query.any_state is not None:
-        clauses.append({"$or": [{"standard": query.any_state.value}, {"inspections": query.any_state.value}]})
+        clauses.append(
+            {"$or": [{"standard": query.any_state.value}, {"inspections": query.any_state.value}]}
+        )
     if query.active_before is not None:
         clauses.append(activity_at_most(query.active_before))
     if query.active_since is not None:
@@ -89,10 +91,17 @@ def after_user(after: tuple[str, str] | None) -> Document | None:
     if after is None:
         return None
     name_key, user_id = after
-    return {"$or": [{"name_key": {"$gt": name_key}}, {"name_key": name_key, "id": {"$gt": user_id}}]}
+    return {
+        "$or": [{"name_key": {"$gt": name_key}}, {"name_key": name_key, "id": {"$gt": user_id}}]
+    }
 
 
-def log_filter(organization_id: str, query: LogQuery, after: tuple[datetime, str] | None, errors_field: str | None) -> Document:
+def log_filter(
+    organization_id: str,
+    query: LogQuery,
+    after: tuple[datetime, str] | None,
+    errors_field: str | None,
+) -> Document:
     """A log query with its keyset: newest first, so "after" means older than `(at, id)`."""
     clauses: list[Document] = [{"org": organization_id}]
     if query.user_key is not None:

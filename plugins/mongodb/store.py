@@ -15,11 +15,9 @@ from datetime import datetime
 
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-
 from seatkeeper.rules.records import (
     SEAT_TYPES,
     AuditEntry,
-    LicenseState,
     LicenseType,
     MobileUser,
     Organization,
@@ -76,7 +74,14 @@ class MongoStore:
         for license_type in SEAT_TYPES:
             self.counters.update_one(
                 {"_id": counter_id(organization.id, license_type)},
-                {"$setOnInsert": {"org": organization.id, "type": license_type.value, "holders": 0, "v": 0}},
+                {
+                    "$setOnInsert": {
+                        "org": organization.id,
+                        "type": license_type.value,
+                        "holders": 0,
+                        "v": 0,
+                    }
+                },
                 upsert=True,
             )
         self.upsert_project(default_project)
@@ -96,7 +101,10 @@ class MongoStore:
         return organization
 
     def list_organizations(self) -> list[Organization]:
-        return [docs.organization_record(d) for d in self.organizations.find({}, sort=[("created_at", 1), ("_id", 1)])]
+        return [
+            docs.organization_record(d)
+            for d in self.organizations.find({}, sort=[("created_at", 1), ("_id", 1)])
+        ]
 
     def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
         doc = self.organizations.find_one_and_update(
@@ -109,7 +117,9 @@ class MongoStore:
 
     def upsert_project(self, project: Project) -> None:
         self.projects.replace_one(
-            {"org": project.organization_id, "id": project.id}, docs.project_document(project), upsert=True
+            {"org": project.organization_id, "id": project.id},
+            docs.project_document(project),
+            upsert=True,
         )
         self.cache.forget(project.organization_id)
 
@@ -136,7 +146,9 @@ class MongoStore:
         cached = self.cache.get(("subscriptions", organization_id))
         if cached is not MISS:
             return cached
-        found = self.subscriptions.find({"org": organization_id}, sort=[("valid_from", 1), ("_id", 1)])
+        found = self.subscriptions.find(
+            {"org": organization_id}, sort=[("valid_from", 1), ("_id", 1)]
+        )
         subscriptions = [docs.subscription_record(d) for d in found]
         self.cache.put(("subscriptions", organization_id), subscriptions)
         return subscriptions
@@ -155,10 +167,19 @@ class MongoStore:
 
     def list_tokens(self, organization_id: str | None) -> list[Token]:
         query = {} if organization_id is None else {"org": organization_id}
-        return [docs.token_record(d) for d in self.tokens.find(query, sort=[("created_at", 1), ("_id", 1)])]
+        return [
+            docs.token_record(d)
+            for d in self.tokens.find(query, sort=[("created_at", 1), ("_id", 1)])
+        ]
 
-    def revoke_token(self, token_id: str, organization_id: str | None, at: datetime) -> Token | None:
-        scope = {"_id": token_id} if organization_id is None else {"_id": token_id, "org": organization_id}
+    def revoke_token(
+        self, token_id: str, organization_id: str | None, at: datetime
+    ) -> Token | None:
+        scope = (
+            {"_id": token_id}
+            if organization_id is None
+            else {"_id": token_id, "org": organization_id}
+        )
         doc = self.tokens.find_one_and_update(
             {**scope, "revoked_at": None},
             {"$set": {"revoked_at": docs.to_bson_time(at)}},
@@ -179,12 +200,16 @@ class MongoStore:
         unique = list(dict.fromkeys(keys))
         for start in range(0, len(unique), 10_000):  # keep each query well under 16 MB
             chunk = unique[start : start + 10_000]
-            for doc in self.users.find({"org": organization_id, "key": {"$in": chunk}}, USER_PROJECTION):
+            for doc in self.users.find(
+                {"org": organization_id, "key": {"$in": chunk}}, USER_PROJECTION
+            ):
                 users[doc["key"]] = docs.user_record(doc)
         return users
 
     def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
-        doc = self.users.find_one({"org": organization_id, "email_key": email.casefold()}, USER_PROJECTION)
+        doc = self.users.find_one(
+            {"org": organization_id, "email_key": email.casefold()}, USER_PROJECTION
+        )
         return docs.user_record(doc) if doc else None
 
     def record_sync(
@@ -226,12 +251,16 @@ class MongoStore:
             except DuplicateKeyError:
                 # Either the e-mail is another user's (EmailTaken), or two first syncs of this
                 # user raced to insert it (the loser updates on the next try).
-                owner = self.users.find_one({"org": organization_id, "email_key": email.casefold()}, {"id": 1, "key": 1})
+                owner = self.users.find_one(
+                    {"org": organization_id, "email_key": email.casefold()}, {"id": 1, "key": 1}
+                )
                 if owner is not None and owner["key"] != key:
                     raise EmailTaken(email, owner["id"]) from None
         raise EmailTaken(email)
 
-    def start_grace_period(self, organization_id: str, key: str, now: datetime) -> MobileUser | None:
+    def start_grace_period(
+        self, organization_id: str, key: str, now: datetime
+    ) -> MobileUser | None:
         doc = self.users.find_one_and_update(
             {"org": organization_id, "key": key, "grace_started_at": None},
             {"$set": {"grace_started_at": docs.to_bson_time(now)}},
@@ -247,7 +276,9 @@ class MongoStore:
     def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
         """The counter document: equal to the holders whenever no change set is in flight, and
         never below them (a seat is counted before it is written and uncounted after)."""
-        doc = self.counters.find_one({"_id": counter_id(organization_id, license_type)}, {"holders": 1})
+        doc = self.counters.find_one(
+            {"_id": counter_id(organization_id, license_type)}, {"holders": 1}
+        )
         if doc is None:
             return self.users.count_documents({"org": organization_id, "held": license_type.value})
         return doc["holders"]
@@ -260,7 +291,10 @@ class MongoStore:
             {
                 "org": organization_id,
                 "held": license_type.value,
-                "$or": [{"assigned_at": {"$lt": moment}}, {"assigned_at": moment, "key": {"$lt": key}}],
+                "$or": [
+                    {"assigned_at": {"$lt": moment}},
+                    {"assigned_at": moment, "key": {"$lt": key}},
+                ],
             }
         )
 
@@ -284,7 +318,10 @@ class MongoStore:
         candidates = [d for d in (synced, never) if d is not None]
         if not candidates:
             return None
-        best = min(candidates, key=lambda d: (d.get("last_sync_at") or d["assigned_at"], d["assigned_at"], d["key"]))
+        best = min(
+            candidates,
+            key=lambda d: (d.get("last_sync_at") or d["assigned_at"], d["assigned_at"], d["key"]),
+        )
         return docs.user_record(best)
 
     # -- lists -----------------------------------------------------------------------------
@@ -323,7 +360,9 @@ class MongoStore:
     def list_audit_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[AuditEntry]:
-        condition = log_filter(organization_id, LogQuery(query.user_key, False, query.since, query.until), after, None)
+        condition = log_filter(
+            organization_id, LogQuery(query.user_key, False, query.since, query.until), after, None
+        )
         found = self.audit_log.find(condition, sort=LOG_ORDER, limit=first)
         return [docs.audit_record(d) for d in found]
 

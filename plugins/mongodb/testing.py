@@ -42,7 +42,7 @@ class _Locked:
         self._target = target
         self._lock = lock
 
-    def __getitem__(self, name: str) -> "_Locked":
+    def __getitem__(self, name: str) -> _Locked:
         return _Locked(self._target[name], self._lock)
 
     def __getattr__(self, name: str) -> Any:
@@ -117,7 +117,7 @@ class SimulatedCrash(Exception):
 
 
 class _Crashing:
-    def __init__(self, target: Any, name: str, plan: "CrashAfter") -> None:
+    def __init__(self, target: Any, name: str, plan: CrashAfter) -> None:
         self._target, self._name, self._plan = target, name, plan
 
     def __getattr__(self, method: str) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ DOCUMENT = CONTRACT.read_text(encoding="utf-8")
 
 def iso(when: datetime) -> str:
     """How the API writes a DateTime: ISO 8601 in UTC with `Z`."""
-    return when.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def assert_clean(response) -> None:
@@ -63,25 +63,33 @@ class Api:
         assert_clean(response)
         return response
 
-    def gql(self, operation_name: str, variables: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    def gql(
+        self, operation_name: str, variables: dict | None = None, token: str | None = None
+    ) -> tuple[int, dict]:
         """POST the whole contract document naming one operation; (status, decoded JSON)."""
         body = {"query": DOCUMENT, "operationName": operation_name, "variables": variables or {}}
         response = self.post(body, token)
         return response.status_code, response.json()
 
-    def query(self, query: str, variables: dict | None = None, token: str | None = None) -> tuple[int, dict]:
+    def query(
+        self, query: str, variables: dict | None = None, token: str | None = None
+    ) -> tuple[int, dict]:
         """POST a document of our own (for arguments the contract does not use)."""
         response = self.post({"query": query, "variables": variables or {}}, token)
         return response.status_code, response.json()
 
-    def data(self, operation_name: str, variables: dict | None = None, token: str | None = None) -> dict:
+    def data(
+        self, operation_name: str, variables: dict | None = None, token: str | None = None
+    ) -> dict:
         """The `data` of an operation that must succeed: HTTP 200 and no GraphQL errors."""
         status, body = self.gql(operation_name, variables, token)
         assert status == 200, body
         assert "errors" not in body, body["errors"]
         return body["data"]
 
-    def error_codes(self, operation_name: str, variables: dict | None = None, token: str | None = None) -> list[str]:
+    def error_codes(
+        self, operation_name: str, variables: dict | None = None, token: str | None = None
+    ) -> list[str]:
         """The `extensions.code` of every GraphQL error of an operation (200 with errors)."""
         status, body = self.gql(operation_name, variables, token)
         assert status == 200, body
@@ -114,7 +122,9 @@ class Api:
         }
         if starts_in_days is not None:
             variables["validFrom"] = iso(now + timedelta(days=starts_in_days))
-        payload = self.data("AddSubscription", {"input": variables}, self.operator)["addSubscription"]
+        payload = self.data("AddSubscription", {"input": variables}, self.operator)[
+            "addSubscription"
+        ]
         assert payload["userErrors"] == []
         return payload["subscription"]
 
@@ -126,7 +136,9 @@ class Api:
 
     def project(self, org: Org, project_id: str, kind: str, name: str | None = None) -> dict:
         payload = self.data(
-            "UpsertProject", {"input": {"id": project_id, "name": name or project_id, "kind": kind}}, org.admin
+            "UpsertProject",
+            {"input": {"id": project_id, "name": name or project_id, "kind": kind}},
+            org.admin,
         )["upsertProject"]
         assert payload["userErrors"] == []
         return payload["project"]
@@ -154,7 +166,11 @@ class Api:
     def create_users(self, org: Org, *users: dict) -> list[dict]:
         """CreateUsers; each user a dict with id (and optional fullName, email, standard, inspections)."""
         full = [
-            {"fullName": u.get("fullName", u["id"]), "email": u.get("email", f"{u['id']}@example.com"), **u}
+            {
+                "fullName": u.get("fullName", u["id"]),
+                "email": u.get("email", f"{u['id']}@example.com"),
+                **u,
+            }
             for u in users
         ]
         payload = self.data("CreateUsers", {"users": full}, org.admin)["createUsers"]

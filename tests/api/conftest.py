@@ -10,7 +10,6 @@ from __future__ import annotations
 import secrets
 
 import pytest
-
 from api_support import Api, Org, TestClient
 from seatkeeper.server.app import create_app
 

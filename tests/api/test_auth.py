@@ -7,7 +7,6 @@ errors with `extensions.code`. The organization always comes from the token.
 from __future__ import annotations
 
 import pytest
-
 from api_support import Api, Org, TestClient, assert_clean
 from seatkeeper.server.app import create_app
 
@@ -82,14 +81,21 @@ def _no_data(body: dict) -> bool:
 
 def _reader(api: Api, org: Org) -> str:
     created = api.data(
-        "CreateToken", {"input": {"organizationId": org.id, "role": "READER", "name": "reader"}}, org.admin
+        "CreateToken",
+        {"input": {"organizationId": org.id, "role": "READER", "name": "reader"}},
+        org.admin,
     )["createToken"]
     return created["token"]
 
 
 @pytest.fixture
 def tokens(api, org) -> dict[str, str]:
-    return {"OPERATOR": api.operator, "ADMIN": org.admin, "SYNC": org.sync, "READER": _reader(api, org)}
+    return {
+        "OPERATOR": api.operator,
+        "ADMIN": org.admin,
+        "SYNC": org.sync,
+        "READER": _reader(api, org),
+    }
 
 
 # ---------------------------------------------------------------- who may do what
@@ -134,7 +140,10 @@ def test_spec_9_forbidden_error_names_the_role(api, org):
 # ---------------------------------------------------------------- missing, wrong, malformed, revoked
 
 
-@pytest.mark.parametrize("operation", ["Sync", "Users", "SetLicenseState", "Tokens", "CreateOrganization", "Organizations"])
+@pytest.mark.parametrize(
+    "operation",
+    ["Sync", "Users", "SetLicenseState", "Tokens", "CreateOrganization", "Organizations"],
+)
 def test_spec_9_no_token_is_unauthenticated(api, org, operation):
     status, body = api.gql(operation, _variables(org)[operation], token=None)
     assert status == 200
@@ -143,7 +152,9 @@ def test_spec_9_no_token_is_unauthenticated(api, org, operation):
     assert "Authorization: Bearer" in body["errors"][0]["message"]
 
 
-@pytest.mark.parametrize("operation", ["Sync", "Users", "SetLicenseState", "Tokens", "CreateOrganization"])
+@pytest.mark.parametrize(
+    "operation", ["Sync", "Users", "SetLicenseState", "Tokens", "CreateOrganization"]
+)
 def test_spec_9_a_wrong_token_is_unauthenticated(api, org, operation):
     wrong = org.admin[:-4] + ("AAAA" if not org.admin.endswith("AAAA") else "BBBB")
     assert api.error_codes(operation, _variables(org)[operation], wrong) == ["UNAUTHENTICATED"]
@@ -174,12 +185,18 @@ def test_spec_9_a_malformed_authorization_header_is_unauthenticated(api, org, cl
 
 
 def test_spec_9_the_scheme_is_case_insensitive(api, org, client):
-    response = client.post("/graphql", json={"query": "{ users { totalCount } }"}, headers={"Authorization": f"bearer {org.admin}"})
+    response = client.post(
+        "/graphql",
+        json={"query": "{ users { totalCount } }"},
+        headers={"Authorization": f"bearer {org.admin}"},
+    )
     assert response.json() == {"data": {"users": {"totalCount": 0}}}
 
 
 def test_spec_9_a_revoked_token_is_unauthenticated_and_others_keep_working(api, org):
-    token_id = next(t["id"] for t in api.data("Tokens", token=org.admin)["tokens"] if t["role"] == "SYNC")
+    token_id = next(
+        t["id"] for t in api.data("Tokens", token=org.admin)["tokens"] if t["role"] == "SYNC"
+    )
     assert api.sync(org.sync, "u1")["ok"] is True
     revoked = api.data("RevokeToken", {"id": token_id}, org.admin)["revokeToken"]
     assert revoked["userErrors"] == [] and revoked["token"]["revokedAt"] is not None
@@ -233,7 +250,15 @@ def test_spec_9_csv_download_routes_need_a_reading_token(client, org):
 def b_world(api, org_b, clock):
     """Organization B with a seat holder, a pending user, settings, a subscription and logs."""
     api.add_subscription(org_b, "STANDARD", seats=3)
-    api.create_users(org_b, {"id": "b-holder", "fullName": "Bea Holder", "email": "bea@b.example", "standard": "ASSIGNED"})
+    api.create_users(
+        org_b,
+        {
+            "id": "b-holder",
+            "fullName": "Bea Holder",
+            "email": "bea@b.example",
+            "standard": "ASSIGNED",
+        },
+    )
     api.sync(org_b.sync, "b-holder", "bea@b.example")
     api.sync(org_b.sync, "b-pending", "pending@b.example")
     api.settings(org_b, autoAssignLicenses=True, inactivityDays=30)
@@ -257,10 +282,15 @@ def test_spec_9_organization_b_is_invisible_to_a(api, org, b_world):
     assert users["totalCount"] == 0 and users["edges"] == []
     assert api.user(a, "b-holder") is None
     assert api.data("SyncLog", token=a.admin)["syncLog"]["edges"] == []
-    assert api.data("AuditLog", {"filter": {"userId": "b-holder"}}, a.admin)["auditLog"]["edges"] == []
+    assert (
+        api.data("AuditLog", {"filter": {"userId": "b-holder"}}, a.admin)["auditLog"]["edges"] == []
+    )
     organization = api.data("Organization", token=a.admin)["organization"]
     assert organization["id"] == a.id and organization["settings"]["autoAssignLicenses"] is False
-    assert all(row["items"] == [] and row["assigned"] in (0, None) for row in api.data("Subscriptions", token=a.admin)["subscriptions"])
+    assert all(
+        row["items"] == [] and row["assigned"] in (0, None)
+        for row in api.data("Subscriptions", token=a.admin)["subscriptions"]
+    )
     assert {t["id"] for t in api.data("Tokens", token=a.admin)["tokens"]}.isdisjoint(
         {t["id"] for t in api.data("Tokens", token=b.admin)["tokens"]}
     )
@@ -274,7 +304,12 @@ def test_spec_9_exports_hold_only_the_callers_organization(api, org, b_world):
 
 
 @pytest.mark.parametrize(
-    "field", ["organization(organizationId: $id) { id }", "subscriptions(organizationId: $id) { licenseType }", "tokens(organizationId: $id) { id }"]
+    "field",
+    [
+        "organization(organizationId: $id) { id }",
+        "subscriptions(organizationId: $id) { licenseType }",
+        "tokens(organizationId: $id) { id }",
+    ],
 )
 def test_spec_9_a_token_naming_another_organization_is_forbidden(api, org, b_world, field):
     for token in (org.admin, org.sync):
@@ -296,10 +331,14 @@ def test_spec_9_organization_b_is_unchangeable_by_a(api, org, b_world):
     deleted = api.data("DeleteUsers", {"userIds": ["b-holder"]}, a.admin)["deleteUsers"]
     assert [e["code"] for e in deleted["userErrors"]] == ["USER_NOT_FOUND"]
     assert api.error_codes(
-        "CreateToken", {"input": {"organizationId": b.id, "role": "ADMIN", "name": "intruder"}}, a.admin
+        "CreateToken",
+        {"input": {"organizationId": b.id, "role": "ADMIN", "name": "intruder"}},
+        a.admin,
     ) == ["FORBIDDEN"]
     revoked = api.data("RevokeToken", {"id": b_token_id}, a.admin)["revokeToken"]
-    assert revoked["token"] is None and [e["code"] for e in revoked["userErrors"]] == ["TOKEN_NOT_FOUND"]
+    assert revoked["token"] is None and [e["code"] for e in revoked["userErrors"]] == [
+        "TOKEN_NOT_FOUND"
+    ]
     # A's own settings, projects and users are A's: the same ids and e-mails are free in A.
     api.settings(a, autoAssignLicenses=False, inactivityDays=200)
     api.project(a, "default", "EXTERNAL")
@@ -308,7 +347,9 @@ def test_spec_9_organization_b_is_unchangeable_by_a(api, org, b_world):
     synced = api.sync(a.sync, "b-pending", "pending@b.example")
     assert synced["userErrors"] == []
     # A's SYNC token may not administer anything of B (or of A).
-    assert api.error_codes("SetLicenseState", _variables(b)["SetLicenseState"], a.sync) == ["FORBIDDEN"]
+    assert api.error_codes("SetLicenseState", _variables(b)["SetLicenseState"], a.sync) == [
+        "FORBIDDEN"
+    ]
 
     assert _b_snapshot(api, b) == before
     assert api.sync(b.sync, "b-holder", "bea@b.example")["license"]["type"] == "STANDARD"

@@ -11,9 +11,8 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from graphql import DocumentNode, OperationDefinitionNode, parse, validate
-
 from api_support import DOCUMENT, iso
+from graphql import DocumentNode, OperationDefinitionNode, parse, validate
 from seatkeeper.schema import build_schema
 
 CONTRACT_OPERATIONS = {
@@ -166,7 +165,9 @@ def test_users_pages_in_name_order_with_search_and_filter(api, org, clock):
         "inactive": False,
     }
 
-    second_page = api.data("Users", {"first": 2, "after": first_page["pageInfo"]["endCursor"]}, org.admin)["users"]
+    second_page = api.data(
+        "Users", {"first": 2, "after": first_page["pageInfo"]["endCursor"]}, org.admin
+    )["users"]
     assert [e["node"]["id"] for e in second_page["edges"]] == ["c"]
     assert second_page["pageInfo"]["hasNextPage"] is False
 
@@ -205,7 +206,14 @@ def test_set_license_state_assigns_and_reports_errors(api, org):
 
     assigned = api.set_state(org, ["u1"], "INSPECTIONS", "ASSIGNED")
     assert assigned == {
-        "users": [{"id": "u1", "standard": "UNASSIGNED", "inspections": "ASSIGNED", "activeLicense": "INSPECTIONS"}],
+        "users": [
+            {
+                "id": "u1",
+                "standard": "UNASSIGNED",
+                "inspections": "ASSIGNED",
+                "activeLicense": "INSPECTIONS",
+            }
+        ],
         "userErrors": [],
     }
 
@@ -217,7 +225,12 @@ def test_set_license_state_assigns_and_reports_errors(api, org):
     missing = api.set_state(org, ["u1", "ghost"], "INSPECTIONS", "DISABLED")
     assert missing["users"] == []
     assert missing["userErrors"] == [
-        {"code": "USER_NOT_FOUND", "message": "no user 'ghost'", "field": ["input", "userIds", "1"], "userId": "ghost"}
+        {
+            "code": "USER_NOT_FOUND",
+            "message": "no user 'ghost'",
+            "field": ["input", "userIds", "1"],
+            "userId": "ghost",
+        }
     ]
     assert api.user(org, "u1")["inspections"] == "ASSIGNED"  # all or nothing (invariant 5)
 
@@ -229,8 +242,18 @@ def test_create_users_with_chosen_states_and_a_taken_email(api, org):
         "CreateUsers",
         {
             "users": [
-                {"id": "p1", "fullName": "Pre One", "email": "p1@example.com", "standard": "ASSIGNED"},
-                {"id": "p2", "fullName": "Pre Two", "email": "p2@example.com", "inspections": "DISABLED"},
+                {
+                    "id": "p1",
+                    "fullName": "Pre One",
+                    "email": "p1@example.com",
+                    "standard": "ASSIGNED",
+                },
+                {
+                    "id": "p2",
+                    "fullName": "Pre Two",
+                    "email": "p2@example.com",
+                    "inspections": "DISABLED",
+                },
             ]
         },
         org.admin,
@@ -243,7 +266,9 @@ def test_create_users_with_chosen_states_and_a_taken_email(api, org):
         "userErrors": [],
     }
     taken = api.data(
-        "CreateUsers", {"users": [{"id": "p3", "fullName": "Pre Three", "email": "P1@example.com"}]}, org.admin
+        "CreateUsers",
+        {"users": [{"id": "p3", "fullName": "Pre Three", "email": "P1@example.com"}]},
+        org.admin,
     )["createUsers"]
     assert taken["users"] == []
     assert [(e["code"], e["field"], e["userId"]) for e in taken["userErrors"]] == [
@@ -275,7 +300,9 @@ def test_update_settings_changes_given_fields_and_refuses_out_of_range(api, org)
         "inactivityDays": 90,
         "gracePeriodDays": 7,
     }
-    refused = api.data("UpdateSettings", {"input": {"inactivityDays": 0, "autoFreeUpLicenses": True}}, org.admin)
+    refused = api.data(
+        "UpdateSettings", {"input": {"inactivityDays": 0, "autoFreeUpLicenses": True}}, org.admin
+    )
     assert refused["updateSettings"]["settings"] is None
     assert [(e["code"], e["field"]) for e in refused["updateSettings"]["userErrors"]] == [
         ("INVALID_INPUT", ["input", "inactivityDays"])
@@ -296,7 +323,10 @@ def test_upsert_project_creates_and_changes_a_project(api, org):
     assert api.sync(org.sync, "u1", project_id="field")["license"]["type"] == "INSPECTIONS"
 
     api.project(org, "default", "EXTERNAL", "Default")
-    kinds = {p["id"]: p["kind"] for p in api.data("Organization", token=org.admin)["organization"]["projects"]}
+    kinds = {
+        p["id"]: p["kind"]
+        for p in api.data("Organization", token=org.admin)["organization"]["projects"]
+    }
     assert kinds["default"] == "EXTERNAL"
 
 
@@ -306,11 +336,22 @@ LICENSES_HEADER = '"Id","Full Name","Email","Standard","Inspections"'
 def test_import_licenses_applies_a_file_and_dry_run_changes_nothing(api, org):
     """SPEC 7, import: dry run, summary, problems with lines, CSV_INVALID."""
     api.add_subscription(org, "INSPECTIONS", seats=1)
-    csv_text = f'{LICENSES_HEADER}\r\n"{MATT}","Matt Ford","someone51@example.com","","Assigned"\r\n'
+    csv_text = (
+        f'{LICENSES_HEADER}\r\n"{MATT}","Matt Ford","someone51@example.com","","Assigned"\r\n'
+    )
 
-    dry = api.data("ImportLicenses", {"input": {"csv": csv_text, "dryRun": True}}, org.admin)["importLicenses"]
+    dry = api.data("ImportLicenses", {"input": {"csv": csv_text, "dryRun": True}}, org.admin)[
+        "importLicenses"
+    ]
     assert dry["applied"] is False
-    assert dry["summary"] == {"rows": 1, "assigned": 1, "unassigned": 0, "disabled": 0, "created": 1, "unchanged": 0}
+    assert dry["summary"] == {
+        "rows": 1,
+        "assigned": 1,
+        "unassigned": 0,
+        "disabled": 0,
+        "created": 1,
+        "unchanged": 0,
+    }
     assert dry["problems"] == [] and dry["userErrors"] == []
     assert api.user(org, MATT) is None
 
@@ -322,7 +363,9 @@ def test_import_licenses_applies_a_file_and_dry_run_changes_nothing(api, org):
     bad = f"{LICENSES_HEADER}\nx1,X,not-an-email,,\n"
     refused = api.data("ImportLicenses", {"input": {"csv": bad}}, org.admin)["importLicenses"]
     assert refused["applied"] is False
-    assert [(p["line"], p["code"], p["severity"]) for p in refused["problems"]] == [(2, "BAD_EMAIL", "ERROR")]
+    assert [(p["line"], p["code"], p["severity"]) for p in refused["problems"]] == [
+        (2, "BAD_EMAIL", "ERROR")
+    ]
     assert [e["code"] for e in refused["userErrors"]] == ["CSV_INVALID"]
     assert api.user(org, "x1") is None
 
@@ -332,11 +375,19 @@ def test_export_licenses_writes_the_source_format(api, org):
     api.add_subscription(org, "INSPECTIONS", seats=1)
     api.create_users(
         org,
-        {"id": MATT, "fullName": "Matt Ford", "email": "someone51@example.com", "inspections": "ASSIGNED"},
+        {
+            "id": MATT,
+            "fullName": "Matt Ford",
+            "email": "someone51@example.com",
+            "inspections": "ASSIGNED",
+        },
         {"id": "nobody-holds", "fullName": "No Seat"},
     )
     exported = api.data("ExportLicenses", token=org.admin)["exportLicenses"]
-    assert exported == f'{LICENSES_HEADER}\r\n"{MATT}","Matt Ford","someone51@example.com","","Assigned"\r\n'
+    assert (
+        exported
+        == f'{LICENSES_HEADER}\r\n"{MATT}","Matt Ford","someone51@example.com","","Assigned"\r\n'
+    )
 
 
 def test_export_users_writes_states_and_last_sync(api, org, clock):
@@ -382,14 +433,18 @@ def test_sync_log_newest_first_with_filters_and_pages(api, org, clock):
     assert log["edges"][1]["node"]["errorCode"] == "LICENSE_EXPIRED"
     assert log["edges"][1]["node"]["reason"] == "GRACE_PERIOD_ENDED"
 
-    rest = api.data("SyncLog", {"first": 2, "after": log["pageInfo"]["endCursor"]}, org.admin)["syncLog"]
+    rest = api.data("SyncLog", {"first": 2, "after": log["pageInfo"]["endCursor"]}, org.admin)[
+        "syncLog"
+    ]
     assert rest["pageInfo"]["hasNextPage"] is False
     oldest = rest["edges"][0]["node"]
     assert (oldest["at"], oldest["client"], oldest["ok"], oldest["licenseType"], oldest["temporary"]) == (
         iso(first_at), "WEB", True, "STANDARD", True,
     )  # fmt: skip
 
-    errors = api.data("SyncLog", {"filter": {"errorsOnly": True, "userId": "u1"}}, org.admin)["syncLog"]
+    errors = api.data("SyncLog", {"filter": {"errorsOnly": True, "userId": "u1"}}, org.admin)[
+        "syncLog"
+    ]
     assert [e["node"]["reason"] for e in errors["edges"]] == ["GRACE_PERIOD_ENDED"]
     window = {"since": iso(first_at), "until": iso(first_at + timedelta(days=1))}
     early = api.data("SyncLog", {"filter": window}, org.admin)["syncLog"]
@@ -436,12 +491,22 @@ def test_create_organization_returns_working_tokens_once(api, clock):
     assert created["adminToken"] != created["syncToken"]
     organization = api.data("Organization", token=created["adminToken"])["organization"]
     assert organization["id"] == created["organization"]["id"]
-    synced = api.data("Sync", {"input": {"userId": "t1", "email": "t1@example.com"}}, created["syncToken"])["sync"]
+    synced = api.data(
+        "Sync", {"input": {"userId": "t1", "email": "t1@example.com"}}, created["syncToken"]
+    )["sync"]
     assert synced["license"]["trial"] is True
 
-    refused = api.data("CreateOrganization", {"input": {"name": "  "}}, api.operator)["createOrganization"]
-    assert refused["organization"] is None and refused["adminToken"] is None and refused["syncToken"] is None
-    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [("INVALID_INPUT", ["input", "name"])]
+    refused = api.data("CreateOrganization", {"input": {"name": "  "}}, api.operator)[
+        "createOrganization"
+    ]
+    assert (
+        refused["organization"] is None
+        and refused["adminToken"] is None
+        and refused["syncToken"] is None
+    )
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "name"])
+    ]
 
 
 def test_add_subscription_statuses_and_refusals(api, org, clock):
@@ -455,7 +520,10 @@ def test_add_subscription_statuses_and_refusals(api, org, clock):
         "validUntil": iso(now + timedelta(days=10)),
         "status": "ACTIVE",
     }
-    assert api.add_subscription(org, "INSPECTIONS", seats=1, days=20, starts_in_days=10)["status"] == "UPCOMING"
+    assert (
+        api.add_subscription(org, "INSPECTIONS", seats=1, days=20, starts_in_days=10)["status"]
+        == "UPCOMING"
+    )
     external = api.add_subscription(org, "EXTERNAL", seats=99)
     assert external["seats"] is None and external["licenseType"] == "EXTERNAL"
 
@@ -465,11 +533,17 @@ def test_add_subscription_statuses_and_refusals(api, org, clock):
         return [(e["code"], e["field"]) for e in payload["userErrors"]]
 
     until = iso(now + timedelta(days=1))
-    assert refused({"organizationId": org.id, "licenseType": "STANDARD", "seats": 0, "validUntil": until}) == [
-        ("INVALID_INPUT", ["input", "seats"])
-    ]
     assert refused(
-        {"organizationId": org.id, "licenseType": "STANDARD", "seats": 1, "validFrom": until, "validUntil": until}
+        {"organizationId": org.id, "licenseType": "STANDARD", "seats": 0, "validUntil": until}
+    ) == [("INVALID_INPUT", ["input", "seats"])]
+    assert refused(
+        {
+            "organizationId": org.id,
+            "licenseType": "STANDARD",
+            "seats": 1,
+            "validFrom": until,
+            "validUntil": until,
+        }
     ) == [("INVALID_INPUT", ["input", "validUntil"])]
     assert refused({"organizationId": "nope", "licenseType": "EXTERNAL", "validUntil": until}) == [
         ("ORGANIZATION_NOT_FOUND", ["input", "organizationId"])
@@ -489,7 +563,9 @@ def test_organizations_lists_every_organization(api, org, org_b, clock):
 def test_create_token_gives_a_working_token_of_the_role(api, org, clock):
     """SPEC 9: tokens of ADMIN, SYNC or READER, the secret shown once."""
     created = api.data(
-        "CreateToken", {"input": {"organizationId": org.id, "role": "READER", "name": "dashboard"}}, org.admin
+        "CreateToken",
+        {"input": {"organizationId": org.id, "role": "READER", "name": "dashboard"}},
+        org.admin,
     )["createToken"]
     assert created["userErrors"] == []
     assert created["token"] and created["tokenId"]
@@ -497,14 +573,24 @@ def test_create_token_gives_a_working_token_of_the_role(api, org, clock):
     assert api.data("Users", token=created["token"])["users"]["totalCount"] == 0
     # ...and is listed by name and role, its secret never shown again.
     tokens = api.data("Tokens", token=org.admin)["tokens"]
-    assert {"id": created["tokenId"], "name": "dashboard", "role": "READER", "createdAt": iso(clock()), "revokedAt": None} in tokens
+    assert {
+        "id": created["tokenId"],
+        "name": "dashboard",
+        "role": "READER",
+        "createdAt": iso(clock()),
+        "revokedAt": None,
+    } in tokens
     assert created["token"] not in str(tokens)
 
     refused = api.data(
-        "CreateToken", {"input": {"organizationId": org.id, "role": "OPERATOR", "name": "x"}}, api.operator
+        "CreateToken",
+        {"input": {"organizationId": org.id, "role": "OPERATOR", "name": "x"}},
+        api.operator,
     )["createToken"]
     assert refused["token"] is None and refused["tokenId"] is None
-    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [("INVALID_INPUT", ["input", "role"])]
+    assert [(e["code"], e["field"]) for e in refused["userErrors"]] == [
+        ("INVALID_INPUT", ["input", "role"])
+    ]
 
 
 def test_tokens_lists_the_organizations_tokens(api, org, org_b, clock):
@@ -521,7 +607,9 @@ def test_tokens_lists_the_organizations_tokens(api, org, org_b, clock):
 def test_revoke_token_stops_it_at_once(api, org, clock):
     """SPEC 9: revocable; an unknown id is TOKEN_NOT_FOUND."""
     reader = api.data(
-        "CreateToken", {"input": {"organizationId": org.id, "role": "READER", "name": "old"}}, org.admin
+        "CreateToken",
+        {"input": {"organizationId": org.id, "role": "READER", "name": "old"}},
+        org.admin,
     )["createToken"]
     clock.advance(days=1)
     revoked = api.data("RevokeToken", {"id": reader["tokenId"]}, org.admin)["revokeToken"]

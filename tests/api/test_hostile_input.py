@@ -11,9 +11,8 @@ import logging
 
 import orjson
 import pytest
-from graphql import parse
-
 from api_support import DOCUMENT, TestClient, assert_clean
+from graphql import parse
 from seatkeeper.schema import root
 from seatkeeper.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from seatkeeper.storage import StorageError
@@ -30,7 +29,9 @@ def _errors(response) -> list[dict]:
 
 
 def _raw(client, content: bytes, content_type: str = "application/json", **headers):
-    return client.post("/graphql", content=content, headers={"content-type": content_type, **headers})
+    return client.post(
+        "/graphql", content=content, headers={"content-type": content_type, **headers}
+    )
 
 
 def _bad_request(response) -> str:
@@ -53,11 +54,19 @@ def _graphql_error(response) -> str:
 
 
 def test_malformed_json_is_400(client):
-    assert _bad_request(_raw(client, b'{"query": "{ __typename }"')) == "Unable to parse request body as JSON"
-    assert _bad_request(_raw(client, b"\xff\xfe not utf-8")) == "Unable to parse request body as JSON"
+    assert (
+        _bad_request(_raw(client, b'{"query": "{ __typename }"'))
+        == "Unable to parse request body as JSON"
+    )
+    assert (
+        _bad_request(_raw(client, b"\xff\xfe not utf-8")) == "Unable to parse request body as JSON"
+    )
 
 
-@pytest.mark.parametrize(("body", "kind"), [(b'"a string"', "string"), (b"42", "number"), (b"null", "null"), (b"true", "boolean")])
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [(b'"a string"', "string"), (b"42", "number"), (b"null", "null"), (b"true", "boolean")],
+)
 def test_a_json_body_that_is_not_an_object_is_400(client, body, kind):
     assert _bad_request(_raw(client, body)) == f"Expected a JSON object, got a JSON {kind}"
 
@@ -68,7 +77,9 @@ def test_a_batch_is_refused(client):
 
 @pytest.mark.parametrize("body", [{}, {"query": None}, {"query": ""}, {"variables": {}}])
 def test_a_missing_query_is_400(client, body):
-    assert _bad_request(client.post("/graphql", json=body)) == "No GraphQL query found in the request"
+    assert (
+        _bad_request(client.post("/graphql", json=body)) == "No GraphQL query found in the request"
+    )
 
 
 @pytest.mark.parametrize(
@@ -94,7 +105,9 @@ def test_a_syntax_error_is_reported_with_its_location(client):
 
 def test_an_unknown_operation_name_is_400(api, org):
     response = api.client.post(
-        "/graphql", json={"query": DOCUMENT, "operationName": "DropEverything"}, headers={"Authorization": f"Bearer {org.admin}"}
+        "/graphql",
+        json={"query": DOCUMENT, "operationName": "DropEverything"},
+        headers={"Authorization": f"Bearer {org.admin}"},
     )
     assert _bad_request(response) == 'Unknown operation named "DropEverything".'
 
@@ -105,7 +118,9 @@ def test_a_mutation_sent_with_get_is_refused_and_changes_nothing(api, org):
         "operationName": "Sync",
         "variables": orjson.dumps({"input": {"userId": "u1", "email": "u1@example.com"}}).decode(),
     }
-    response = api.client.get("/graphql", params=params, headers={"Authorization": f"Bearer {org.sync}"})
+    response = api.client.get(
+        "/graphql", params=params, headers={"Authorization": f"Bearer {org.sync}"}
+    )
     assert _bad_request(response) == "mutations are not allowed when using GET"
     assert api.user(org, "u1") is None
     assert api.data("SyncLog", token=org.admin)["syncLog"]["edges"] == []
@@ -113,9 +128,19 @@ def test_a_mutation_sent_with_get_is_refused_and_changes_nothing(api, org):
 
 def test_a_query_sent_with_get_is_answered(api, org):
     params = {"query": DOCUMENT, "operationName": "Users", "variables": '{"first": 5}'}
-    response = api.client.get("/graphql", params=params, headers={"Authorization": f"Bearer {org.admin}"})
+    response = api.client.get(
+        "/graphql", params=params, headers={"Authorization": f"Bearer {org.admin}"}
+    )
     assert_clean(response)
-    assert response.json() == {"data": {"users": {"totalCount": 0, "pageInfo": {"hasNextPage": False, "endCursor": None}, "edges": []}}}
+    assert response.json() == {
+        "data": {
+            "users": {
+                "totalCount": 0,
+                "pageInfo": {"hasNextPage": False, "endCursor": None},
+                "edges": [],
+            }
+        }
+    }
 
 
 def test_other_methods_and_paths(client):
@@ -150,7 +175,9 @@ def test_a_deep_introspection_query_is_refused(client):
     inner = "name"
     for _ in range(6):
         inner = f"name fields {{ type {{ ofType {{ {inner} }} }} }}"
-    response = client.post("/graphql", json={"query": '{ __type(name: "__Type") { ' + inner + " } }"})
+    response = client.post(
+        "/graphql", json={"query": '{ __type(name: "__Type") { ' + inner + " } }"}
+    )
     assert _graphql_error(response) == "Maximum introspection depth exceeded"
 
 
@@ -160,7 +187,10 @@ def test_more_than_30_aliases_are_refused(client):
     def aliased(count: int) -> str:
         return "{ " + " ".join(f"a{i}: __typename" for i in range(count)) + " }"
 
-    assert _graphql_error(client.post("/graphql", json={"query": aliased(31)})) == "31 aliases found. Allowed: 30"
+    assert (
+        _graphql_error(client.post("/graphql", json={"query": aliased(31)}))
+        == "31 aliases found. Allowed: 30"
+    )
     response = client.post("/graphql", json={"query": aliased(30)})
     assert_clean(response)
     assert len(response.json()["data"]) == 30
@@ -181,7 +211,9 @@ def test_the_contract_document_fits_the_token_limit():
 @pytest.fixture
 def small_client(clock):
     """An app that takes bodies up to 2048 bytes (the limit is configurable; small is fast)."""
-    with TestClient(create_app("memory://", clock=clock, operator_token="op", max_body_bytes=2048)) as client:
+    with TestClient(
+        create_app("memory://", clock=clock, operator_token="op", max_body_bytes=2048)
+    ) as client:
         yield client
 
 
@@ -195,7 +227,10 @@ def test_a_body_over_the_limit_is_413_and_at_the_limit_is_served(small_client):
     over = _raw(small_client, _padded(2049))
     assert over.status_code == 413
     assert _errors(over) == [
-        {"message": "request body larger than 2048 bytes", "extensions": {"code": "PAYLOAD_TOO_LARGE"}}
+        {
+            "message": "request body larger than 2048 bytes",
+            "extensions": {"code": "PAYLOAD_TOO_LARGE"},
+        }
     ]
     at_limit = _raw(small_client, _padded(2048))
     assert_clean(at_limit)
@@ -207,7 +242,9 @@ def test_a_streamed_body_without_length_is_cut_at_the_limit(small_client):
         for _ in range(100):
             yield b" " * 1000
 
-    response = small_client.post("/graphql", content=chunks(), headers={"content-type": "application/json"})
+    response = small_client.post(
+        "/graphql", content=chunks(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 413
     assert _errors(response)[0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
@@ -230,16 +267,25 @@ def test_wrong_variable_types_are_refused(api, org):
         return body["errors"][0]["message"]
 
     assert "Variable '$first'" in message("Users", {"first": "ten"})
-    assert "Int cannot represent non 32-bit signed integer" in message("UpdateSettings", {"input": {"inactivityDays": 2**40}})
+    assert "Int cannot represent non 32-bit signed integer" in message(
+        "UpdateSettings", {"input": {"inactivityDays": 2**40}}
+    )
     assert "Value 'DESKTOP' does not exist in 'Client' enum" in message(
-        "Sync", {"input": {"userId": "u1", "email": "u1@example.com", "client": "DESKTOP"}}, org.sync
+        "Sync",
+        {"input": {"userId": "u1", "email": "u1@example.com", "client": "DESKTOP"}},
+        org.sync,
     )
     assert "Variable '$input'" in message("Sync", {"input": {"email": "u1@example.com"}}, org.sync)
     assert "Variable '$input'" in message("Sync", {"input": "u1"}, org.sync)
     assert api.user(org, "u1") is None
 
 
-GARBAGE_CURSOR = [("the cursor `after` is not one this server gave out", {"code": "BAD_USER_INPUT", "field": ["after"]})]
+GARBAGE_CURSOR = [
+    (
+        "the cursor `after` is not one this server gave out",
+        {"code": "BAD_USER_INPUT", "field": ["after"]},
+    )
+]
 
 
 def _b64(raw: bytes) -> str:
@@ -247,7 +293,9 @@ def _b64(raw: bytes) -> str:
 
 
 @pytest.mark.parametrize("operation", ["Users", "SyncLog", "AuditLog"])
-@pytest.mark.parametrize("cursor", ["garbage!", "é", _b64(b"[1, 2]"), _b64(b'["only one"]'), _b64(b'{"a": 1}')])
+@pytest.mark.parametrize(
+    "cursor", ["garbage!", "é", _b64(b"[1, 2]"), _b64(b'["only one"]'), _b64(b'{"a": 1}')]
+)
 def test_a_garbage_cursor_is_a_clear_error(api, org, operation, cursor):
     status, body = api.gql(operation, {"after": cursor}, org.admin)
     assert status == 200
@@ -299,9 +347,13 @@ def test_a_bad_datetime_is_a_clear_error(api, org, value, message):
 def test_a_datetime_with_any_offset_is_accepted_as_utc(api, org, clock):
     api.sync(org.sync, "u1")  # at 09:00Z
     one_minute_later_in_paris = "2025-01-06T10:01:00+01:00"
-    log = api.data("SyncLog", {"filter": {"until": one_minute_later_in_paris}}, org.admin)["syncLog"]
+    log = api.data("SyncLog", {"filter": {"until": one_minute_later_in_paris}}, org.admin)[
+        "syncLog"
+    ]
     assert [e["node"]["userId"] for e in log["edges"]] == ["u1"]
-    log = api.data("SyncLog", {"filter": {"since": "2025-01-06T10:00:01+01:00"}}, org.admin)["syncLog"]
+    log = api.data("SyncLog", {"filter": {"since": "2025-01-06T10:00:01+01:00"}}, org.admin)[
+        "syncLog"
+    ]
     assert log["edges"] == []
 
 
@@ -322,7 +374,10 @@ def test_readyz_is_503_when_the_storage_does_not_answer(app, client, monkeypatch
     monkeypatch.setattr(app.state.engine.storage, "ping", down)
     ready = client.get("/readyz")
     assert "Traceback" not in ready.text
-    assert (ready.status_code, ready.json()) == (503, {"status": "unavailable", "reason": "database unreachable"})
+    assert (ready.status_code, ready.json()) == (
+        503,
+        {"status": "unavailable", "reason": "database unreachable"},
+    )
     assert client.get("/healthz").status_code == 200  # alive, not ready
 
 
@@ -334,12 +389,21 @@ async def _async_boom(*args, **kwargs):
     _boom()
 
 
-@pytest.mark.parametrize(("method", "operation", "role"), [("list_users", "Users", "admin"), ("sync", "Sync", "sync")])
-def test_an_unexpected_error_in_a_resolver_is_masked_and_logged(api, org, app, monkeypatch, caplog, method, operation, role):
+@pytest.mark.parametrize(
+    ("method", "operation", "role"), [("list_users", "Users", "admin"), ("sync", "Sync", "sync")]
+)
+def test_an_unexpected_error_in_a_resolver_is_masked_and_logged(
+    api, org, app, monkeypatch, caplog, method, operation, role
+):
     monkeypatch.setattr(app.state.engine, method, _async_boom)
-    variables = {"input": {"userId": "u1", "email": "u1@example.com"}} if operation == "Sync" else {}
+    variables = (
+        {"input": {"userId": "u1", "email": "u1@example.com"}} if operation == "Sync" else {}
+    )
     with caplog.at_level(logging.ERROR, logger="seatkeeper"):
-        response = api.post({"query": DOCUMENT, "operationName": operation, "variables": variables}, getattr(org, role))
+        response = api.post(
+            {"query": DOCUMENT, "operationName": operation, "variables": variables},
+            getattr(org, role),
+        )
     request_id = response.headers["x-request-id"]
     assert response.status_code == 200
     assert "secret internals" not in response.text
@@ -351,11 +415,17 @@ def test_an_unexpected_error_in_a_resolver_is_masked_and_logged(api, org, app, m
     assert "secret internals" in str(record.exc_info[1])
 
 
-def test_an_unexpected_error_outside_the_resolvers_is_masked_too(api, org, app, monkeypatch, caplog):
+def test_an_unexpected_error_outside_the_resolvers_is_masked_too(
+    api, org, app, monkeypatch, caplog
+):
     """Authentication reads the storage before any resolver runs."""
     monkeypatch.setattr(app.state.engine, "authenticate", _async_boom)
     with caplog.at_level(logging.ERROR, logger="seatkeeper"):
-        response = api.client.post("/graphql", json={"query": "{ users { totalCount } }"}, headers={"Authorization": "Bearer x"})
+        response = api.client.post(
+            "/graphql",
+            json={"query": "{ users { totalCount } }"},
+            headers={"Authorization": "Bearer x"},
+        )
     request_id = response.headers["x-request-id"]
     assert response.status_code == 500
     assert "secret internals" not in response.text and "Traceback" not in response.text
@@ -369,14 +439,22 @@ def test_a_storage_failure_during_authentication_is_503(api, app, monkeypatch):
         raise StorageError("mongodb://secret-host:27017 unreachable")
 
     monkeypatch.setattr(app.state.engine, "authenticate", down)
-    response = api.client.post("/graphql", json={"query": "{ users { totalCount } }"}, headers={"Authorization": "Bearer x"})
+    response = api.client.post(
+        "/graphql",
+        json={"query": "{ users { totalCount } }"},
+        headers={"Authorization": "Bearer x"},
+    )
     assert response.status_code == 503
     assert "secret-host" not in response.text
     assert response.json()["errors"][0]["extensions"]["code"] == "STORAGE_UNAVAILABLE"
 
 
 def test_every_response_carries_one_request_id(client):
-    for response in (client.get("/healthz"), client.post("/graphql", json={"query": "{ __typename }"}), _raw(client, b"{")):
+    for response in (
+        client.get("/healthz"),
+        client.post("/graphql", json={"query": "{ __typename }"}),
+        _raw(client, b"{"),
+    ):
         assert len(response.headers.get_list("x-request-id")) == 1
     first, second = client.get("/healthz"), client.get("/healthz")
     assert first.headers["x-request-id"] != second.headers["x-request-id"]

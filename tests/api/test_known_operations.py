@@ -13,9 +13,8 @@ import re
 import secrets
 
 import pytest
-from graphql import parse, print_ast
-
 from api_support import DOCUMENT, Api, TestClient
+from graphql import parse, print_ast
 from seatkeeper.server.app import SeatkeeperGraphQL, create_app
 from seatkeeper.server.known_operations import SYNC_OPERATION
 
@@ -27,7 +26,9 @@ REQUEST_ID = re.compile(rb"[0-9a-f]{32}")
 
 
 def graphql_view(app) -> SeatkeeperGraphQL:
-    return next(route for route in app.routes if getattr(route, "path", None) == "/graphql").endpoint
+    return next(
+        route for route in app.routes if getattr(route, "path", None) == "/graphql"
+    ).endpoint
 
 
 class Twin:
@@ -64,20 +65,39 @@ def twins(clock):
         trial = api.create_org("Trial Co", trial_days=30)
         api.add_subscription(acme, "STANDARD", seats=2)
         api.add_subscription(acme, "EXTERNAL")
-        api.create_users(acme, {"id": "pre-assigned", "standard": "ASSIGNED"}, {"id": "blocked", "standard": "DISABLED"})
+        api.create_users(
+            acme,
+            {"id": "pre-assigned", "standard": "ASSIGNED"},
+            {"id": "blocked", "standard": "DISABLED"},
+        )
         api.project(acme, "field", "INSPECTIONS")
         api.project(acme, "partners", "EXTERNAL")
         reader = api.data(
-            "CreateToken", {"input": {"organizationId": acme.id, "role": "READER", "name": "r"}}, api.operator
+            "CreateToken",
+            {"input": {"organizationId": acme.id, "role": "READER", "name": "r"}},
+            api.operator,
         )["createToken"]["token"]
-        twin.tokens = {"sync": acme.sync, "admin": acme.admin, "trial": trial.sync, "reader": reader, "operator": operator}
+        twin.tokens = {
+            "sync": acme.sync,
+            "admin": acme.admin,
+            "trial": trial.sync,
+            "reader": reader,
+            "operator": operator,
+        }
         twin.generic_runs = 0  # count from here on: the setup above went through the generic path
     yield fast, generic
     fast.close()
     generic.close()
 
 
-def both(twins, body, token: str | None = "sync", *, content: bytes | None = None, headers: dict | None = None):
+def both(
+    twins,
+    body,
+    token: str | None = "sync",
+    *,
+    content: bytes | None = None,
+    headers: dict | None = None,
+):
     """Send one request to both apps; assert the same status, type and bytes; return the fast one."""
     answers = []
     for twin in twins:
@@ -92,7 +112,10 @@ def both(twins, body, token: str | None = "sync", *, content: bytes | None = Non
     fast, generic = answers
     assert fast.status_code == generic.status_code
     assert fast.headers.get("content-type") == generic.headers.get("content-type")
-    assert REQUEST_ID.sub(b"<id>", fast.content) == REQUEST_ID.sub(b"<id>", generic.content), (fast.text, generic.text)
+    assert REQUEST_ID.sub(b"<id>", fast.content) == REQUEST_ID.sub(b"<id>", generic.content), (
+        fast.text,
+        generic.text,
+    )
     return fast
 
 
@@ -103,21 +126,38 @@ def sync_body(sync_input: dict, whole_document: bool = True) -> dict:
 
 
 def test_the_fast_path_serves_the_contracts_own_sync_operation():
-    contract_sync = next(d for d in parse(DOCUMENT).definitions if getattr(d.name, "value", None) == "Sync")
+    contract_sync = next(
+        d for d in parse(DOCUMENT).definitions if getattr(d.name, "value", None) == "Sync"
+    )
     assert print_ast(contract_sync) == print_ast(parse(SYNC_OPERATION).definitions[0])
 
 
 # Every SPEC 4 outcome a phone can see, in an order that exercises them against the same state.
 SYNC_CASES = [
     ({"userId": "pre-assigned", "email": "pre-assigned@example.com"}, "sync"),  # 4.4 covered seat
-    ({"userId": "newcomer", "email": "new@example.com", "fullName": "New Comer"}, "sync"),  # 4.7 temporary
-    ({"userId": "newcomer", "email": "new@example.com", "fullName": None, "projectId": None}, "sync"),
+    (
+        {"userId": "newcomer", "email": "new@example.com", "fullName": "New Comer"},
+        "sync",
+    ),  # 4.7 temporary
+    (
+        {"userId": "newcomer", "email": "new@example.com", "fullName": None, "projectId": None},
+        "sync",
+    ),
     ({"userId": "blocked", "email": "blocked@example.com"}, "sync"),  # 4.5 disabled
-    ({"userId": "fielder", "email": "f@example.com", "projectId": "field", "client": "WEB"}, "sync"),
-    ({"userId": "partner", "email": "p@example.com", "projectId": "partners", "client": "API"}, "sync"),  # 4.3
+    (
+        {"userId": "fielder", "email": "f@example.com", "projectId": "field", "client": "WEB"},
+        "sync",
+    ),
+    (
+        {"userId": "partner", "email": "p@example.com", "projectId": "partners", "client": "API"},
+        "sync",
+    ),  # 4.3
     ({"userId": "somebody", "email": "new@example.com"}, "sync"),  # 4.1 EMAIL_TAKEN
     ({"userId": "", "email": "not-an-email"}, "sync"),  # 4.1 INVALID_INPUT, two user errors
-    ({"userId": "x", "email": "x@example.com", "projectId": "nope"}, "sync"),  # 4.1 PROJECT_NOT_FOUND
+    (
+        {"userId": "x", "email": "x@example.com", "projectId": "nope"},
+        "sync",
+    ),  # 4.1 PROJECT_NOT_FOUND
     ({"userId": "7C9E6679-7425-40DE-944B-E07FC1F90AE7", "email": "guid@example.com"}, "sync"),
     ({"userId": "{7c9e6679-7425-40de-944b-e07fc1f90ae7}", "email": "guid@example.com"}, "sync"),
     ({"userId": "trialist", "email": "t@example.com"}, "trial"),  # 4.2 trial
@@ -139,20 +179,51 @@ def test_spec_4_every_sync_outcome_is_the_same_bytes_on_both_paths(twins, clock,
 @pytest.mark.parametrize(
     ("body", "token"),
     [
-        (sync_body({"userId": 42, "email": "n@example.com"}), "sync"),  # an Int ID: coerced by GraphQL
+        (
+            sync_body({"userId": 42, "email": "n@example.com"}),
+            "sync",
+        ),  # an Int ID: coerced by GraphQL
         (sync_body({"userId": "u", "email": 42}), "sync"),  # not a String
         (sync_body({"userId": "u"}), "sync"),  # email missing
         (sync_body({"userId": "u", "email": "u@example.com", "client": None}), "sync"),
         (sync_body({"userId": "u", "email": "u@example.com", "client": "PHONE"}), "sync"),
         (sync_body({"userId": "u", "email": "u@example.com", "extra": 1}), "sync"),
-        ({"query": DOCUMENT, "operationName": "Sync", "variables": {"input": {"userId": "u", "email": "u@e.com"}, "x": 1}}, "sync"),
+        (
+            {
+                "query": DOCUMENT,
+                "operationName": "Sync",
+                "variables": {"input": {"userId": "u", "email": "u@e.com"}, "x": 1},
+            },
+            "sync",
+        ),
         ({"query": DOCUMENT, "operationName": "Sync"}, "sync"),  # no variables
-        ({"query": DOCUMENT, "variables": {"input": {"userId": "u", "email": "u@e.com"}}}, "sync"),  # no name
-        ({"query": DOCUMENT, "operationName": "Users", "variables": {"input": {"userId": "u", "email": "u@e.com"}}}, "admin"),
-        ({"query": MINIFIED_SYNC.replace("email } userErrors", "email fullName } userErrors"),
-          "variables": {"input": {"userId": "u", "email": "u@e.com"}}}, "sync"),  # another selection
-        ({"query": MINIFIED_SYNC + " query Broken { nope }", "operationName": "Sync",
-          "variables": {"input": {"userId": "u", "email": "u@e.com"}}}, "sync"),  # invalid document
+        (
+            {"query": DOCUMENT, "variables": {"input": {"userId": "u", "email": "u@e.com"}}},
+            "sync",
+        ),  # no name
+        (
+            {
+                "query": DOCUMENT,
+                "operationName": "Users",
+                "variables": {"input": {"userId": "u", "email": "u@e.com"}},
+            },
+            "admin",
+        ),
+        (
+            {
+                "query": MINIFIED_SYNC.replace("email } userErrors", "email fullName } userErrors"),
+                "variables": {"input": {"userId": "u", "email": "u@e.com"}},
+            },
+            "sync",
+        ),  # another selection
+        (
+            {
+                "query": MINIFIED_SYNC + " query Broken { nope }",
+                "operationName": "Sync",
+                "variables": {"input": {"userId": "u", "email": "u@e.com"}},
+            },
+            "sync",
+        ),  # invalid document
         ({**sync_body({"userId": "u", "email": "u@example.com"}), "extensions": {"a": 1}}, "sync"),
         (sync_body({"userId": "u", "email": "u@example.com"}), None),  # SPEC 9 UNAUTHENTICATED
         (sync_body({"userId": "u", "email": "u@example.com"}), "reader"),  # SPEC 9 FORBIDDEN
@@ -168,10 +239,19 @@ def test_spec_9_anything_else_takes_the_generic_path_with_the_same_answer(twins,
 
 def test_other_transports_of_a_known_sync_take_the_generic_path(twins):
     fast, _ = twins
-    body = b'{"query": "' + MINIFIED_SYNC.encode() + b'", "variables": {"input": {"userId": "u", "email": "u@e.com"}}}'
+    body = (
+        b'{"query": "'
+        + MINIFIED_SYNC.encode()
+        + b'", "variables": {"input": {"userId": "u", "email": "u@e.com"}}}'
+    )
     both(twins, None, content=body, headers={"content-type": "text/plain"})
     both(twins, None, content=body[:-1], headers={"content-type": "application/json"})  # bad JSON
-    both(twins, None, content=body.replace(b'"u"', b'"\\ud800"'), headers={"content-type": "application/json"})
+    both(
+        twins,
+        None,
+        content=body.replace(b'"u"', b'"\\ud800"'),
+        headers={"content-type": "application/json"},
+    )
     assert fast.generic_runs == 3
 
 
@@ -182,7 +262,9 @@ def test_a_resolver_failure_is_masked_alike_on_both_paths(twins, caplog):
             raise RuntimeError("storage exploded")
 
         twin.view.engine.sync = broken
-        twin.view.known_operations and setattr(twin.view.known_operations, "_engine", twin.view.engine)
+        twin.view.known_operations and setattr(
+            twin.view.known_operations, "_engine", twin.view.engine
+        )
     for whole_document in (True, False):
         response = both(twins, sync_body({"userId": "u", "email": "u@example.com"}, whole_document))
         body = response.json()
@@ -198,7 +280,11 @@ def test_spec_9_a_revoked_token_is_refused_by_the_fast_path_at_once(twins):
     body = sync_body({"userId": "u", "email": "u@example.com"})
     assert both(twins, body).json()["data"]["sync"]["ok"] is True
     for twin in twins:
-        token_id = next(t["id"] for t in twin.api.data("Tokens", token=twin.tokens["admin"])["tokens"] if t["role"] == "SYNC")
+        token_id = next(
+            t["id"]
+            for t in twin.api.data("Tokens", token=twin.tokens["admin"])["tokens"]
+            if t["role"] == "SYNC"
+        )
         twin.api.data("RevokeToken", {"id": token_id}, twin.tokens["admin"])
     fast.generic_runs = 0
     assert both(twins, body).json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
@@ -224,12 +310,26 @@ def _asgi_post(app, chunks: list[bytes], token: str) -> tuple[int, bytes]:
     """POST /graphql with the body cut into `chunks` (as a slow client sends it), straight to ASGI."""
     import asyncio
 
-    messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1} for i, c in enumerate(chunks)]
+    messages = [
+        {"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+        for i, c in enumerate(chunks)
+    ]
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST", "scheme": "http",
-        "path": "/graphql", "raw_path": b"/graphql", "query_string": b"", "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"authorization", f"Bearer {token}".encode())],
-        "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/graphql",
+        "raw_path": b"/graphql",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"authorization", f"Bearer {token}".encode()),
+        ],
+        "client": ("127.0.0.1", 1),
+        "server": ("127.0.0.1", 80),
     }
     status, body = 0, []
 
@@ -255,7 +355,10 @@ def test_a_body_in_several_chunks_is_read_whole_and_replayed_whole(twins):
     unknown = orjson.dumps({"query": "query { organization { name } }"})
     for body in (known, unknown):
         chunks = [body[:7], body[7:40], body[40:]]
-        answers = [_asgi_post(twin.app, chunks, twin.tokens["sync" if body is known else "admin"]) for twin in twins]
+        answers = [
+            _asgi_post(twin.app, chunks, twin.tokens["sync" if body is known else "admin"])
+            for twin in twins
+        ]
         assert answers[0] == answers[1] and answers[0][0] == 200
         assert b'"errors"' not in answers[0][1]
     assert fast.generic_runs == 1 and generic.generic_runs == 2

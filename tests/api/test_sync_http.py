@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
 from api_support import iso
 
 NOT_FOUND = "LICENSE: NOT FOUND"
@@ -24,7 +23,9 @@ def refused(payload: dict) -> tuple:
 
 
 def granted(payload: dict) -> dict:
-    assert payload["ok"] is True and payload["error"] is None and payload["userErrors"] == [], payload
+    assert payload["ok"] is True and payload["error"] is None and payload["userErrors"] == [], (
+        payload
+    )
     return payload["license"]
 
 
@@ -55,17 +56,23 @@ def test_spec_4_1_first_sync_creates_the_user_with_both_selectors_unassigned(api
 def test_spec_4_1_unknown_project_is_user_error_project_not_found(api, org):
     payload = api.sync(org.sync, "u1", project_id="nope")
     assert payload["ok"] is False and payload["license"] is None and payload["error"] is None
-    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("PROJECT_NOT_FOUND", ["input", "projectId"])]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("PROJECT_NOT_FOUND", ["input", "projectId"])
+    ]
     assert api.user(org, "u1") is None  # changes nothing but the sync log
     log = api.data("SyncLog", token=org.admin)["syncLog"]["edges"]
-    assert [(e["node"]["userId"], e["node"]["errorCode"]) for e in log] == [("u1", "PROJECT_NOT_FOUND")]
+    assert [(e["node"]["userId"], e["node"]["errorCode"]) for e in log] == [
+        ("u1", "PROJECT_NOT_FOUND")
+    ]
 
 
 def test_spec_4_1_email_of_another_user_is_user_error_email_taken(api, org):
     api.sync(org.sync, "u1", "shared@example.com")
     payload = api.sync(org.sync, "u2", "SHARED@example.com")
     assert payload["ok"] is False and payload["error"] is None
-    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("EMAIL_TAKEN", ["input", "email"])]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("EMAIL_TAKEN", ["input", "email"])
+    ]
     assert api.user(org, "u2") is None
 
 
@@ -81,7 +88,9 @@ def test_spec_4_1_email_of_another_user_is_user_error_email_taken(api, org):
 def test_spec_4_1_bad_id_or_email_is_user_error_invalid_input(api, org, user_id, email, field):
     payload = api.data("Sync", {"input": {"userId": user_id, "email": email}}, org.sync)["sync"]
     assert payload["ok"] is False and payload["error"] is None and payload["license"] is None
-    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [("INVALID_INPUT", ["input", field])]
+    assert [(e["code"], e["field"]) for e in payload["userErrors"]] == [
+        ("INVALID_INPUT", ["input", field])
+    ]
     assert api.data("Users", token=org.admin)["users"]["totalCount"] == 0
 
 
@@ -99,7 +108,12 @@ def test_spec_4_2_trial_grants_the_required_license_without_a_seat_or_window(api
     trial = api.create_org("Trial", trial_days=30)
     ends = iso(clock() + timedelta(days=30))
     api.project(trial, "insp", "INSPECTIONS")
-    assert granted(api.sync(trial.sync, "u1")) == {"type": "STANDARD", "temporary": False, "trial": True, "expiresAt": ends}
+    assert granted(api.sync(trial.sync, "u1")) == {
+        "type": "STANDARD",
+        "temporary": False,
+        "trial": True,
+        "expiresAt": ends,
+    }
     assert granted(api.sync(trial.sync, "u1", project_id="insp"))["type"] == "INSPECTIONS"
     assert api.subscriptions(trial)["STANDARD"]["assigned"] == 0
 
@@ -157,7 +171,12 @@ def test_spec_4_5_disabled_selector_is_not_found_disabled(api, org):
     api.add_subscription(org, "STANDARD", seats=5)
     api.settings(org, autoAssignLicenses=True)
     api.create_users(org, {"id": "u1", "standard": "DISABLED"})
-    assert refused(api.sync(org.sync, "u1")) == ("LICENSE_NOT_FOUND", "DISABLED", NOT_FOUND, "STANDARD")
+    assert refused(api.sync(org.sync, "u1")) == (
+        "LICENSE_NOT_FOUND",
+        "DISABLED",
+        NOT_FOUND,
+        "STANDARD",
+    )
     assert api.subscriptions(org)["STANDARD"]["assigned"] == 0
 
 
@@ -184,13 +203,23 @@ def test_spec_4_6_3_no_free_seat_is_not_found_no_seat_available(api, org):
     api.add_subscription(org, "STANDARD", seats=1)
     api.settings(org, autoAssignLicenses=True)
     granted(api.sync(org.sync, "u1"))
-    assert refused(api.sync(org.sync, "u2")) == ("LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", NOT_FOUND, "STANDARD")
+    assert refused(api.sync(org.sync, "u2")) == (
+        "LICENSE_NOT_FOUND",
+        "NO_SEAT_AVAILABLE",
+        NOT_FOUND,
+        "STANDARD",
+    )
 
 
 def test_spec_4_6_a_standard_project_never_gets_an_inspections_seat(api, org):
     api.add_subscription(org, "INSPECTIONS", seats=5)
     api.settings(org, autoAssignLicenses=True)
-    assert refused(api.sync(org.sync, "u1")) == ("LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", NOT_FOUND, "STANDARD")
+    assert refused(api.sync(org.sync, "u1")) == (
+        "LICENSE_NOT_FOUND",
+        "NO_SEAT_AVAILABLE",
+        NOT_FOUND,
+        "STANDARD",
+    )
     assert api.user(org, "u1")["inspections"] == "UNASSIGNED"
 
 
@@ -209,8 +238,13 @@ def test_spec_4_6_2_auto_free_up_takes_the_seat_of_a_user_inactive_90_days(api, 
 
     log = api.data("SyncLog", {"first": 1}, org.admin)["syncLog"]["edges"]
     assert (log[0]["node"]["userId"], log[0]["node"]["freedUserId"]) == ("new", "old")
-    audit = api.data("AuditLog", {"filter": {"userId": "old"}, "first": 1}, org.admin)["auditLog"]["edges"]
-    assert {k: audit[0]["node"][k] for k in ("fromState", "toState", "actor", "reason", "beneficiaryUserId")} == {
+    audit = api.data("AuditLog", {"filter": {"userId": "old"}, "first": 1}, org.admin)["auditLog"][
+        "edges"
+    ]
+    assert {
+        k: audit[0]["node"][k]
+        for k in ("fromState", "toState", "actor", "reason", "beneficiaryUserId")
+    } == {
         "fromState": "ASSIGNED",
         "toState": "UNASSIGNED",
         "actor": "system",
@@ -234,7 +268,12 @@ def test_spec_4_7_temporary_license_and_its_end(api, org, clock):
     clock.advance(days=13, hours=23, minutes=59)
     assert granted(api.sync(org.sync, "u1")) == temporary  # the same window, not a new one
     clock.advance(minutes=1)  # now == graceStartedAt + gracePeriodDays: over
-    assert refused(api.sync(org.sync, "u1")) == ("LICENSE_EXPIRED", "GRACE_PERIOD_ENDED", EXPIRED, "STANDARD")
+    assert refused(api.sync(org.sync, "u1")) == (
+        "LICENSE_EXPIRED",
+        "GRACE_PERIOD_ENDED",
+        EXPIRED,
+        "STANDARD",
+    )
 
 
 def test_spec_4_7_one_window_per_user_whatever_the_project(api, org, clock):
@@ -268,18 +307,30 @@ def test_spec_5_over_capacity_when_a_subscription_ends(api, org, clock):
     for user in ("first", "second", "third"):  # assigned one hour apart: ranked by assignedAt
         api.create_users(org, {"id": user, "standard": "ASSIGNED"})
         clock.advance(hours=1)
-    assert all(granted(api.sync(org.sync, u)) == seat("STANDARD") for u in ("first", "second", "third"))
+    assert all(
+        granted(api.sync(org.sync, u)) == seat("STANDARD") for u in ("first", "second", "third")
+    )
 
     clock.advance(days=30)  # the 2-seat subscription has ended: capacity 1, three holders
     assert granted(api.sync(org.sync, "first")) == seat("STANDARD")
     for user in ("second", "third"):
-        assert refused(api.sync(org.sync, user)) == ("LICENSE_EXPIRED", "OVER_CAPACITY", EXPIRED, "STANDARD")
+        assert refused(api.sync(org.sync, user)) == (
+            "LICENSE_EXPIRED",
+            "OVER_CAPACITY",
+            EXPIRED,
+            "STANDARD",
+        )
     row = api.subscriptions(org)["STANDARD"]
     assert (row["seats"], row["assigned"], row["available"], row["overAllocated"]) == (1, 3, 0, 2)
     assert api.user(org, "third")["standard"] == "ASSIGNED"  # never silently removed
 
     clock.advance(days=30)  # every STANDARD subscription has ended: capacity 0
-    assert refused(api.sync(org.sync, "first")) == ("LICENSE_EXPIRED", "SUBSCRIPTION_EXPIRED", EXPIRED, "STANDARD")
+    assert refused(api.sync(org.sync, "first")) == (
+        "LICENSE_EXPIRED",
+        "SUBSCRIPTION_EXPIRED",
+        EXPIRED,
+        "STANDARD",
+    )
 
 
 # ---------------------------------------------------------------- clients and the log
@@ -293,7 +344,10 @@ def test_spec_4_web_and_api_clients_consume_licenses_like_mobile(api, org, kind)
     assert api.subscriptions(org)["STANDARD"]["assigned"] == 1
     assert refused(api.sync(org.sync, "phone", client="MOBILE"))[1] == "NO_SEAT_AVAILABLE"
     log = api.data("SyncLog", token=org.admin)["syncLog"]["edges"]
-    assert [(e["node"]["userId"], e["node"]["client"]) for e in log] == [("phone", "MOBILE"), ("service", kind)]
+    assert [(e["node"]["userId"], e["node"]["client"]) for e in log] == [
+        ("phone", "MOBILE"),
+        ("service", kind),
+    ]
 
 
 def test_spec_4_8_every_attempt_is_in_the_sync_log(api, org, clock):

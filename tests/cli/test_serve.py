@@ -83,7 +83,11 @@ def _printed(pattern: str, output: str) -> str:
 def _post(base: str, token: str, operation: str, variables: dict | None = None) -> dict:
     response = httpx.post(
         f"{base}/graphql",
-        json={"query": CONTRACT.read_text(encoding="utf-8"), "operationName": operation, "variables": variables or {}},
+        json={
+            "query": CONTRACT.read_text(encoding="utf-8"),
+            "operationName": operation,
+            "variables": variables or {},
+        },
         headers={"Authorization": f"Bearer {token}"},
         timeout=10,
     )
@@ -101,16 +105,42 @@ def test_serve_demo_answers_sync_for_the_seed_users(demo_server):
     assert _printed(r"^GraphiQL: (\S+)$", output) == f"{base}/graphql"
 
     # Matt Ford holds Inspections in the seed's CSV sample.
-    matt = _post(base, sync_token, "Sync", {"input": {"userId": MATT[0], "email": MATT[1], "fullName": "Matt Ford"}})["sync"]
+    matt = _post(
+        base,
+        sync_token,
+        "Sync",
+        {"input": {"userId": MATT[0], "email": MATT[1], "fullName": "Matt Ford"}},
+    )["sync"]
     assert matt["ok"] is True
-    assert matt["license"] == {"type": "INSPECTIONS", "temporary": False, "trial": False, "expiresAt": None}
+    assert matt["license"] == {
+        "type": "INSPECTIONS",
+        "temporary": False,
+        "trial": False,
+        "expiresAt": None,
+    }
     assert matt["user"] == {"id": MATT[0], "email": MATT[1]}
 
     # The user with everything disabled is refused; the admin sees the demo's users.
-    nora = _post(base, sync_token, "Sync", {"input": {"userId": "e7b4c9a2-3d1f-4f8e-a5b0-6c2d8e1f9a37", "email": "someone63@example.com"}})["sync"]
-    assert (nora["ok"], nora["error"]["message"], nora["error"]["reason"]) == (False, "LICENSE: NOT FOUND", "DISABLED")
+    nora = _post(
+        base,
+        sync_token,
+        "Sync",
+        {
+            "input": {
+                "userId": "e7b4c9a2-3d1f-4f8e-a5b0-6c2d8e1f9a37",
+                "email": "someone63@example.com",
+            }
+        },
+    )["sync"]
+    assert (nora["ok"], nora["error"]["message"], nora["error"]["reason"]) == (
+        False,
+        "LICENSE: NOT FOUND",
+        "DISABLED",
+    )
     users = _post(base, admin_token, "Users", {"search": "Pete"})["users"]
-    assert [(e["node"]["fullName"], e["node"]["standard"]) for e in users["edges"]] == [("Pete Porter", "ASSIGNED")]
+    assert [(e["node"]["fullName"], e["node"]["standard"]) for e in users["edges"]] == [
+        ("Pete Porter", "ASSIGNED")
+    ]
 
     ready = httpx.get(f"{base}/readyz", timeout=5)
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
@@ -118,7 +148,11 @@ def test_serve_demo_answers_sync_for_the_seed_users(demo_server):
 
 def _run_serve(*arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [SEATKEEPER, "serve", *arguments], capture_output=True, text=True, timeout=30, env=_environment()
+        [SEATKEEPER, "serve", *arguments],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=_environment(),
     )
 
 
@@ -174,7 +208,9 @@ SEED_LICENSES = Path(__file__).resolve().parents[1] / "data" / "seed-licenses.cs
 
 def _client(base: str, token: str, *arguments: str) -> subprocess.CompletedProcess:
     environment = {**_environment(), "SEATKEEPER_URL": base, "SEATKEEPER_TOKEN": token}
-    return subprocess.run([SEATKEEPER, *arguments], capture_output=True, text=True, timeout=30, env=environment)
+    return subprocess.run(
+        [SEATKEEPER, *arguments], capture_output=True, text=True, timeout=30, env=environment
+    )
 
 
 def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
@@ -186,7 +222,10 @@ def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
     assert result.returncode == 0, result.stderr
     lines = exported.read_bytes().split(b"\r\n")
     assert lines[0] == b'"Id","Full Name","Email","Standard","Inspections"'
-    assert b'"1a75199f-a48b-40d4-b9bc-2ea05faa8197","Matt Ford","someone51@example.com","","Assigned"' in lines
+    assert (
+        b'"1a75199f-a48b-40d4-b9bc-2ea05faa8197","Matt Ford","someone51@example.com","","Assigned"'
+        in lines
+    )
 
     # The seed's own sample: Ralf Harper's two Assigned cells become Inspections, with a warning.
     result = _client(base, admin_token, "licenses", "import", str(SEED_LICENSES), "--dry-run")
@@ -194,7 +233,10 @@ def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
     assert "dry run, nothing applied" in result.stdout and "BOTH_ASSIGNED" in result.stdout
 
     broken = tmp_path / "broken.csv"
-    broken.write_text('Id,Full Name,Email,Standard,Inspections\nn-1,New One,not-an-email,Maybe,\n', encoding="utf-8")
+    broken.write_text(
+        "Id,Full Name,Email,Standard,Inspections\nn-1,New One,not-an-email,Maybe,\n",
+        encoding="utf-8",
+    )
     result = _client(base, admin_token, "licenses", "import", str(broken))
     assert result.returncode == 1
     assert "NOT applied" in result.stdout
@@ -202,14 +244,19 @@ def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
     assert re.search(r"^\s+2\s+ERROR\s+BAD_EMAIL", result.stdout, re.MULTILINE)
 
     fresh = tmp_path / "fresh.csv"
-    fresh.write_text('Id,Full Name,Email,Standard,Inspections\nn-1,New One,new1@example.com,Assigned,\n', encoding="utf-8")
+    fresh.write_text(
+        "Id,Full Name,Email,Standard,Inspections\nn-1,New One,new1@example.com,Assigned,\n",
+        encoding="utf-8",
+    )
     result = _client(base, admin_token, "licenses", "import", str(fresh), "--mode", "merge")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "applied" in result.stdout and "created=1" in result.stdout
 
     result = _client(base, admin_token, "users", "export", "--search", "new1@")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1].startswith('"n-1","New One","new1@example.com","Assigned",""')
+    assert result.stdout.splitlines()[1].startswith(
+        '"n-1","New One","new1@example.com","Assigned",""'
+    )
 
     result = _client(base, "not-a-token", "licenses", "export")
     assert result.returncode != 0 and "401" in result.stderr and "Traceback" not in result.stderr

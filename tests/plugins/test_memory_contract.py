@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
 from seatkeeper.rules.records import Client, SyncLogEntry
 from seatkeeper.storage import LogQuery, StorageConfigError, load_storage
 from seatkeeper.storage.contract import ORG, StorageContract, at, make_org
@@ -62,7 +61,9 @@ def test_sync_log_cap_drops_the_oldest_entries(cap):
     count = cap * 3 + 7
     kept = asyncio.run(_kept_after_appending(f"memory://?sync_log_cap={cap}", count))
     assert cap <= len(kept) <= cap + max(1, cap // 10)
-    assert [e.id for e in kept] == [f"e{n:04d}" for n in range(count - 1, count - 1 - len(kept), -1)]
+    assert [e.id for e in kept] == [
+        f"e{n:04d}" for n in range(count - 1, count - 1 - len(kept), -1)
+    ]
 
 
 def test_sync_log_cap_default_keeps_everything_small():
@@ -77,7 +78,9 @@ def test_sync_log_cap_is_per_organization():
         await make_org(storage, "org-b")
         for n in range(20):
             await storage.append_sync_log(_entry(n, n))
-        await storage.append_sync_log(SyncLogEntry("org-b", at(0), "b", "b@example.com", None, Client.WEB, True, id="b"))
+        await storage.append_sync_log(
+            SyncLogEntry("org-b", at(0), "b", "b@example.com", None, Client.WEB, True, id="b")
+        )
         return await storage.list_sync_log("org-b", LogQuery(), 100, None)
 
     assert [e.id for e in asyncio.run(scenario())] == ["b"]

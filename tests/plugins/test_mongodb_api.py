@@ -17,19 +17,22 @@ API_TESTS = Path(__file__).resolve().parents[1] / "api"
 if str(API_TESTS) not in sys.path:
     sys.path.insert(0, str(API_TESTS))
 
-import test_auth  # noqa: E402  (tests/api, found through the path above)
-import test_contract_operations  # noqa: E402
-import test_sync_http  # noqa: E402
-from api_support import Api, TestClient  # noqa: E402
-
-from seatkeeper.plugins.mongodb import MongoStorage  # noqa: E402
-from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client  # noqa: E402
-from seatkeeper.server.app import create_app  # noqa: E402
+import test_auth
+import test_contract_operations
+import test_sync_http
+from api_support import Api, TestClient
+from seatkeeper.plugins.mongodb import MongoStorage
+from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
+from seatkeeper.server.app import create_app
 
 # Every test and module fixture of the API suites, collected here under the fixtures below.
 for _module in (test_sync_http, test_contract_operations, test_auth):
     for _name, _value in vars(_module).items():
-        if _name.startswith("test_") or hasattr(_value, "_fixture_function_marker") or hasattr(_value, "_pytestfixturefunction"):
+        if (
+            _name.startswith("test_")
+            or hasattr(_value, "_fixture_function_marker")
+            or hasattr(_value, "_pytestfixturefunction")
+        ):
             globals()[_name] = _value
 
 # The sync log's TTL reads the wall clock, the tests' FakeClock is in 2025: retention off.
@@ -43,7 +46,11 @@ def operator_token() -> str:
 
 @pytest.fixture
 def app(clock, operator_token):
-    return create_app(MongoStorage(URL, client=atomic_mongomock_client()), clock=clock, operator_token=operator_token)
+    return create_app(
+        MongoStorage(URL, client=atomic_mongomock_client()),
+        clock=clock,
+        operator_token=operator_token,
+    )
 
 
 @pytest.fixture
@@ -75,12 +82,17 @@ def org_b(api):
 def test_readyz_names_an_unreachable_database_in_one_line(clock):
     """Issue 4, operations: 503 with the reason, no stack trace (the app is not started, so its
     lifespan does not fail first)."""
-    app = create_app("mongodb://127.0.0.1:1/seatkeeper?serverSelectionTimeoutMS=200&connectTimeoutMS=200", clock=clock)
+    app = create_app(
+        "mongodb://127.0.0.1:1/seatkeeper?serverSelectionTimeoutMS=200&connectTimeoutMS=200",
+        clock=clock,
+    )
     response = TestClient(app).get("/readyz")
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unavailable"
-    assert body["reason"].startswith("MongoDB at 127.0.0.1:1 is unreachable: ServerSelectionTimeoutError")
+    assert body["reason"].startswith(
+        "MongoDB at 127.0.0.1:1 is unreachable: ServerSelectionTimeoutError"
+    )
     assert "\n" not in body["reason"] and "Traceback" not in response.text
 
 

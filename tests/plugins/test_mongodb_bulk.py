@@ -17,20 +17,31 @@ import math
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable
 
 import pytest
-
 from seatkeeper.plugins.mongodb import ChangeSetAbandoned, MongoStorage
 from seatkeeper.plugins.mongodb import changes as changes_module
 from seatkeeper.plugins.mongodb.documents import user_document
 from seatkeeper.plugins.mongodb.store import counter_id
-from seatkeeper.plugins.mongodb.testing import CrashAfter, RoundTrips, SimulatedCrash, atomic_mongomock_client
+from seatkeeper.plugins.mongodb.testing import (
+    CrashAfter,
+    RoundTrips,
+    SimulatedCrash,
+    atomic_mongomock_client,
+)
 from seatkeeper.rules.engine import Engine, NewUser
 from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser
 from seatkeeper.storage.contract import ORG, T0, add_users, change_set, make_org, make_user
-from seatkeeper.storage.protocol import AlreadyExists, Applied, ChangeSet, Conflict, LogQuery, UserQuery
+from seatkeeper.storage.protocol import (
+    AlreadyExists,
+    Applied,
+    ChangeSet,
+    Conflict,
+    LogQuery,
+    UserQuery,
+)
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
 STANDARD, INSPECTIONS = LicenseType.STANDARD, LicenseType.INSPECTIONS
@@ -55,11 +66,15 @@ def _csv(ids: list[str]) -> str:
     rows = ['"Id","Full Name","Email","Standard","Inspections"']
     for n, user_id in enumerate(ids):
         standard, inspections = ("Assigned", "") if n % 2 else ("", "Assigned")
-        rows.append(f'"{user_id}","User {user_id}","{user_id}@example.com","{standard}","{inspections}"')
+        rows.append(
+            f'"{user_id}","User {user_id}","{user_id}@example.com","{standard}","{inspections}"'
+        )
     return "\r\n".join(rows) + "\r\n"
 
 
-async def _bulk_operations(n: int, clock, report: Callable[[str, RoundTrips, float], None], url: str = URL) -> None:
+async def _bulk_operations(
+    n: int, clock, report: Callable[[str, RoundTrips, float], None], url: str = URL
+) -> None:
     """The engine's bulk operations on `n` users each, every one counted by `report`."""
     storage = _storage(url=url)
     await storage.open()
@@ -78,25 +93,50 @@ async def _bulk_operations(n: int, clock, report: Callable[[str, RoundTrips, flo
         return result
 
     ids = [f"c{i:06}" for i in range(n)]
-    new = [NewUser(i, f"User {i}", f"{i}@example.com", A if k % 2 else U) for k, i in enumerate(ids)]
+    new = [
+        NewUser(i, f"User {i}", f"{i}@example.com", A if k % 2 else U) for k, i in enumerate(ids)
+    ]
     assert (await measured("createUsers", engine.create_users(org, "admin", new))).ok
     clock.advance(minutes=1)
     # Half switch from STANDARD, half take a seat from none.
-    assert (await measured("setLicenseState", engine.set_license_state(org, "admin", ids, INSPECTIONS, A))).ok
+    assert (
+        await measured(
+            "setLicenseState", engine.set_license_state(org, "admin", ids, INSPECTIONS, A)
+        )
+    ).ok
     # Holders since distinct moments: disabling STANDARD keeps each one's seat and assignedAt, so
     # no two users of this change set get the same fields.
     keep = [f"k{i:06}" for i in range(n)]
-    seed = [make_user(k, U, A, org=org, assigned_at=clock() - timedelta(minutes=i)) for i, k in enumerate(keep)]
-    assert await storage.apply_changes(ChangeSet(org, creates=seed, seat_limits={STANDARD: n, INSPECTIONS: 2 * n})) == Applied()
-    assert (await measured("setLicenseState keeping seats", engine.set_license_state(org, "admin", keep, STANDARD, D))).ok
-    imported = await measured("import", engine.import_licenses(org, "admin", _csv([f"i{i:06}" for i in range(n)])))
+    seed = [
+        make_user(k, U, A, org=org, assigned_at=clock() - timedelta(minutes=i))
+        for i, k in enumerate(keep)
+    ]
+    assert (
+        await storage.apply_changes(
+            ChangeSet(org, creates=seed, seat_limits={STANDARD: n, INSPECTIONS: 2 * n})
+        )
+        == Applied()
+    )
+    assert (
+        await measured(
+            "setLicenseState keeping seats",
+            engine.set_license_state(org, "admin", keep, STANDARD, D),
+        )
+    ).ok
+    imported = await measured(
+        "import", engine.import_licenses(org, "admin", _csv([f"i{i:06}" for i in range(n)]))
+    )
     assert imported.applied and imported.summary.created == n
     assert (await measured("deleteUsers", engine.delete_users(org, "admin", ids))).ok
 
 
 def _tallies(n: int, clock) -> dict[str, Counter]:
     tallies: dict[str, Counter] = {}
-    asyncio.run(_bulk_operations(n, clock, lambda name, trips, _: tallies.__setitem__(name, Counter(trips.tally))))
+    asyncio.run(
+        _bulk_operations(
+            n, clock, lambda name, trips, _: tallies.__setitem__(name, Counter(trips.tally))
+        )
+    )
     return tallies
 
 
@@ -105,7 +145,9 @@ def test_a_bulk_operation_costs_the_same_round_trips_for_ten_users_and_for_forty
     (its own assignedAt) is one more operation inside the same `bulk_write`, not a round trip."""
     small, large = _tallies(10, clock), _tallies(40, clock)
     for name in small:
-        print(f"\n{name}: {sum(large[name].values())} round trips: {dict(sorted(large[name].items()))}")
+        print(
+            f"\n{name}: {sum(large[name].values())} round trips: {dict(sorted(large[name].items()))}"
+        )
     assert small == large
     keeping = large["setLicenseState keeping seats"]
     assert keeping["users.bulk_write"] == 2  # lock, then write: was one update_many per user
@@ -182,8 +224,12 @@ def _crash_and_repair(seed: list[MobileUser], limits: dict, build: Callable, wri
         # Invariant 1 at the crash point, before any repair: never over a limit, and the counter
         # never below the holders (so no other process can be let over it).
         for license_type, count in _holders(await _users(observer)).items():
-            assert count <= limits[license_type], f"{license_type.value} over its limit after {crash.log}"
-            assert _counter(observer, license_type) >= count, f"counter below the holders after {crash.log}"
+            assert count <= limits[license_type], (
+                f"{license_type.value} over its limit after {crash.log}"
+            )
+            assert _counter(observer, license_type) >= count, (
+                f"counter below the holders after {crash.log}"
+            )
         await observer.repair(stale_after=timedelta(0))
         after_repair = await _users(observer)
         final = _state(after_repair)
@@ -192,14 +238,22 @@ def _crash_and_repair(seed: list[MobileUser], limits: dict, build: Callable, wri
         assert db.journals.count_documents({}) == 0 and db.journal_parts.count_documents({}) == 0
         assert db.users.count_documents({"journal": {"$ne": None}}) == 0, "a user is still locked"
         for license_type, count in _holders(after_repair).items():
-            assert _counter(observer, license_type) == count, f"{license_type.value} counter != holders"
-        assert all(state[:2] != (A, A) for state in final.values()), "a user holds two seats"  # invariant 2
+            assert _counter(observer, license_type) == count, (
+                f"{license_type.value} counter != holders"
+            )
+        assert all(state[:2] != (A, A) for state in final.values()), (
+            "a user holds two seats"
+        )  # invariant 2
         wanted_ids = {e.id for e in changes.audit}
         if final == before:
             assert wanted_ids.isdisjoint(audit_ids), "audit entries of a change that did not land"
         else:
-            assert final == _expected_after(before, changes), f"half a change set landed after {crash.log}"
-            assert wanted_ids <= audit_ids, "a change landed without its audit entries"  # invariant 4
+            assert final == _expected_after(before, changes), (
+                f"half a change set landed after {crash.log}"
+            )
+            assert wanted_ids <= audit_ids, (
+                "a change landed without its audit entries"
+            )  # invariant 4
         if result is not None:
             assert result == Applied() and final == _expected_after(before, changes)
         return crash.crashed
@@ -209,14 +263,23 @@ def _crash_and_repair(seed: list[MobileUser], limits: dict, build: Callable, wri
 
 def _creates(users):
     limits = {STANDARD: 4, INSPECTIONS: 2}
-    made = [make_user(f"c{i}", A) for i in range(3)] + [make_user(f"c{i}", U, A) for i in range(3, 5)]
+    made = [make_user(f"c{i}", A) for i in range(3)] + [
+        make_user(f"c{i}", U, A) for i in range(3, 5)
+    ]
     return change_set([], limits, creates=made + [make_user("c5"), make_user("c6", D)])
 
 
 def _moves(users):
     """Two release STANDARD, one switches to INSPECTIONS, three take STANDARD: STANDARD stays
     full throughout only if every release is written before any take."""
-    plan = [("s0", (U, U)), ("s1", (D, U)), ("s2", (U, A)), ("n0", (A, U)), ("n1", (A, U)), ("n2", (A, D))]
+    plan = [
+        ("s0", (U, U)),
+        ("s1", (D, U)),
+        ("s2", (U, A)),
+        ("n0", (A, U)),
+        ("n1", (A, U)),
+        ("n2", (A, D)),
+    ]
     return change_set([(users[k], after) for k, after in plan], {STANDARD: 3, INSPECTIONS: 1})
 
 
@@ -226,7 +289,11 @@ def _keeps(users):
 
 
 def _deletes(users):
-    return change_set([], {STANDARD: 3, INSPECTIONS: 1}, deletes=[users[k] for k in ("s0", "s1", "s2", "n0", "n1")])
+    return change_set(
+        [],
+        {STANDARD: 3, INSPECTIONS: 1},
+        deletes=[users[k] for k in ("s0", "s1", "s2", "n0", "n1")],
+    )
 
 
 def _frees_for_creates(users):
@@ -252,7 +319,14 @@ def _mixed(users):
     )
 
 
-HOLDERS = [make_user("s0", A), make_user("s1", A), make_user("s2", A), make_user("n0"), make_user("n1"), make_user("n2")]
+HOLDERS = [
+    make_user("s0", A),
+    make_user("s1", A),
+    make_user("s2", A),
+    make_user("n0"),
+    make_user("n1"),
+    make_user("n2"),
+]
 BATCHED = {
     "creates": ([], {STANDARD: 4, INSPECTIONS: 2}, _creates),
     "moves": (HOLDERS, {STANDARD: 3, INSPECTIONS: 1}, _moves),
@@ -265,7 +339,9 @@ BATCHED = {
 
 @pytest.mark.parametrize("parts", [False, True], ids=["inline", "journal_parts"])
 @pytest.mark.parametrize("name", sorted(BATCHED))
-def test_spec_2_a_crash_between_any_two_batches_is_repaired_to_all_or_nothing(name, parts, monkeypatch):
+def test_spec_2_a_crash_between_any_two_batches_is_repaired_to_all_or_nothing(
+    name, parts, monkeypatch
+):
     """SPEC 2 invariants 1, 2, 4, 5 at every crash point of change sets cut into batches of two
     users (and, with `journal_parts`, a journal body in parts of two items)."""
     monkeypatch.setattr(changes_module, "BATCH", 2)
@@ -285,7 +361,9 @@ def test_spec_2_a_crash_between_any_two_batches_is_repaired_to_all_or_nothing(na
 # ------------------------------------------------------------------ refusals in a later batch
 
 
-def test_spec_2_a_user_changed_meanwhile_in_the_last_batch_refuses_the_whole_change_set(monkeypatch):
+def test_spec_2_a_user_changed_meanwhile_in_the_last_batch_refuses_the_whole_change_set(
+    monkeypatch,
+):
     """The first batches lock, the last finds a user not as expected: Conflict naming it, every
     lock undone, nothing written, no seat counted."""
     monkeypatch.setattr(changes_module, "BATCH", 2)
@@ -296,7 +374,9 @@ def test_spec_2_a_user_changed_meanwhile_in_the_last_batch_refuses_the_whole_cha
         await make_org(storage)
         await add_users(storage, [make_user(f"n{i}") for i in range(5)])
         users = {u.key: u for u in await _users(storage)}
-        changes = change_set([(users[f"n{i}"], (A, U)) for i in range(5)], {STANDARD: 5, INSPECTIONS: 0})
+        changes = change_set(
+            [(users[f"n{i}"], (A, U)) for i in range(5)], {STANDARD: 5, INSPECTIONS: 0}
+        )
         moved = change_set([(users["n4"], (U, A))], {STANDARD: 5, INSPECTIONS: 5})
         assert await storage.apply_changes(moved) == Applied()
         trips = RoundTrips(storage.store)
@@ -340,7 +420,9 @@ def test_spec_2_a_user_created_meanwhile_refuses_the_creates_of_every_batch(monk
                 return users.insert_many(documents, **kwargs)
 
         storage.store.users = RacingUsers()
-        result = await storage.apply_changes(change_set([], {STANDARD: 5, INSPECTIONS: 0}, creates=creates))
+        result = await storage.apply_changes(
+            change_set([], {STANDARD: 5, INSPECTIONS: 0}, creates=creates)
+        )
         storage.store.users = users
         assert result == AlreadyExists(("c3",), ())
         assert inserted == [2, 2]
@@ -372,7 +454,9 @@ def test_spec_2_an_owner_past_its_deadline_after_the_commit_stops_and_repair_fin
         await make_org(storage)
         await add_users(storage, [make_user(f"n{i}") for i in range(5)])
         users = {u.key: u for u in await _users(storage)}
-        changes = change_set([(users[f"n{i}"], (A, U)) for i in range(5)], {STANDARD: 5, INSPECTIONS: 0})
+        changes = change_set(
+            [(users[f"n{i}"], (A, U)) for i in range(5)], {STANDARD: 5, INSPECTIONS: 0}
+        )
         journals = storage.store.journals
 
         class SlowAfterCommit:
@@ -388,10 +472,14 @@ def test_spec_2_an_owner_past_its_deadline_after_the_commit_stops_and_repair_fin
         with pytest.raises(ChangeSetAbandoned):
             await storage.apply_changes(changes)
         storage.store.journals = journals
-        assert storage.store.users.count_documents({"journal": {"$ne": None}}) == 5  # nothing applied
+        assert (
+            storage.store.users.count_documents({"journal": {"$ne": None}}) == 5
+        )  # nothing applied
         report = await _storage(client).repair(stale_after=timedelta(0))
         assert report["rolled_forward"] == 1
-        assert {u.key: u.selectors for u in await _users(storage)} == {f"n{i}": (A, U) for i in range(5)}
+        assert {u.key: u.selectors for u in await _users(storage)} == {
+            f"n{i}": (A, U) for i in range(5)
+        }
         assert _counter(storage, STANDARD) == 5
 
     asyncio.run(go())
@@ -406,7 +494,7 @@ def _linear_mongomock() -> None:
     (a scan of the whole collection per unique index for every document written) is skipped;
     the plugin's own checks for existing ids and e-mails still run. Round trips are unaffected."""
     import mongomock.collection
-    import mongomock.filtering as filtering
+    from mongomock import filtering
 
     scan = filtering._in_op
     sets: dict[int, tuple[list, frozenset]] = {}  # by the list's id, the list kept alive with it
@@ -444,7 +532,10 @@ def main(argv: list[str]) -> None:
     for n in [int(a) for a in argv if not a.startswith("-")] or [2000]:
 
         def report(name: str, trips: RoundTrips, took: float) -> None:
-            print(f"{name:30s} {n:7d} users {took:9.2f} s {trips.total:5d} round trips  {dict(sorted(trips.tally.items()))}", flush=True)
+            print(
+                f"{name:30s} {n:7d} users {took:9.2f} s {trips.total:5d} round trips  {dict(sorted(trips.tally.items()))}",
+                flush=True,
+            )
 
         # mongomock takes minutes where a server takes seconds: no owner's deadline while measuring.
         asyncio.run(_bulk_operations(n, FakeClock(), report, URL + "&journalStaleSeconds=86400"))

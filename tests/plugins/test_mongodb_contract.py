@@ -13,7 +13,6 @@ import os
 import uuid
 
 import pytest
-
 from seatkeeper.plugins.mongodb import MongoStorage
 from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
 from seatkeeper.storage import load_storage
@@ -22,7 +21,9 @@ from seatkeeper.storage.contract import StorageContract
 REAL_SERVER_URI = os.environ.get("SEATKEEPER_TEST_MONGODB_URI")
 
 
-def mongomock_storage(database: str = "seatkeeper_test", options: str = "syncLogRetentionDays=0") -> MongoStorage:
+def mongomock_storage(
+    database: str = "seatkeeper_test", options: str = "syncLogRetentionDays=0"
+) -> MongoStorage:
     """A MongoStorage made by the loader from a mongodb:// URL, on a fresh in-memory mongomock.
 
     The kit's times are in 2024 and mongomock applies TTL indexes on read against the wall
@@ -66,7 +67,9 @@ if REAL_SERVER_URI:
                 made.append(database)
                 # The kit's times are in 2024: keep the TTL monitor away from them.
                 query = "&".join(filter(None, [parts.query, "syncLogRetentionDays=0"]))
-                storage = load_storage(urlunsplit((parts.scheme, parts.netloc, "/" + database, query, "")))
+                storage = load_storage(
+                    urlunsplit((parts.scheme, parts.netloc, "/" + database, query, ""))
+                )
                 await storage.open()
                 return storage
 
@@ -80,4 +83,6 @@ else:
 
     def test_contract_kit_on_a_real_mongodb_server():
         """Stands for the kit on a real server: one visible skip when none is configured."""
-        pytest.skip("SEATKEEPER_TEST_MONGODB_URI is not set: the contract kit ran on mongomock only, not on a real MongoDB server")
+        pytest.skip(
+            "SEATKEEPER_TEST_MONGODB_URI is not set: the contract kit ran on mongomock only, not on a real MongoDB server"
+        )

@@ -12,12 +12,11 @@ journal left.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from seatkeeper.plugins.mongodb import MongoStorage
 from seatkeeper.plugins.mongodb import changes as changes_module
 from seatkeeper.plugins.mongodb.store import counter_id
@@ -50,9 +49,7 @@ SCENARIOS = {
     "assign_one": Scenario(
         [make_user("s0", A), make_user("n0")], LIMITS, _changes([("n0", (A, U))], LIMITS), 4
     ),
-    "switch_one": Scenario(
-        [make_user("s0", A)], LIMITS, _changes([("s0", (U, A))], LIMITS), 5
-    ),
+    "switch_one": Scenario([make_user("s0", A)], LIMITS, _changes([("s0", (U, A))], LIMITS), 5),
     # Several users: journal, lock, seats, commit, apply, audit, release, journal.
     "assign_many": Scenario(
         [make_user(f"n{i}") for i in range(3)],
@@ -70,7 +67,9 @@ SCENARIOS = {
     "create_with_seats": Scenario(
         [make_user("s0", A)],
         LIMITS,
-        lambda users: change_set([], LIMITS, creates=[make_user("c0", A), make_user("c1", U, A), make_user("c2")]),
+        lambda users: change_set(
+            [], LIMITS, creates=[make_user("c0", A), make_user("c1", U, A), make_user("c2")]
+        ),
         6,
     ),
     "delete_holders": Scenario(
@@ -148,7 +147,9 @@ def _run_once(scenario: Scenario, writes: int):
         assert db.users.count_documents({"journal": {"$ne": None}}) == 0, "a user is still locked"
         holders = await _holders(observer)
         for license_type, count in holders.items():
-            assert _counter(observer, license_type) == count, f"{license_type.value} counter != holders"
+            assert _counter(observer, license_type) == count, (
+                f"{license_type.value} counter != holders"
+            )
             assert count <= scenario.limits[license_type]
         assert all(state[:2] != (A, A) for state in final.values()), "a user holds two seats"
         if final == before:
@@ -196,7 +197,12 @@ def test_repair_leaves_a_fresh_change_set_to_its_owner_and_takes_a_stale_one():
         with pytest.raises(SimulatedCrash):
             await storage.apply_changes(change_set([(user, (A, U))], LIMITS))
         other = MongoStorage(URL, client=client)
-        assert await other.repair() == {"rolled_forward": 0, "rolled_back": 0, "recounted": 0, "recount_skipped": 0}
+        assert await other.repair() == {
+            "rolled_forward": 0,
+            "rolled_back": 0,
+            "recounted": 0,
+            "recount_skipped": 0,
+        }
         assert await other.count_holders(ORG, STANDARD) == 1  # the dead reservation still counts
         assert await other.repair(stale_after=timedelta(0)) == {
             "rolled_forward": 0,
@@ -223,10 +229,12 @@ def test_an_operation_that_meets_a_user_locked_by_a_dead_process_repairs_it():
         users = {k: await storage.get_user(ORG, k) for k in ("n0", "n1")}
         CrashAfter(storage.store, 2)  # journal written, both users locked, then death
         with pytest.raises(SimulatedCrash):
-            await storage.apply_changes(change_set([(users["n0"], (A, U)), (users["n1"], (A, U))], LIMITS))
+            await storage.apply_changes(
+                change_set([(users["n0"], (A, U)), (users["n1"], (A, U))], LIMITS)
+            )
         other = MongoStorage(url, client=client)
         assert other.store.users.count_documents({"journal": {"$ne": None}}) == 2
-        later = datetime.now(timezone.utc) + timedelta(seconds=other.settings.journal_stale_seconds + 1)
+        later = datetime.now(UTC) + timedelta(seconds=other.settings.journal_stale_seconds + 1)
         other.writer.wall_clock = lambda: later  # the other process looks when the journal is stale
         first = await other.apply_changes(change_set([(users["n0"], (U, A))], LIMITS))
         assert first == Conflict(("n0",))

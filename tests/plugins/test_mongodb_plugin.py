@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-
 from seatkeeper.plugins.mongodb import MongoStorage
 from seatkeeper.plugins.mongodb.config import acquire_client, parse_url, release_client
 from seatkeeper.plugins.mongodb.indexes import INDEXES, SYNC_LOG_TTL_INDEX
@@ -26,18 +25,21 @@ from seatkeeper.rules.records import (
 from seatkeeper.storage import StorageError, load_storage
 from seatkeeper.storage.protocol import LogQuery, UserQuery
 
-T0 = datetime(2025, 1, 6, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 ORG = "org-m"
 
 
-def mongomock_storage(url: str = "mongodb://localhost/seatkeeper_test", client=None) -> MongoStorage:
+def mongomock_storage(
+    url: str = "mongodb://localhost/seatkeeper_test", client=None
+) -> MongoStorage:
     return MongoStorage(url, client=client or atomic_mongomock_client())
 
 
 async def with_org(storage: MongoStorage) -> None:
     await storage.open()
     await storage.create_organization(
-        Organization(ORG, "Org", T0), Project(ORG, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD)
+        Organization(ORG, "Org", T0),
+        Project(ORG, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD),
     )
 
 
@@ -45,21 +47,32 @@ async def with_org(storage: MongoStorage) -> None:
 
 
 def test_loader_builds_the_plugin_from_mongodb_urls_without_connecting():
-    for url in ("mongodb://db.invalid:27017/seatkeeper", "mongodb+srv://cluster.invalid/seatkeeper"):
+    for url in (
+        "mongodb://db.invalid:27017/seatkeeper",
+        "mongodb+srv://cluster.invalid/seatkeeper",
+    ):
         storage = load_storage(url)
         assert isinstance(storage, MongoStorage)
-        assert storage._client is None and storage._store is None  # nothing built, nothing connected
+        assert (
+            storage._client is None and storage._store is None
+        )  # nothing built, nothing connected
 
 
 def test_url_gives_database_defaults_and_lets_the_url_override_them():
-    settings = parse_url("mongodb://a:1,b:2/?replicaSet=rs0&serverSelectionTimeoutMS=1500&w=1&syncLogRetentionDays=30")
+    settings = parse_url(
+        "mongodb://a:1,b:2/?replicaSet=rs0&serverSelectionTimeoutMS=1500&w=1&syncLogRetentionDays=30"
+    )
     assert settings.database == "seatkeeper"
     assert settings.hosts == "a:1,b:2"
     assert settings.sync_log_retention_days == 30
     query = settings.client_uri.split("?", 1)[1]
     assert "serverSelectionTimeoutMS=1500" in query and "serverSelectionTimeoutMS=5000" not in query
     assert "w=1" in query and "w=majority" not in query
-    assert "connectTimeoutMS=5000" in query and "socketTimeoutMS=30000" in query and "replicaSet=rs0" in query
+    assert (
+        "connectTimeoutMS=5000" in query
+        and "socketTimeoutMS=30000" in query
+        and "replicaSet=rs0" in query
+    )
     assert "syncLogRetentionDays" not in query  # the plugin's own options never reach pymongo
     majority = parse_url("mongodb://user:secret@h/crm")
     assert majority.database == "crm" and "w=majority" in majority.client_uri
@@ -102,7 +115,9 @@ def test_one_client_per_process_and_url_closed_by_its_last_user():
 
 def test_ping_and_open_fail_with_one_clear_line_when_the_server_is_unreachable():
     # Port 1 on the loopback: refused at once; the selection timeout bounds the wait.
-    storage = MongoStorage("mongodb://127.0.0.1:1/seatkeeper?serverSelectionTimeoutMS=200&connectTimeoutMS=200")
+    storage = MongoStorage(
+        "mongodb://127.0.0.1:1/seatkeeper?serverSelectionTimeoutMS=200&connectTimeoutMS=200"
+    )
 
     async def check():
         for operation in (storage.ping, storage.open):
@@ -134,7 +149,9 @@ def test_open_creates_every_index_idempotently_with_the_retention_ttl():
     client = atomic_mongomock_client()
 
     async def check():
-        storage = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=30", client)
+        storage = mongomock_storage(
+            "mongodb://localhost/seatkeeper_test?syncLogRetentionDays=30", client
+        )
         await storage.open()
         await storage.open()  # idempotent
         db = client["seatkeeper_test"]
@@ -144,13 +161,23 @@ def test_open_creates_every_index_idempotently_with_the_retention_ttl():
                 assert options["name"] in info, (collection, options["name"])
                 assert list(info[options["name"]]["key"]) == keys
                 assert bool(info[options["name"]].get("unique")) == bool(options.get("unique"))
-        assert db["sync_log"].index_information()[SYNC_LOG_TTL_INDEX]["expireAfterSeconds"] == 30 * 86_400
+        assert (
+            db["sync_log"].index_information()[SYNC_LOG_TTL_INDEX]["expireAfterSeconds"]
+            == 30 * 86_400
+        )
         # A new deployment with another retention changes the TTL in place of failing.
-        again = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=7", client)
+        again = mongomock_storage(
+            "mongodb://localhost/seatkeeper_test?syncLogRetentionDays=7", client
+        )
         await again.open()
-        assert db["sync_log"].index_information()[SYNC_LOG_TTL_INDEX]["expireAfterSeconds"] == 7 * 86_400
+        assert (
+            db["sync_log"].index_information()[SYNC_LOG_TTL_INDEX]["expireAfterSeconds"]
+            == 7 * 86_400
+        )
         # Retention 0 keeps entries forever: no TTL index.
-        forever = mongomock_storage("mongodb://localhost/seatkeeper_test?syncLogRetentionDays=0", client)
+        forever = mongomock_storage(
+            "mongodb://localhost/seatkeeper_test?syncLogRetentionDays=0", client
+        )
         await forever.open()
         assert SYNC_LOG_TTL_INDEX not in db["sync_log"].index_information()
 
@@ -158,7 +185,9 @@ def test_open_creates_every_index_idempotently_with_the_retention_ttl():
 
 
 def _entry(at: datetime, entry_id: str) -> SyncLogEntry:
-    return SyncLogEntry(ORG, at, "u1", "u1@example.com", "default", Client.MOBILE, True, id=entry_id)
+    return SyncLogEntry(
+        ORG, at, "u1", "u1@example.com", "default", Client.MOBILE, True, id=entry_id
+    )
 
 
 def test_spec_8_sync_log_entries_past_retention_expire_through_the_ttl_index():
@@ -168,8 +197,8 @@ def test_spec_8_sync_log_entries_past_retention_expire_through_the_ttl_index():
 
     async def check():
         await with_org(storage)
-        await storage.append_sync_log(_entry(datetime(2000, 1, 1, tzinfo=timezone.utc), "old"))
-        await storage.append_sync_log(_entry(datetime(2999, 1, 1, tzinfo=timezone.utc), "new"))
+        await storage.append_sync_log(_entry(datetime(2000, 1, 1, tzinfo=UTC), "old"))
+        await storage.append_sync_log(_entry(datetime(2999, 1, 1, tzinfo=UTC), "new"))
         entries = await storage.list_sync_log(ORG, LogQuery(), 10, None)
         assert [e.id for e in entries] == ["new"]
 
@@ -200,7 +229,9 @@ def test_spec_6a_user_pages_are_keyset_queries_on_the_order_index_never_skip():
     async def check():
         await with_org(storage)
         for n in range(7):
-            await storage.record_sync(ORG, f"u{n}", f"u{n}@example.com", f"Name {n % 3}", LicenseType.STANDARD, T0)
+            await storage.record_sync(
+                ORG, f"u{n}", f"u{n}@example.com", f"Name {n % 3}", LicenseType.STANDARD, T0
+            )
         users = storage.store.users
 
         class Recording:
@@ -251,7 +282,9 @@ def test_the_event_loop_runs_while_a_database_call_is_waiting():
                 method = getattr(organizations, name)
 
                 def call(*args, **kwargs):
-                    assert release.wait(timeout=10), "the event loop never ran while the call waited"
+                    assert release.wait(timeout=10), (
+                        "the event loop never ran while the call waited"
+                    )
                     return method(*args, **kwargs)
 
                 return call
@@ -308,7 +341,9 @@ def test_read_cache_forgets_local_writes_at_once_and_others_after_cache_seconds(
         fresh = await mine.get_organization(ORG)
         assert fresh.settings.auto_assign_licenses is True and fresh.name == "Org"
         await mine.update_settings(ORG, Settings(grace_period_days=3))
-        assert (await mine.get_organization(ORG)).settings.grace_period_days == 3  # own write: at once
+        assert (
+            await mine.get_organization(ORG)
+        ).settings.grace_period_days == 3  # own write: at once
 
     asyncio.run(check())
 
@@ -326,7 +361,15 @@ def test_the_client_benchmark_runs_both_clients_against_its_wire_protocol_stub(c
 def test_spec_2_1_two_processes_racing_for_seats_never_over_allocate():
     """Invariant 1 across processes: two MongoStorage objects (each its own client side, thread
     pool and event loops) share one database; 60 users race for 10 seats through both."""
-    from seatkeeper.storage.contract import A, U, add_users, change_set, make_org, make_user, run_in_threads
+    from seatkeeper.storage.contract import (
+        A,
+        U,
+        add_users,
+        change_set,
+        make_org,
+        make_user,
+        run_in_threads,
+    )
     from seatkeeper.storage.protocol import Applied, SeatShortage
 
     client = atomic_mongomock_client()
@@ -358,7 +401,9 @@ def test_spec_2_1_two_processes_racing_for_seats_never_over_allocate():
     async def check():
         for storage in processes:
             assert await storage.count_holders("org-a", LicenseType.STANDARD) == 10
-        holders = await processes[1].list_users("org-a", UserQuery(selector=(LicenseType.STANDARD, A)), 100, None)
+        holders = await processes[1].list_users(
+            "org-a", UserQuery(selector=(LicenseType.STANDARD, A)), 100, None
+        )
         assert len(holders) == 10
 
     asyncio.run(check())

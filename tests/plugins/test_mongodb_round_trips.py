@@ -31,18 +31,26 @@ def _measure(url: str, auto_assign: bool, clock) -> tuple[RoundTrips, RoundTrips
         await engine.add_subscription(org, LicenseType.STANDARD, 10, clock() + timedelta(days=365))
         await engine.update_settings(org, auto_assign_licenses=auto_assign)
         request = SyncRequest("u1", "u1@example.com", "User One")
-        await engine.sync(org, SyncRequest("warm", "warm@example.com", "Warm"))  # caches, if any, are warm
+        await engine.sync(
+            org, SyncRequest("warm", "warm@example.com", "Warm")
+        )  # caches, if any, are warm
         first = RoundTrips(storage.store)
         outcome = await engine.sync(org, request)
         first.uninstall()
         assert outcome.ok, outcome
         if not auto_assign:
-            await engine.set_license_state(org, "admin", ["u1"], LicenseType.STANDARD, LicenseState.ASSIGNED)
+            await engine.set_license_state(
+                org, "admin", ["u1"], LicenseType.STANDARD, LicenseState.ASSIGNED
+            )
         clock.advance(minutes=5)
         later = RoundTrips(storage.store)
         outcome = await engine.sync(org, request)
         later.uninstall()
-        assert outcome.ok and outcome.license.type is LicenseType.STANDARD and not outcome.license.temporary
+        assert (
+            outcome.ok
+            and outcome.license.type is LicenseType.STANDARD
+            and not outcome.license.temporary
+        )
         return first, later
 
     return asyncio.run(go())

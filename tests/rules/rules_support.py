@@ -57,7 +57,9 @@ async def new_org(
     assert created.ok, created.user_errors
     org = created.value.organization.id
     if any(v is not None for v in (auto_assign, auto_free_up, inactivity_days, grace_period_days)):
-        changed = await engine.update_settings(org, auto_assign, auto_free_up, inactivity_days, grace_period_days)
+        changed = await engine.update_settings(
+            org, auto_assign, auto_free_up, inactivity_days, grace_period_days
+        )
         assert changed.ok, changed.user_errors
     return org
 
@@ -74,7 +76,9 @@ async def buy(
     """Add a subscription valid from now (+ starts_in_days) for `days` days."""
     now = engine.now()
     valid_from = now + timedelta(days=starts_in_days)
-    result = await engine.add_subscription(org, license_type, seats, valid_from + timedelta(days=days), valid_from)
+    result = await engine.add_subscription(
+        org, license_type, seats, valid_from + timedelta(days=days), valid_from
+    )
     assert result.ok, result.user_errors
     return result.value
 
@@ -137,7 +141,12 @@ async def provisioned(engine: Engine, org: str, *users: tuple) -> None:
 
 
 async def set_state(
-    engine: Engine, org: str, user_ids: list[str], license_type: LicenseType, state: LicenseState, actor: str = ADMIN
+    engine: Engine,
+    org: str,
+    user_ids: list[str],
+    license_type: LicenseType,
+    state: LicenseState,
+    actor: str = ADMIN,
 ) -> Result:
     return await engine.set_license_state(org, actor, list(user_ids), license_type, state)
 
@@ -155,7 +164,9 @@ async def all_users(engine: Engine, org: str) -> list[MobileUser]:
     return await engine.storage.list_users(org, UserQuery(), 1_000_000, None)
 
 
-async def listed_ids(engine: Engine, org: str, search: str | None = None, user_filter: UserFilter | None = None) -> list[str]:
+async def listed_ids(
+    engine: Engine, org: str, search: str | None = None, user_filter: UserFilter | None = None
+) -> list[str]:
     """Every id the admin list shows for a search and filter, in list order, over all pages."""
     ids, after = [], None
     while True:

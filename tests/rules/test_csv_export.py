@@ -24,7 +24,6 @@ from rules_support import (
     provisioned,
     sync,
 )
-
 from seatkeeper.rules.engine import UserFilter
 from seatkeeper.rules.licenses_csv import ImportMode, escape_formula, unescape_formula
 from seatkeeper.rules.outcomes import BadRequest
@@ -54,7 +53,8 @@ async def test_spec_7_licenses_export_is_holders_in_6a_order_every_field_quoted_
     CRLF line ends; fields with quotes, commas and line-looking text escaped by the csv rules."""
     org = await seats_org(engine)
     await provisioned(
-        engine, org,
+        engine,
+        org,
         ("z1", A, U, "bob", "bob@example.com"),
         ("a2", U, A, "Alice", "alice2@example.com"),
         ("a1", D, A, "alice", "alice1@example.com"),
@@ -89,7 +89,9 @@ async def test_spec_7_export_streams_one_line_at_a_time_over_many_pages(engine):
     lines = [line async for line in engine.iter_export_licenses(org)]
     assert len(lines) == 1 + 800
     assert all(line.endswith("\r\n") and line.count("\r\n") == 1 for line in lines)
-    assert [row[0] for row in rows_of("".join(lines))[1:]] == [f"u{i:04}" for i in range(1200) if i % 3]
+    assert [row[0] for row in rows_of("".join(lines))[1:]] == [
+        f"u{i:04}" for i in range(1200) if i % 3
+    ]
     assert "".join(lines) == await engine.export_licenses(org)
 
     user_lines = [line async for line in engine.iter_export_users(org)]
@@ -105,7 +107,12 @@ async def test_spec_7_users_export_writes_states_and_last_sync_in_utc(engine, cl
     """SPEC 7, users file: every user; Assigned, Disabled or empty; Last Sync ISO 8601 UTC with Z,
     empty for a user who never synced."""
     org = await seats_org(engine)
-    await provisioned(engine, org, ("p1", A, D, "Pat One", "p1@example.com"), ("p2", D, D, "Pat Two", "p2@example.com"))
+    await provisioned(
+        engine,
+        org,
+        ("p1", A, D, "Pat One", "p1@example.com"),
+        ("p2", D, D, "Pat Two", "p2@example.com"),
+    )
     synced_at = clock.advance(hours=1, seconds=30)
     await sync(engine, org, "s1", name="Sam Sync")
     clock.advance(days=1)
@@ -125,8 +132,10 @@ async def test_spec_7_users_export_follows_search_and_filter(engine):
     """SPEC 7: every user matching the current search and filter (SPEC 6a's meanings)."""
     org = await seats_org(engine)
     await provisioned(
-        engine, org,
-        ("ann", A, U, "Ann", "ann@example.com"), ("bob", D, U, "Bob", "bob@example.com"),
+        engine,
+        org,
+        ("ann", A, U, "Ann", "ann@example.com"),
+        ("bob", D, U, "Bob", "bob@example.com"),
         ("anna", U, A, "Anna", "anna@corp.example"),
     )
 
@@ -181,7 +190,8 @@ async def test_spec_7_formula_cells_are_exported_with_a_quote_and_reimport_to_th
     that a spreadsheet shows text; re-importing the file finds the same users, changing nothing."""
     org = await seats_org(engine)
     await provisioned(
-        engine, org,
+        engine,
+        org,
         ("=cmd|' /C calc'!A0", A, U, '=HYPERLINK("http://evil","x")', "f1@example.com"),
         ("+1", U, A, "@SUM(1)", "-f2@example.com"),
     )
@@ -192,7 +202,9 @@ async def test_spec_7_formula_cells_are_exported_with_a_quote_and_reimport_to_th
         + '"\'+1","\'@SUM(1)","\'-f2@example.com","","Assigned"\r\n'
     )
     users_file = await engine.export_users(org)
-    assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows_of(users_file) for cell in row)
+    assert all(
+        not cell.startswith(("=", "+", "-", "@")) for row in rows_of(users_file) for cell in row
+    )
 
     for text in (exported, users_file):
         again = await engine.import_licenses(org, ADMIN, text)
@@ -209,7 +221,8 @@ async def busy_organization(engine, clock) -> str:
     in upper case, and names that exercise quoting and formula escaping."""
     org = await seats_org(engine, standard=20, inspections=20, name="Source")
     await provisioned(
-        engine, org,
+        engine,
+        org,
         ("1A75199F-A48B-40D4-B9BC-2EA05FAA8197", U, A, "Matt Ford", "someone51@example.com"),
         ("10ac88c8-2226-4a98-ae0c-b7f57df0c4d3", A, U, "Pete Porter", "someone57@example.com"),
         ("q1", A, D, 'Quote "Q" Person, Esq.', "Q1@Example.com"),
@@ -245,14 +258,20 @@ async def test_spec_7_round_trip_export_import_elsewhere_export_is_byte_identica
     assert report.applied and report.problems == []
     assert (report.summary.rows, report.summary.created, report.summary.assigned) == (8, 8, 8)
 
-    assert assignments(await all_users(engine, target)) == assignments(await all_users(engine, source))
+    assert assignments(await all_users(engine, target)) == assignments(
+        await all_users(engine, source)
+    )
     again = await engine.export_licenses(target)
     assert again.encode("utf-8") == exported.encode("utf-8")
 
     # And back into the source with REPLACE: a restore that changes nothing.
     restore = await engine.import_licenses(source, ADMIN, again, ImportMode.REPLACE)
     assert restore.applied and restore.summary.unchanged == 8
-    assert (restore.summary.assigned, restore.summary.unassigned, restore.summary.created) == (0, 0, 0)
+    assert (restore.summary.assigned, restore.summary.unassigned, restore.summary.created) == (
+        0,
+        0,
+        0,
+    )
 
 
 @async_test

@@ -31,7 +31,6 @@ from rules_support import (
     snapshot,
     sync,
 )
-
 from seatkeeper.rules import csv_import
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.licenses_csv import MAX_FIELD_CHARS, MAX_FILE_BYTES, ImportMode, ImportReport
@@ -61,7 +60,9 @@ def summary(report: ImportReport) -> tuple:
     return (s.rows, s.assigned, s.unassigned, s.disabled, s.created, s.unchanged)
 
 
-async def run_import(engine: Engine, org: str, text, mode=ImportMode.MERGE, dry_run=False) -> ImportReport:
+async def run_import(
+    engine: Engine, org: str, text, mode=ImportMode.MERGE, dry_run=False
+) -> ImportReport:
     return await engine.import_licenses(org, ADMIN, text, mode, dry_run)
 
 
@@ -97,11 +98,16 @@ async def test_spec_7_seed_sample_imports_as_is_creating_its_three_users(engine,
     assert await states(engine, org) == SEED_STATES
     matt = await get(engine, org, MATT)
     assert (matt.full_name, matt.email, matt.assigned_at, matt.created_at) == (
-        "Matt Ford", "someone51@example.com", clock(), clock()
+        "Matt Ford",
+        "someone51@example.com",
+        clock(),
+        clock(),
     )
     entries = await audit_entries(engine, org)
     assert {(e.user_id, e.license_type, e.from_state, e.to_state) for e in entries} == {
-        (MATT, I, U, A), (PETE, S, U, A), (RALF, I, U, A)
+        (MATT, I, U, A),
+        (PETE, S, U, A),
+        (RALF, I, U, A),
     }
     assert {(e.reason, e.actor, e.at) for e in entries} == {(AuditReason.IMPORT, ADMIN, clock())}
     assert len({e.operation_id for e in entries}) == 1
@@ -124,7 +130,9 @@ SEED_VARIANTS = {
     "; separators, unquoted, BOM": "\ufeff" + _unquoted(SEED.replace('","', '";"')),
     "unquoted": _unquoted(SEED),
     "header in lower case": SEED.replace(HEADER, HEADER.lower()),
-    "header in upper case with spaces": SEED.replace(HEADER, '" ID ","FULL NAME","  Email","STANDARD ","inspections"'),
+    "header in upper case with spaces": SEED.replace(
+        HEADER, '" ID ","FULL NAME","  Email","STANDARD ","inspections"'
+    ),
     "header without spaces in names": SEED.replace("Full Name", "fullname"),
     "values in other cases": SEED.replace('"Assigned"', '"aSSIGNED"'),
     "Enabled for Assigned": SEED.replace('"Assigned"', '"enabled"'),
@@ -187,7 +195,9 @@ async def test_spec_7_full_name_column_may_be_absent_for_existing_users_only(eng
     assert (await run_import(engine, org, csv_file("known,,Assigned,", header=header))).applied
     assert (await get(engine, org, "known")).standard is A
 
-    report = await run_import(engine, org, csv_file("newbie,newbie@example.com,Assigned,", header=header))
+    report = await run_import(
+        engine, org, csv_file("newbie,newbie@example.com,Assigned,", header=header)
+    )
     assert problems(report) == [(2, "MISSING_FIELD", "ERROR")]
     assert "Full Name" in report.problems[0].message
     assert await get(engine, org, "newbie") is None
@@ -202,21 +212,32 @@ async def test_spec_7_values_assigned_empty_disabled_on_existing_users(engine, c
     selector and leaves DISABLED as it is; Disabled releases and blocks."""
     org = await seats_org(engine)
     await provisioned(
-        engine, org,
-        ("holder", A, U), ("blocked", D, U), ("blocked2", D, D), ("free", U, U), ("other", U, A), ("keep", A, D),
+        engine,
+        org,
+        ("holder", A, U),
+        ("blocked", D, U),
+        ("blocked2", D, D),
+        ("free", U, U),
+        ("other", U, A),
+        ("keep", A, D),
     )
     text = csv_file(
-        "holder,,,,",            # empty: STANDARD seat released
-        "blocked,,,,",           # empty: DISABLED stays
+        "holder,,,,",  # empty: STANDARD seat released
+        "blocked,,,,",  # empty: DISABLED stays
         "blocked2,,,Assigned,",  # Assigned overrides DISABLED
         "free,,,enabled,disabled",
-        "other,,,,Disabled",     # seat released and blocked
-        "keep,,,assigned,",      # holds it already; DISABLED inspections stays: unchanged
+        "other,,,,Disabled",  # seat released and blocked
+        "keep,,,assigned,",  # holds it already; DISABLED inspections stays: unchanged
     )
     report = await run_import(engine, org, text)
     assert report.applied and problems(report) == []
     assert await states(engine, org) == {
-        "holder": (U, U), "blocked": (D, U), "blocked2": (A, D), "free": (A, D), "other": (U, D), "keep": (A, D),
+        "holder": (U, U),
+        "blocked": (D, U),
+        "blocked2": (A, D),
+        "free": (A, D),
+        "other": (U, D),
+        "keep": (A, D),
     }
     # rows, assigned (blocked2, free), unassigned (holder, other), disabled (free's I, other's I), created, unchanged
     assert summary(report) == (6, 2, 2, 2, 0, 2)
@@ -254,12 +275,15 @@ async def test_spec_7_rows_find_users_by_id_else_email_else_create(engine):
     else a new user from Id, Email and Full Name."""
     org = await seats_org(engine)
     await provisioned(
-        engine, org, (MATT, U, U, "Matt Ford", "someone51@example.com"), ("emailonly", U, U, "E O", "eo@example.com")
+        engine,
+        org,
+        (MATT, U, U, "Matt Ford", "someone51@example.com"),
+        ("emailonly", U, U, "E O", "eo@example.com"),
     )
     text = csv_file(
-        "{" + MATT.upper() + "},,,,Assigned",             # by Id, GUID compared case-insensitively
-        ",,EO@Example.COM,Assigned,",                      # by Email, case-insensitively
-        "unknown-id,,eo2@example.com,,",                   # creates? no: needs a Full Name
+        "{" + MATT.upper() + "},,,,Assigned",  # by Id, GUID compared case-insensitively
+        ",,EO@Example.COM,Assigned,",  # by Email, case-insensitively
+        "unknown-id,,eo2@example.com,,",  # creates? no: needs a Full Name
     )
     report = await run_import(engine, org, text)
     assert problems(report) == [(4, "MISSING_FIELD", "ERROR")]
@@ -274,19 +298,34 @@ async def test_spec_7_rows_find_users_by_id_else_email_else_create(engine):
     assert summary(report) == (3, 2, 0, 1, 1, 0)
     assert await states(engine, org) == {MATT: (U, A), "emailonly": (A, U), "fresh": (D, U)}
     fresh = await get(engine, org, "fresh")
-    assert (fresh.full_name, fresh.email, fresh.assigned_at) == ("Fresh Person", "fresh@example.com", None)
+    assert (fresh.full_name, fresh.email, fresh.assigned_at) == (
+        "Fresh Person",
+        "fresh@example.com",
+        None,
+    )
 
 
 @async_test
 async def test_spec_7_id_of_one_user_with_email_of_another_is_id_email_conflict(engine):
     """SPEC 7: ID_EMAIL_CONFLICT on the row's line; nothing changes."""
     org = await seats_org(engine)
-    await provisioned(engine, org, ("a", U, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com"))
+    await provisioned(
+        engine, org, ("a", U, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com")
+    )
     before = await snapshot(engine, org)
-    report = await run_import(engine, org, csv_file("a,A,a@example.com,Assigned,", "a2,,,,", "b,B,A@EXAMPLE.com,Assigned,"))
+    report = await run_import(
+        engine,
+        org,
+        csv_file("a,A,a@example.com,Assigned,", "a2,,,,", "b,B,A@EXAMPLE.com,Assigned,"),
+    )
     assert problems(report) == [(3, "MISSING_FIELD", "ERROR"), (4, "DUPLICATE_EMAIL", "ERROR")]
-    report = await run_import(engine, org, csv_file("b,B,A@EXAMPLE.com,Assigned,", "a,,b@example.com,,Assigned"))
-    assert problems(report) == [(2, "ID_EMAIL_CONFLICT", "ERROR"), (3, "ID_EMAIL_CONFLICT", "ERROR")]
+    report = await run_import(
+        engine, org, csv_file("b,B,A@EXAMPLE.com,Assigned,", "a,,b@example.com,,Assigned")
+    )
+    assert problems(report) == [
+        (2, "ID_EMAIL_CONFLICT", "ERROR"),
+        (3, "ID_EMAIL_CONFLICT", "ERROR"),
+    ]
     assert "'b'" in report.problems[0].message and "'a'" in report.problems[0].message
     assert await snapshot(engine, org) == before
 
@@ -319,18 +358,36 @@ async def test_spec_7_replace_releases_absent_users_seats_and_leaves_disabled(en
     the summary counts the releases; listed users get what the file says."""
     org = await seats_org(engine)
     await provisioned(
-        engine, org, ("gone-s", A, D), ("gone-i", D, A), ("gone-blocked", D, D), ("gone-free", U, U), ("listed", A, U)
+        engine,
+        org,
+        ("gone-s", A, D),
+        ("gone-i", D, A),
+        ("gone-blocked", D, D),
+        ("gone-free", U, U),
+        ("listed", A, U),
     )
-    report = await run_import(engine, org, csv_file("listed,,,Assigned,", "new,New,new@example.com,,Assigned"), ImportMode.REPLACE)
+    report = await run_import(
+        engine,
+        org,
+        csv_file("listed,,,Assigned,", "new,New,new@example.com,,Assigned"),
+        ImportMode.REPLACE,
+    )
     assert report.applied and problems(report) == []
     assert await states(engine, org) == {
-        "gone-s": (U, D), "gone-i": (D, U), "gone-blocked": (D, D), "gone-free": (U, U), "listed": (A, U), "new": (U, A),
+        "gone-s": (U, D),
+        "gone-i": (D, U),
+        "gone-blocked": (D, D),
+        "gone-free": (U, U),
+        "listed": (A, U),
+        "new": (U, A),
     }
     assert summary(report) == (2, 1, 2, 0, 1, 1)
     imported = [e for e in await audit_entries(engine, org) if e.reason is AuditReason.IMPORT]
-    assert {(e.user_id, e.license_type, e.from_state, e.to_state) for e in imported if e.user_id.startswith("gone")} == {
-        ("gone-s", S, A, U), ("gone-i", I, A, U)
-    }
+    assert {
+        (e.user_id, e.license_type, e.from_state, e.to_state)
+        for e in imported
+        if e.user_id.startswith("gone")
+    } == {("gone-s", S, A, U), ("gone-i", I, A, U)}
 
 
 @async_test
@@ -345,7 +402,12 @@ async def test_spec_7_replace_with_no_data_rows_is_empty_file_merge_changes_noth
         assert (replaced.applied, problems(replaced)) == (False, [(None, "EMPTY_FILE", "ERROR")])
         assert [e.code for e in replaced.user_errors] == ["CSV_INVALID"]
         merged = await run_import(engine, org, text, ImportMode.MERGE)
-        assert (merged.applied, problems(merged), summary(merged), merged.user_errors) == (True, [], (0,) * 6, [])
+        assert (merged.applied, problems(merged), summary(merged), merged.user_errors) == (
+            True,
+            [],
+            (0,) * 6,
+            [],
+        )
     assert await snapshot(engine, org) == before
 
 
@@ -395,37 +457,40 @@ async def test_spec_3_trial_refuses_imports_with_trial_active_only(engine):
 
 ERROR_CASES = {
     "BAD_HEADER: a data row instead of a header": (
-        "x1,X,x1@example.com,Assigned,\n", [(1, "BAD_HEADER")]
+        "x1,X,x1@example.com,Assigned,\n",
+        [(1, "BAD_HEADER")],
     ),
     "BAD_HEADER: a column named twice": (
-        "Id,Email,Email,Standard,Inspections\nx,x@example.com,x@example.com,,\n", [(1, "BAD_HEADER")]
+        "Id,Email,Email,Standard,Inspections\nx,x@example.com,x@example.com,,\n",
+        [(1, "BAD_HEADER")],
     ),
     "MISSING_COLUMN: each missing column": (
-        "Full Name,Email,Standard\nX,x@example.com,\n", [(1, "MISSING_COLUMN"), (1, "MISSING_COLUMN")]
+        "Full Name,Email,Standard\nX,x@example.com,\n",
+        [(1, "MISSING_COLUMN"), (1, "MISSING_COLUMN")],
     ),
     "COLUMN_COUNT: too many and too few": (
-        csv_file("a,A,a@example.com,,,extra", "b,B,b@example.com"), [(2, "COLUMN_COUNT"), (3, "COLUMN_COUNT")]
+        csv_file("a,A,a@example.com,,,extra", "b,B,b@example.com"),
+        [(2, "COLUMN_COUNT"), (3, "COLUMN_COUNT")],
     ),
     "BAD_VALUE: not a license state": (
-        csv_file("a,A,a@example.com,Yes,", "b,B,b@example.com,,1"), [(2, "BAD_VALUE"), (3, "BAD_VALUE")]
+        csv_file("a,A,a@example.com,Yes,", "b,B,b@example.com,,1"),
+        [(2, "BAD_VALUE"), (3, "BAD_VALUE")],
     ),
-    "BAD_VALUE: an over-long Id": (
-        csv_file("x" * 129 + ",A,a@example.com,,"), [(2, "BAD_VALUE")]
-    ),
+    "BAD_VALUE: an over-long Id": (csv_file("x" * 129 + ",A,a@example.com,,"), [(2, "BAD_VALUE")]),
     "BAD_EMAIL": (
         csv_file("a,A,not-an-email,,", "b,B,b@@example.com,,", "c,C,c@example,,"),
         [(2, "BAD_EMAIL"), (3, "BAD_EMAIL"), (4, "BAD_EMAIL")],
     ),
-    "MISSING_FIELD: neither Id nor Email": (
-        csv_file(",Nobody,,Assigned,"), [(2, "MISSING_FIELD")]
-    ),
+    "MISSING_FIELD: neither Id nor Email": (csv_file(",Nobody,,Assigned,"), [(2, "MISSING_FIELD")]),
     "MISSING_FIELD: a new user without Id, Email or Full Name": (
         csv_file(",,new@example.com,,", "new2,,new2@example.com,,", "new3,New,,,"),
         [(2, "MISSING_FIELD"), (3, "MISSING_FIELD"), (4, "MISSING_FIELD")],
     ),
     "DUPLICATE_ID on each later line (GUIDs in any case)": (
         csv_file(
-            f"{MATT},M,m1@example.com,,", f"{MATT.upper()},M,m2@example.com,,", f"{{{MATT}}},M,m3@example.com,,"
+            f"{MATT},M,m1@example.com,,",
+            f"{MATT.upper()},M,m2@example.com,,",
+            f"{{{MATT}}},M,m3@example.com,,",
         ),
         [(3, "DUPLICATE_ID"), (4, "DUPLICATE_ID")],
     ),
@@ -434,7 +499,8 @@ ERROR_CASES = {
         [(3, "DUPLICATE_EMAIL"), (4, "DUPLICATE_EMAIL")],
     ),
     "NOT_ENOUGH_SEATS for the whole file (line null)": (
-        csv_file(*(f"n{i},N{i},n{i}@example.com,Assigned," for i in range(3))), [(None, "NOT_ENOUGH_SEATS")]
+        csv_file(*(f"n{i},N{i},n{i}@example.com,Assigned," for i in range(3))),
+        [(None, "NOT_ENOUGH_SEATS")],
     ),
     "EMPTY_FILE: nothing at all": ("", [(None, "EMPTY_FILE")]),
     "EMPTY_FILE: only blank lines": ("\r\n\n  \n", [(None, "EMPTY_FILE")]),
@@ -470,18 +536,20 @@ async def test_spec_7_several_errors_all_reported_in_line_order_nothing_applied(
     """SPEC 7: the whole file is validated first and every problem is listed, not only the first;
     valid rows of a file with errors change nothing."""
     org = await seats_org(engine, standard=1, inspections=1)
-    await provisioned(engine, org, ("a", U, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com"))
+    await provisioned(
+        engine, org, ("a", U, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com")
+    )
     before = await snapshot(engine, org)
     text = csv_file(
-        "ok1,Ok,ok1@example.com,Assigned,",      # 2: valid on its own
-        "a,A,b@example.com,Assigned,",           # 3: ID_EMAIL_CONFLICT
-        "c,C,bad-email,Maybe,",                  # 4: BAD_VALUE and BAD_EMAIL
-        "ok1,Again,ok1b@example.com,,",          # 5: DUPLICATE_ID
-        "d,D,OK1@example.com,,",                 # 6: DUPLICATE_EMAIL
-        "e,E,e@example.com,,,",                  # 7: COLUMN_COUNT
-        ",,,,",                                  # blank: ignored
-        "f,F,f@example.com,Assigned,Assigned",   # 9: BOTH_ASSIGNED warning
-        "g,G,g@example.com,,Assigned",           # 10: INSPECTIONS now over capacity with f
+        "ok1,Ok,ok1@example.com,Assigned,",  # 2: valid on its own
+        "a,A,b@example.com,Assigned,",  # 3: ID_EMAIL_CONFLICT
+        "c,C,bad-email,Maybe,",  # 4: BAD_VALUE and BAD_EMAIL
+        "ok1,Again,ok1b@example.com,,",  # 5: DUPLICATE_ID
+        "d,D,OK1@example.com,,",  # 6: DUPLICATE_EMAIL
+        "e,E,e@example.com,,,",  # 7: COLUMN_COUNT
+        ",,,,",  # blank: ignored
+        "f,F,f@example.com,Assigned,Assigned",  # 9: BOTH_ASSIGNED warning
+        "g,G,g@example.com,,Assigned",  # 10: INSPECTIONS now over capacity with f
     )
     report = await run_import(engine, org, text)
     assert problems(report) == [
@@ -510,8 +578,17 @@ async def test_spec_7_seats_checked_on_the_final_state_per_type(engine):
     assert moved.applied and problems(moved) == []
     assert await states(engine, org) == {"s1": (U, U), "s2": (A, U), "n1": (A, U)}
 
-    short = await run_import(engine, org, csv_file("s1,,,Assigned,", "i1,I1,i1@example.com,,Assigned", "i2,I2,i2@example.com,,Assigned"))
-    assert problems(short) == [(None, "NOT_ENOUGH_SEATS", "ERROR"), (None, "NOT_ENOUGH_SEATS", "ERROR")]
+    short = await run_import(
+        engine,
+        org,
+        csv_file(
+            "s1,,,Assigned,", "i1,I1,i1@example.com,,Assigned", "i2,I2,i2@example.com,,Assigned"
+        ),
+    )
+    assert problems(short) == [
+        (None, "NOT_ENOUGH_SEATS", "ERROR"),
+        (None, "NOT_ENOUGH_SEATS", "ERROR"),
+    ]
     assert "Standard" in short.problems[0].message and "Inspections" in short.problems[1].message
     assert "3 users" in short.problems[0].message
 
@@ -590,7 +667,9 @@ async def test_spec_7_too_many_rows_are_refused(engine, monkeypatch):
     """Limits: past MAX_ROWS data rows the file is refused (NOT_CSV on the first row too many)."""
     monkeypatch.setattr(csv_import, "MAX_ROWS", 3)
     org = await seats_org(engine)
-    report = await run_import(engine, org, csv_file(*(f"u{i},U,u{i}@example.com,," for i in range(5))))
+    report = await run_import(
+        engine, org, csv_file(*(f"u{i},U,u{i}@example.com,," for i in range(5)))
+    )
     assert [(p.line, p.code) for p in report.problems] == [(5, "NOT_CSV")]
     assert await all_users(engine, org) == []
 
@@ -601,7 +680,7 @@ async def test_spec_7_hostile_formula_cells_are_stored_as_text(engine):
     never evaluated; a `'` the export put before one is removed again on import."""
     org = await seats_org(engine)
     text = csv_file(
-        "\"=cmd|' /C calc'!A0\",\"=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",f1@example.com,Assigned,",
+        '"=cmd|\' /C calc\'!A0","=HYPERLINK(""http://evil"",""x"")",f1@example.com,Assigned,',
         "+plus,@SUM(1+1),f2@example.com,,Assigned",
         "'-minus,'=Escaped Name,f3@example.com,,",
         "'plain,'O'Brien,f4@example.com,,",
@@ -622,10 +701,14 @@ async def test_spec_7_hostile_unclosed_quote_is_reported_where_it_starts(engine)
     """Hostile files: a quote never closed swallows the lines after it; the problem names the line
     where the field starts and the line where it ends."""
     org = await seats_org(engine)
-    report = await run_import(engine, org, csv_file('"a,A,a@example.com,,', "b,B,b@example.com,,", "c,C,c@example.com,,"))
+    report = await run_import(
+        engine, org, csv_file('"a,A,a@example.com,,', "b,B,b@example.com,,", "c,C,c@example.com,,")
+    )
     assert [(p.line, p.code) for p in report.problems] == [(2, "COLUMN_COUNT")]
     assert "from line 2 to line 4" in report.problems[0].message
-    report = await run_import(engine, org, csv_file('"a\nb",A,a@example.com,,', "b,B,b@example.com,,"))
+    report = await run_import(
+        engine, org, csv_file('"a\nb",A,a@example.com,,', "b,B,b@example.com,,")
+    )
     assert [(p.line, p.code) for p in report.problems] == [(2, "BAD_VALUE")]
     assert "from line 2 to line 3" in report.problems[0].message
 
@@ -673,7 +756,9 @@ async def test_spec_2_import_decides_again_when_a_listed_user_changes_meanwhile(
     report = await run_import(engine, org, csv_file("p1,,,,Assigned", "p2,,,,Assigned"))
 
     assert report.applied and problems(report) == []
-    assert storage.applies - applies_before == 3  # the refused import, the sync's assignment, the import again
+    assert (
+        storage.applies - applies_before == 3
+    )  # the refused import, the sync's assignment, the import again
     assert await states(engine, org) == {"p1": (U, A), "p2": (U, A)}
     assert summary(report) == (2, 2, 1, 0, 0, 0)  # decided on p1 holding STANDARD from the sync
     replay_is_consistent(await audit_entries(engine, org))
@@ -689,7 +774,9 @@ async def test_spec_2_import_loses_seats_taken_meanwhile_and_changes_nothing(clo
     await provisioned(engine, org, ("p1", U, U))
     storage.arm()
 
-    report = await run_import(engine, org, csv_file("p1,,,Assigned,", "n1,N1,n1@example.com,Assigned,"))
+    report = await run_import(
+        engine, org, csv_file("p1,,,Assigned,", "n1,N1,n1@example.com,Assigned,")
+    )
 
     assert report.applied is False
     assert problems(report) == [(None, "NOT_ENOUGH_SEATS", "ERROR")]
@@ -702,7 +789,9 @@ async def test_spec_2_import_meets_a_user_created_meanwhile_and_matches_it(clock
     """A user the file would create appears by sync meanwhile: the create is refused (id taken),
     the import reads again, finds the user by Id and changes its license instead."""
     state = {}
-    engine, storage = engine_with(clock, lambda e: lambda: sync(e, state["org"], "late", name="Late Sync"))
+    engine, storage = engine_with(
+        clock, lambda e: lambda: sync(e, state["org"], "late", name="Late Sync")
+    )
     org = state["org"] = await seats_org(engine)
     storage.arm()
 
@@ -730,8 +819,12 @@ def test_spec_2_imports_racing_syncs_keep_the_invariants(clock, seed):
         def random_file() -> str:
             rows = []
             for user_id in rng.sample(ids, 5):
-                standard, inspections = rng.choice([("Assigned", ""), ("", "Assigned"), ("", ""), ("Disabled", "")])
-                rows.append(f"{user_id},{user_id.title()},{user_id}@example.com,{standard},{inspections}")
+                standard, inspections = rng.choice(
+                    [("Assigned", ""), ("", "Assigned"), ("", ""), ("Disabled", "")]
+                )
+                rows.append(
+                    f"{user_id},{user_id.title()},{user_id}@example.com,{standard},{inspections}"
+                )
             return csv_file(*rows)
 
         imports = [
@@ -747,9 +840,14 @@ def test_spec_2_imports_racing_syncs_keep_the_invariants(clock, seed):
         assert all(not (u.standard is A and u.inspections is A) for u in users)
         assert await holders(engine, org, S) <= 4 and await holders(engine, org, I) <= 3
         for report in (r for r in results if isinstance(r, ImportReport)):
-            assert report.applied or [e.code for e in report.user_errors] in (["CSV_INVALID"], ["CONFLICT"])
+            assert report.applied or [e.code for e in report.user_errors] in (
+                ["CSV_INVALID"],
+                ["CONFLICT"],
+            )
             if not report.applied and report.user_errors[0].code == "CSV_INVALID":
-                assert {p.code for p in report.problems if p.severity == "ERROR"} == {"NOT_ENOUGH_SEATS"}
+                assert {p.code for p in report.problems if p.severity == "ERROR"} == {
+                    "NOT_ENOUGH_SEATS"
+                }
         final = replay_is_consistent(await audit_entries(engine, org))
         for user in users:
             assert final.get(user.key, (U, U)) == user.selectors
@@ -770,7 +868,9 @@ def test_spec_2_imports_racing_syncs_keep_the_invariants(clock, seed):
     [(2, 0, True), (2, 3, False), (1000, 0, False)],
     ids=["rows looked up, holders paged", "organization paged through", "organization in one page"],
 )
-def test_spec_7_matching_is_the_same_whether_users_are_read_by_row_or_by_scan(engine, monkeypatch, chunk, padding, looked_up):
+def test_spec_7_matching_is_the_same_whether_users_are_read_by_row_or_by_scan(
+    engine, monkeypatch, chunk, padding, looked_up
+):
     """SPEC 7 matching and REPLACE, whichever way the stored users are read: a small file in a
     large organization looks its rows' users up (by id in chunks, by e-mail one by one) and pages
     through the holders; a file about as large as the organization reads it whole, page by page.
@@ -790,10 +890,13 @@ def test_spec_7_matching_is_the_same_whether_users_are_read_by_row_or_by_scan(en
     async def scenario():
         org = await seats_org(engine)
         await provisioned(
-            engine, org,
+            engine,
+            org,
             *((f"h{i}", A if i % 2 else U, U if i % 2 else A) for i in range(8)),
-            ("blocked-holder", D, A), ("by-email", U, U, "By Email", "By.Email@example.com"),
-            ("a", U, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com"),
+            ("blocked-holder", D, A),
+            ("by-email", U, U, "By Email", "By.Email@example.com"),
+            ("a", U, U, "A", "a@example.com"),
+            ("b", U, U, "B", "b@example.com"),
             *((f"filler{i}", U, U) for i in range(10)),
         )
         conflict = await run_import(engine, org, csv_file("a,,b@example.com,Assigned,"))

@@ -39,7 +39,6 @@ from rules_support import (
     sync,
     sync_entries,
 )
-
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.records import AuditReason, ProjectKind, user_key
 from seatkeeper.storage import load_storage
@@ -173,7 +172,10 @@ async def test_spec_2_1_capacity_may_fall_but_no_new_assignment_exceeds_it(engin
 
     refused_assign = await set_state(engine, org, ["d"], S, A)
     assert [e.code for e in refused_assign.user_errors] == ["NOT_ENOUGH_SEATS"]
-    assert "1 needed" in refused_assign.user_errors[0].message and "0 free" in refused_assign.user_errors[0].message
+    assert (
+        "1 needed" in refused_assign.user_errors[0].message
+        and "0 free" in refused_assign.user_errors[0].message
+    )
     released = await set_state(engine, org, ["c"], S, U)
     assert released.ok
     assert await holders(engine, org, S) == 2  # still above capacity: nothing is silently removed
@@ -198,8 +200,18 @@ async def test_spec_2_2_assigning_the_other_type_switches_in_one_step(engine):
     assert (await holders(engine, org, S), await holders(engine, org, I)) == (0, 1)
     entries = await audit_entries(engine, org, "pat")
     switch, manual = entries[-2:]
-    assert (switch.license_type, switch.from_state, switch.to_state, switch.reason) == (S, A, U, AuditReason.SWITCH)
-    assert (manual.license_type, manual.from_state, manual.to_state, manual.reason) == (I, U, A, AuditReason.MANUAL)
+    assert (switch.license_type, switch.from_state, switch.to_state, switch.reason) == (
+        S,
+        A,
+        U,
+        AuditReason.SWITCH,
+    )
+    assert (manual.license_type, manual.from_state, manual.to_state, manual.reason) == (
+        I,
+        U,
+        A,
+        AuditReason.MANUAL,
+    )
     assert switch.operation_id == manual.operation_id and switch.at == manual.at
 
 
@@ -310,7 +322,9 @@ async def test_spec_2_3_pre_provisioning_refuses_taken_emails(engine):
     await provisioned(engine, org, ("ann", U, U, "Ann", "ann@example.com"))
 
     taken = await provision(engine, org, ("other", U, U, "Other", "ANN@example.com"))
-    twice = await provision(engine, org, ("x", U, U, "X", "x@example.com"), ("y", U, U, "Y", "X@EXAMPLE.com"))
+    twice = await provision(
+        engine, org, ("x", U, U, "X", "x@example.com"), ("y", U, U, "Y", "X@EXAMPLE.com")
+    )
 
     assert [e.code for e in taken.user_errors] == ["EMAIL_TAKEN"]
     assert [e.code for e in twice.user_errors] == ["EMAIL_TAKEN"]
@@ -323,7 +337,9 @@ async def test_spec_2_3_concurrent_first_syncs_with_one_email_create_one_user(cl
     engine = racing_engine(clock, seed=4)
     org = await new_org(engine)
 
-    outcomes = await asyncio.gather(*(sync(engine, org, f"id-{n}", email="same@example.com") for n in range(8)))
+    outcomes = await asyncio.gather(
+        *(sync(engine, org, f"id-{n}", email="same@example.com") for n in range(8))
+    )
 
     assert sum(not o.user_errors for o in outcomes) == 1
     assert sum([e.code for e in o.user_errors] == ["EMAIL_TAKEN"] for o in outcomes) == 7
@@ -347,9 +363,13 @@ async def test_spec_2_4_one_request_shares_an_operation_id_and_names_its_actor(e
     entries = await audit_entries(engine, org)
     first, second = entries[:3], entries[3:]
     assert {(e.user_id, e.from_state, e.to_state) for e in first} == {(u, U, A) for u in "abc"}
-    assert {e.actor for e in first} == {"ops-token"} and {e.reason for e in first} == {AuditReason.MANUAL}
+    assert {e.actor for e in first} == {"ops-token"} and {e.reason for e in first} == {
+        AuditReason.MANUAL
+    }
     assert len({e.operation_id for e in first}) == 1
-    assert [(e.user_id, e.from_state, e.to_state, e.actor) for e in second] == [("a", A, D, "other-token")]
+    assert [(e.user_id, e.from_state, e.to_state, e.actor) for e in second] == [
+        ("a", A, D, "other-token")
+    ]
     assert second[0].operation_id != first[0].operation_id
 
 
@@ -384,7 +404,9 @@ async def test_spec_2_4_every_sync_attempt_is_logged_whatever_the_outcome(engine
     """Invariant 4: the sync log has one entry per attempt: successes, license errors and the
     refused syncs that answer userErrors (INVALID_INPUT, PROJECT_NOT_FOUND, EMAIL_TAKEN)."""
     org = await new_org(engine, auto_assign=True)
-    await sync(engine, org, "taker", email="taken@example.com")  # NO_SEAT_AVAILABLE: no subscription
+    await sync(
+        engine, org, "taker", email="taken@example.com"
+    )  # NO_SEAT_AVAILABLE: no subscription
     attempts = [
         dict(user_id="", email="x@example.com"),
         dict(user_id="u1", email="not-an-email"),
@@ -392,7 +414,9 @@ async def test_spec_2_4_every_sync_attempt_is_logged_whatever_the_outcome(engine
         dict(user_id="u3", email="TAKEN@example.com"),
     ]
     for attempt in attempts:
-        outcome = await sync(engine, org, attempt["user_id"], email=attempt["email"], project=attempt.get("project"))
+        outcome = await sync(
+            engine, org, attempt["user_id"], email=attempt["email"], project=attempt.get("project")
+        )
         assert outcome.user_errors
 
     entries = await sync_entries(engine, org)
@@ -448,7 +472,9 @@ async def test_spec_2_5_pre_provisioning_with_one_bad_user_creates_nobody(engine
     before = await snapshot(engine, org)
 
     bad_email = await provision(engine, org, ("n1", A, U), ("n2", U, U, "N2", "broken"))
-    existing = await provision(engine, org, ("n1", A, U), ("old", U, D, "Old", "new-old@example.com"))
+    existing = await provision(
+        engine, org, ("n1", A, U), ("old", U, D, "Old", "new-old@example.com")
+    )
 
     assert [e.code for e in bad_email.user_errors] == ["INVALID_INPUT"]
     assert [e.code for e in existing.user_errors] == ["USER_EXISTS"]

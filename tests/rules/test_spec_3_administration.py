@@ -31,7 +31,6 @@ from rules_support import (
     sync,
     temporary,
 )
-
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.rules.records import AuditReason, ProjectKind, Settings
 
@@ -78,7 +77,9 @@ async def test_spec_3_assigned_counts_only_users_not_already_holding_the_type(en
 
 
 @async_test
-async def test_spec_3_not_enough_seats_says_how_many_are_needed_and_free_and_changes_nothing(engine):
+async def test_spec_3_not_enough_seats_says_how_many_are_needed_and_free_and_changes_nothing(
+    engine,
+):
     """SPEC 3: seats short for the listed users: NOT_ENOUGH_SEATS with needed and free counts."""
     org = await new_org(engine)
     await buy(engine, org, S, 3)
@@ -120,7 +121,12 @@ async def test_spec_3_admin_assignment_overrides_disabled(engine):
     assert (await set_state(engine, org, ["blocked"], I, A)).ok
     assert (await get(engine, org, "blocked")).selectors == (U, A)
     [_, change] = await audit_entries(engine, org, "blocked")
-    assert (change.from_state, change.to_state, change.reason, change.actor) == (D, A, AuditReason.MANUAL, ADMIN)
+    assert (change.from_state, change.to_state, change.reason, change.actor) == (
+        D,
+        A,
+        AuditReason.MANUAL,
+        ADMIN,
+    )
 
 
 # ================================================================ setLicenseState: UNASSIGNED, DISABLED
@@ -144,7 +150,9 @@ async def test_spec_3_unassigned_clears_disabled(engine):
     org = await new_org(engine, auto_assign=True)
     await buy(engine, org, S, 1)
     await provisioned(engine, org, ("blocked", D, U))
-    assert license_of(await sync(engine, org, "blocked")) == refused("LICENSE_NOT_FOUND", "DISABLED", S)
+    assert license_of(await sync(engine, org, "blocked")) == refused(
+        "LICENSE_NOT_FOUND", "DISABLED", S
+    )
     assert (await set_state(engine, org, ["blocked"], S, U)).ok
     assert license_of(await sync(engine, org, "blocked")) == ok(S)
 
@@ -158,7 +166,9 @@ async def test_spec_3_disabled_releases_the_seat_and_blocks_automatic_assignment
     assert (await set_state(engine, org, ["held"], S, D)).ok
     assert (await get(engine, org, "held")).selectors == (D, U)
     assert await holders(engine, org, S) == 0
-    assert license_of(await sync(engine, org, "held")) == refused("LICENSE_NOT_FOUND", "DISABLED", S)
+    assert license_of(await sync(engine, org, "held")) == refused(
+        "LICENSE_NOT_FOUND", "DISABLED", S
+    )
 
 
 @async_test
@@ -201,7 +211,9 @@ async def test_spec_3_each_unknown_user_id_is_user_not_found_and_nothing_changes
     ],
 )
 @async_test
-async def test_spec_3_invalid_requests_are_invalid_input_and_change_nothing(engine, user_ids, license_type):
+async def test_spec_3_invalid_requests_are_invalid_input_and_change_nothing(
+    engine, user_ids, license_type
+):
     """SPEC 3: no ids, the EXTERNAL type (no per-user selector) or hostile ids: INVALID_INPUT."""
     org = await new_org(engine)
     await buy(engine, org, S, 5)
@@ -295,7 +307,9 @@ async def test_spec_3_a_deleted_user_syncing_again_gets_a_fresh_temporary_licens
     org = await new_org(engine)
     await sync(engine, org, "pete")
     clock.advance(days=20)
-    assert license_of(await sync(engine, org, "pete")) == refused("LICENSE_EXPIRED", "GRACE_PERIOD_ENDED", S)
+    assert license_of(await sync(engine, org, "pete")) == refused(
+        "LICENSE_EXPIRED", "GRACE_PERIOD_ENDED", S
+    )
     assert (await engine.delete_users(org, ADMIN, ["pete"])).ok
     again = clock.advance(days=1)
 
@@ -320,7 +334,9 @@ async def test_spec_3_deleting_an_unknown_user_is_user_not_found(engine):
 
 
 @async_test
-async def test_spec_3_pre_provisioned_users_carry_their_chosen_states_into_their_first_sync(engine, clock):
+async def test_spec_3_pre_provisioned_users_carry_their_chosen_states_into_their_first_sync(
+    engine, clock
+):
     """SPEC 3: an admin decides in advance who may sync: a granted user is covered at its first
     sync, a disabled one is refused, an untouched one gets the temporary license."""
     org = await new_org(engine)
@@ -331,9 +347,15 @@ async def test_spec_3_pre_provisioned_users_carry_their_chosen_states_into_their
 
     assert result.ok and [u.id for u in result.value] == ["granted", "blocked", "open"]
     granted = await get(engine, org, "granted")
-    assert granted.selectors == (U, A) and granted.assigned_at == clock() and granted.first_sync_at is None
+    assert (
+        granted.selectors == (U, A)
+        and granted.assigned_at == clock()
+        and granted.first_sync_at is None
+    )
     assert license_of(await sync(engine, org, "granted")) == ok(I)
-    assert license_of(await sync(engine, org, "blocked")) == refused("LICENSE_NOT_FOUND", "DISABLED", S)
+    assert license_of(await sync(engine, org, "blocked")) == refused(
+        "LICENSE_NOT_FOUND", "DISABLED", S
+    )
     assert license_of(await sync(engine, org, "open")) == temporary(S, clock() + timedelta(days=14))
 
 
@@ -359,7 +381,9 @@ async def test_spec_3_pre_provisioning_an_existing_id_is_user_exists(engine):
     await provisioned(engine, org, (GUID, U, U))
 
     existing = await provision(engine, org, (GUID.upper(), U, U, "Other", "other@example.com"))
-    twice = await provision(engine, org, ("x", U, U, "X", "x1@example.com"), ("x", U, U, "X", "x2@example.com"))
+    twice = await provision(
+        engine, org, ("x", U, U, "X", "x1@example.com"), ("x", U, U, "X", "x2@example.com")
+    )
 
     assert [(e.code, e.user_id) for e in existing.user_errors] == [("USER_EXISTS", GUID.upper())]
     assert codes(twice) == ["USER_EXISTS"]
@@ -458,7 +482,9 @@ async def test_spec_3_settings_within_range_are_stored_and_others_kept(engine, c
     ],
 )
 @async_test
-async def test_spec_3_settings_out_of_range_are_invalid_input_and_change_nothing(engine, changes, field):
+async def test_spec_3_settings_out_of_range_are_invalid_input_and_change_nothing(
+    engine, changes, field
+):
     """SPEC 3, Settings: a day count out of range is INVALID_INPUT and nothing changes, not even
     the valid fields of the same request."""
     org = await new_org(engine)
@@ -481,7 +507,9 @@ async def test_spec_3_an_organization_without_trial_has_no_trial_end(engine, clo
 
 @pytest.mark.parametrize("name, trial_days", [("", 0), ("x" * 10_000, 0), ("Ok", -1), ("Ok", 366)])
 @async_test
-async def test_spec_3_organization_with_bad_name_or_trial_days_is_invalid_input(engine, name, trial_days):
+async def test_spec_3_organization_with_bad_name_or_trial_days_is_invalid_input(
+    engine, name, trial_days
+):
     """Creating an organization validates its name and trial length; nothing is created."""
     result = await engine.create_organization(name, trial_days)
     assert codes(result) == ["INVALID_INPUT"]
@@ -498,7 +526,9 @@ async def test_spec_3_seat_subscriptions_need_at_least_one_seat(engine, clock):
     until = clock() + timedelta(days=30)
     for seats in (0, -5, None):
         result = await engine.add_subscription(org, S, seats, until)
-        assert [(e.code, e.field) for e in result.user_errors] == [("INVALID_INPUT", ("input", "seats"))]
+        assert [(e.code, e.field) for e in result.user_errors] == [
+            ("INVALID_INPUT", ("input", "seats"))
+        ]
     assert await engine.storage.list_subscriptions(org) == []
     one = await engine.add_subscription(org, I, 1, until)
     assert one.ok and one.value.seats == 1 and one.value.valid_from == clock()
@@ -521,12 +551,16 @@ async def test_spec_3_valid_until_must_be_after_valid_from(engine, clock):
     start = clock() + timedelta(days=1)
     for until in (start, start - timedelta(seconds=1)):
         result = await engine.add_subscription(org, S, 5, until, start)
-        assert [(e.code, e.field) for e in result.user_errors] == [("INVALID_INPUT", ("input", "validUntil"))]
+        assert [(e.code, e.field) for e in result.user_errors] == [
+            ("INVALID_INPUT", ("input", "validUntil"))
+        ]
     assert await engine.storage.list_subscriptions(org) == []
 
 
 @async_test
-async def test_spec_3_subscription_for_an_unknown_organization_is_organization_not_found(engine, clock):
+async def test_spec_3_subscription_for_an_unknown_organization_is_organization_not_found(
+    engine, clock
+):
     """SPEC 3: ORGANIZATION_NOT_FOUND for an organization id that names nothing."""
     result = await engine.add_subscription("missing", S, 5, clock() + timedelta(days=1))
     assert codes(result) == ["ORGANIZATION_NOT_FOUND"]
@@ -548,17 +582,23 @@ async def test_spec_3_projects_are_upserted_and_the_default_kind_can_change(engi
     """Projects: created, renamed and re-kinded by id; the default project's kind can change."""
     org = await new_org(engine)
     assert (await engine.upsert_project(org, "field", "Field App", ProjectKind.STANDARD)).ok
-    assert (await engine.upsert_project(org, "field", "Field Inspections", ProjectKind.INSPECTIONS)).ok
+    assert (
+        await engine.upsert_project(org, "field", "Field Inspections", ProjectKind.INSPECTIONS)
+    ).ok
     assert (await engine.upsert_project(org, "default", "Default", ProjectKind.EXTERNAL)).ok
     projects = {p.id: (p.name, p.kind) for p in await engine.list_projects(org)}
     assert projects == {
         "default": ("Default", ProjectKind.EXTERNAL),
         "field": ("Field Inspections", ProjectKind.INSPECTIONS),
     }
-    assert license_of(await sync(engine, org, "guest")) == refused("LICENSE_NOT_FOUND", "NO_SUBSCRIPTION", E)
+    assert license_of(await sync(engine, org, "guest")) == refused(
+        "LICENSE_NOT_FOUND", "NO_SUBSCRIPTION", E
+    )
 
 
-@pytest.mark.parametrize("project_id, name", [("", "Name"), ("p" * 65, "Name"), ("ok", ""), ("ok", "bad\x00name")])
+@pytest.mark.parametrize(
+    "project_id, name", [("", "Name"), ("p" * 65, "Name"), ("ok", ""), ("ok", "bad\x00name")]
+)
 @async_test
 async def test_spec_3_project_with_bad_id_or_name_is_invalid_input(engine, project_id, name):
     """Projects: an empty, over-long or hostile id or name is INVALID_INPUT; nothing is stored."""

@@ -31,7 +31,6 @@ from rules_support import (
     sync_entries,
     temporary,
 )
-
 from seatkeeper.rules.engine import SyncRequest
 from seatkeeper.rules.records import AuditReason, Client, ProjectKind
 
@@ -42,22 +41,33 @@ NOT_FOUND, EXPIRED = "LICENSE_NOT_FOUND", "LICENSE_EXPIRED"
 
 
 @async_test
-async def test_spec_4_1_unknown_project_is_project_not_found_and_changes_nothing_but_the_sync_log(engine):
+async def test_spec_4_1_unknown_project_is_project_not_found_and_changes_nothing_but_the_sync_log(
+    engine,
+):
     """SPEC 4.1: an unknown projectId is the userError PROJECT_NOT_FOUND; no user is recorded."""
     org = await new_org(engine)
     before = await snapshot(engine, org)
 
     outcome = await sync(engine, org, "ann", project="no-such-project")
 
-    assert [(e.code, e.field) for e in outcome.user_errors] == [("PROJECT_NOT_FOUND", ("input", "projectId"))]
+    assert [(e.code, e.field) for e in outcome.user_errors] == [
+        ("PROJECT_NOT_FOUND", ("input", "projectId"))
+    ]
     assert outcome.license is None and outcome.error is None
     assert await snapshot(engine, org) == before
     [entry] = await sync_entries(engine, org)
-    assert (entry.user_id, entry.ok, entry.error_code, entry.project_id) == ("ann", False, "PROJECT_NOT_FOUND", "no-such-project")
+    assert (entry.user_id, entry.ok, entry.error_code, entry.project_id) == (
+        "ann",
+        False,
+        "PROJECT_NOT_FOUND",
+        "no-such-project",
+    )
 
 
 @async_test
-async def test_spec_4_1_email_of_another_user_is_email_taken_and_changes_nothing_but_the_sync_log(engine, clock):
+async def test_spec_4_1_email_of_another_user_is_email_taken_and_changes_nothing_but_the_sync_log(
+    engine, clock
+):
     """SPEC 4.1: an e-mail held by another user is EMAIL_TAKEN (a userError, not a license error)."""
     org = await new_org(engine)
     await sync(engine, org, "ann", email="ann@example.com")
@@ -68,7 +78,10 @@ async def test_spec_4_1_email_of_another_user_is_email_taken_and_changes_nothing
 
     assert [e.code for e in outcome.user_errors] == ["EMAIL_TAKEN"] and outcome.error is None
     assert await snapshot(engine, org) == before
-    assert [(e.user_id, e.error_code) for e in await sync_entries(engine, org)][-1] == ("impostor", "EMAIL_TAKEN")
+    assert [(e.user_id, e.error_code) for e in await sync_entries(engine, org)][-1] == (
+        "impostor",
+        "EMAIL_TAKEN",
+    )
 
 
 HOSTILE_IDS = [
@@ -93,7 +106,9 @@ async def test_spec_4_1_empty_over_long_or_hostile_user_id_is_invalid_input(engi
 
     outcome = await sync(engine, org, user_id, email="someone@example.com", name="Someone")
 
-    assert [(e.code, e.field) for e in outcome.user_errors] == [("INVALID_INPUT", ("input", "userId"))]
+    assert [(e.code, e.field) for e in outcome.user_errors] == [
+        ("INVALID_INPUT", ("input", "userId"))
+    ]
     assert await snapshot(engine, org) == before
     [entry] = await sync_entries(engine, org)
     assert entry.error_code == "INVALID_INPUT" and not entry.ok
@@ -124,7 +139,9 @@ async def test_spec_4_1_malformed_or_hostile_email_is_invalid_input(engine, emai
 
     outcome = await sync(engine, org, "ann", email=email)
 
-    assert [(e.code, e.field) for e in outcome.user_errors] == [("INVALID_INPUT", ("input", "email"))]
+    assert [(e.code, e.field) for e in outcome.user_errors] == [
+        ("INVALID_INPUT", ("input", "email"))
+    ]
     assert await snapshot(engine, org) == before
     assert [e.error_code for e in await sync_entries(engine, org)] == ["INVALID_INPUT"]
 
@@ -147,7 +164,10 @@ async def test_spec_4_1_hostile_name_or_project_id_changes_nothing(engine, field
 
     outcome = await sync(engine, org, "ann", **{field: value})
 
-    assert outcome.user_errors and {e.code for e in outcome.user_errors} <= {"INVALID_INPUT", "PROJECT_NOT_FOUND"}
+    assert outcome.user_errors and {e.code for e in outcome.user_errors} <= {
+        "INVALID_INPUT",
+        "PROJECT_NOT_FOUND",
+    }
     assert await snapshot(engine, org) == before
     assert len(await sync_entries(engine, org)) == 1
 
@@ -240,7 +260,9 @@ async def test_spec_4_1_a_non_guid_id_is_compared_exactly(engine):
 
 
 @async_test
-async def test_spec_4_2_trial_grants_the_required_type_until_trial_end_without_a_seat(engine, clock):
+async def test_spec_4_2_trial_grants_the_required_type_until_trial_end_without_a_seat(
+    engine, clock
+):
     """SPEC 4.2: in trial every sync succeeds with trial=True, type = required license,
     expiresAt = trialEndsAt; no seat is taken and no temporary window starts."""
     org = await new_org(engine, trial_days=30)
@@ -249,8 +271,20 @@ async def test_spec_4_2_trial_grants_the_required_type_until_trial_end_without_a
     ext = await external_project(engine, org)
 
     assert license_of(await sync(engine, org, "std")) == ("OK", S, False, True, trial_end)
-    assert license_of(await sync(engine, org, "insp", project=insp)) == ("OK", I, False, True, trial_end)
-    assert license_of(await sync(engine, org, "ext", project=ext)) == ("OK", E, False, True, trial_end)
+    assert license_of(await sync(engine, org, "insp", project=insp)) == (
+        "OK",
+        I,
+        False,
+        True,
+        trial_end,
+    )
+    assert license_of(await sync(engine, org, "ext", project=ext)) == (
+        "OK",
+        E,
+        False,
+        True,
+        trial_end,
+    )
     for user in await all_users(engine, org):
         assert user.selectors == (U, U) and user.grace_started_at is None
     assert (await holders(engine, org, S), await holders(engine, org, I)) == (0, 0)
@@ -319,7 +353,9 @@ async def test_spec_4_3_external_subscription_ended_is_subscription_expired(engi
 
 
 @async_test
-async def test_spec_4_3_external_without_subscription_or_only_upcoming_is_no_subscription(engine, clock):
+async def test_spec_4_3_external_without_subscription_or_only_upcoming_is_no_subscription(
+    engine, clock
+):
     """SPEC 4.3: none, or only one that has not begun: LICENSE_NOT_FOUND / NO_SUBSCRIPTION."""
     org = await new_org(engine)
     ext = await external_project(engine, org)
@@ -354,7 +390,9 @@ async def test_spec_4_3_external_project_ignores_disabled_selectors_and_seat_sub
     ext = await external_project(engine, org)
     await buy(engine, org, S, 10)
     await provisioned(engine, org, ("blocked", D, D), ("holder", A, U))
-    assert license_of(await sync(engine, org, "holder", project=ext)) == refused(NOT_FOUND, "NO_SUBSCRIPTION", E)
+    assert license_of(await sync(engine, org, "holder", project=ext)) == refused(
+        NOT_FOUND, "NO_SUBSCRIPTION", E
+    )
     await buy(engine, org, E)
     assert license_of(await sync(engine, org, "blocked", project=ext)) == ok(E)
 
@@ -363,7 +401,9 @@ async def test_spec_4_3_external_project_ignores_disabled_selectors_and_seat_sub
 
 
 @async_test
-async def test_spec_4_4_inspections_seat_covers_a_standard_project_and_is_granted_as_inspections(engine):
+async def test_spec_4_4_inspections_seat_covers_a_standard_project_and_is_granted_as_inspections(
+    engine,
+):
     """SPEC 4.4: INSPECTIONS covers STANDARD; the granted type is the seat held."""
     org = await new_org(engine)
     await buy(engine, org, I, 1)
@@ -415,7 +455,9 @@ async def _three_holders_then_capacity_falls(engine, clock, remaining: int):
 
 
 @async_test
-async def test_spec_4_4_over_capacity_after_a_subscription_ends_ranked_by_assigned_at(engine, clock):
+async def test_spec_4_4_over_capacity_after_a_subscription_ends_ranked_by_assigned_at(
+    engine, clock
+):
     """SPEC 4.4 / 5: capacity 1 for 3 holders: the oldest assignment syncs; the others get
     LICENSE_EXPIRED / OVER_CAPACITY (capacity is not 0)."""
     org = await _three_holders_then_capacity_falls(engine, clock, remaining=1)
@@ -433,11 +475,15 @@ async def test_spec_4_4_over_capacity_with_no_capacity_left_is_subscription_expi
     """SPEC 4.4: when the type's capacity is 0 the reason is SUBSCRIPTION_EXPIRED."""
     org = await _three_holders_then_capacity_falls(engine, clock, remaining=0)
     for user_id in ("zed", "amy", "kim"):
-        assert license_of(await sync(engine, org, user_id)) == refused(EXPIRED, "SUBSCRIPTION_EXPIRED", S)
+        assert license_of(await sync(engine, org, user_id)) == refused(
+            EXPIRED, "SUBSCRIPTION_EXPIRED", S
+        )
 
 
 @async_test
-async def test_spec_4_4_releasing_an_over_capacity_holder_brings_the_next_in_rank_back(engine, clock):
+async def test_spec_4_4_releasing_an_over_capacity_holder_brings_the_next_in_rank_back(
+    engine, clock
+):
     """SPEC 5: capacity 2 for 3 holders; releasing the second-oldest lets the third sync again."""
     org = await _three_holders_then_capacity_falls(engine, clock, remaining=2)
     assert license_of(await sync(engine, org, "kim")) == refused(EXPIRED, "OVER_CAPACITY", S)
@@ -451,7 +497,9 @@ async def test_spec_4_4_ties_of_assigned_at_are_ranked_by_id(engine, clock):
     org = await new_org(engine)
     await buy(engine, org, S, 1, days=400)
     await buy(engine, org, S, 2, days=30)
-    await provisioned(engine, org, ("m", A, U), ("b", A, U), ("x", A, U))  # one request, one instant
+    await provisioned(
+        engine, org, ("m", A, U), ("b", A, U), ("x", A, U)
+    )  # one request, one instant
     clock.advance(days=31)
     assert license_of(await sync(engine, org, "b")) == ok(S)
     assert license_of(await sync(engine, org, "m")) == refused(EXPIRED, "OVER_CAPACITY", S)
@@ -459,7 +507,9 @@ async def test_spec_4_4_ties_of_assigned_at_are_ranked_by_id(engine, clock):
 
 
 @async_test
-async def test_spec_4_4_over_capacity_inspections_holder_fails_on_a_standard_project_too(engine, clock):
+async def test_spec_4_4_over_capacity_inspections_holder_fails_on_a_standard_project_too(
+    engine, clock
+):
     """SPEC 4.4: the covering seat decides; over capacity it fails even where STANDARD is free,
     with the held type in the error."""
     org = await new_org(engine, auto_assign=True)
@@ -467,7 +517,9 @@ async def test_spec_4_4_over_capacity_inspections_holder_fails_on_a_standard_pro
     await buy(engine, org, S, 5, days=400)
     await provisioned(engine, org, ("inspector", U, A))
     clock.advance(days=10)
-    assert license_of(await sync(engine, org, "inspector")) == refused(EXPIRED, "SUBSCRIPTION_EXPIRED", I)
+    assert license_of(await sync(engine, org, "inspector")) == refused(
+        EXPIRED, "SUBSCRIPTION_EXPIRED", I
+    )
     assert (await get(engine, org, "inspector")).selectors == (U, A)
 
 
@@ -503,7 +555,9 @@ async def test_spec_4_5_disabled_only_blocks_its_own_type(engine):
     await buy(engine, org, I, 1)
     insp = await inspections_project(engine, org)
     await provisioned(engine, org, ("roland", U, D))
-    assert license_of(await sync(engine, org, "roland", project=insp)) == refused(NOT_FOUND, "DISABLED", I)
+    assert license_of(await sync(engine, org, "roland", project=insp)) == refused(
+        NOT_FOUND, "DISABLED", I
+    )
     assert license_of(await sync(engine, org, "roland")) == ok(S)
 
 
@@ -518,7 +572,9 @@ async def test_spec_4_6_1_auto_assign_gives_a_free_seat_of_the_required_type(eng
     outcome = await sync(engine, org, "ann")
     assert license_of(outcome) == ok(S)
     user = await get(engine, org, "ann")
-    assert user.selectors == (A, U) and user.assigned_at == clock() and user.grace_started_at is None
+    assert (
+        user.selectors == (A, U) and user.assigned_at == clock() and user.grace_started_at is None
+    )
     assert await holders(engine, org, S) == 1
 
 
@@ -529,7 +585,9 @@ async def test_spec_4_6_1_web_and_api_clients_consume_seats_like_the_mobile_app(
     org = await new_org(engine, auto_assign=True)
     await buy(engine, org, S, 1)
     assert license_of(await sync(engine, org, "first", client=client)) == ok(S)
-    assert license_of(await sync(engine, org, "second", client=client)) == refused(NOT_FOUND, "NO_SEAT_AVAILABLE", S)
+    assert license_of(await sync(engine, org, "second", client=client)) == refused(
+        NOT_FOUND, "NO_SEAT_AVAILABLE", S
+    )
     assert [e.client for e in await sync_entries(engine, org)] == [client, client]
 
 
@@ -548,7 +606,12 @@ async def test_spec_4_6_1_inspections_project_upgrades_a_standard_holder(engine)
     assert (await get(engine, org, "std")).selectors == (U, A)
     assert (await holders(engine, org, S), await holders(engine, org, I)) == (0, 1)
     switch, assign = (await audit_entries(engine, org, "std"))[-2:]
-    assert (switch.license_type, switch.to_state, switch.reason, switch.actor) == (S, U, AuditReason.SWITCH, "system")
+    assert (switch.license_type, switch.to_state, switch.reason, switch.actor) == (
+        S,
+        U,
+        AuditReason.SWITCH,
+        "system",
+    )
     assert (assign.license_type, assign.to_state, assign.reason) == (I, A, AuditReason.AUTO_ASSIGN)
     assert switch.operation_id == assign.operation_id
 
@@ -560,7 +623,9 @@ async def test_spec_4_6_1_no_inspections_seat_leaves_the_standard_seat_where_it_
     await buy(engine, org, S, 1)
     insp = await inspections_project(engine, org)
     await provisioned(engine, org, ("std", A, U))
-    assert license_of(await sync(engine, org, "std", project=insp)) == refused(NOT_FOUND, "NO_SEAT_AVAILABLE", I)
+    assert license_of(await sync(engine, org, "std", project=insp)) == refused(
+        NOT_FOUND, "NO_SEAT_AVAILABLE", I
+    )
     assert (await get(engine, org, "std")).selectors == (A, U)
 
 
@@ -607,7 +672,9 @@ async def test_spec_4_6_2_a_holder_inactive_for_inactivity_days_loses_the_seat(e
     org = await _free_up_org(engine)
     assert (await sync(engine, org, "old")).ok
     clock.advance(days=90, seconds=-1)
-    assert license_of(await sync(engine, org, "early")) == refused(NOT_FOUND, "NO_SEAT_AVAILABLE", S)
+    assert license_of(await sync(engine, org, "early")) == refused(
+        NOT_FOUND, "NO_SEAT_AVAILABLE", S
+    )
     clock.set((await get(engine, org, "old")).last_sync_at + timedelta(days=90))
 
     outcome = await sync(engine, org, "new")
@@ -627,9 +694,10 @@ async def test_spec_4_6_2_free_up_is_audited_with_the_beneficiary_and_logged(eng
     await sync(engine, org, "new")
 
     freed = [e for e in await audit_entries(engine, org) if e.reason is AuditReason.AUTO_FREE_UP]
-    assert [(e.user_id, e.license_type, e.from_state, e.to_state, e.actor, e.beneficiary_user_id) for e in freed] == [
-        ("old", S, A, U, "system", "new")
-    ]
+    assert [
+        (e.user_id, e.license_type, e.from_state, e.to_state, e.actor, e.beneficiary_user_id)
+        for e in freed
+    ] == [("old", S, A, U, "system", "new")]
     given = [e for e in await audit_entries(engine, org, "new")]
     assert [(e.reason, e.to_state) for e in given] == [(AuditReason.AUTO_ASSIGN, A)]
     assert given[0].operation_id == freed[0].operation_id
@@ -666,7 +734,9 @@ async def test_spec_4_6_2_a_holder_who_never_synced_is_measured_from_assigned_at
     await sync(engine, org, "synced")  # assigned and synced on day 10
     clock.advance(days=85)  # never: 95 days; synced: 85 days
     assert (await sync(engine, org, "new")).freed_user_id == "never"
-    assert license_of(await sync(engine, org, "newer")) == refused(NOT_FOUND, "NO_SEAT_AVAILABLE", S)
+    assert license_of(await sync(engine, org, "newer")) == refused(
+        NOT_FOUND, "NO_SEAT_AVAILABLE", S
+    )
 
 
 @async_test
@@ -702,7 +772,9 @@ async def test_spec_4_6_2_no_free_up_while_holders_are_above_capacity(engine, cl
     assert license_of(outcome) == refused(NOT_FOUND, "NO_SEAT_AVAILABLE", S)
     assert outcome.freed_user_id is None
     assert await holders(engine, org, S) == 3
-    assert [e for e in await audit_entries(engine, org) if e.reason is AuditReason.AUTO_FREE_UP] == []
+    assert [
+        e for e in await audit_entries(engine, org) if e.reason is AuditReason.AUTO_FREE_UP
+    ] == []
 
 
 @async_test
@@ -815,9 +887,13 @@ async def test_spec_4_7_one_window_per_user_whatever_project_it_syncs(engine, cl
     start = clock()
     await sync(engine, org, "ann")
     clock.advance(days=10)
-    assert license_of(await sync(engine, org, "ann", project=insp)) == temporary(I, start + timedelta(days=14))
+    assert license_of(await sync(engine, org, "ann", project=insp)) == temporary(
+        I, start + timedelta(days=14)
+    )
     clock.advance(days=5)
-    assert license_of(await sync(engine, org, "ann", project=insp)) == refused(EXPIRED, "GRACE_PERIOD_ENDED", I)
+    assert license_of(await sync(engine, org, "ann", project=insp)) == refused(
+        EXPIRED, "GRACE_PERIOD_ENDED", I
+    )
 
 
 @async_test
@@ -868,13 +944,37 @@ async def test_spec_4_8_sync_log_records_every_field(engine, clock):
 
     entries = await sync_entries(engine, org)
     fields = [
-        (e.at, e.user_id, e.email, e.project_id, e.client, e.ok, e.error_code, e.reason, e.license_type, e.temporary, e.freed_user_id)
+        (
+            e.at,
+            e.user_id,
+            e.email,
+            e.project_id,
+            e.client,
+            e.ok,
+            e.error_code,
+            e.reason,
+            e.license_type,
+            e.temporary,
+            e.freed_user_id,
+        )
         for e in entries
     ]
     assert fields == [
         (t0, "old", "old@example.com", "insp", Client.WEB, True, None, None, I, False, None),
         (t1, "new", "New@Example.com", "insp", Client.API, True, None, None, I, False, "old"),
-        (t2, "third", "third@example.com", "insp", Client.MOBILE, False, NOT_FOUND, "NO_SEAT_AVAILABLE", I, False, None),
+        (
+            t2,
+            "third",
+            "third@example.com",
+            "insp",
+            Client.MOBILE,
+            False,
+            NOT_FOUND,
+            "NO_SEAT_AVAILABLE",
+            I,
+            False,
+            None,
+        ),
         (t3, "temp", "temp@example.com", "default", Client.MOBILE, True, None, None, S, True, None),
     ]
     assert {e.organization_id for e in entries} == {org}
@@ -889,7 +989,10 @@ async def test_spec_4_license_error_messages_are_exact(engine, clock):
     await sync(engine, org, "late")
     clock.advance(days=15)
     expired = await sync(engine, org, "late")
-    assert (not_found.error.code.value, not_found.error.message) == (NOT_FOUND, "LICENSE: NOT FOUND")
+    assert (not_found.error.code.value, not_found.error.message) == (
+        NOT_FOUND,
+        "LICENSE: NOT FOUND",
+    )
     assert (expired.error.code.value, expired.error.message) == (EXPIRED, "LICENSE: EXPIRED")
 
 

@@ -24,7 +24,6 @@ from rules_support import (
     set_state,
     sync,
 )
-
 from seatkeeper.rules.records import SubscriptionStatus
 
 
@@ -126,7 +125,9 @@ async def test_spec_1_validity_is_half_open(engine, clock):
 
     clock.set(start - timedelta(seconds=1))
     assert (await view(engine, org))[S].items[0].status is SubscriptionStatus.UPCOMING
-    assert license_of(await sync(engine, org, "early")) == refused("LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", S)
+    assert license_of(await sync(engine, org, "early")) == refused(
+        "LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", S
+    )
 
     clock.set(start)
     assert numbers((await view(engine, org))[S])[:2] == (True, 1)
@@ -138,7 +139,9 @@ async def test_spec_1_validity_is_half_open(engine, clock):
     clock.set(end)
     row = (await view(engine, org))[S]
     assert (row.active, row.seats, row.items[0].status) == (False, 0, SubscriptionStatus.EXPIRED)
-    assert license_of(await sync(engine, org, "first")) == refused("LICENSE_EXPIRED", "SUBSCRIPTION_EXPIRED", S)
+    assert license_of(await sync(engine, org, "first")) == refused(
+        "LICENSE_EXPIRED", "SUBSCRIPTION_EXPIRED", S
+    )
 
 
 # ================================================================ SPEC 5: capacity falls
@@ -166,9 +169,13 @@ async def test_spec_5_new_assignments_wait_until_the_overage_is_gone(engine, clo
     await provisioned(engine, org, ("a", A, U), ("b", A, U), ("c", A, U))
     clock.advance(days=30)
 
-    assert license_of(await sync(engine, org, "new")) == refused("LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", S)
+    assert license_of(await sync(engine, org, "new")) == refused(
+        "LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", S
+    )
     assert (await set_state(engine, org, ["b"], S, U)).ok
-    assert license_of(await sync(engine, org, "new")) == refused("LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", S)
+    assert license_of(await sync(engine, org, "new")) == refused(
+        "LICENSE_NOT_FOUND", "NO_SEAT_AVAILABLE", S
+    )
     assert (await set_state(engine, org, ["c"], S, D)).ok
     assert numbers((await view(engine, org))[S]) == (True, 1, 1, 0, 0, 0)
     assert (await set_state(engine, org, ["a"], S, U)).ok
@@ -182,10 +189,14 @@ async def test_spec_5_buying_seats_brings_over_capacity_holders_back(engine, clo
     await buy(engine, org, S, 2, days=10)
     await provisioned(engine, org, ("a", A, U), ("b", A, U))
     clock.advance(days=10)
-    assert license_of(await sync(engine, org, "b")) == refused("LICENSE_EXPIRED", "SUBSCRIPTION_EXPIRED", S)
+    assert license_of(await sync(engine, org, "b")) == refused(
+        "LICENSE_EXPIRED", "SUBSCRIPTION_EXPIRED", S
+    )
     await buy(engine, org, S, 1)
     assert license_of(await sync(engine, org, "a")) == ok(S)
-    assert license_of(await sync(engine, org, "b")) == refused("LICENSE_EXPIRED", "OVER_CAPACITY", S)
+    assert license_of(await sync(engine, org, "b")) == refused(
+        "LICENSE_EXPIRED", "OVER_CAPACITY", S
+    )
     await buy(engine, org, S, 1)
     assert license_of(await sync(engine, org, "b")) == ok(S)
 
@@ -194,7 +205,9 @@ async def test_spec_5_buying_seats_brings_over_capacity_holders_back(engine, clo
 
 
 @async_test
-async def test_spec_6_pending_counts_users_in_their_window_by_the_type_their_latest_sync_required(engine):
+async def test_spec_6_pending_counts_users_in_their_window_by_the_type_their_latest_sync_required(
+    engine,
+):
     """SPEC 6, pending: users inside their temporary window, counted under the type their latest
     sync required (a STANDARD holder on an INSPECTIONS project is pending for INSPECTIONS)."""
     org = await new_org(engine)

@@ -22,7 +22,6 @@ from rules_support import (
     set_state,
     sync,
 )
-
 from seatkeeper.rules.engine import UserFilter
 from seatkeeper.rules.outcomes import BadRequest
 
@@ -105,6 +104,7 @@ def expected_ids(license_type, state) -> list[str]:
     """SPEC 6a in words: type + state: that selector in that state; type alone: that selector
     ASSIGNED; state alone: either selector in that state; EXTERNAL: nobody. Names are the ids
     title-cased, so list order is id order here."""
+
     def keep(selectors) -> bool:
         if license_type is E:
             return False
@@ -121,8 +121,14 @@ def expected_ids(license_type, state) -> list[str]:
 async def test_spec_6a_license_type_alone_means_that_selector_assigned(engine):
     """SPEC 6a: `licenseType` alone: that selector ASSIGNED."""
     org = await _cast_org(engine)
-    assert await ids_of(engine, org, user_filter=UserFilter(license_type=S)) == ["s-assigned", "s-assigned-i-disabled"]
-    assert await ids_of(engine, org, user_filter=UserFilter(license_type=I)) == ["i-assigned", "i-assigned-s-disabled"]
+    assert await ids_of(engine, org, user_filter=UserFilter(license_type=S)) == [
+        "s-assigned",
+        "s-assigned-i-disabled",
+    ]
+    assert await ids_of(engine, org, user_filter=UserFilter(license_type=I)) == [
+        "i-assigned",
+        "i-assigned-s-disabled",
+    ]
 
 
 @async_test
@@ -135,7 +141,12 @@ async def test_spec_6a_state_alone_means_either_selector(engine):
         "s-assigned-i-disabled",
         "s-disabled",
     ]
-    assert await ids_of(engine, org, user_filter=UserFilter(state=U)) == ["i-assigned", "plain", "s-assigned", "s-disabled"]
+    assert await ids_of(engine, org, user_filter=UserFilter(state=U)) == [
+        "i-assigned",
+        "plain",
+        "s-assigned",
+        "s-disabled",
+    ]
 
 
 @async_test
@@ -194,7 +205,12 @@ async def test_spec_6a_inactive_filter_measures_last_sync_else_assigned_else_cre
         "synced-day-5",
     ]
     views = {v.user.id: v.inactive for v in (await engine.list_users(org)).items}
-    assert views == {"assigned-late": True, "created-only": True, "synced-day-5": True, "synced-day-10": False}
+    assert views == {
+        "assigned-late": True,
+        "created-only": True,
+        "synced-day-5": True,
+        "synced-day-10": False,
+    }
 
 
 @async_test
@@ -216,7 +232,9 @@ async def test_spec_6a_filters_and_search_combine(engine, clock):
     await provisioned(engine, org, ("north-new", A, U))
     user_filter = UserFilter(license_type=S, state=A, inactive=True)
     assert await ids_of(engine, org, "NORTH", user_filter) == ["north-old"]
-    assert await ids_of(engine, org, "north", UserFilter(license_type=S, inactive=False)) == ["north-new"]
+    assert await ids_of(engine, org, "north", UserFilter(license_type=S, inactive=False)) == [
+        "north-new"
+    ]
 
 
 # ================================================================ pages
@@ -326,7 +344,9 @@ async def test_spec_6a_total_count_ignores_paging_and_follows_the_filter(engine)
     await buy(engine, org, I, 3)
     await provisioned(engine, org, *[(f"u{n}", U, A if n < 3 else U) for n in range(8)])
     assert (await engine.list_users(org, first=2)).total_count == 8
-    assert (await engine.list_users(org, user_filter=UserFilter(license_type=I), first=1)).total_count == 3
+    assert (
+        await engine.list_users(org, user_filter=UserFilter(license_type=I), first=1)
+    ).total_count == 3
     assert (await engine.list_users(org, search="u7")).total_count == 1
 
 

@@ -19,7 +19,6 @@ from rules_support import (
     sync,
     sync_entries,
 )
-
 from seatkeeper.rules.outcomes import BadRequest
 
 GUID = "1ac99e8f-824b-4b51-84ef-7ff55a555079"
@@ -63,7 +62,10 @@ async def test_spec_8_sync_log_by_user_and_errors_only(engine, clock):
     my_errors = await engine.sync_log(org, user_id=GUID, errors_only=True)
 
     assert [e.ok for e in mine.items] == [True, True]
-    assert [(e.user_id, e.error_code) for e in errors.items] == [("bad", "INVALID_INPUT"), ("other", "LICENSE_NOT_FOUND")]
+    assert [(e.user_id, e.error_code) for e in errors.items] == [
+        ("bad", "INVALID_INPUT"),
+        ("other", "LICENSE_NOT_FOUND"),
+    ]
     assert my_errors.items == []
 
 
@@ -122,7 +124,9 @@ def _b64(text: str) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-@pytest.mark.parametrize("cursor", ["garbage", _b64('["not-a-date", "x"]'), _b64('["2025-01-01T00:00:00+00:00"]')])
+@pytest.mark.parametrize(
+    "cursor", ["garbage", _b64('["not-a-date", "x"]'), _b64('["2025-01-01T00:00:00+00:00"]')]
+)
 @async_test
 async def test_spec_8_a_garbage_log_cursor_is_a_bad_request(engine, cursor):
     """SPEC 8: log cursors that this server did not give out fail the query."""
@@ -171,9 +175,14 @@ async def test_spec_8_audit_log_records_every_selector_change_newest_first(engin
     await set_state(engine, org, ["a", "b"], S, D, actor="second-admin")
 
     page = await engine.audit_log(org)
-    rows = [(e.at, e.user_id, e.license_type, e.from_state, e.to_state, e.actor, e.reason.value) for e in page.items]
+    rows = [
+        (e.at, e.user_id, e.license_type, e.from_state, e.to_state, e.actor, e.reason.value)
+        for e in page.items
+    ]
     assert rows[-1] == (t1, "a", S, U, A, "first-admin", "MANUAL")
-    assert sorted(rows[:2]) == sorted([(t2, "a", S, A, D, "second-admin", "MANUAL"), (t2, "b", S, U, D, "second-admin", "MANUAL")])
+    assert sorted(rows[:2]) == sorted(
+        [(t2, "a", S, A, D, "second-admin", "MANUAL"), (t2, "b", S, U, D, "second-admin", "MANUAL")]
+    )
     assert page.items[0].operation_id == page.items[1].operation_id != page.items[2].operation_id
 
 

@@ -7,7 +7,6 @@ import hashlib
 
 import pytest
 from rules_support import async_test, new_org
-
 from seatkeeper.rules.access import Action, Caller
 from seatkeeper.rules.records import Role
 
@@ -35,7 +34,9 @@ async def test_spec_9_a_new_organization_comes_with_admin_and_sync_tokens(engine
 
 @pytest.mark.parametrize("role", [Role.ADMIN, Role.SYNC, Role.READER])
 @async_test
-async def test_spec_9_tokens_are_created_named_with_a_role_and_stored_only_as_hash(engine, clock, role):
+async def test_spec_9_tokens_are_created_named_with_a_role_and_stored_only_as_hash(
+    engine, clock, role
+):
     """SPEC 9: a token of role ADMIN, SYNC or READER; random (at least 128 bits), shown once,
     stored only as a hash; it authenticates as its role, organization and name."""
     org = await new_org(engine)

@@ -11,17 +11,17 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-
 from seatkeeper.plugins.memory import MemoryStorage
-from seatkeeper.storage import Applied, ChangeSet, SeatShortage, UserQuery
-from seatkeeper.storage import contract
+from seatkeeper.storage import Applied, ChangeSet, SeatShortage, UserQuery, contract
 
 
 class ReadDecideWrite(MemoryStorage):
     """Checks the seat limit, yields, then writes without the check: the race SPEC 2.1 forbids."""
 
     async def apply_changes(self, change_set: ChangeSet):
-        current = await self.get_users(change_set.organization_id, [c.user_key for c in change_set.changes])
+        current = await self.get_users(
+            change_set.organization_id, [c.user_key for c in change_set.changes]
+        )
         for license_type, gained in change_set.holder_delta(current).items():
             holders = await self.count_holders(change_set.organization_id, license_type)
             if gained > 0 and holders + gained > change_set.seat_limits.get(license_type, 0):
@@ -46,7 +46,11 @@ class LowercaseSearch(MemoryStorage):
 
     def _search(self, query: UserQuery, users):
         needle = (query.search or "").lower()
-        return [u for u in users if needle in u.id.lower() or needle in u.full_name.lower() or needle in u.email.lower()]
+        return [
+            u
+            for u in users
+            if needle in u.id.lower() or needle in u.full_name.lower() or needle in u.email.lower()
+        ]
 
     async def list_users(self, organization_id, query, first, after):
         users = await super().list_users(organization_id, replace(query, search=None), 10**9, after)
@@ -60,7 +64,9 @@ class NewestKeyWinsTies(MemoryStorage):
     """Finds the longest inactive holder but breaks ties the wrong way round."""
 
     async def find_longest_inactive_holder(self, organization_id, license_type, cutoff):
-        holders = await self.list_users(organization_id, UserQuery(selector=(license_type, contract.A)), 10**9, None)
+        holders = await self.list_users(
+            organization_id, UserQuery(selector=(license_type, contract.A)), 10**9, None
+        )
         candidates = [u for u in holders if (u.last_sync_at or u.assigned_at) <= cutoff]
         candidates.sort(key=lambda u: u.key, reverse=True)  # ties: larger key first (wrong)
         candidates.sort(key=lambda u: (u.last_sync_at or u.assigned_at, u.assigned_at))
@@ -77,12 +83,36 @@ class PurgesOneOrganization(MemoryStorage):
 
 
 CASES = [
-    (ReadDecideWrite, contract.ConcurrencyContract, "test_spec_2_1_tasks_racing_for_seats_never_over_allocate"),
-    (ReadDecideWrite, contract.ConcurrencyContract, "test_spec_2_1_and_2_2_concurrent_switches_and_frees_tasks"),
-    (OneChangeAtATime, contract.ApplyChangesContract, "test_conflict_on_stale_expectation_writes_nothing"),
-    (LowercaseSearch, contract.UserListContract, "test_spec_6a_list_users_order_filters_and_counts"),
-    (NewestKeyWinsTies, contract.HolderQueryContract, "test_spec_4_6_2_ties_broken_by_assigned_at_then_key"),
-    (PurgesOneOrganization, contract.LogContract, "test_spec_8_purge_sync_log_drops_older_entries_of_every_organization"),
+    (
+        ReadDecideWrite,
+        contract.ConcurrencyContract,
+        "test_spec_2_1_tasks_racing_for_seats_never_over_allocate",
+    ),
+    (
+        ReadDecideWrite,
+        contract.ConcurrencyContract,
+        "test_spec_2_1_and_2_2_concurrent_switches_and_frees_tasks",
+    ),
+    (
+        OneChangeAtATime,
+        contract.ApplyChangesContract,
+        "test_conflict_on_stale_expectation_writes_nothing",
+    ),
+    (
+        LowercaseSearch,
+        contract.UserListContract,
+        "test_spec_6a_list_users_order_filters_and_counts",
+    ),
+    (
+        NewestKeyWinsTies,
+        contract.HolderQueryContract,
+        "test_spec_4_6_2_ties_broken_by_assigned_at_then_key",
+    ),
+    (
+        PurgesOneOrganization,
+        contract.LogContract,
+        "test_spec_8_purge_sync_log_drops_older_entries_of_every_organization",
+    ),
 ]
 
 
@@ -94,7 +124,9 @@ def run_kit_test(backend_class: type[MemoryStorage], kit_class: type, test_name:
         getattr(kit_class(), test_name)(storage=storage, run=runner.run)
 
 
-@pytest.mark.parametrize(("mutant", "kit_class", "test_name"), CASES, ids=[c[0].__name__ for c in CASES])
+@pytest.mark.parametrize(
+    ("mutant", "kit_class", "test_name"), CASES, ids=[c[0].__name__ for c in CASES]
+)
 def test_the_kit_catches_a_broken_backend(mutant, kit_class, test_name):
     with pytest.raises(AssertionError):
         run_kit_test(mutant, kit_class, test_name)

@@ -12,9 +12,7 @@ import textwrap
 from importlib.metadata import EntryPoint
 
 import pytest
-
-from seatkeeper.storage import Storage, StorageConfigError, installed_plugins, load_storage
-from seatkeeper.storage import loader
+from seatkeeper.storage import Storage, StorageConfigError, installed_plugins, load_storage, loader
 from seatkeeper.storage.contract import ORG, make_org
 
 GROUP = loader.ENTRY_POINT_GROUP
@@ -107,7 +105,17 @@ def test_unknown_scheme_with_no_plugin_at_all(monkeypatch):
 
 @pytest.mark.parametrize(
     "url",
-    ["", "memory", "memory:", "memory:/", "localhost:27017", "://localhost", "1memory://", "mem ory://", " ://"],
+    [
+        "",
+        "memory",
+        "memory:",
+        "memory:/",
+        "localhost:27017",
+        "://localhost",
+        "1memory://",
+        "mem ory://",
+        " ://",
+    ],
 )
 def test_malformed_urls_are_refused(url):
     with pytest.raises(StorageConfigError) as caught:
@@ -154,7 +162,9 @@ def test_plugin_naming_a_missing_attribute(monkeypatch):
 
 
 def test_plugin_whose_import_raises(monkeypatch, plugin_module):
-    module = plugin_module("seatkeeper_test_explodes", "raise RuntimeError('driver missing: install extra [fast]')\n")
+    module = plugin_module(
+        "seatkeeper_test_explodes", "raise RuntimeError('driver missing: install extra [fast]')\n"
+    )
     use_entry_points(monkeypatch, ("boom", f"{module}:Storage"))
     with pytest.raises(StorageConfigError) as caught:
         load_storage("boom://")
@@ -172,7 +182,9 @@ def test_plugin_that_refuses_its_url(monkeypatch, plugin_module):
         """,
     )
     use_entry_points(monkeypatch, ("picky", f"{module}:Storage"))
-    with pytest.raises(StorageConfigError, match=r"'picky' refused .*: port must be a number") as caught:
+    with pytest.raises(
+        StorageConfigError, match=r"'picky' refused .*: port must be a number"
+    ) as caught:
         load_storage("picky://host:abc")
     assert isinstance(caught.value.__cause__, ValueError)
 
@@ -190,7 +202,9 @@ def test_third_party_plugin_gets_the_whole_url(monkeypatch, plugin_module):
                 self.url = url
         """,
     )
-    use_entry_points(monkeypatch, ("myplugin", f"{module}:RecordingStorage"), ("other", "nowhere:Nothing"))
+    use_entry_points(
+        monkeypatch, ("myplugin", f"{module}:RecordingStorage"), ("other", "nowhere:Nothing")
+    )
     url = "myplugin://user@host:1234/db?option=1#frag"
     storage = load_storage(url)
     assert storage.url == url and isinstance(storage, Storage)
@@ -218,7 +232,9 @@ def test_a_refused_url_is_reported_without_its_password(monkeypatch, plugin_modu
 
 
 def test_a_plugin_that_builds_no_storage_is_refused(monkeypatch, plugin_module):
-    module = plugin_module("not_storage_xyz", "class NotStorage:\n    def __init__(self, url):\n        pass\n")
+    module = plugin_module(
+        "not_storage_xyz", "class NotStorage:\n    def __init__(self, url):\n        pass\n"
+    )
     use_entry_points(monkeypatch, ("notstorage", f"{module}:NotStorage"))
     with pytest.raises(StorageConfigError, match="does not implement Storage"):
         load_storage("notstorage://")
