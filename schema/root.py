@@ -20,6 +20,7 @@ from seatkeeper.resolvers import subscriptions as subscription_resolvers
 from seatkeeper.resolvers import sync as sync_resolvers
 from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
+from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.schema import types
 from strawberry.extensions import (
     AddValidationRules,
@@ -72,6 +73,10 @@ class Query:
         resolver=log_resolvers.audit_log, description="Newest first (SPEC 8)."
     )
     tokens: list[types.ApiToken] = strawberry.field(resolver=token_resolvers.tokens)
+    viewer: types.Viewer = strawberry.field(
+        resolver=viewer_resolvers.viewer,
+        description="Who the caller is (any role, SYNC included).",
+    )
 
 
 @strawberry.type

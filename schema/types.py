@@ -309,6 +309,17 @@ class ApiToken:
         )
 
 
+@strawberry.type(description="Who the caller is: the role, token and organization of its token.")
+class Viewer:
+    role: Role
+    token_id: strawberry.ID | None = strawberry.field(description="Null for the OPERATOR.")
+    token_name: str | None
+    organization_id: strawberry.ID | None
+    organization: Organization | None = strawberry.field(
+        description="Null for the OPERATOR and for a SYNC token (which may only sync)."
+    )
+
+
 # ---------------------------------------------------------------- payloads
 
 
