@@ -1,8 +1,9 @@
 """The root Query and Mutation types, and the function that builds the `strawberry.Schema`.
 
-Limits (documented in README.md, "Limits"): a query may nest at most MAX_DEPTH levels, hold at
-most MAX_TOKENS lexical tokens and MAX_ALIASES aliases. Parsed and validated documents are cached,
-so a client that sends the same operation again pays neither cost twice.
+Limits (documented in README.md, "Limits", enforced in `schema/limits.py` in time linear in the
+document's size): depth, tokens, aliases, fragment nesting and a cost budget. Small parsed and
+validated documents are cached (bounded in bytes), so a client that sends the same operation again
+pays neither cost twice.
 """
 
 from __future__ import annotations
@@ -22,22 +23,12 @@ from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.schema import types
-from strawberry.extensions import (
-    AddValidationRules,
-    MaskErrors,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-    max_aliases,
-    query_depth_limiter,
-)
+from seatkeeper.schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, DocumentLimits
+from strawberry.extensions import MaskErrors
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 
-MAX_DEPTH = 10
-MAX_TOKENS = 5_000
-MAX_ALIASES = 30
-CACHE_SIZE = 512
+__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_TOKENS", "build_schema", "sdl"]
 
 log = logging.getLogger("seatkeeper")
 
@@ -153,13 +144,6 @@ class SeatkeeperSchema(strawberry.Schema):
 
 def build_schema() -> strawberry.Schema:
     """The schema with its limits, caches and error masking."""
-    # The depth and alias rules are made once. The validation cache is keyed by the document AND
-    # the rule classes; QueryDepthLimiter / MaxAliasesLimiter make new rule classes per instance,
-    # so with one instance per request the cache never hit and every request was validated again.
-    limit_rules = [
-        query_depth_limiter.create_validator(MAX_DEPTH, should_ignore=None),
-        max_aliases.create_validator(MAX_ALIASES),
-    ]
     return SeatkeeperSchema(
         query=Query,
         mutation=Mutation,
@@ -167,10 +151,7 @@ def build_schema() -> strawberry.Schema:
         scalar_overrides={datetime: types.DateTimeScalar},
         # Factories, so that each request gets fresh extension instances (the caches are shared).
         extensions=[
-            lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=CACHE_SIZE),
-            lambda: AddValidationRules(limit_rules),
-            lambda: ValidationCache(maxsize=CACHE_SIZE),
+            DocumentLimits,
             MaskUnexpectedErrors,
         ],
     )

@@ -30,11 +30,9 @@ from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import Engine, SyncRequest
 from seatkeeper.rules.outcomes import SyncOutcome
 from seatkeeper.rules.records import Client, Role
-from seatkeeper.schema.root import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS
+from seatkeeper.schema.limits import document_errors, parse_bounded
 from seatkeeper.schema.types import _serialize_datetime as serialize_datetime
 from starlette._utils import get_route_path  # the router's own reading of the path
-from strawberry.extensions import max_aliases, query_depth_limiter
-from strawberry.schema.schema import validate_document
 
 log = logging.getLogger("seatkeeper")
 
@@ -75,11 +73,7 @@ class KnownOperations:
     def __init__(self, schema, engine: Engine, authenticate) -> None:
         """`authenticate(authorization_header) -> Caller | None`, as the generic path reads it."""
         self._schema = schema._schema  # graphql-core's schema, as the generic path validates with
-        self._rules = (
-            *specified_rules,
-            query_depth_limiter.create_validator(MAX_DEPTH, should_ignore=None),
-            max_aliases.create_validator(MAX_ALIASES),
-        )
+        self._rules = tuple(specified_rules)  # and the limits of schema/limits.py, as there
         self._engine = engine
         self._authenticate = authenticate
         # (document text, operation name) -> the `sync` field node (for error locations), or None.
@@ -104,10 +98,10 @@ class KnownOperations:
 
     def _judge(self, query: str, operation_name: str | None):
         try:
-            document = parse(query, max_tokens=MAX_TOKENS)
+            document = parse_bounded(query)
         except GraphQLError:
             return None
-        if validate_document(self._schema, document, self._rules):
+        if document_errors(self._schema, query, document, self._rules):
             return None
         operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
         if operation_name is None:

@@ -1,0 +1,338 @@
+"""Document limits in time linear in the document's size (issue 9, docs/ARCHITECTURE.md "Cost").
+
+Why not strawberry's depth and alias validators: they expand every fragment spread where it is
+used, without memoising, so `fragment F0 {...F1 ...F1} fragment F1 {...F2 ...F2} …` doubles the
+work per level (22 levels: 13 s of CPU for a 904-byte document, sent without a token), and they
+recurse, so a chain of 300 fragments raised RecursionError. Here each fragment is summarised once
+(depth, aliases, cost, exports), in dependency order, with explicit stacks instead of recursion;
+a spread then costs one look-up.
+
+Order of the checks, each cheap enough to run before the next:
+1. lexical: at most MAX_TOKENS tokens and MAX_NESTING nested brackets (graphql-core's parser
+   recurses per bracket), in one pass of the lexer, before parsing;
+2. the limits below, on the parsed document, before graphql-core's own validation (some of whose
+   rules recurse through fragments: the fragment nesting bound keeps them shallow);
+3. graphql-core's validation.
+
+Every operation of the document is checked (clients send the whole contract file and name one
+operation), so the verdict depends on the text only and is cached for small documents.
+
+The cost of a field is 1, plus its selection's cost times `first` for a paged field (a variable
+counts as the largest page, MAX_PAGE_SIZE; no `first` as DEFAULT_PAGE_SIZE), and an export costs
+EXPORT_COST; an operation must stay within COST_BUDGET and hold at most one export.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    GraphQLSchema,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+    Source,
+    TokenKind,
+    parse,
+)
+from graphql.language.lexer import Lexer
+from graphql.validation import ASTValidationRule
+from seatkeeper.rules.engine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.schema import validate_document
+
+MAX_DEPTH = 10
+MAX_TOKENS = 5_000
+MAX_ALIASES = 30
+#: Brackets (`{`, `[`, `(`) open at once; depth 10 needs 12, arguments and lists a few more.
+MAX_NESTING = 40
+#: Fragments spreading fragments spreading fragments…: longest chain of spreads.
+MAX_FRAGMENT_NESTING = 30
+#: What one operation may cost (see the module docstring); the contract's largest query, `Users`
+#: with a variable `first`, costs about 8,000.
+COST_BUDGET = 20_000
+EXPORT_FIELDS = frozenset({"exportLicenses", "exportUsers"})
+EXPORT_COST = 10_000
+MAX_EXPORTS = 1
+#: Fields that are paged by `first` (a missing `first` means DEFAULT_PAGE_SIZE).
+PAGED_FIELDS = frozenset({"users", "syncLog", "auditLog", "adminLog"})
+
+#: Only documents up to this size are cached; the caches hold at most CACHE_BYTES of text each.
+MAX_CACHED_DOCUMENT = 64 * 1024
+CACHE_BYTES = 4 * 1024 * 1024
+
+_OPENING = frozenset({TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L})
+_CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R})
+#: Values are capped here: cost and alias counts can grow exponentially with fragments.
+_CAP = 1 << 62
+
+
+class BoundedCache:
+    """An LRU map from document text to a value, bounded by the total length of its keys.
+
+    Only texts of at most `max_item` characters are kept, so a stream of large distinct documents
+    never grows the process (issue 9: 30 distinct 10 MB queries raised RSS by 580 MB).
+    """
+
+    def __init__(self, max_bytes: int = CACHE_BYTES, max_item: int = MAX_CACHED_DOCUMENT) -> None:
+        self.max_bytes = max_bytes
+        self.max_item = max_item
+        self.size = 0
+        self._items: OrderedDict[str, object] = OrderedDict()
+
+    def get(self, key: str) -> object | None:
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: object) -> None:
+        if len(key) > self.max_item or key in self._items:
+            return
+        self._items[key] = value
+        self.size += len(key)
+        while self.size > self.max_bytes:
+            old, _ = self._items.popitem(last=False)
+            self.size -= len(old)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def check_lexical(query: str) -> None:
+    """Refuse a document with too many tokens or too deeply nested brackets, before parsing."""
+    lexer = Lexer(Source(query))
+    tokens = nesting = 0
+    token = lexer.advance()
+    while token.kind is not TokenKind.EOF:
+        tokens += 1
+        if tokens > MAX_TOKENS:
+            raise GraphQLError(
+                f"Document contains more than {MAX_TOKENS} tokens. Parsing aborted.",
+                extensions={"code": "DOCUMENT_TOO_LARGE"},
+            )
+        if token.kind in _OPENING:
+            nesting += 1
+            if nesting > MAX_NESTING:
+                raise GraphQLError(
+                    f"Document nests more than {MAX_NESTING} brackets.",
+                    extensions={"code": "DOCUMENT_TOO_LARGE"},
+                )
+        elif token.kind in _CLOSING:
+            nesting -= 1
+        token = lexer.advance()
+
+
+def parse_bounded(query: str) -> DocumentNode:
+    """`parse`, after the lexical limits (GraphQLError for a refused or malformed document)."""
+    check_lexical(query)
+    return parse(query, max_tokens=MAX_TOKENS)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What a selection set costs: its depth, aliases, cost and exports (fragments expanded)."""
+
+    depth: int = 0
+    aliases: int = 0
+    cost: int = 0
+    exports: int = 0
+
+
+_EMPTY = Summary()
+
+
+def _multiplier(field: FieldNode) -> int:
+    for argument in field.arguments or ():
+        if argument.name.value == "first":
+            if isinstance(argument.value, IntValueNode):
+                return max(1, min(int(argument.value.value), MAX_PAGE_SIZE))
+            return MAX_PAGE_SIZE  # a variable: the largest page it may ask for
+    return DEFAULT_PAGE_SIZE if field.name.value in PAGED_FIELDS else 1
+
+
+def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
+    stack = [selection_set]
+    while stack:
+        for selection in stack.pop().selections:
+            if isinstance(selection, FragmentSpreadNode):
+                yield selection.name.value
+            elif selection.selection_set is not None:  # a field or an inline fragment
+                stack.append(selection.selection_set)
+
+
+def _summarise(selection_set: SelectionSetNode, fragments: dict[str, Summary]) -> Summary:
+    """Post-order walk with an explicit stack; fragments already summarised are looked up."""
+    done: dict[int, Summary] = {}
+    stack: list[tuple[SelectionSetNode, bool]] = [(selection_set, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if not children_done:
+            stack.append((node, True))
+            for selection in node.selections:
+                if not isinstance(selection, FragmentSpreadNode) and selection.selection_set:
+                    stack.append((selection.selection_set, False))
+            continue
+        depth = aliases = cost = exports = 0
+        for selection in node.selections:
+            if isinstance(selection, FragmentSpreadNode):
+                part = fragments.get(selection.name.value, _EMPTY)
+            elif isinstance(selection, InlineFragmentNode):
+                part = done[id(selection.selection_set)]
+            else:
+                field: FieldNode = selection
+                name = field.name.value
+                child = done[id(field.selection_set)] if field.selection_set else _EMPTY
+                field_depth = 0
+                if field.selection_set and not name.startswith("__"):
+                    field_depth = 1 + child.depth
+                if name in EXPORT_FIELDS:
+                    field_cost, field_exports = EXPORT_COST, 1
+                else:
+                    field_cost, field_exports = 1 + _multiplier(field) * child.cost, 0
+                part = Summary(
+                    field_depth,
+                    child.aliases + (1 if field.alias else 0),
+                    field_cost,
+                    child.exports + field_exports,
+                )
+            depth = max(depth, part.depth)
+            aliases = min(aliases + part.aliases, _CAP)
+            cost = min(cost + part.cost, _CAP)
+            exports = min(exports + part.exports, _CAP)
+        done[id(node)] = Summary(depth, aliases, cost, exports)
+    return done[id(selection_set)]
+
+
+def _error(message: str, node: object | None = None, code: str = "QUERY_TOO_COMPLEX"):
+    return GraphQLError(message, node, extensions={"code": code})  # type: ignore[arg-type]
+
+
+def limit_errors(document: DocumentNode) -> list[GraphQLError]:
+    """Errors of the depth, alias, cost, export and fragment limits, in time linear in size."""
+    definitions = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    dependencies = {name: set(_spreads(d.selection_set)) for name, d in definitions.items()}
+    # Dependency order (iterative depth-first search), the longest chain, and cycles.
+    order: list[str] = []
+    chain: dict[str, int] = {}
+    state: dict[str, int] = {}  # 1 on the path, 2 finished
+    for root in definitions:
+        if root in state:
+            continue
+        state[root] = 1
+        stack = [(root, iter(sorted(dependencies[root])))]
+        while stack:
+            name, pending = stack[-1]
+            following = next(pending, None)
+            if following is None:
+                stack.pop()
+                state[name] = 2
+                order.append(name)
+                known = [chain[d] for d in dependencies[name] if d in chain]
+                chain[name] = 1 + max(known, default=0)
+                continue
+            if following not in definitions:
+                continue  # an unknown fragment: graphql-core's validation reports it
+            if state.get(following) == 1:
+                return [
+                    _error(
+                        f"Cannot spread fragment '{following}' within itself.",
+                        definitions[following],
+                        "GRAPHQL_VALIDATION_FAILED",
+                    )
+                ]
+            if following not in state:
+                state[following] = 1
+                stack.append((following, iter(sorted(dependencies[following]))))
+    longest = max(chain.values(), default=0)
+    if longest > MAX_FRAGMENT_NESTING:
+        return [_error(f"Fragments are nested {longest} deep. Allowed: {MAX_FRAGMENT_NESTING}")]
+    fragments: dict[str, Summary] = {}
+    for name in order:
+        fragments[name] = _summarise(definitions[name].selection_set, fragments)
+    errors = []
+    for operation in document.definitions:
+        if not isinstance(operation, OperationDefinitionNode):
+            continue
+        label = operation.name.value if operation.name else "anonymous"
+        summary = _summarise(operation.selection_set, fragments)
+        if summary.depth > MAX_DEPTH:
+            errors.append(
+                _error(f"'{label}' exceeds maximum operation depth of {MAX_DEPTH}", operation)
+            )
+        if summary.aliases > MAX_ALIASES:
+            errors.append(_error(f"{summary.aliases} aliases found. Allowed: {MAX_ALIASES}"))
+        if summary.exports > MAX_EXPORTS:
+            errors.append(
+                _error(f"'{label}' asks for {summary.exports} exports. Allowed: {MAX_EXPORTS}")
+            )
+        if summary.cost > COST_BUDGET:
+            shown = f"{summary.cost:,}" if summary.cost < _CAP else "more than 2^62"
+            errors.append(
+                _error(
+                    f"'{label}' costs {shown}, over the budget of {COST_BUDGET:,} per operation "
+                    "(a field costs 1, a page `first` times its selection, an export "
+                    f"{EXPORT_COST:,})",
+                    operation,
+                )
+            )
+    return errors
+
+
+_documents = BoundedCache()
+_verdicts = BoundedCache()
+
+
+def cached_document(query: str) -> DocumentNode:
+    """The parsed document, from a cache bounded in bytes (GraphQLError when refused)."""
+    document = _documents.get(query)
+    if document is None:
+        document = parse_bounded(query)
+        _documents.put(query, document)
+    return document  # type: ignore[return-value]
+
+
+def document_errors(
+    schema: GraphQLSchema,
+    query: str,
+    document: DocumentNode,
+    rules: tuple[type[ASTValidationRule], ...],
+) -> list[GraphQLError]:
+    """The limits, then graphql-core's validation; the verdict is cached for small documents."""
+    errors = _verdicts.get(query)
+    if errors is None:
+        errors = limit_errors(document) or validate_document(schema, document, rules)
+        _verdicts.put(query, errors)
+    return errors  # type: ignore[return-value]
+
+
+class DocumentLimits(SchemaExtension):
+    """Parse and validate with the limits above and the bounded caches (replaces strawberry's
+    MaxTokensLimiter, ParserCache, ValidationCache and depth/alias validators)."""
+
+    def on_parse(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        if context.query and context.graphql_document is None:
+            context.graphql_document = cached_document(context.query)
+        yield
+
+    def on_validate(self):  # type: ignore[no-untyped-def]
+        context = self.execution_context
+        if context.query and context.graphql_document is not None:
+            context.pre_execution_errors = document_errors(
+                context.schema._schema,
+                context.query,
+                context.graphql_document,
+                tuple(context.validation_rules),
+            )
+        yield
