@@ -13,6 +13,7 @@ from seatkeeper.rules.records import (
     Organization,
     Settings,
     Subscription,
+    seat_held,
 )
 
 MAX_USER_ID_LENGTH = 128
@@ -85,12 +86,8 @@ def with_selector(
 
 
 def held_by(selectors: tuple[LicenseState, LicenseState]) -> LicenseType | None:
-    standard, inspections = selectors
-    if inspections is LicenseState.ASSIGNED:
-        return LicenseType.INSPECTIONS
-    if standard is LicenseState.ASSIGNED:
-        return LicenseType.STANDARD
-    return None
+    """The seat type held with these (standard, inspections) selectors: see `seat_held`."""
+    return seat_held(*selectors)
 
 
 def assigned_at_after(

@@ -74,6 +74,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from seatkeeper.rules import decisions
+from seatkeeper.rules.base import conflict_error
 from seatkeeper.rules.csv_export import (
     LICENSES_HEADER,
     USERS_HEADER,
@@ -110,6 +111,7 @@ from seatkeeper.rules.records import (
     Organization,
     new_id,
 )
+from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
 from seatkeeper.storage.protocol import (
     AlreadyExists,
     Applied,
@@ -144,8 +146,6 @@ __all__ = [
     "users_lines",
 ]
 
-# How often an import is decided again after a concurrent write changed users it counted on.
-MAX_ATTEMPTS = 8
 # Users are read from the storage this many at a time.
 READ_CHUNK = 5_000
 
@@ -494,7 +494,8 @@ async def import_licenses(
     if not parsed.usable:
         return _report(False, ImportSummary(rows=parsed.data_rows), problems)
     organization_id = organization.id
-    for _ in range(MAX_ATTEMPTS):
+
+    async def attempt() -> ImportReport | Again:
         known = await _read_users(storage, organization_id, parsed.rows, mode)
         plan = _plan_import(parsed, known, mode, organization_id, actor, now)
         limits = decisions.seat_limits(await storage.list_subscriptions(organization_id), now)
@@ -523,11 +524,11 @@ async def import_licenses(
             return _report(False, plan.summary, found + [shortage])
         # Conflict or AlreadyExists: users changed or appeared meanwhile; decide again on fresh records.
         assert isinstance(result, (Conflict, AlreadyExists)), result
-    report = _report(False, ImportSummary(rows=parsed.data_rows), problems)
-    report.user_errors.append(
-        UserError(
-            ErrorCode.CONFLICT,
-            "the users changed concurrently too often; nothing was changed, try again",
-        )
-    )
-    return report
+        return AGAIN
+
+    def exhausted() -> ImportReport:
+        report = _report(False, ImportSummary(rows=parsed.data_rows), problems)
+        report.user_errors.append(conflict_error())
+        return report
+
+    return await with_conflict_retry(attempt, exhausted)

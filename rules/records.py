@@ -123,6 +123,20 @@ def user_key(user_id: str) -> str:
     return user_id
 
 
+def seat_held(standard: LicenseState, inspections: LicenseState) -> LicenseType | None:
+    """The seat type a user with these selectors holds, or None (SPEC 1).
+
+    Invariant 2 allows at most one ASSIGNED selector; should both be, INSPECTIONS wins (it covers
+    STANDARD projects too). The one place this is decided: the engine, the storage protocol and
+    every plugin ask here.
+    """
+    if inspections is LicenseState.ASSIGNED:
+        return LicenseType.INSPECTIONS
+    if standard is LicenseState.ASSIGNED:
+        return LicenseType.STANDARD
+    return None
+
+
 @dataclass(slots=True)
 class Settings:
     auto_assign_licenses: bool = False
@@ -204,11 +218,7 @@ class MobileUser:
     @property
     def active_license(self) -> LicenseType | None:
         """The seat type the user holds, or None (SPEC 1; invariant 2 allows at most one)."""
-        if self.inspections is LicenseState.ASSIGNED:
-            return LicenseType.INSPECTIONS
-        if self.standard is LicenseState.ASSIGNED:
-            return LicenseType.STANDARD
-        return None
+        return seat_held(self.standard, self.inspections)
 
     @property
     def selectors(self) -> tuple[LicenseState, LicenseState]:

@@ -57,6 +57,7 @@ from seatkeeper.rules.records import (
     Subscription,
     SyncLogEntry,
     Token,
+    seat_held,
 )
 
 
@@ -104,7 +105,7 @@ class ChangeSet:
                 delta[user.active_license] += 1
         for change in self.changes:
             before = current[change.user_key].active_license
-            after = _held(change.standard, change.inspections)
+            after = seat_held(change.standard, change.inspections)
             if before is not None:
                 delta[before] -= 1
             if after is not None:
@@ -114,14 +115,6 @@ class ChangeSet:
             if before is not None:
                 delta[before] -= 1
         return delta
-
-
-def _held(standard: LicenseState, inspections: LicenseState) -> LicenseType | None:
-    if inspections is LicenseState.ASSIGNED:
-        return LicenseType.INSPECTIONS
-    if standard is LicenseState.ASSIGNED:
-        return LicenseType.STANDARD
-    return None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from seatkeeper.rules.records import (
     Subscription,
     SyncLogEntry,
     Token,
+    seat_held,
 )
 
 Document = dict[str, Any]
@@ -155,12 +156,9 @@ def token_record(doc: Document) -> Token:
 
 
 def held_value(standard: LicenseState, inspections: LicenseState) -> str | None:
-    """The seat type held, as stored in `held` (INSPECTIONS wins, as in `active_license`)."""
-    if inspections is LicenseState.ASSIGNED:
-        return LicenseType.INSPECTIONS.value
-    if standard is LicenseState.ASSIGNED:
-        return LicenseType.STANDARD.value
-    return None
+    """The seat type held (`seat_held`), as stored in `held`."""
+    held = seat_held(standard, inspections)
+    return held.value if held is not None else None
 
 
 def selector_fields(

@@ -1,0 +1,287 @@
+"""SPEC 3, administration: licenses, pre-provisioning, deleting users, settings and projects.
+
+Every bulk operation is all or nothing: it decides on the records it read and writes one change
+set that carries those expectations; a concurrent write makes it decide again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TypeVar
+
+from seatkeeper.rules import decisions
+from seatkeeper.rules.administration_checks import (
+    NewUser,
+    bulk_problems,
+    exists_errors,
+    missing_users,
+    new_user_problems,
+    shortage_error,
+)
+from seatkeeper.rules.base import (
+    EngineBase,
+    audit_entries,
+    conflict_error,
+    selector_change,
+    trial_error,
+)
+from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
+from seatkeeper.rules.records import (
+    AuditEntry,
+    AuditReason,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    ProjectKind,
+    Settings,
+    new_id,
+    user_key,
+)
+from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
+from seatkeeper.storage.protocol import (
+    AlreadyExists,
+    Applied,
+    ChangeSet,
+    SeatShortage,
+    SelectorChange,
+    UserDeletion,
+)
+
+T = TypeVar("T")
+
+
+class AdministrationOperations(EngineBase):
+    """SPEC 3: what an ADMIN changes in its organization."""
+
+    async def set_license_state(
+        self,
+        organization_id: str,
+        actor: str,
+        user_ids: list[str],
+        license_type: LicenseType,
+        state: LicenseState,
+    ) -> Result[list[MobileUser]]:
+        """SPEC 3, setLicenseState: all listed users or none; switching keeps one seat per user.
+
+        ASSIGNED needs a free seat for every listed user not already holding the type (else
+        NOT_ENOUGH_SEATS with how many were needed and how many are free) and overrides
+        DISABLED; UNASSIGNED and DISABLED release the seat. During a trial: TRIAL_ACTIVE only.
+        """
+        organization = await self._require_organization(organization_id)
+        now = self.clock()
+        if decisions.in_trial(organization, now):
+            return Result(user_errors=[trial_error()])
+        problems = bulk_problems(user_ids, ("input", "userIds"))
+        if license_type is LicenseType.EXTERNAL:
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "EXTERNAL licenses are per organization; users have no EXTERNAL selector",
+                    ("input", "licenseType"),
+                )
+            )
+        if problems:
+            return Result(user_errors=problems)
+        keys = list(dict.fromkeys(user_key(i) for i in user_ids))
+        operation_id = new_id()
+
+        async def attempt() -> Result[list[MobileUser]] | Again:
+            users = await self.storage.get_users(organization_id, keys)
+            missing = missing_users(user_ids, users, ("input", "userIds"))
+            if missing:
+                return Result(user_errors=missing)
+            changes: list[SelectorChange] = []
+            audit: list[AuditEntry] = []
+            gaining = 0
+            for key in keys:
+                user = users[key]
+                after = decisions.with_selector(user, license_type, state)
+                if after == user.selectors:
+                    continue
+                if state is LicenseState.ASSIGNED:
+                    gaining += 1
+                changes.append(selector_change(user, after, now))
+                audit += audit_entries(
+                    organization_id, now, user, after, actor, AuditReason.MANUAL, operation_id
+                )
+            if not changes:
+                return Result([users[k] for k in keys])
+            subscriptions = await self.storage.list_subscriptions(organization_id)
+            limits = decisions.seat_limits(subscriptions, now)
+            result = await self.storage.apply_changes(
+                ChangeSet(organization_id, changes=changes, seat_limits=limits, audit=audit)
+            )
+            if isinstance(result, Applied):
+                updated = await self.storage.get_users(organization_id, keys)
+                return Result([updated[k] for k in keys if k in updated])
+            if isinstance(result, SeatShortage):
+                return Result(
+                    user_errors=[shortage_error(result, gaining, limits, ("input", "userIds"))]
+                )
+            return AGAIN
+
+        return await with_conflict_retry(attempt, _conflict_result)
+
+    async def create_users(
+        self, organization_id: str, actor: str, new_users: list[NewUser]
+    ) -> Result[list[MobileUser]]:
+        """SPEC 3, pre-provisioning: create users with chosen selector states, all or none.
+
+        Assigning seats needs free seats (NOT_ENOUGH_SEATS) and is refused during a trial
+        (TRIAL_ACTIVE); ids and e-mails must be new (USER_EXISTS, EMAIL_TAKEN).
+        """
+        organization = await self._require_organization(organization_id)
+        now = self.clock()
+        assigns = any(LicenseState.ASSIGNED in (u.standard, u.inspections) for u in new_users)
+        if assigns and decisions.in_trial(organization, now):
+            return Result(user_errors=[trial_error()])
+        problems = new_user_problems(new_users)
+        if problems:
+            return Result(user_errors=problems)
+        operation_id = new_id()
+        records: list[MobileUser] = []
+        audit: list[AuditEntry] = []
+        for new_user in new_users:
+            blank = MobileUser(
+                organization_id=organization_id,
+                id=new_user.id,
+                full_name=new_user.full_name.strip(),
+                email=new_user.email,
+                created_at=now,
+            )
+            selectors = (new_user.standard, new_user.inspections)
+            record = replace(blank, standard=selectors[0], inspections=selectors[1])
+            record.assigned_at = now if record.active_license else None
+            records.append(record)
+            audit += audit_entries(
+                organization_id, now, blank, selectors, actor, AuditReason.MANUAL, operation_id
+            )
+        subscriptions = await self.storage.list_subscriptions(organization_id)
+        limits = decisions.seat_limits(subscriptions, now)
+        result = await self.storage.apply_changes(
+            ChangeSet(organization_id, creates=records, seat_limits=limits, audit=audit)
+        )
+        if isinstance(result, AlreadyExists):
+            return Result(user_errors=exists_errors(result, new_users))
+        if isinstance(result, SeatShortage):
+            gaining = sum(1 for r in records if r.active_license is result.license_type)
+            return Result(user_errors=[shortage_error(result, gaining, limits, ("users",))])
+        return Result(records)
+
+    async def delete_users(
+        self, organization_id: str, actor: str, user_ids: list[str]
+    ) -> Result[list[str]]:
+        """SPEC 3, delete users: remove them and release their seats, all or none.
+
+        A later sync with the same id creates a fresh user with a fresh temporary window.
+        """
+        await self._require_organization(organization_id)
+        problems = bulk_problems(user_ids, ("userIds",))
+        if problems:
+            return Result(user_errors=problems)
+        keys = list(dict.fromkeys(user_key(i) for i in user_ids))
+        now = self.clock()
+        operation_id = new_id()
+
+        async def attempt() -> Result[list[str]] | Again:
+            users = await self.storage.get_users(organization_id, keys)
+            missing = missing_users(user_ids, users, ("userIds",))
+            if missing:
+                return Result(user_errors=missing)
+            cleared = (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED)
+            audit: list[AuditEntry] = []
+            for key in keys:
+                audit += audit_entries(
+                    organization_id,
+                    now,
+                    users[key],
+                    cleared,
+                    actor,
+                    AuditReason.DELETE,
+                    operation_id,
+                )
+            result = await self.storage.apply_changes(
+                ChangeSet(
+                    organization_id,
+                    deletes=[UserDeletion(k, users[k].selectors) for k in keys],
+                    audit=audit,
+                )
+            )
+            if isinstance(result, Applied):
+                return Result([users[k].id for k in keys])
+            return AGAIN
+
+        return await with_conflict_retry(attempt, _conflict_result)
+
+    async def update_settings(
+        self,
+        organization_id: str,
+        auto_assign_licenses: bool | None = None,
+        auto_free_up_licenses: bool | None = None,
+        inactivity_days: int | None = None,
+        grace_period_days: int | None = None,
+    ) -> Result[Settings]:
+        """SPEC 3, Settings: change the given fields; out-of-range day counts change nothing."""
+        organization = await self._require_organization(organization_id)
+        problems = []
+        for name, camel, value in (
+            ("inactivity_days", "inactivityDays", inactivity_days),
+            ("grace_period_days", "gracePeriodDays", grace_period_days),
+        ):
+            low, high = decisions.SETTING_RANGES[name]
+            if value is not None and not low <= value <= high:
+                problems.append(
+                    UserError(
+                        ErrorCode.INVALID_INPUT,
+                        f"{camel} must be between {low} and {high}, got {value}",
+                        ("input", camel),
+                    )
+                )
+        if problems:
+            return Result(user_errors=problems)
+        current = organization.settings
+        settings = Settings(
+            auto_assign_licenses=current.auto_assign_licenses
+            if auto_assign_licenses is None
+            else auto_assign_licenses,
+            auto_free_up_licenses=current.auto_free_up_licenses
+            if auto_free_up_licenses is None
+            else auto_free_up_licenses,
+            inactivity_days=current.inactivity_days if inactivity_days is None else inactivity_days,
+            grace_period_days=current.grace_period_days
+            if grace_period_days is None
+            else grace_period_days,
+        )
+        await self.storage.update_settings(organization_id, settings)
+        return Result(settings)
+
+    async def upsert_project(
+        self, organization_id: str, project_id: str, name: str, kind: ProjectKind
+    ) -> Result[Project]:
+        """Create a project or change its name and kind (the default project's kind included)."""
+        await self._require_organization(organization_id)
+        problems = [
+            UserError(ErrorCode.INVALID_INPUT, problem, ("input", field_name))
+            for field_name, problem in (
+                ("id", decisions.label_problem(project_id, "project id", 64)),
+                ("name", decisions.label_problem(name, "project name")),
+            )
+            if problem
+        ]
+        if problems:
+            return Result(user_errors=problems)
+        project = Project(organization_id, project_id, name.strip(), kind)
+        await self.storage.upsert_project(project)
+        return Result(project)
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        return await self.storage.get_organization(organization_id)
+
+    async def list_projects(self, organization_id: str) -> list[Project]:
+        return await self.storage.list_projects(organization_id)
+
+
+def _conflict_result() -> Result[T]:
+    return Result(user_errors=[conflict_error()])

@@ -1,0 +1,146 @@
+"""Input checks and error builders of SPEC 3's bulk operations (setLicenseState, createUsers,
+deleteUsers): every problem is reported, with the field path of the offending entry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from seatkeeper.rules import decisions
+from seatkeeper.rules.outcomes import ErrorCode, UserError
+from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser, user_key
+from seatkeeper.storage.protocol import AlreadyExists, SeatShortage
+
+MAX_BULK_USERS = 100_000  # one setLicenseState / createUsers / deleteUsers request
+
+
+@dataclass(frozen=True)
+class NewUser:
+    """A user to pre-provision (SPEC 3) with chosen selector states."""
+
+    id: str
+    full_name: str
+    email: str
+    standard: LicenseState = LicenseState.UNASSIGNED
+    inspections: LicenseState = LicenseState.UNASSIGNED
+
+
+def bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError]:
+    if not user_ids:
+        return [UserError(ErrorCode.INVALID_INPUT, "the list of user ids is empty", field)]
+    if len(user_ids) > MAX_BULK_USERS:
+        return [
+            UserError(ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", field)
+        ]
+    return [
+        UserError(ErrorCode.INVALID_INPUT, problem, (*field, str(index)))
+        for index, user_id in enumerate(user_ids)
+        if (problem := decisions.user_id_problem(user_id))
+    ]
+
+
+def missing_users(
+    user_ids: list[str], users: dict[str, MobileUser], field: tuple[str, ...]
+) -> list[UserError]:
+    return [
+        UserError(ErrorCode.USER_NOT_FOUND, f"no user {user_id!r}", (*field, str(index)), user_id)
+        for index, user_id in enumerate(user_ids)
+        if user_key(user_id) not in users
+    ]
+
+
+def shortage_error(
+    shortage: SeatShortage, needed: int, limits: dict[LicenseType, int], field: tuple[str, ...]
+) -> UserError:
+    free = max(0, limits.get(shortage.license_type, 0) - shortage.holders)
+    return UserError(
+        ErrorCode.NOT_ENOUGH_SEATS,
+        f"not enough {shortage.license_type.value} seats: {needed} needed, {free} free",
+        field,
+    )
+
+
+def new_user_problems(new_users: list[NewUser]) -> list[UserError]:
+    if not new_users:
+        return [UserError(ErrorCode.INVALID_INPUT, "the list of users is empty", ("users",))]
+    if len(new_users) > MAX_BULK_USERS:
+        return [
+            UserError(
+                ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", ("users",)
+            )
+        ]
+    problems = []
+    seen_keys: set[str] = set()
+    seen_emails: set[str] = set()
+    for index, new_user in enumerate(new_users):
+        where = ("users", str(index))
+        for field_name, problem in (
+            ("id", decisions.user_id_problem(new_user.id)),
+            ("fullName", decisions.name_problem(new_user.full_name, required=True)),
+            ("email", decisions.email_problem(new_user.email)),
+        ):
+            if problem:
+                problems.append(
+                    UserError(ErrorCode.INVALID_INPUT, problem, (*where, field_name), new_user.id)
+                )
+        if (
+            new_user.standard is LicenseState.ASSIGNED
+            and new_user.inspections is LicenseState.ASSIGNED
+        ):
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "a user holds at most one license type",
+                    (*where, "inspections"),
+                    new_user.id,
+                )
+            )
+        if isinstance(new_user.id, str):
+            key = user_key(new_user.id)
+            if key in seen_keys:
+                problems.append(
+                    UserError(
+                        ErrorCode.USER_EXISTS,
+                        "this id appears twice in the list",
+                        (*where, "id"),
+                        new_user.id,
+                    )
+                )
+            seen_keys.add(key)
+        if isinstance(new_user.email, str):
+            email_key = new_user.email.casefold()
+            if email_key in seen_emails:
+                problems.append(
+                    UserError(
+                        ErrorCode.EMAIL_TAKEN,
+                        "this email appears twice in the list",
+                        (*where, "email"),
+                        new_user.id,
+                    )
+                )
+            seen_emails.add(email_key)
+    return problems
+
+
+def exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[UserError]:
+    errors = []
+    taken_keys, taken_emails = set(result.user_keys), set(result.emails)
+    for index, new_user in enumerate(new_users):
+        if user_key(new_user.id) in taken_keys:
+            errors.append(
+                UserError(
+                    ErrorCode.USER_EXISTS,
+                    f"a user {new_user.id!r} exists",
+                    ("users", str(index), "id"),
+                    new_user.id,
+                )
+            )
+        if new_user.email.casefold() in taken_emails:
+            errors.append(
+                UserError(
+                    ErrorCode.EMAIL_TAKEN,
+                    "this email belongs to another user",
+                    ("users", str(index), "email"),
+                    new_user.id,
+                )
+            )
+    return errors

@@ -1,0 +1,355 @@
+"""SPEC 4 (sync) and SPEC 5 (capacity at sync time): whether a user may sync, and the sync log.
+
+Every sync is recorded (the user, then a sync-log entry), then decided: trial, EXTERNAL
+projects, a covering seat (unless over capacity), blocked selectors, automatic assignment and
+freeing up, and the temporary license. License outcomes are data, never exceptions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from seatkeeper.rules import decisions
+from seatkeeper.rules.base import EngineBase, Selectors, audit_entries, selector_change
+from seatkeeper.rules.outcomes import (
+    ErrorCode,
+    GrantedLicense,
+    LicenseError,
+    SyncOutcome,
+    UserError,
+)
+from seatkeeper.rules.records import (
+    DEFAULT_PROJECT_ID,
+    SYSTEM_ACTOR,
+    AuditReason,
+    Client,
+    LicenseErrorCode,
+    LicenseErrorReason,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Settings,
+    SyncLogEntry,
+    new_id,
+)
+from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
+from seatkeeper.storage.protocol import (
+    Applied,
+    ChangeSet,
+    Conflict,
+    EmailTaken,
+    SeatShortage,
+    SelectorChange,
+)
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """SPEC 4's input, the organization aside (it comes from the caller's token)."""
+
+    user_id: str
+    email: str
+    full_name: str | None = None
+    project_id: str | None = None
+    client: Client = Client.MOBILE
+
+
+class SyncOperations(EngineBase):
+    """SPEC 4–5: the sync mutation."""
+
+    async def sync(self, organization_id: str, request: SyncRequest) -> SyncOutcome:
+        """SPEC 4: decide whether the user may sync; record the user and a sync-log entry.
+
+        License errors are returned as data in `SyncOutcome.error`; input problems (SPEC 4.1) as
+        `user_errors`, which change nothing but the sync log (SPEC 4.8, invariant 5).
+        """
+        now = self.clock()
+        outcome = await self._sync(organization_id, request, now)
+        await self.storage.append_sync_log(
+            self._sync_log_entry(organization_id, request, outcome, now)
+        )
+        return outcome
+
+    async def _sync(self, organization_id: str, request: SyncRequest, now: datetime) -> SyncOutcome:
+        # 4.1 Input and user.
+        problems = self._sync_input_problems(request)
+        if problems:
+            return SyncOutcome(user_errors=problems)
+        organization = await self.storage.get_organization(organization_id)
+        if organization is None:
+            return SyncOutcome(
+                user_errors=[
+                    UserError(ErrorCode.ORGANIZATION_NOT_FOUND, "the organization no longer exists")
+                ]
+            )
+        project_id = request.project_id or DEFAULT_PROJECT_ID
+        project = await self.storage.get_project(organization_id, project_id)
+        if project is None:
+            return SyncOutcome(
+                user_errors=[
+                    UserError(
+                        ErrorCode.PROJECT_NOT_FOUND,
+                        f"no project {project_id!r} in this organization",
+                        ("input", "projectId"),
+                    )
+                ]
+            )
+        required = project.kind.required_license
+        try:
+            user = await self.storage.record_sync(
+                organization_id, request.user_id, request.email, request.full_name, required, now
+            )
+        except EmailTaken:
+            return SyncOutcome(
+                user_errors=[
+                    UserError(
+                        ErrorCode.EMAIL_TAKEN,
+                        "this email belongs to another user of the organization",
+                        ("input", "email"),
+                    )
+                ]
+            )
+        return await self._decide(organization, required, user, now)
+
+    def _sync_input_problems(self, request: SyncRequest) -> list[UserError]:
+        problems = []
+        for field_name, problem in (
+            ("userId", decisions.user_id_problem(request.user_id)),
+            ("email", decisions.email_problem(request.email)),
+            ("fullName", decisions.name_problem(request.full_name, required=False)),
+            (
+                "projectId",
+                decisions.label_problem(request.project_id, "project id", 64)
+                if request.project_id is not None
+                else None,
+            ),
+        ):
+            if problem:
+                problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", field_name)))
+        return problems
+
+    async def _decide(
+        self, organization: Organization, required: LicenseType, user: MobileUser, now: datetime
+    ) -> SyncOutcome:
+        """SPEC 4, steps 2–7, for a recorded user."""
+        settings = organization.settings
+        # 4.2 Trial: everything passes, no seat taken, no temporary window started.
+        if decisions.in_trial(organization, now):
+            return SyncOutcome(
+                user=user,
+                license=GrantedLicense(required, trial=True, expires_at=organization.trial_ends_at),
+            )
+        subscriptions = await self.storage.list_subscriptions(organization.id)
+        # 4.3 EXTERNAL project: covered by the organization's subscription, no seat.
+        if required is LicenseType.EXTERNAL:
+            if decisions.type_active(subscriptions, LicenseType.EXTERNAL, now):
+                return SyncOutcome(user=user, license=GrantedLicense(LicenseType.EXTERNAL))
+            if decisions.type_expired(subscriptions, LicenseType.EXTERNAL, now):
+                return self._refuse(
+                    user,
+                    LicenseErrorCode.LICENSE_EXPIRED,
+                    LicenseErrorReason.SUBSCRIPTION_EXPIRED,
+                    required,
+                )
+            return self._refuse(
+                user,
+                LicenseErrorCode.LICENSE_NOT_FOUND,
+                LicenseErrorReason.NO_SUBSCRIPTION,
+                required,
+            )
+
+        limits = decisions.seat_limits(subscriptions, now)
+        current = user
+
+        async def attempt() -> SyncOutcome | Again:
+            nonlocal current
+            outcome = await self._decide_seat(
+                organization, settings, limits, required, current, now
+            )
+            if not isinstance(outcome, Again):
+                return outcome
+            # A concurrent write changed the user or the seat we meant to free: read again.
+            fresh = await self.storage.get_user(organization.id, current.key)
+            if fresh is None:  # deleted meanwhile: nothing is held, nothing to grant
+                return self._no_seat(current, required)
+            current = fresh
+            return AGAIN
+
+        return await with_conflict_retry(attempt, lambda: self._no_seat(current, required))
+
+    async def _decide_seat(
+        self,
+        organization: Organization,
+        settings: Settings,
+        limits: dict[LicenseType, int],
+        required: LicenseType,
+        user: MobileUser,
+        now: datetime,
+    ) -> SyncOutcome | Again:
+        """SPEC 4, steps 4–7. AGAIN when a concurrent write got in the way (decide again)."""
+        held = user.active_license
+        # 4.4 Covered: a held covering seat wins, unless it is over capacity (SPEC 5).
+        if decisions.covers(held, required):
+            if await self._over_capacity(organization.id, user, held, limits[held]):
+                reason = (
+                    LicenseErrorReason.SUBSCRIPTION_EXPIRED
+                    if limits[held] == 0
+                    else LicenseErrorReason.OVER_CAPACITY
+                )
+                return self._refuse(user, LicenseErrorCode.LICENSE_EXPIRED, reason, held)
+            return SyncOutcome(user=user, license=GrantedLicense(held))
+        # 4.5 Blocked.
+        if user.selector(required) is LicenseState.DISABLED:
+            return self._refuse(
+                user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.DISABLED, required
+            )
+        # 4.6 Automatic assignment.
+        if settings.auto_assign_licenses:
+            return await self._auto_assign(organization, settings, limits, required, user, now)
+        # 4.7 The temporary license, one window per user record.
+        if user.grace_started_at is None:
+            user = await self.storage.start_grace_period(organization.id, user.key, now) or user
+            if user.grace_started_at is None:
+                user = replace(user, grace_started_at=now)
+        ends = decisions.grace_ends_at(user, settings)
+        if now < ends:
+            return SyncOutcome(
+                user=user, license=GrantedLicense(required, temporary=True, expires_at=ends)
+            )
+        return self._refuse(
+            user, LicenseErrorCode.LICENSE_EXPIRED, LicenseErrorReason.GRACE_PERIOD_ENDED, required
+        )
+
+    async def _over_capacity(
+        self, organization_id: str, user: MobileUser, held: LicenseType, limit: int
+    ) -> bool:
+        """SPEC 5: holders ranked by assignedAt (ties by id); those past `limit` are over capacity."""
+        holders = await self.storage.count_holders(organization_id, held)
+        if holders <= limit:
+            return False
+        ahead = await self.storage.holders_ranked_before(
+            organization_id, held, user.assigned_at, user.key
+        )
+        return ahead >= limit
+
+    async def _auto_assign(
+        self,
+        organization: Organization,
+        settings: Settings,
+        limits: dict[LicenseType, int],
+        required: LicenseType,
+        user: MobileUser,
+        now: datetime,
+    ) -> SyncOutcome | Again:
+        """SPEC 4.6: assign a free seat of the required type, else free up an inactive one."""
+        operation_id = new_id()
+        after = decisions.with_selector(user, required, LicenseState.ASSIGNED)
+        audit = audit_entries(
+            organization.id, now, user, after, SYSTEM_ACTOR, AuditReason.AUTO_ASSIGN, operation_id
+        )
+        change = selector_change(user, after, now)
+        result = await self.storage.apply_changes(
+            ChangeSet(organization.id, changes=[change], seat_limits=limits, audit=audit)
+        )
+        if isinstance(result, Applied):
+            return self._granted_seat(user, after, change, required)
+        if isinstance(result, Conflict):
+            return AGAIN
+        # 4.6.2 No seat free: free up the one inactive longest, if that makes one free.
+        if (
+            isinstance(result, SeatShortage)
+            and settings.auto_free_up_licenses
+            and result.holders <= limits[required]
+        ):
+            victim = await self.storage.find_longest_inactive_holder(
+                organization.id, required, decisions.inactivity_cutoff(settings, now)
+            )
+            if victim is not None and victim.key != user.key:
+                victim_after = decisions.with_selector(victim, required, LicenseState.UNASSIGNED)
+                audit = (
+                    audit_entries(
+                        organization.id,
+                        now,
+                        victim,
+                        victim_after,
+                        SYSTEM_ACTOR,
+                        AuditReason.AUTO_FREE_UP,
+                        operation_id,
+                        beneficiary=user.id,
+                    )
+                    + audit
+                )
+                freed = await self.storage.apply_changes(
+                    ChangeSet(
+                        organization.id,
+                        changes=[selector_change(victim, victim_after, now), change],
+                        seat_limits=limits,
+                        audit=audit,
+                    )
+                )
+                if isinstance(freed, Applied):
+                    outcome = self._granted_seat(user, after, change, required)
+                    outcome.freed_user_id = victim.id
+                    return outcome
+                if isinstance(freed, Conflict):
+                    return AGAIN
+        return self._no_seat(user, required)
+
+    @staticmethod
+    def _granted_seat(
+        user: MobileUser,
+        after: Selectors,
+        change: SelectorChange,
+        required: LicenseType,
+    ) -> SyncOutcome:
+        assigned = replace(
+            user, standard=after[0], inspections=after[1], assigned_at=change.assigned_at
+        )
+        return SyncOutcome(user=assigned, license=GrantedLicense(required))
+
+    @staticmethod
+    def _refuse(
+        user: MobileUser,
+        code: LicenseErrorCode,
+        reason: LicenseErrorReason,
+        license_type: LicenseType,
+    ) -> SyncOutcome:
+        return SyncOutcome(user=user, error=LicenseError(code, reason, license_type))
+
+    @classmethod
+    def _no_seat(cls, user: MobileUser, required: LicenseType) -> SyncOutcome:
+        return cls._refuse(
+            user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.NO_SEAT_AVAILABLE, required
+        )
+
+    @staticmethod
+    def _sync_log_entry(
+        organization_id: str, request: SyncRequest, outcome: SyncOutcome, now: datetime
+    ) -> SyncLogEntry:
+        """SPEC 4.8: every attempt, success or not, with what was decided."""
+        error_code = reason = None
+        if outcome.error is not None:
+            error_code, reason = outcome.error.code.value, outcome.error.reason.value
+        elif outcome.user_errors:
+            error_code, reason = outcome.user_errors[0].code, outcome.user_errors[0].message
+        license_type = None
+        if outcome.license is not None:
+            license_type = outcome.license.type
+        elif outcome.error is not None:
+            license_type = outcome.error.license_type
+        return SyncLogEntry(
+            organization_id=organization_id,
+            at=now,
+            user_id=str(request.user_id)[: decisions.MAX_USER_ID_LENGTH],
+            email=str(request.email)[: decisions.MAX_EMAIL_LENGTH],
+            project_id=(request.project_id or DEFAULT_PROJECT_ID)[:64],
+            client=request.client,
+            ok=outcome.ok,
+            error_code=error_code,
+            reason=reason,
+            license_type=license_type,
+            temporary=bool(outcome.license and outcome.license.temporary),
+            freed_user_id=outcome.freed_user_id,
+        )

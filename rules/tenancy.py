@@ -1,0 +1,184 @@
+"""SPEC 9 (tenancy and access): organizations, subscriptions, tokens and authentication.
+
+What the OPERATOR does (organizations, subscriptions), and tokens: created with a secret shown
+once, stored only as a hash, revoked, and looked up to authenticate a request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from seatkeeper.rules import decisions
+from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
+from seatkeeper.rules.base import EngineBase
+from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
+from seatkeeper.rules.records import (
+    DEFAULT_PROJECT_ID,
+    LicenseType,
+    Organization,
+    Project,
+    ProjectKind,
+    Role,
+    Subscription,
+    Token,
+    new_id,
+)
+
+MAX_SEATS = 10_000_000
+MAX_TRIAL_DAYS = 365
+
+
+@dataclass(frozen=True)
+class CreatedOrganization:
+    organization: Organization
+    admin_token: str
+    sync_token: str
+
+
+@dataclass(frozen=True)
+class CreatedToken:
+    token: Token
+    secret: str
+
+
+class TenancyOperations(EngineBase):
+    """SPEC 9: organizations, subscriptions and tokens."""
+
+    async def create_organization(
+        self, name: str, trial_days: int = 0
+    ) -> Result[CreatedOrganization]:
+        """Create an organization with its default project, and its first ADMIN and SYNC tokens."""
+        problems = []
+        if problem := decisions.label_problem(name, "organization name"):
+            problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
+        if trial_days is None or not 0 <= trial_days <= MAX_TRIAL_DAYS:
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    f"trialDays must be between 0 and {MAX_TRIAL_DAYS}",
+                    ("input", "trialDays"),
+                )
+            )
+        if problems:
+            return Result(user_errors=problems)
+        now = self.clock()
+        organization = Organization(
+            id=new_id(),
+            name=name.strip(),
+            created_at=now,
+            trial_ends_at=now + timedelta(days=trial_days) if trial_days else None,
+        )
+        default_project = Project(
+            organization.id, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD
+        )
+        await self.storage.create_organization(organization, default_project)
+        admin = await self._new_token(organization.id, Role.ADMIN, "admin")
+        sync = await self._new_token(organization.id, Role.SYNC, "sync")
+        return Result(CreatedOrganization(organization, admin.secret, sync.secret))
+
+    async def list_organizations(self) -> list[Organization]:
+        return await self.storage.list_organizations()
+
+    async def add_subscription(
+        self,
+        organization_id: str,
+        license_type: LicenseType,
+        seats: int | None,
+        valid_until: datetime,
+        valid_from: datetime | None = None,
+    ) -> Result[Subscription]:
+        """SPEC 3, Subscriptions: seat types need 1 <= seats; EXTERNAL ignores seats; from < until."""
+        if await self.storage.get_organization(organization_id) is None:
+            return Result(
+                user_errors=[
+                    UserError(
+                        ErrorCode.ORGANIZATION_NOT_FOUND,
+                        f"no organization {organization_id!r}",
+                        ("input", "organizationId"),
+                    )
+                ]
+            )
+        valid_from = valid_from or self.clock()
+        problems = []
+        if license_type is LicenseType.EXTERNAL:
+            seats = None
+        elif seats is None or not 1 <= seats <= MAX_SEATS:
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    f"seats must be between 1 and {MAX_SEATS} for {license_type.value}",
+                    ("input", "seats"),
+                )
+            )
+        if not valid_until > valid_from:
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "validUntil must be after validFrom",
+                    ("input", "validUntil"),
+                )
+            )
+        if problems:
+            return Result(user_errors=problems)
+        subscription = Subscription(
+            organization_id, new_id(), license_type, seats, valid_from, valid_until
+        )
+        await self.storage.add_subscription(subscription)
+        return Result(subscription)
+
+    async def _new_token(self, organization_id: str, role: Role, name: str) -> CreatedToken:
+        secret = new_secret()
+        token = Token(new_id(), organization_id, name, role, hash_secret(secret), self.clock())
+        await self.storage.add_token(token)
+        return CreatedToken(token, secret)
+
+    async def create_token(
+        self, organization_id: str, role: Role, name: str
+    ) -> Result[CreatedToken]:
+        """SPEC 9: a token of role ADMIN, SYNC or READER; its secret is returned this once."""
+        problems = []
+        if role not in TOKEN_ROLES:
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "tokens are created with role ADMIN, SYNC or READER",
+                    ("input", "role"),
+                )
+            )
+        if problem := decisions.label_problem(name, "token name", 100):
+            problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
+        if await self.storage.get_organization(organization_id) is None:
+            problems.append(
+                UserError(
+                    ErrorCode.ORGANIZATION_NOT_FOUND,
+                    f"no organization {organization_id!r}",
+                    ("input", "organizationId"),
+                )
+            )
+        if problems:
+            return Result(user_errors=problems)
+        return Result(await self._new_token(organization_id, role, name.strip()))
+
+    async def list_tokens(self, organization_id: str | None) -> list[Token]:
+        return await self.storage.list_tokens(organization_id)
+
+    async def revoke_token(self, token_id: str, organization_id: str | None) -> Result[Token]:
+        """Revoke a token of `organization_id` (any, for the OPERATOR's None); TOKEN_NOT_FOUND else."""
+        token = await self.storage.revoke_token(token_id, organization_id, self.clock())
+        if token is None:
+            return Result(
+                user_errors=[
+                    UserError(ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", ("id",))
+                ]
+            )
+        return Result(token)
+
+    async def authenticate(self, secret: str) -> Caller | None:
+        """The caller a token secret names, or None for an unknown or revoked one."""
+        if not secret or len(secret) > 256:
+            return None
+        token = await self.storage.find_token(hash_secret(secret))
+        if token is None or token.revoked_at is not None:
+            return None
+        return Caller(token.role, token.organization_id, token.name, token.id)
