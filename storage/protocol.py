@@ -172,11 +172,11 @@ class UserQuery:
         if self.matches_nobody:
             return False
         if self.search:
-            needle = self.search.casefold()
+            needle = fold(self.search)
             if not (
-                needle in user.id.casefold()
-                or needle in user.full_name.casefold()
-                or needle in user.email.casefold()
+                needle in fold(user.id)
+                or needle in fold(user.full_name)
+                or needle in fold(user.email)
             ):
                 return False
         if self.selector is not None:
@@ -205,9 +205,20 @@ class UserQuery:
         return True
 
 
+def fold(text: str) -> str:
+    """The case-insensitive form of a text, as searches and the user order compare it.
+
+    Python's `str.casefold()` (full Unicode case folding: "Straße" and "STRASSE" fold alike),
+    which no SQL collation expresses: a backend stores the folded form beside the text (the
+    `sqlite` plugin's `name_key`, `email_key`, `id_fold` columns) and compares those exactly,
+    code point by code point (UTF-8 bytes order the same way).
+    """
+    return text.casefold()
+
+
 def user_sort_key(user: MobileUser) -> tuple[str, str]:
-    """The order of user lists (SPEC 6a): full name case-insensitively, then id."""
-    return (user.full_name.casefold(), user.id)
+    """The order of user lists (SPEC 6a): full name case-insensitively (`fold`), then id."""
+    return (fold(user.full_name), user.id)
 
 
 @dataclass(frozen=True)

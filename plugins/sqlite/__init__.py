@@ -1,0 +1,895 @@
+"""The SQLite storage plugin (`sqlite:///relative/file.db`, `sqlite:////absolute/file.db`):
+the durable embedded default, one file on the server's disk, standard library `sqlite3` only.
+
+    seatkeeper serve --storage sqlite:////var/lib/seatkeeper/seatkeeper.db --workers 2
+
+## Durability
+
+* **WAL journal** (`PRAGMA journal_mode=WAL`): readers never wait for the writer, and the writer
+  never waits for readers.
+* **`synchronous=NORMAL`** by default (`?synchronous=FULL` in the URL for more): a commit is in the
+  WAL file, in the operating system's hands, before `apply_changes` or `record_sync` returns. A
+  seat answered `ok` therefore survives a crash or SIGKILL of the server process, always. After
+  a *power loss or kernel crash*, NORMAL keeps the file consistent (never half a change set) but
+  may lose the last transactions committed since the WAL was last synced (at each checkpoint);
+  `FULL` syncs the WAL on every commit, so that nothing answered is lost even then, at the cost
+  of one fsync per write. (`EXTRA` is accepted too, as SQLite defines it.)
+* **Every write is one `BEGIN IMMEDIATE` transaction**: it takes the file's write lock before
+  reading what it checks, so the check and the write are one atomic step for every process that
+  opens the file (invariants 1–5 hold across `--workers`). A write that finds the lock held
+  waits up to `?timeout=` seconds (default 30) for it, then fails with a StorageError.
+
+## Threads and the event loop
+
+No SQLite call runs on the event loop. Writes go to one writer thread per process (so that the
+process's own writers queue in Python instead of spinning on SQLite's busy handler); reads go to a
+small pool of reader threads. Each thread has its own connection to the file (a `sqlite3`
+connection belongs to the thread that uses it). Several processes share the file safely: the
+plugin declares `shared_between_processes`.
+
+## Schema
+
+`schema.py`: tables, an index for every query the protocol makes, and `PRAGMA user_version`
+migrations (a file from a newer Seatkeeper is refused at `open()` with a message saying so).
+
+URL options: `synchronous` (NORMAL, FULL or EXTRA), `timeout` (seconds to wait for another
+process's write lock, default 30), `readers` (reader threads, default 4).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import orjson
+from seatkeeper.plugins.sqlite import rows
+from seatkeeper.plugins.sqlite.schema import SchemaError, migrate
+from seatkeeper.rules.records import (
+    SEAT_TYPES,
+    AuditEntry,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    Settings,
+    Subscription,
+    SyncLogEntry,
+    Token,
+    user_key,
+)
+from seatkeeper.storage.protocol import (
+    AlreadyExists,
+    Applied,
+    ApplyResult,
+    ChangeSet,
+    Conflict,
+    EmailTaken,
+    LogQuery,
+    SeatShortage,
+    StorageError,
+    UserQuery,
+    fold,
+)
+
+T = TypeVar("T")
+
+SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
+DEFAULT_TIMEOUT_SECONDS = 30.0
+DEFAULT_READERS = 4
+_OPTIONS = {"synchronous", "timeout", "readers"}
+
+# Lists of keys travel as one JSON array parameter (`json_each`): any number of keys, one statement.
+_KEYS = "SELECT value FROM json_each(?)"
+
+
+def parse_url(url: str) -> tuple[Path, dict[str, str]]:
+    """The file a `sqlite://` URL names, and its options. ValueError says what is wrong."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "sqlite":
+        raise ValueError(f"not a sqlite:// URL: {url!r}")
+    if parts.netloc:
+        raise ValueError(
+            "a sqlite URL has no host: write sqlite:///relative/file.db or "
+            "sqlite:////absolute/file.db"
+        )
+    path = unquote(parts.path)[1:]  # sqlite:///x -> "x", sqlite:////x -> "/x" (as SQLAlchemy)
+    if not path or path.endswith("/"):
+        raise ValueError("the sqlite URL names no file, e.g. sqlite:///data/seatkeeper.db")
+    if path == ":memory:" or path.startswith("file:"):
+        raise ValueError("sqlite:// stores in a file; for storage that keeps nothing use memory://")
+    if "\x00" in path:
+        raise ValueError("the sqlite URL's path holds a NUL character")
+    options = parse_qs(parts.query, keep_blank_values=True)
+    unknown = sorted(set(options) - _OPTIONS)
+    if unknown:
+        raise ValueError(
+            f"sqlite:// has no option {', '.join(unknown)} (options: {', '.join(sorted(_OPTIONS))})"
+        )
+    single = {}
+    for name, values in options.items():
+        if len(values) > 1:
+            raise ValueError(f"sqlite:// option {name} is given more than once")
+        single[name] = values[0]
+    return Path(path), single
+
+
+class SQLiteStorage:
+    """Storage in one SQLite file. See the module docstring for what each promise rests on."""
+
+    def __init__(self, url: str) -> None:
+        self.path, options = parse_url(url)
+        self.synchronous = options.get("synchronous", "NORMAL").upper()
+        if self.synchronous not in SYNCHRONOUS_LEVELS:
+            raise ValueError(
+                f"sqlite:// option synchronous must be one of {', '.join(SYNCHRONOUS_LEVELS)}"
+            )
+        try:
+            self.timeout = float(options.get("timeout", DEFAULT_TIMEOUT_SECONDS))
+            readers = int(options.get("readers", DEFAULT_READERS))
+        except ValueError:
+            raise ValueError("sqlite:// options timeout and readers must be numbers") from None
+        if not 0 <= self.timeout <= 3600:
+            raise ValueError("sqlite:// option timeout must be between 0 and 3600 seconds")
+        if not 1 <= readers <= 64:
+            raise ValueError("sqlite:// option readers must be between 1 and 64")
+        self.readers = readers
+        self._lock = threading.Lock()
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._writer: ThreadPoolExecutor | None = None
+        self._reader: ThreadPoolExecutor | None = None
+        self._closed = False
+        self._opened = False
+
+    def __repr__(self) -> str:
+        return f"SQLiteStorage({str(self.path)!r})"
+
+    # -- connections and threads -----------------------------------------------------------
+
+    def _connect(self) -> sqlite3.Connection:
+        """This thread's connection (made on first use; `sqlite3` connections are per thread)."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self.path,
+                timeout=self.timeout,
+                isolation_level=None,  # transactions are ours: BEGIN IMMEDIATE … COMMIT
+                check_same_thread=False,  # used by its thread only; closed by close()
+                cached_statements=256,
+            )
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute(f"PRAGMA synchronous = {self.synchronous}")
+            connection.execute("PRAGMA foreign_keys = OFF")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    def _start(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        with self._lock:
+            if self._closed:
+                raise StorageError(f"the SQLite storage {self.path} is closed")
+            if self._writer is None or self._reader is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="seatkeeper-sqlite-write")
+                self._reader = ThreadPoolExecutor(
+                    self.readers, thread_name_prefix="seatkeeper-sqlite-read"
+                )
+                self._opened = False
+            return self._writer, self._reader
+
+    async def _call(self, pool: ThreadPoolExecutor, work: Callable[[], T]) -> T:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, work)
+        except sqlite3.Error as error:
+            raise StorageError(f"SQLite file {self.path}: {_one_line(error)}") from error
+
+    async def _read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on a reader thread (one statement reads a consistent snapshot)."""
+        _, reader = await self._ready()
+        return await self._call(reader, lambda: work(self._connect()))
+
+    async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` in one BEGIN IMMEDIATE transaction on the writer thread.
+
+        The write lock is taken before `work` reads anything, so what it checks still holds
+        when it writes, for every process sharing the file. An exception rolls back everything.
+        """
+        writer, _ = await self._ready()
+
+        def transaction() -> T:
+            connection = self._connect()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(connection)
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+            return result
+
+        return await self._call(writer, transaction)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def _ready(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
+        """The threads, the file opened first if it was not: a backend used before `open()`
+        (an app served without its lifespan) opens itself; one used after `close()` refuses."""
+        pools = self._start()
+        if not self._opened:
+            await self.open()
+        return pools
+
+    async def open(self) -> None:
+        """Create the file and its folder if absent, migrate its schema; idempotent.
+
+        Raises StorageError for a file that is not usable: another program's, one written by a
+        newer Seatkeeper, not a database at all, or a folder that cannot be written.
+        """
+        writer, _ = self._start()
+        if self._opened:
+            return
+
+        def prepare() -> None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            migrate(self._connect(), str(self.path))
+
+        try:
+            await self._call(writer, prepare)
+        except (SchemaError, OSError) as error:
+            raise StorageError(f"SQLite file {self.path}: {_one_line(error)}") from error
+        self._opened = True
+
+    async def close(self) -> None:
+        """Finish queued work, stop the threads and close every connection."""
+        with self._lock:
+            writer, reader = self._writer, self._reader
+            self._writer = self._reader = None
+            self._closed = True
+        for pool in (writer, reader):
+            if pool is not None:
+                pool.shutdown(wait=True)
+        with self._lock:
+            connections, self._connections = self._connections, []
+        for connection in connections:
+            connection.close()
+
+    async def ping(self) -> None:
+        await self._read(lambda c: c.execute("SELECT count(*) FROM organizations").fetchone())
+
+    # -- organizations, projects, settings ------------------------------------------------
+
+    async def create_organization(
+        self, organization: Organization, default_project: Project
+    ) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            if c.execute("SELECT 1 FROM organizations WHERE id = ?", (organization.id,)).fetchone():
+                raise ValueError(f"organization {organization.id!r} exists")
+            c.execute(
+                f"INSERT INTO organizations ({rows.ORGANIZATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+                rows.organization_row(organization),
+            )
+            c.executemany(
+                "INSERT INTO seat_holders (org, license_type, holders) VALUES (?, ?, 0)",
+                [(organization.id, t.value) for t in SEAT_TYPES],
+            )
+            _upsert_project(c, default_project)
+
+        await self._write(work)
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        def work(c: sqlite3.Connection) -> Organization | None:
+            row = c.execute(
+                f"SELECT {rows.ORGANIZATION_COLUMNS} FROM organizations WHERE id = ?",
+                (organization_id,),
+            ).fetchone()
+            return rows.organization_of(row) if row else None
+
+        return await self._read(work)
+
+    async def list_organizations(self) -> list[Organization]:
+        def work(c: sqlite3.Connection) -> list[Organization]:
+            return [
+                rows.organization_of(r)
+                for r in c.execute(
+                    f"SELECT {rows.ORGANIZATION_COLUMNS} FROM organizations ORDER BY created_at, id"
+                )
+            ]
+
+        return await self._read(work)
+
+    async def update_settings(
+        self, organization_id: str, settings: Settings
+    ) -> Organization | None:
+        def work(c: sqlite3.Connection) -> Organization | None:
+            c.execute(
+                "UPDATE organizations SET auto_assign_licenses = ?, auto_free_up_licenses = ?, "
+                "inactivity_days = ?, grace_period_days = ? WHERE id = ?",
+                (
+                    int(settings.auto_assign_licenses),
+                    int(settings.auto_free_up_licenses),
+                    settings.inactivity_days,
+                    settings.grace_period_days,
+                    organization_id,
+                ),
+            )
+            row = c.execute(
+                f"SELECT {rows.ORGANIZATION_COLUMNS} FROM organizations WHERE id = ?",
+                (organization_id,),
+            ).fetchone()
+            return rows.organization_of(row) if row else None
+
+        return await self._write(work)
+
+    async def upsert_project(self, project: Project) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            if _organization_exists(c, project.organization_id):
+                _upsert_project(c, project)
+
+        await self._write(work)
+
+    async def get_project(self, organization_id: str, project_id: str) -> Project | None:
+        def work(c: sqlite3.Connection) -> Project | None:
+            row = c.execute(
+                "SELECT org, id, name, kind FROM projects WHERE org = ? AND id = ?",
+                (organization_id, project_id),
+            ).fetchone()
+            return rows.project_of(row) if row else None
+
+        return await self._read(work)
+
+    async def list_projects(self, organization_id: str) -> list[Project]:
+        def work(c: sqlite3.Connection) -> list[Project]:
+            return [
+                rows.project_of(r)
+                for r in c.execute(
+                    "SELECT org, id, name, kind FROM projects WHERE org = ? ORDER BY id",
+                    (organization_id,),
+                )
+            ]
+
+        return await self._read(work)
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def add_subscription(self, subscription: Subscription) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            if _organization_exists(c, subscription.organization_id):
+                c.execute(
+                    f"INSERT INTO subscriptions ({rows.SUBSCRIPTION_COLUMNS}) VALUES (?,?,?,?,?,?)",
+                    rows.subscription_row(subscription),
+                )
+
+        await self._write(work)
+
+    async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+        def work(c: sqlite3.Connection) -> list[Subscription]:
+            return [
+                rows.subscription_of(r)
+                for r in c.execute(
+                    f"SELECT {rows.SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE org = ? "
+                    "ORDER BY valid_from, id",
+                    (organization_id,),
+                )
+            ]
+
+        return await self._read(work)
+
+    # -- tokens ----------------------------------------------------------------------------
+
+    async def add_token(self, token: Token) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            if c.execute(
+                "SELECT 1 FROM tokens WHERE id = ? OR secret_hash = ?",
+                (token.id, token.secret_hash),
+            ).fetchone():
+                raise ValueError("token exists")
+            c.execute(
+                f"INSERT INTO tokens ({rows.TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                rows.token_row(token),
+            )
+
+        await self._write(work)
+
+    async def find_token(self, secret_hash: str) -> Token | None:
+        def work(c: sqlite3.Connection) -> Token | None:
+            row = c.execute(
+                f"SELECT {rows.TOKEN_COLUMNS} FROM tokens WHERE secret_hash = ?", (secret_hash,)
+            ).fetchone()
+            return rows.token_of(row) if row else None
+
+        return await self._read(work)
+
+    async def list_tokens(self, organization_id: str | None) -> list[Token]:
+        def work(c: sqlite3.Connection) -> list[Token]:
+            if organization_id is None:
+                cursor = c.execute(
+                    f"SELECT {rows.TOKEN_COLUMNS} FROM tokens ORDER BY created_at, id"
+                )
+            else:
+                cursor = c.execute(
+                    f"SELECT {rows.TOKEN_COLUMNS} FROM tokens WHERE org = ? ORDER BY created_at, id",
+                    (organization_id,),
+                )
+            return [rows.token_of(r) for r in cursor]
+
+        return await self._read(work)
+
+    async def revoke_token(
+        self, token_id: str, organization_id: str | None, at: datetime
+    ) -> Token | None:
+        def work(c: sqlite3.Connection) -> Token | None:
+            where = "id = ?" if organization_id is None else "id = ? AND org = ?"
+            params: tuple = (token_id,) if organization_id is None else (token_id, organization_id)
+            c.execute(
+                f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL",
+                (rows.to_time(at), *params),
+            )
+            row = c.execute(f"SELECT {rows.TOKEN_COLUMNS} FROM tokens WHERE {where}", params)
+            found = row.fetchone()
+            return rows.token_of(found) if found else None
+
+        return await self._write(work)
+
+    # -- users -----------------------------------------------------------------------------
+
+    async def get_user(self, organization_id: str, key: str) -> MobileUser | None:
+        def work(c: sqlite3.Connection) -> MobileUser | None:
+            return _get_user(c, organization_id, key)
+
+        return await self._read(work)
+
+    async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
+        if not keys:
+            return {}
+
+        def work(c: sqlite3.Connection) -> dict[str, MobileUser]:
+            return _users_by_key(c, organization_id, keys)
+
+        return await self._read(work)
+
+    async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
+        def work(c: sqlite3.Connection) -> MobileUser | None:
+            row = c.execute(
+                f"SELECT {rows.USER_READ} FROM users WHERE org = ? AND email_key = ?",
+                (organization_id, fold(email)),
+            ).fetchone()
+            return rows.user_of(row) if row else None
+
+        return await self._read(work)
+
+    async def record_sync(
+        self,
+        organization_id: str,
+        user_id: str,
+        email: str,
+        full_name: str | None,
+        required: LicenseType,
+        now: datetime,
+    ) -> MobileUser:
+        key = user_key(user_id)
+
+        def work(c: sqlite3.Connection) -> MobileUser:
+            owner = c.execute(
+                "SELECT key, id FROM users WHERE org = ? AND email_key = ?",
+                (organization_id, fold(email)),
+            ).fetchone()
+            if owner is not None and owner[0] != key:
+                raise EmailTaken(email, owner[1])
+            user = _get_user(c, organization_id, key)
+            if user is None:
+                if not _organization_exists(c, organization_id):
+                    raise KeyError(organization_id)
+                user = MobileUser(
+                    organization_id=organization_id,
+                    id=user_id,
+                    full_name=full_name or email,
+                    email=email,
+                    created_at=now,
+                    first_sync_at=now,
+                    last_sync_at=now,
+                    last_required=required,
+                )
+                _insert_users(c, [user])
+                return user
+            user.email = email
+            if full_name:
+                user.full_name = full_name
+            if user.first_sync_at is None:
+                user.first_sync_at = now
+            user.last_sync_at = now
+            user.last_required = required
+            c.execute(
+                "UPDATE users SET email = ?, email_key = ?, full_name = ?, name_key = ?, "
+                "first_sync_at = ?, last_sync_at = ?, last_required = ? WHERE org = ? AND key = ?",
+                (
+                    user.email,
+                    fold(user.email),
+                    user.full_name,
+                    fold(user.full_name),
+                    rows.to_time(user.first_sync_at),
+                    rows.to_time(now),
+                    required.value,
+                    organization_id,
+                    key,
+                ),
+            )
+            return user
+
+        return await self._write(work)
+
+    async def start_grace_period(
+        self, organization_id: str, key: str, now: datetime
+    ) -> MobileUser | None:
+        def work(c: sqlite3.Connection) -> MobileUser | None:
+            c.execute(
+                "UPDATE users SET grace_started_at = ? "
+                "WHERE org = ? AND key = ? AND grace_started_at IS NULL",
+                (rows.to_time(now), organization_id, key),
+            )
+            return _get_user(c, organization_id, key)
+
+        return await self._write(work)
+
+    async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
+        def work(c: sqlite3.Connection) -> ApplyResult:
+            return _apply(c, change_set)
+
+        return await self._write(work)
+
+    async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
+        def work(c: sqlite3.Connection) -> int:
+            return _holders(c, organization_id, license_type)
+
+        return await self._read(work)
+
+    async def holders_ranked_before(
+        self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
+    ) -> int:
+        def work(c: sqlite3.Connection) -> int:
+            return c.execute(
+                "SELECT count(*) FROM users WHERE org = ? AND held = ? "
+                "AND (assigned_at, key) < (?, ?)",
+                (organization_id, license_type.value, rows.to_time(assigned_at), key),
+            ).fetchone()[0]
+
+        return await self._read(work)
+
+    async def find_longest_inactive_holder(
+        self, organization_id: str, license_type: LicenseType, cutoff: datetime
+    ) -> MobileUser | None:
+        def work(c: sqlite3.Connection) -> MobileUser | None:
+            row = c.execute(
+                f"SELECT {rows.USER_READ} FROM users WHERE org = ? AND held = ? "
+                "AND seat_activity <= ? ORDER BY seat_activity, assigned_at, key LIMIT 1",
+                (organization_id, license_type.value, rows.to_time(cutoff)),
+            ).fetchone()
+            return rows.user_of(row) if row else None
+
+        return await self._read(work)
+
+    async def list_users(
+        self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
+    ) -> list[MobileUser]:
+        if query.matches_nobody or first < 1:
+            return []
+
+        def work(c: sqlite3.Connection) -> list[MobileUser]:
+            where, params = _user_filter(organization_id, query)
+            if after is not None:
+                where += " AND (name_key, id) > (?, ?)"
+                params += [after[0], after[1]]
+            return [
+                rows.user_of(r)
+                for r in c.execute(
+                    f"SELECT {rows.USER_READ} FROM users WHERE {where} "
+                    "ORDER BY name_key, id LIMIT ?",
+                    (*params, first),
+                )
+            ]
+
+        return await self._read(work)
+
+    async def count_users(self, organization_id: str, query: UserQuery) -> int:
+        if query.matches_nobody:
+            return 0
+        if query.selector and query == UserQuery(selector=query.selector):
+            license_type, state = query.selector
+            if state is LicenseState.ASSIGNED:  # a holder, by invariant 2: the kept counter
+                return await self.count_holders(organization_id, license_type)
+
+        def work(c: sqlite3.Connection) -> int:
+            where, params = _user_filter(organization_id, query)
+            return c.execute(f"SELECT count(*) FROM users WHERE {where}", params).fetchone()[0]
+
+        return await self._read(work)
+
+    # -- logs ------------------------------------------------------------------------------
+
+    async def append_sync_log(self, entry: SyncLogEntry) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            _append_sync_log(c, entry)
+
+        await self._write(work)
+
+    async def list_sync_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[SyncLogEntry]:
+        def work(c: sqlite3.Connection) -> list[SyncLogEntry]:
+            extra = " AND ok = 0" if query.errors_only else ""
+            return [
+                rows.sync_log_of(r)
+                for r in _log_page(
+                    c,
+                    "sync_log",
+                    rows.SYNC_LOG_COLUMNS,
+                    organization_id,
+                    query,
+                    first,
+                    after,
+                    extra,
+                )
+            ]
+
+        return await self._read(work)
+
+    async def purge_sync_log(self, before: datetime) -> int:
+        """Delete in batches, one short transaction each, so that syncs wait for none long."""
+        cut = rows.to_time(before)
+        total = 0
+        while True:
+
+            def work(c: sqlite3.Connection) -> int:
+                return c.execute(
+                    "DELETE FROM sync_log WHERE rowid IN "
+                    "(SELECT rowid FROM sync_log WHERE at < ? LIMIT 5000)",
+                    (cut,),
+                ).rowcount
+
+            deleted = await self._write(work)
+            total += deleted
+            if deleted < 5000:
+                return total
+
+    async def list_audit_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AuditEntry]:
+        def work(c: sqlite3.Connection) -> list[AuditEntry]:
+            return [
+                rows.audit_of(r)
+                for r in _log_page(
+                    c, "audit_log", rows.AUDIT_COLUMNS, organization_id, query, first, after, ""
+                )
+            ]
+
+        return await self._read(work)
+
+
+# ------------------------------------------------------------------ statements (one thread)
+
+
+def _one_line(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}".splitlines()[0]
+
+
+def _organization_exists(c: sqlite3.Connection, organization_id: str) -> bool:
+    return (
+        c.execute("SELECT 1 FROM organizations WHERE id = ?", (organization_id,)).fetchone()
+        is not None
+    )
+
+
+def _upsert_project(c: sqlite3.Connection, project: Project) -> None:
+    c.execute(
+        "INSERT INTO projects (org, id, name, kind) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (org, id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
+        (project.organization_id, project.id, project.name, project.kind.value),
+    )
+
+
+def _get_user(c: sqlite3.Connection, organization_id: str, key: str) -> MobileUser | None:
+    row = c.execute(
+        f"SELECT {rows.USER_READ} FROM users WHERE org = ? AND key = ?", (organization_id, key)
+    ).fetchone()
+    return rows.user_of(row) if row else None
+
+
+def _users_by_key(
+    c: sqlite3.Connection, organization_id: str, keys: Iterable[str]
+) -> dict[str, MobileUser]:
+    found = {}
+    for row in c.execute(
+        f"SELECT {rows.USER_READ}, key FROM users WHERE org = ? AND key IN ({_KEYS})",
+        (organization_id, orjson.dumps(list(keys)).decode()),
+    ):
+        found[row[-1]] = rows.user_of(row)
+    return found
+
+
+def _insert_users(c: sqlite3.Connection, users: list[MobileUser]) -> None:
+    c.executemany(
+        f"INSERT INTO users ({rows.USER_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+        (rows.user_row(u) for u in users),
+    )
+
+
+def _holders(c: sqlite3.Connection, organization_id: str, license_type: LicenseType) -> int:
+    row = c.execute(
+        "SELECT holders FROM seat_holders WHERE org = ? AND license_type = ?",
+        (organization_id, license_type.value),
+    ).fetchone()
+    return row[0] if row else 0
+
+
+def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:
+    """`apply_changes` inside the caller's write transaction: check everything, then write."""
+    org = change_set.organization_id
+    if not _organization_exists(c, org):
+        raise KeyError(org)
+    touched = [ch.user_key for ch in change_set.changes] + [d.user_key for d in change_set.deletes]
+    current = _users_by_key(c, org, touched) if touched else {}
+    conflicts = tuple(
+        ch.user_key
+        for ch in [*change_set.changes, *change_set.deletes]
+        if ch.user_key not in current or current[ch.user_key].selectors != ch.expected
+    )
+    if conflicts or len(set(touched)) != len(touched):
+        return Conflict(conflicts or tuple(touched))
+    if change_set.creates:
+        deleted = {d.user_key for d in change_set.deletes}
+        keys = [u.key for u in change_set.creates]
+        emails = [u.email_key for u in change_set.creates]
+        existing_keys = {
+            r[0]
+            for r in c.execute(
+                f"SELECT key FROM users WHERE org = ? AND key IN ({_KEYS})",
+                (org, orjson.dumps(keys).decode()),
+            )
+        }
+        email_owners = dict(
+            c.execute(
+                f"SELECT email_key, key FROM users WHERE org = ? AND email_key IN ({_KEYS})",
+                (org, orjson.dumps(emails).decode()),
+            ).fetchall()
+        )
+        taken_keys, taken_emails = [], []
+        seen_keys: set[str] = set()
+        seen_emails: set[str] = set()
+        for user in change_set.creates:
+            if (user.key in existing_keys and user.key not in deleted) or user.key in seen_keys:
+                taken_keys.append(user.key)
+            owner = email_owners.get(user.email_key)
+            if (owner is not None and owner not in deleted) or user.email_key in seen_emails:
+                taken_emails.append(user.email_key)
+            seen_keys.add(user.key)
+            seen_emails.add(user.email_key)
+        if taken_keys or taken_emails:
+            return AlreadyExists(tuple(taken_keys), tuple(taken_emails))
+    delta = change_set.holder_delta(current)
+    for license_type, gained in delta.items():
+        if gained > 0:
+            holders = _holders(c, org, license_type)
+            if holders + gained > change_set.seat_limits.get(license_type, 0):
+                return SeatShortage(license_type, holders, gained)
+    # Every check passed: write. Deletions first, so that a user deleted and created again in
+    # one change set frees its id and e-mail for the create.
+    if change_set.deletes:
+        c.executemany(
+            "DELETE FROM users WHERE org = ? AND key = ?",
+            ((org, d.user_key) for d in change_set.deletes),
+        )
+    if change_set.changes:
+        c.executemany(
+            "UPDATE users SET standard = ?, inspections = ?, assigned_at = ? "
+            "WHERE org = ? AND key = ?",
+            (
+                (
+                    ch.standard.value,
+                    ch.inspections.value,
+                    rows.to_time(ch.assigned_at),
+                    org,
+                    ch.user_key,
+                )
+                for ch in change_set.changes
+            ),
+        )
+    if change_set.creates:
+        _insert_users(c, change_set.creates)
+    for license_type, moved in delta.items():
+        if moved:
+            c.execute(
+                "UPDATE seat_holders SET holders = holders + ? WHERE org = ? AND license_type = ?",
+                (moved, org, license_type.value),
+            )
+    if change_set.audit:
+        c.executemany(
+            f"INSERT INTO audit_log ({rows.AUDIT_COLUMNS.replace('user_id,', 'user_id, user_key,')}) "
+            f"VALUES ({', '.join('?' * 12)})",
+            (rows.audit_row(e) for e in change_set.audit),
+        )
+    return Applied()
+
+
+def _append_sync_log(c: sqlite3.Connection, entry: SyncLogEntry) -> None:
+    c.execute(
+        f"INSERT INTO sync_log ({rows.SYNC_LOG_COLUMNS.replace('user_id,', 'user_id, user_key,')}) "
+        f"VALUES ({', '.join('?' * 14)})",
+        rows.sync_log_row(entry),
+    )
+
+
+def _user_filter(organization_id: str, query: UserQuery) -> tuple[str, list[Any]]:
+    """SQL selecting exactly the users `query.matches` selects (the reference meaning)."""
+    clauses, params = ["org = ?"], [organization_id]
+    if query.search:
+        needle = fold(query.search)
+        clauses.append(
+            "(instr(id_fold, ?) > 0 OR instr(name_key, ?) > 0 OR instr(email_key, ?) > 0)"
+        )
+        params += [needle, needle, needle]
+    if query.selector is not None:
+        license_type, state = query.selector
+        column = "standard" if license_type is LicenseType.STANDARD else "inspections"
+        clauses.append(f"{column} = ?")
+        params.append(state.value)
+    if query.any_state is not None:
+        clauses.append("(standard = ? OR inspections = ?)")
+        params += [query.any_state.value, query.any_state.value]
+    if query.active_before is not None:
+        clauses.append("activity <= ?")
+        params.append(rows.to_time(query.active_before))
+    if query.active_since is not None:
+        clauses.append("activity > ?")
+        params.append(rows.to_time(query.active_since))
+    if query.pending_for is not None:
+        pending = query.pending_for
+        column = "standard" if pending is LicenseType.STANDARD else "inspections"
+        clauses.append(
+            f"last_required = ? AND {column} != 'DISABLED' AND grace_started_at IS NOT NULL"
+        )
+        params.append(pending.value)
+        if pending is LicenseType.INSPECTIONS:
+            clauses.append("(held IS NULL OR held != 'INSPECTIONS')")
+        else:
+            clauses.append("held IS NULL")
+        if query.grace_since is not None:
+            clauses.append("grace_started_at > ?")
+            params.append(rows.to_time(query.grace_since))
+    return " AND ".join(clauses), params
+
+
+def _log_page(
+    c: sqlite3.Connection,
+    table: str,
+    columns: str,
+    organization_id: str,
+    query: LogQuery,
+    first: int,
+    after: tuple[datetime, str] | None,
+    extra: str,
+) -> list[tuple]:
+    clauses, params = ["org = ?"], [organization_id]
+    if query.user_key is not None:
+        clauses.append("user_key = ?")
+        params.append(query.user_key)
+    if query.since is not None:
+        clauses.append("at >= ?")
+        params.append(rows.to_time(query.since))
+    if query.until is not None:
+        clauses.append("at < ?")
+        params.append(rows.to_time(query.until))
+    if after is not None:
+        clauses.append("(at, id) < (?, ?)")
+        params += [rows.to_time(after[0]), after[1]]
+    return c.execute(
+        f"SELECT {columns} FROM {table} WHERE {' AND '.join(clauses)}{extra} "
+        "ORDER BY at DESC, id DESC LIMIT ?",
+        (*params, first),
+    ).fetchall()
