@@ -8,6 +8,7 @@ work; the rules of both are stated in that module's docstring.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import enum
 import io
@@ -22,6 +23,11 @@ from seatkeeper.rules.records import user_key
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_FIELD_CHARS = 1_000
+MAX_LISTED_PROBLEMS = (
+    1_000  # SPEC 7: the report lists this many; the total and counts tell the rest
+)
+# What a NOT_UTF8 problem advises (issue 16's words).
+NOT_UTF8_ADVICE = "save it from your spreadsheet as 'CSV UTF-8'"
 
 
 class ImportMode(str, enum.Enum):
@@ -32,7 +38,8 @@ class ImportMode(str, enum.Enum):
 
 
 class ProblemCode:
-    """The codes of SPEC 7's problems; all are errors but BOTH_ASSIGNED, a warning."""
+    """The codes of SPEC 7's problems; all are errors but BOTH_ASSIGNED, NAME_LINE_BREAK and
+    ID_REFORMATTED, warnings."""
 
     BAD_HEADER = "BAD_HEADER"
     MISSING_COLUMN = "MISSING_COLUMN"
@@ -46,7 +53,10 @@ class ProblemCode:
     NOT_ENOUGH_SEATS = "NOT_ENOUGH_SEATS"
     EMPTY_FILE = "EMPTY_FILE"
     NOT_CSV = "NOT_CSV"
+    NOT_UTF8 = "NOT_UTF8"
     BOTH_ASSIGNED = "BOTH_ASSIGNED"
+    NAME_LINE_BREAK = "NAME_LINE_BREAK"
+    ID_REFORMATTED = "ID_REFORMATTED"
 
 
 ERROR = "ERROR"
@@ -85,8 +95,10 @@ class ImportReport:
 
     applied: bool
     summary: ImportSummary
-    problems: list[ImportProblem] = field(default_factory=list)
+    problems: list[ImportProblem] = field(default_factory=list)  # at most MAX_LISTED_PROBLEMS
     user_errors: list[UserError] = field(default_factory=list)
+    problem_total: int = 0  # every problem found, listed or not
+    problem_counts: dict[str, int] = field(default_factory=dict)  # code -> how many
 
 
 # ================================================================ reading the file
@@ -117,10 +129,11 @@ _COLUMNS = {
 }
 _REQUIRED = ("Id", "Email", "Standard", "Inspections")  # Full Name may be absent (SPEC 7)
 
-# Control characters other than tab, CR and LF, and the replacement character a lossy decoder
-# leaves behind: what binary data is made of and CSV text is not.
-_BINARY = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]")
+# Control characters other than tab, CR and LF: what binary data is made of and CSV text is not.
+_BINARY = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _BINARY_SAMPLE = 65_536
+# A line break in a cell, with the spaces around it: one space in a name.
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 
 
 @dataclass(slots=True)
@@ -152,53 +165,104 @@ class _ParsedFile:
     has_header: bool = True
 
 
-def _whole_file_problem(code: str, message: str) -> _ParsedFile:
-    return _ParsedFile([], [ImportProblem(None, code, message)], usable=False, has_header=False)
+@dataclass(frozen=True)
+class DecodedFile:
+    """A licenses file's text (without BOM), or the one problem that refuses it whole."""
+
+    text: str | None
+    problem: ImportProblem | None = None
 
 
-def _decode(data: str | bytes) -> tuple[str | None, _ParsedFile | None]:
-    """The file's text without BOM, or the reason it is not CSV text at all."""
+def _line_of(before: str) -> int:
+    """The physical line (1-based) that follows the text `before`: CRLF, LF and CR each end one."""
+    return before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+
+
+def _not_utf8(line: int, what: str) -> DecodedFile:
+    message = f"line {line}: {what}; the file is not UTF-8 text: {NOT_UTF8_ADVICE}"
+    return DecodedFile(None, ImportProblem(line, ProblemCode.NOT_UTF8, message))
+
+
+def _refused(code: str, message: str) -> DecodedFile:
+    return DecodedFile(None, ImportProblem(None, code, message))
+
+
+_UTF16_WITHOUT_BOM = "it looks like UTF-16 without a byte-order mark"
+
+
+def _looks_like_utf16(sample: bytes | str) -> bool:
+    """Letters of UTF-16 read byte by byte: a NUL (byte or character) after nearly every one."""
+    nul = 0 if isinstance(sample, bytes) else "\x00"
+    return len(sample) >= 2 and sample.count(nul) * 3 >= len(sample)  # type: ignore[arg-type]
+
+
+def _decode_bytes(data: bytes) -> DecodedFile:
+    """UTF-16 with a BOM, else UTF-8 (BOM or not); anything else is NOT_UTF8."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return DecodedFile(data.decode("utf-16"))  # the codec reads and drops the BOM
+        except UnicodeDecodeError as error:
+            return _not_utf8(1, f"byte {error.start + 1} is not UTF-16 text")
+    if _looks_like_utf16(data[:1000]):
+        return _not_utf8(1, _UTF16_WITHOUT_BOM)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = _line_of(data[: error.start].decode("utf-8"))
+        shown = data[error.start : error.start + 1].hex().upper()
+        return _not_utf8(line, f"byte {error.start + 1} (0x{shown}) is not UTF-8")
+    return DecodedFile(text.removeprefix("\ufeff"))
+
+
+def decode_licenses_file(data: str | bytes) -> DecodedFile:
+    """SPEC 7: the one decoding rule of every import path (GraphQL, command line, console).
+
+    Bytes: UTF-8 with or without a BOM, or UTF-16 with a BOM; anything else is refused with one
+    NOT_UTF8 problem on the first bad line, saying to save the file as 'CSV UTF-8' (a Windows-1252
+    file is never stored with broken characters, and never called binary). Text (the GraphQL input,
+    which clients must send decoded as UTF-8): refused as NOT_UTF8 when it holds a U+FFFD (what a
+    client's lenient decoding leaves for bytes it could not read) or a lone surrogate. Then, for
+    both: over `MAX_FILE_BYTES`, NUL characters, or mostly control characters is NOT_CSV.
+    """
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         if len(data) > MAX_FILE_BYTES:
-            return None, _too_large(len(data))
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            return None, _whole_file_problem(
-                ProblemCode.NOT_CSV,
-                f"the file is not UTF-8 text (byte {error.start + 1}); save it as CSV UTF-8",
-            )
+            return _too_large(len(data))
+        decoded = _decode_bytes(data)
+        if decoded.text is None:
+            return decoded
+        text = decoded.text
     elif isinstance(data, str):
         text = data
         if len(text) > MAX_FILE_BYTES:  # characters are at most as many as bytes
-            return None, _too_large(len(text))
+            return _too_large(len(text))
         if not text.isascii():
             try:
                 size = len(text.encode("utf-8"))
-            except UnicodeEncodeError:  # lone surrogates: not text that any file can hold
-                return None, _whole_file_problem(
-                    ProblemCode.NOT_CSV, "the file contains characters that are not UTF-8 text"
-                )
+            except UnicodeEncodeError as error:  # lone surrogates: no file's text holds them
+                return _not_utf8(_line_of(text[: error.start]), "a character is not Unicode text")
             if size > MAX_FILE_BYTES:
-                return None, _too_large(size)
+                return _too_large(size)
         text = text.removeprefix("\ufeff")
     else:
-        return None, _whole_file_problem(ProblemCode.NOT_CSV, "the file is not text")
+        return _refused(ProblemCode.NOT_CSV, "the file is not text")
+    if "\ufffd" in text:  # a decoder's replacement for bytes it could not read
+        at = text.index("\ufffd")
+        return _not_utf8(_line_of(text[:at]), "it holds the replacement character \ufffd")
     if "\x00" in text:
-        return None, _whole_file_problem(
+        if _looks_like_utf16(text[:1000]):
+            return _not_utf8(1, _UTF16_WITHOUT_BOM)
+        return _refused(
             ProblemCode.NOT_CSV, "the file contains NUL bytes: it is binary data, not CSV text"
         )
     sample = text[:_BINARY_SAMPLE]
     if len(_BINARY.findall(sample)) > max(8, len(sample) // 100):
-        return None, _whole_file_problem(
-            ProblemCode.NOT_CSV, "the file is binary data, not CSV text"
-        )
-    return text, None
+        return _refused(ProblemCode.NOT_CSV, "the file is binary data, not CSV text")
+    return DecodedFile(text)
 
 
-def _too_large(size: int) -> _ParsedFile:
-    return _whole_file_problem(
+def _too_large(size: int) -> DecodedFile:
+    return _refused(
         ProblemCode.NOT_CSV,
         f"the file is {size:,} bytes; at most {MAX_FILE_BYTES:,} bytes (20 MB) can be imported at once: split it",
     )
@@ -219,7 +283,10 @@ def _normal_name(name: str) -> str:
 
 
 def _read_header(header: list[str], problems: list[ImportProblem]) -> tuple[dict[str, int], bool]:
-    """Column positions by name; False when the rows cannot be matched to users."""
+    """Column positions by name; False when the rows cannot be matched to users.
+
+    After BAD_HEADER the positions are empty: no row is read by name (its problems would only
+    repeat the header's)."""
     positions: dict[str, int] = {}
     for index, raw in enumerate(header):
         column = _COLUMNS.get(_normal_name(raw))
@@ -231,7 +298,7 @@ def _read_header(header: list[str], problems: list[ImportProblem]) -> tuple[dict
                     1, ProblemCode.BAD_HEADER, f"the header names the column {column!r} twice"
                 )
             )
-            return positions, False
+            return {}, False
         positions[column] = index
     if not positions:
         shown = ", ".join(repr(h[:40]) for h in header[:6])
@@ -267,9 +334,11 @@ def _cell_value(raw: str, column: str, line: int, problems: list[ImportProblem])
 
 def parse_licenses_file(data: str | bytes) -> _ParsedFile:
     """Read and check a licenses file on its own (SPEC 7): the checks that need no stored user."""
-    text, refused = _decode(data)
-    if refused is not None:
-        return refused
+    decoded = decode_licenses_file(data)
+    text = decoded.text
+    if text is None:
+        assert decoded.problem is not None
+        return _ParsedFile([], [decoded.problem], usable=False, has_header=False)
     if not text.strip():
         return _ParsedFile(
             [],
@@ -312,7 +381,9 @@ def parse_licenses_file(data: str | bytes) -> _ParsedFile:
             continue  # blank lines, and rows of empty cells, anywhere
         if rows is None:  # the header: the first non-blank line (leading blank lines are tolerated)
             positions, parsed.usable = _read_header(cells, parsed.problems)
-            rows = _RowReader(positions, len(cells), parsed.problems)
+            # After BAD_HEADER (no position known) rows are only counted: a header error is
+            # reported once, not again on every row.
+            rows = _RowReader(positions, len(cells) if positions else -1, parsed.problems)
             continue
         parsed.data_rows += 1
         if parsed.data_rows > MAX_ROWS:
@@ -355,6 +426,9 @@ class _RowReader:
         )
         self.width = width
         self.problems = problems
+        # Without an Id or an Email column, "neither an Id nor an Email" would only repeat the
+        # header's MISSING_COLUMN on every row.
+        self.can_identify = "Id" in positions and "Email" in positions
         self.seen_keys: dict[str, int] = {}
         self.seen_emails: dict[str, int] = {}
 
@@ -384,9 +458,14 @@ class _RowReader:
             unescape_formula(full_name),
             unescape_formula(email),
         )
+        if "\n" in full_name or "\r" in full_name:
+            # A line break typed in the cell (Alt+Enter): one name on one line (SPEC 7).
+            full_name = _LINE_BREAKS.sub(" ", full_name)
+            message = f"Full Name: the cell holds a line break, read as a space: {full_name[:80]!r}"
+            problems.append(ImportProblem(line, ProblemCode.NAME_LINE_BREAK, message, WARNING))
         standard = _cell_value(standard_text, "Standard", line, problems)
         inspections = _cell_value(inspections_text, "Inspections", line, problems)
-        if spans and any("\n" in c or "\r" in c for c in (user_id, full_name, email)):
+        if spans and any("\n" in c or "\r" in c for c in (user_id, email)):
             problems.append(
                 ImportProblem(line, ProblemCode.BAD_VALUE, f"a field holds a line break{spans}")
             )
@@ -394,7 +473,7 @@ class _RowReader:
             problems.append(ImportProblem(line, ProblemCode.BAD_VALUE, f"Id: {problem}"))
         if email and (problem := decisions.email_problem(email)):
             problems.append(ImportProblem(line, ProblemCode.BAD_EMAIL, f"Email: {problem}"))
-        if not user_id and not email:
+        if not user_id and not email and self.can_identify:
             problems.append(
                 ImportProblem(
                     line, ProblemCode.MISSING_FIELD, "the row has neither an Id nor an Email"

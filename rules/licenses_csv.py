@@ -69,11 +69,12 @@ rather than held in one string. Last Sync is ISO 8601 in UTC with `Z`, as the AP
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from seatkeeper.rules import decisions
+from seatkeeper.rules import csv_ids, decisions
 from seatkeeper.rules.base import conflict_error
 from seatkeeper.rules.csv_export import (
     LICENSES_HEADER,
@@ -88,8 +89,10 @@ from seatkeeper.rules.csv_import import (
     ERROR,
     MAX_FIELD_CHARS,
     MAX_FILE_BYTES,
+    MAX_LISTED_PROBLEMS,
     MAX_ROWS,
     WARNING,
+    DecodedFile,
     ImportMode,
     ImportProblem,
     ImportReport,
@@ -98,6 +101,7 @@ from seatkeeper.rules.csv_import import (
     _Cell,
     _ParsedFile,
     _Row,
+    decode_licenses_file,
     parse_licenses_file,
 )
 from seatkeeper.rules.outcomes import ErrorCode, UserError
@@ -129,14 +133,17 @@ __all__ = [
     "LICENSES_HEADER",
     "MAX_FIELD_CHARS",
     "MAX_FILE_BYTES",
+    "MAX_LISTED_PROBLEMS",
     "MAX_ROWS",
     "USERS_HEADER",
     "WARNING",
+    "DecodedFile",
     "ImportMode",
     "ImportProblem",
     "ImportReport",
     "ImportSummary",
     "ProblemCode",
+    "decode_licenses_file",
     "escape_formula",
     "import_licenses",
     "iso_utc",
@@ -323,8 +330,8 @@ class _Planner:
             if held_after is not None:
                 self.plan.gained[held_after] += 1
 
-    def problem(self, line: int | None, code: str, message: str) -> None:
-        self.plan.problems.append(ImportProblem(line, code, message))
+    def problem(self, line: int | None, code: str, message: str, severity: str = ERROR) -> None:
+        self.plan.problems.append(ImportProblem(line, code, message, severity))
 
 
 def _plan_import(
@@ -352,11 +359,17 @@ def _plan_import(
                     row.line,
                     ProblemCode.ID_EMAIL_CONFLICT,
                     f"the Id {row.user_id[:80]!r} is one user's and the Email {row.email[:80]!r} another's "
-                    f"(Id {owner.id[:80]!r})",
+                    f"(Id {owner.id[:80]!r}){csv_ids.conflict_hint(owner.id, row.user_id)}",
                 )
                 continue
         elif email_key:
             user = known.by_email.get(email_key)
+            if user is not None and row.user_id:
+                # An unknown Id on a known user's row: a spreadsheet may have re-formatted it.
+                cause = csv_ids.reformat_cause(user.id, row.user_id)
+                if cause is not None:
+                    message = csv_ids.reformatted_message(user.id, row.user_id, cause)
+                    planner.problem(row.line, ProblemCode.ID_REFORMATTED, message, WARNING)
         if user is not None:
             if user.key in matched:
                 planner.problem(
@@ -398,6 +411,8 @@ def _plan_import(
             planner.problem(row.line, ProblemCode.BAD_VALUE, f"Full Name: {problem}")
             continue
         if row.ok:
+            if warning := csv_ids.new_id_problem(row.user_id):
+                planner.problem(row.line, ProblemCode.ID_REFORMATTED, warning, WARNING)
             planner.create(row)
     if mode is ImportMode.REPLACE and known.holders is not None:
         # A restore: the seats of users absent from the file are released; DISABLED stays.
@@ -447,20 +462,27 @@ def _sorted(problems: list[ImportProblem]) -> list[ImportProblem]:
 
 
 def _report(applied: bool, summary: ImportSummary, problems: list[ImportProblem]) -> ImportReport:
+    """The report: at most MAX_LISTED_PROBLEMS problems in line order, the total and counts per
+    code; with any error, one CSV_INVALID and applied false. The summary is what was (or, with
+    errors or in a dry run, would have been) changed (SPEC 7)."""
     problems = _sorted(problems)
-    errors = [p for p in problems if p.severity == ERROR]
+    errors = sum(p.severity == ERROR for p in problems)
     user_errors = []
     if errors:
         user_errors.append(
             UserError(
                 ErrorCode.CSV_INVALID,
-                f"the file has {len(errors)} error{'s' if len(errors) != 1 else ''}; nothing was changed",
+                f"the file has {errors:,} error{'s' if errors != 1 else ''}; nothing was changed",
                 ("input", "csv"),
             )
         )
-        summary = ImportSummary(rows=summary.rows)  # nothing changes, whatever the valid rows asked
     return ImportReport(
-        applied=applied and not errors, summary=summary, problems=problems, user_errors=user_errors
+        applied=applied and not errors,
+        summary=summary,
+        problems=problems[:MAX_LISTED_PROBLEMS],
+        user_errors=user_errors,
+        problem_total=len(problems),
+        problem_counts=dict(Counter(p.code for p in problems)),
     )
 
 

@@ -525,7 +525,9 @@ def test_spec_7_every_error_code_with_its_line_and_nothing_applied(engine, case)
         assert all(p.message for p in report.problems)
         assert report.applied is False
         assert [e.code for e in report.user_errors] == ["CSV_INVALID"]
-        assert summary(report)[1:] == (0, 0, 0, 0, 0)
+        # SPEC 7: the summary of a file with errors shows what would change, as a dry run does.
+        dry_run = await run_import(engine, org, text, dry_run=True)
+        assert summary(report) == summary(dry_run) and dry_run.applied is False
         assert await snapshot(engine, org) == before
 
     asyncio.run(scenario())
@@ -608,23 +610,25 @@ async def test_spec_7_seats_checked_on_the_final_state_per_type(engine):
 
 @async_test
 async def test_spec_7_hostile_binary_garbage_is_not_csv(engine):
-    """Hostile files: binary data (random bytes, a PNG, undecodable UTF-8, lone surrogates) is
-    NOT_CSV for the whole file, never a crash or a flood of row problems."""
+    """Hostile files: binary data (random bytes, a PNG, undecodable UTF-8, lone surrogates) is one
+    problem for the whole file, never a crash or a flood of row problems: bytes that are not UTF-8
+    (and text a client decoded leniently or with lone surrogates) are NOT_UTF8 on the first bad
+    line (SPEC 7, issue 16); text made of NULs or control characters is NOT_CSV."""
     org = await seats_org(engine)
     rng = random.Random(7)
     garbage = bytes(rng.randrange(256) for _ in range(50_000))
     png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + garbage[:2000]
-    for data in (
-        garbage,
-        png,
-        garbage.decode("latin-1"),
-        garbage.decode("utf-8", errors="replace"),
-        b'"Id","Email"\n\xff\xfe\xfa',
-        "Id,Email,Standard,Inspections\n\ud800,x@example.com,,\n",
-        bytes(range(1, 32)) * 100,
+    for data, expected in (
+        (garbage, (1, "NOT_UTF8")),
+        (png, (1, "NOT_UTF8")),
+        (garbage.decode("latin-1"), (None, "NOT_CSV")),
+        (garbage.decode("utf-8", errors="replace"), (1, "NOT_UTF8")),
+        (b'"Id","Email"\n\xff\xfe\xfa', (2, "NOT_UTF8")),
+        ("Id,Email,Standard,Inspections\n\ud800,x@example.com,,\n", (2, "NOT_UTF8")),
+        (bytes(range(1, 32)) * 100, (None, "NOT_CSV")),
     ):
         report = await run_import(engine, org, data)
-        assert [(p.line, p.code) for p in report.problems] == [(None, "NOT_CSV")], data[:40]
+        assert [(p.line, p.code) for p in report.problems] == [expected], data[:40]
         assert [e.code for e in report.user_errors] == ["CSV_INVALID"]
     assert await all_users(engine, org) == []
 

@@ -157,7 +157,10 @@ async def test_csv_7_name_with_a_line_break_is_read_with_a_space_and_a_warning(e
         '"n2","Bob","bob@example.com","",""',
     )
     report = await run_import(engine, org, text)
-    assert problems(report) == [(2, "NAME_LINE_BREAK", "WARNING"), (4, "NAME_LINE_BREAK", "WARNING")]
+    assert problems(report) == [
+        (2, "NAME_LINE_BREAK", "WARNING"),
+        (4, "NAME_LINE_BREAK", "WARNING"),
+    ]
     assert report.applied and report.user_errors == []
     assert (await get(engine, org, "n1")).full_name == "Anna Maria Rossi"
     assert (await get(engine, org, "old")).inspections is A
@@ -290,7 +293,9 @@ async def test_csv_7_summary_of_a_file_with_errors_shows_what_would_change(engin
     """Issue 16, finding 4: a file with errors showed all counts as 0, though what would change
     is known. Now the summary shows it, with applied false and nothing changed."""
     org = await seats_org(engine)
-    await provisioned(engine, org, ("a", A, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com"))
+    await provisioned(
+        engine, org, ("a", A, U, "A", "a@example.com"), ("b", U, U, "B", "b@example.com")
+    )
     before = await snapshot(engine, org)
     text = csv_file(
         "a,,,,Assigned",  # a: STANDARD released, INSPECTIONS assigned
@@ -314,10 +319,16 @@ async def test_csv_7_problem_list_holds_1000_entries_then_the_total_and_counts(e
     rows = [f"u{i},U,bad-{i},Maybe," for i in range(700)]  # two errors per row
     rows += [f"w{i},W,w{i}@example.com,Assigned,Assigned" for i in range(10)]  # warnings
     report = await run_import(engine, org, csv_file(*rows))
-    assert len(report.problems) == getattr(csv_import, 'MAX_LISTED_PROBLEMS', None) == 1000
+    assert len(report.problems) == getattr(csv_import, "MAX_LISTED_PROBLEMS", None) == 1000
     assert [p.line for p in report.problems] == sorted(p.line for p in report.problems)
     assert report.problems[0].line == 2 and report.problems[-1].line == 501
-    assert getattr(report, 'problem_total', None) == 1410
-    assert getattr(report, 'problem_counts', None) == {"BAD_VALUE": 700, "BAD_EMAIL": 700, "BOTH_ASSIGNED": 10}
+    assert getattr(report, "problem_total", None) == 1410
+    assert getattr(report, "problem_counts", None) == {
+        "BAD_VALUE": 700,
+        "BAD_EMAIL": 700,
+        "BOTH_ASSIGNED": 10,
+    }
     small = await run_import(engine, org, csv_file("a,A,bad,,"))
-    assert getattr(small, 'problem_total', None) == 1 and getattr(small, 'problem_counts', None) == {"BAD_EMAIL": 1}
+    assert getattr(small, "problem_total", None) == 1 and getattr(
+        small, "problem_counts", None
+    ) == {"BAD_EMAIL": 1}
