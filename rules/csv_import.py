@@ -211,7 +211,7 @@ def _decode_bytes(data: bytes) -> DecodedFile:
         line = _line_of(data[: error.start].decode("utf-8"))
         shown = data[error.start : error.start + 1].hex().upper()
         return _not_utf8(line, f"byte {error.start + 1} (0x{shown}) is not UTF-8")
-    return DecodedFile(text.removeprefix("\ufeff"))
+    return DecodedFile(text)
 
 
 def decode_licenses_file(data: str | bytes) -> DecodedFile:
@@ -221,8 +221,8 @@ def decode_licenses_file(data: str | bytes) -> DecodedFile:
     NOT_UTF8 problem on the first bad line, saying to save the file as 'CSV UTF-8' (a Windows-1252
     file is never stored with broken characters, and never called binary). Text (the GraphQL input,
     which clients must send decoded as UTF-8): refused as NOT_UTF8 when it holds a U+FFFD (what a
-    client's lenient decoding leaves for bytes it could not read) or a lone surrogate. Then, for
-    both: over `MAX_FILE_BYTES`, NUL characters, or mostly control characters is NOT_CSV.
+    client's lenient decoding leaves for bytes it could not read) or a lone surrogate. For both,
+    every U+FEFF (the BOM, and the copies some writers repeat mid-file) is dropped; then over `MAX_FILE_BYTES`, NUL characters, or mostly control characters is NOT_CSV.
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
@@ -243,9 +243,11 @@ def decode_licenses_file(data: str | bytes) -> DecodedFile:
                 return _not_utf8(_line_of(text[: error.start]), "a character is not Unicode text")
             if size > MAX_FILE_BYTES:
                 return _too_large(size)
-        text = text.removeprefix("\ufeff")
     else:
         return _refused(ProblemCode.NOT_CSV, "the file is not text")
+    # A BOM inside the text is no character of the file: Gnumeric 1.12 writes UTF-16 in chunks and
+    # repeats the BOM at a chunk boundary, in the middle of a cell (tests/data/spreadsheets).
+    text = text.replace("\ufeff", "")
     if "\ufffd" in text:  # a decoder's replacement for bytes it could not read
         at = text.index("\ufffd")
         return _not_utf8(_line_of(text[:at]), "it holds the replacement character \ufffd")
