@@ -1,4 +1,4 @@
-"""SPEC 7, ID_REFORMATTED: ids that a spreadsheet probably changed when it opened and re-saved a file.
+"""SPEC 7, ID_REFORMATTED: ids a spreadsheet probably changed when it opened and re-saved a file.
 
 With default number detection LibreOffice Calc, Gnumeric and Excel read an Id cell that looks like
 a number or a date as one, and write it back re-formatted: `0012` -> `12` (leading zeros lost),
@@ -41,7 +41,7 @@ def _groups(text: str) -> Counter[int]:
 
 
 def _rounds_to(stored: str, written: str) -> bool:
-    """True when `written` (scientific notation) is `stored` rounded to as many digits as it shows."""
+    """True when `written` (scientific notation) is `stored` rounded to the digits it shows."""
     match = _SCIENTIFIC.fullmatch(written)
     if match is None:
         return False

@@ -222,7 +222,8 @@ def decode_licenses_file(data: str | bytes) -> DecodedFile:
     file is never stored with broken characters, and never called binary). Text (the GraphQL input,
     which clients must send decoded as UTF-8): refused as NOT_UTF8 when it holds a U+FFFD (what a
     client's lenient decoding leaves for bytes it could not read) or a lone surrogate. For both,
-    every U+FEFF (the BOM, and the copies some writers repeat mid-file) is dropped; then over `MAX_FILE_BYTES`, NUL characters, or mostly control characters is NOT_CSV.
+    every U+FEFF (the BOM, and the copies some writers repeat mid-file) is dropped; then over
+    `MAX_FILE_BYTES`, NUL characters, or mostly control characters is NOT_CSV.
     """
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)

@@ -3,8 +3,11 @@
 This module decides and applies an import; `csv_import` reads and checks the file on its own,
 `csv_export` writes both files. The names the engine and the API use are re-exported here.
 
-Reading. Python's `csv` module reads UTF-8 with or without a BOM; CRLF, LF or CR line ends;
-quoted or unquoted fields; `,`, `;` or a tab as the separator, whichever the header line holds
+Reading. One decoding rule for every path (`decode_licenses_file`): UTF-8 with or without a BOM,
+UTF-16 with a BOM; any other bytes, and text holding a U+FFFD that a client's lenient decoding
+left, are one NOT_UTF8 problem on the first bad line ("save it from your spreadsheet as 'CSV
+UTF-8'"), never stored with broken characters. Python's `csv` module then reads CRLF, LF or CR
+line ends; quoted or unquoted fields; `,`, `;` or a tab as the separator, whichever the header line holds
 most of. Columns are found by header name, compared without case and without spaces (`Full Name`,
 ` full name ` and `FULLNAME` are one column), in any order; extra columns (the users file's
 `Last Sync`) are ignored. Rows whose cells are all empty (blank lines, the `,,,,` lines some
@@ -12,12 +15,17 @@ spreadsheets leave) are ignored wherever they are, and do not count as rows. Spa
 are ignored (an Id or name with surrounding spaces is matched and created without them). Line
 numbers are physical lines, 1-based, the header being line 1 (blank lines before it are
 tolerated); a row whose quoted field spans lines is reported on the line where it starts, and a
-quote never closed is named as such.
+quote never closed is named as such. A line break inside a name cell (Alt+Enter) is read as a
+space with the warning NAME_LINE_BREAK; in an Id or Email it is an error. After a header error
+(BAD_HEADER) rows are only counted: the error is reported once, not again on every row.
 
 Deciding. The whole file is checked before anything changes and the report lists every problem
 (`ProblemCode`), problems of the whole file (line null) first, then by line. A row finds its user
 by Id (a GUID in any case), else by Email (any case), else creates one from Id, Email and Full
-Name. Two rows naming one user (by the same Id, the same Email, or one by Id and one by Email) are
+Name; an unknown Id on the row of a user found by Email, when it is that user's id as a
+spreadsheet re-writes ids (leading zeros lost, scientific notation, a number or date re-format),
+and a new user's Id in E+ notation or date form, get the warning ID_REFORMATTED (`csv_ids`). Two
+rows naming one user (by the same Id, the same Email, or one by Id and one by Email) are
 DUPLICATE_ID / DUPLICATE_EMAIL on the later line. An import changes selectors only, never names
 or e-mails. Values: Assigned/Enabled assign (overriding DISABLED, as an admin's explicit
 assignment does); empty releases an ASSIGNED selector and leaves DISABLED; Disabled releases and
@@ -32,7 +40,9 @@ Summary. `rows` counts data rows; per selector, `assigned` counts those that bec
 REPLACE's releases included), `disabled` those that become DISABLED (so an ASSIGNED -> DISABLED
 selector counts in both); `created` counts new users (their Assigned and Disabled selectors count
 as above), `unchanged` the rows of existing users that change nothing. When the file has errors
-nothing changes and only `rows` is given.
+nothing changes and the summary shows what the valid rows would have changed (applied false).
+The report lists at most 1,000 problems (`MAX_LISTED_PROBLEMS`), with the total and the counts
+per code.
 
 Applying. The creates and changes are one `Storage.apply_changes`: every change carries the
 selectors it was decided on and the change set the seat limits of now, so that a concurrent sync
@@ -48,8 +58,8 @@ Limits (each refused with a problem that says so, never with a crash):
   and 200,000 data rows (`MAX_ROWS`); over either, `NOT_CSV` and nothing is applied;
 * a field: at most 1,000 characters (`MAX_FIELD_CHARS`), else `BAD_VALUE` on its line (a 10 MB
   field too: the csv module's own field limit is caught and reported the same way);
-* binary data (NUL bytes, bytes that are not UTF-8, text that is mostly control characters) is
-  `NOT_CSV` for the whole file.
+* binary data (NUL characters, text that is mostly control characters) is `NOT_CSV` for the
+  whole file; bytes that are not UTF-8 are `NOT_UTF8` (above).
 
 Formula cells (CSV injection, as OWASP advises). A cell that begins with `=`, `+`, `-`, `@`, a tab
 or a carriage return is stored as the text it is; Seatkeeper never evaluates it. On export such a

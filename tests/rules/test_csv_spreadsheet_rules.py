@@ -127,7 +127,7 @@ def test_csv_7_utf8_with_and_without_bom_decodes_to_the_same_text():
     "data, line",
     [
         (b"\xff" + ACCENTED.encode(), 1),  # not a BOM: a bad first byte
-        ("Id,Full Name\r\nx,y\r\n".encode() + "Ünïcode".encode("latin-1"), 3),
+        (b"Id,Full Name\r\nx,y\r\n" + "Ünïcode".encode("latin-1"), 3),
         ("Id,Name\nx,\u00e9\n".encode("utf-16-le"), 1),  # UTF-16 without a BOM: NULs, not binary
         (ACCENTED.encode("utf-8")[:-3] + b"\xc3", 3),  # cut in the middle of a character
     ],
@@ -332,3 +332,12 @@ async def test_csv_7_problem_list_holds_1000_entries_then_the_total_and_counts(e
     assert getattr(small, "problem_total", None) == 1 and getattr(
         small, "problem_counts", None
     ) == {"BAD_EMAIL": 1}
+
+
+def test_csv_7_a_bom_repeated_inside_the_file_is_dropped():
+    """Gnumeric 1.12 writes UTF-16 in chunks and repeats the BOM mid-file (inside an e-mail of
+    tests/data/spreadsheets/gn-utf16-semicolon.csv): no U+FEFF is part of any cell."""
+    data = codecs.BOM_UTF16_LE + "Id;Email\r\nq;quote@example.".encode("utf-16-le")
+    data += codecs.BOM_UTF16_LE + "com\r\n".encode("utf-16-le")
+    assert csv_import.decode_licenses_file(data).text == "Id;Email\r\nq;quote@example.com\r\n"
+    assert csv_import.decode_licenses_file("\ufeffId\ufeff,x").text == "Id,x"
