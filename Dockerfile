@@ -18,11 +18,17 @@ COPY resolvers ./resolvers
 COPY server ./server
 RUN pip install . && rm -rf /app/*
 
-RUN useradd --create-home --uid 10001 seatkeeper
+RUN useradd --create-home --uid 10001 seatkeeper && mkdir /data && chown seatkeeper /data
 USER seatkeeper
 
+# Where data lives: the SQLite file /data/seatkeeper.db, in a volume that outlives the container
+# (`docker run -v seatkeeper-data:/data …`). Set SEATKEEPER_STORAGE=mongodb://… to use MongoDB.
+ENV SEATKEEPER_DATA_DIR=/data
+VOLUME ["/data"]
+
 # Configuration comes from the environment (README, "Configuration"):
-# SEATKEEPER_STORAGE (e.g. mongodb://db:27017/seatkeeper), SEATKEEPER_OPERATOR_TOKEN, SEATKEEPER_WORKERS.
+# SEATKEEPER_STORAGE (default: the SQLite file in /data; or mongodb://db:27017/seatkeeper),
+# SEATKEEPER_OPERATOR_TOKEN, SEATKEEPER_WORKERS.
 ENV SEATKEEPER_PORT=8000
 EXPOSE 8000
 

@@ -14,8 +14,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# The default storage: a SQLite file (the startup line says where; README "Configuration").
+# --demo creates the demo organization once and prints fresh tokens at every start.
 run: $(STAMP)
-	$(BIN)/seatkeeper serve --host 127.0.0.1 --port 8000 --storage memory:// --demo
+	$(BIN)/seatkeeper serve --host 127.0.0.1 --port 8000 --demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -9,11 +9,11 @@ import asyncio
 import errno
 import logging
 import os
-import secrets
 import socket
 import sys
 
 import click
+from seatkeeper.server import storage_commands
 from seatkeeper.server.client import fail, licenses, users
 from seatkeeper.storage import StorageConfigError, load_storage
 from seatkeeper.storage.loader import redact
@@ -58,12 +58,16 @@ def _check_port_free(host: str, port: int) -> None:
 )
 @click.option(
     "--storage",
-    default="memory://",
-    show_default=True,
+    default=None,
     envvar="SEATKEEPER_STORAGE",
-    help="Storage URL.",
+    help="Storage URL. [default: a SQLite file seatkeeper.db in SEATKEEPER_DATA_DIR, else "
+    "$XDG_DATA_HOME/seatkeeper, else ~/.local/share/seatkeeper]",
 )
-@click.option("--demo", is_flag=True, help="Create a demo organization and print its tokens.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Create the demo organization (once) and print fresh operator, ADMIN and SYNC tokens.",
+)
 @click.option(
     "--no-graphiql", is_flag=True, envvar="SEATKEEPER_NO_GRAPHIQL", help="Do not serve GraphiQL."
 )
@@ -90,7 +94,7 @@ def _check_port_free(host: str, port: int) -> None:
 def serve(
     host: str,
     port: int,
-    storage: str,
+    storage: str | None,
     demo: bool,
     no_graphiql: bool,
     workers: int,
@@ -101,46 +105,73 @@ def serve(
     import uvicorn
     from seatkeeper.rules.engine import Engine
     from seatkeeper.server.app import create_app
-    from seatkeeper.server.demo import Demo, create_demo
+    from seatkeeper.server.demo import Demo, ensure_demo
+    from seatkeeper.server.startup import (
+        OperatorSecret,
+        default_storage_url,
+        describe_storage,
+        settle_operator_secret,
+    )
+    from seatkeeper.storage import SUPPORTED_PROTOCOL_VERSIONS, capabilities_of
 
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    storage = storage or default_storage_url()
     try:
         backend = load_storage(storage)
     except StorageConfigError as error:
         fail(str(error))
-    if workers > 1 and storage.startswith("memory:"):
+    capabilities = capabilities_of(backend)
+    if capabilities.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
         fail(
-            "--workers > 1 needs a shared storage such as mongodb://: with memory:// each process would hold its own licenses"
+            f"the storage plugin for {redact(storage)} implements protocol version "
+            f"{capabilities.protocol_version}; this server supports versions "
+            f"{SUPPORTED_PROTOCOL_VERSIONS.start}-{SUPPORTED_PROTOCOL_VERSIONS.stop - 1}"
+        )
+    if workers > 1 and not capabilities.shared_between_processes:
+        fail(
+            f"--workers {workers} needs a storage shared between processes; {redact(storage)} "
+            f"({type(backend).__name__}) is not: each process would hold its own licenses"
         )
     _check_port_free(host, port)
 
     # Open the storage here, before uvicorn starts: an unreachable database (or a failing index
     # build) then ends the command with one line instead of a traceback from the lifespan.
-    async def prepare() -> Demo | None:
+    async def prepare() -> tuple[Demo | None, OperatorSecret]:
         await backend.open()
-        created = await create_demo(Engine(backend)) if demo else None
+        created = await ensure_demo(Engine(backend)) if demo else None
+        operator = await settle_operator_secret(backend, rotate=demo)
         if workers > 1:
             await backend.close()  # each worker process opens its own client
-        return created
+        return created, operator
 
     try:
-        created = asyncio.run(prepare())
+        created, operator = asyncio.run(prepare())
     except Exception as error:  # any driver error: said in one line, the details in the log
         logging.getLogger("seatkeeper").debug("storage start-up failed", exc_info=error)
         fail(f"cannot open the storage {redact(storage)}: {error}".splitlines()[0])
+    click.echo(describe_storage(storage, backend))
+    if not capabilities.durable:
+        logging.getLogger("seatkeeper").warning(
+            "storage %s keeps nothing: everything is lost when the server stops", redact(storage)
+        )
     operator_token = os.environ.get("SEATKEEPER_OPERATOR_TOKEN")
-    if not operator_token:
-        operator_token = "sk_op_" + secrets.token_urlsafe(32)
-        os.environ["SEATKEEPER_OPERATOR_TOKEN"] = operator_token  # for worker processes
-        click.echo(f"Operator token (shown once): {operator_token}")
+    if operator.printable:
+        click.echo(f"Operator token (shown once): {operator.printable}")
+    elif operator.token is not None:
+        click.echo(
+            "Operator token: kept in the storage (hash only) since "
+            f"{operator.token.created_at:%Y-%m-%d %H:%M} UTC; "
+            "`seatkeeper rotate-operator-token` prints a new one"
+        )
 
     if created is not None:
-        organization = created.created.organization
-        click.echo(f"Demo organization: {organization.name} ({organization.id})")
-        click.echo(f"  ADMIN token: {created.created.admin_token}")
-        click.echo(f"  SYNC token:  {created.created.sync_token}")
+        organization = created.organization
+        state = "created" if created.created else "kept in the storage"
+        click.echo(f"Demo organization ({state}): {organization.name} ({organization.id})")
+        click.echo(f"  ADMIN token: {created.admin_token}")
+        click.echo(f"  SYNC token:  {created.sync_token}")
     click.echo(
         f"GraphiQL: http://{host}:{port}/graphql"
         if not no_graphiql
@@ -149,7 +180,7 @@ def serve(
     sys.stdout.flush()
 
     if workers > 1:
-        os.environ["SEATKEEPER_STORAGE"] = storage
+        os.environ["SEATKEEPER_STORAGE"] = storage  # the default resolved: every worker's file
         os.environ["SEATKEEPER_MAX_BODY_BYTES"] = str(max_body_bytes)
         if no_graphiql:
             os.environ["SEATKEEPER_NO_GRAPHIQL"] = "1"
@@ -173,6 +204,8 @@ def serve(
 
 main.add_command(licenses)
 main.add_command(users)
+for _command in storage_commands.COMMANDS:  # server-side commands on the storage itself
+    main.add_command(_command)
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from seatkeeper.rules.engine import CreatedOrganization, Engine, NewUser, SyncRequest
-from seatkeeper.rules.records import LicenseState, LicenseType
+from seatkeeper.rules.records import LicenseState, LicenseType, Organization, Role
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
 
@@ -32,14 +32,36 @@ DEMO_PENDING = [
 ]
 
 
+DEMO_NAME = "Demo organization"
+
+
 @dataclass(frozen=True)
 class Demo:
-    created: CreatedOrganization
+    organization: Organization
+    admin_token: str
+    sync_token: str
+    created: bool  # False: the demo organization was already in the storage
 
 
-async def create_demo(engine: Engine) -> Demo:
+async def ensure_demo(engine: Engine) -> Demo:
+    """The demo organization, created once (found again by its name at later starts), with
+    fresh ADMIN and SYNC tokens: each start's secrets work, the previous start's are revoked."""
+    existing = [o for o in await engine.list_organizations() if o.name == DEMO_NAME]
+    if not existing:
+        created = await create_demo(engine)
+        return Demo(created.organization, created.admin_token, created.sync_token, True)
+    organization = existing[0]
+    for token in await engine.list_tokens(organization.id):
+        if token.revoked_at is None and token.role in (Role.ADMIN, Role.SYNC):
+            await engine.revoke_token(token.id, organization.id)
+    admin = (await engine.create_token(organization.id, Role.ADMIN, "demo admin")).value
+    sync = (await engine.create_token(organization.id, Role.SYNC, "demo sync")).value
+    return Demo(organization, admin.secret, sync.secret, False)
+
+
+async def create_demo(engine: Engine) -> CreatedOrganization:
     """Create the demo organization with a STANDARD and an INSPECTIONS subscription."""
-    created = (await engine.create_organization("Demo organization")).value
+    created = (await engine.create_organization(DEMO_NAME)).value
     organization_id = created.organization.id
     until = engine.now() + timedelta(days=365)
     await engine.add_subscription(organization_id, LicenseType.STANDARD, 10, until)
@@ -53,4 +75,4 @@ async def create_demo(engine: Engine) -> Demo:
         raise RuntimeError(f"demo users refused: {result.user_errors}")
     for user_id, name, email in DEMO_PENDING:
         await engine.sync(organization_id, SyncRequest(user_id, email, name))
-    return Demo(created)
+    return created

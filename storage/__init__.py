@@ -2,9 +2,12 @@
 
 from seatkeeper.storage.loader import StorageConfigError, installed_plugins, load_storage
 from seatkeeper.storage.protocol import (
+    PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOL_VERSIONS,
     AlreadyExists,
     Applied,
     ApplyResult,
+    Capabilities,
     ChangeSet,
     Conflict,
     EmailTaken,
@@ -15,13 +18,18 @@ from seatkeeper.storage.protocol import (
     StorageError,
     UserDeletion,
     UserQuery,
+    capabilities_of,
+    fold,
     user_sort_key,
 )
 
 __all__ = [
+    "PROTOCOL_VERSION",
+    "SUPPORTED_PROTOCOL_VERSIONS",
     "AlreadyExists",
     "Applied",
     "ApplyResult",
+    "Capabilities",
     "ChangeSet",
     "Conflict",
     "EmailTaken",
@@ -33,6 +41,8 @@ __all__ = [
     "StorageError",
     "UserDeletion",
     "UserQuery",
+    "capabilities_of",
+    "fold",
     "installed_plugins",
     "load_storage",
     "user_sort_key",

@@ -231,6 +231,44 @@ class LogQuery:
     until: datetime | None = None
 
 
+#: The version of this protocol. A plugin declares the version it implements in its
+#: `Capabilities`; the server refuses one outside `SUPPORTED_PROTOCOL_VERSIONS` at start-up.
+PROTOCOL_VERSION = 1
+SUPPORTED_PROTOCOL_VERSIONS = range(1, PROTOCOL_VERSION + 1)
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a plugin declares about itself, as the attribute `capabilities` of its backend.
+
+    The server decides from these, never from the URL's text: `--workers` above 1 needs
+    `shared_between_processes`; a backend that is not `durable` gets a start-up warning; the
+    server purges the sync log on a schedule (SPEC 8) unless `expires_sync_log`.
+    """
+
+    #: Several OS processes may open the same store at once, every invariant kept by the
+    #: store's own atomic operations (never by a lock held in one process).
+    shared_between_processes: bool
+    #: One backend object may be used from several threads, each with its own event loop.
+    thread_safe: bool
+    #: What was written survives a restart of the server process.
+    durable: bool
+    #: The backend drops sync-log entries after the retention period by itself (a TTL index).
+    expires_sync_log: bool = False
+    #: The version of this protocol the plugin implements (`PROTOCOL_VERSION` when written).
+    protocol_version: int = PROTOCOL_VERSION
+
+
+#: What the server assumes of a backend that declares nothing: the least.
+UNDECLARED = Capabilities(shared_between_processes=False, thread_safe=False, durable=False)
+
+
+def capabilities_of(backend: object) -> Capabilities:
+    """The capabilities a backend declares, or `UNDECLARED` if it declares none."""
+    declared = getattr(backend, "capabilities", None)
+    return declared if isinstance(declared, Capabilities) else UNDECLARED
+
+
 class StorageError(Exception):
     """A backend failed in a way the engine cannot turn into a user error."""
 
@@ -246,7 +284,11 @@ class EmailTaken(StorageError):
 
 @runtime_checkable
 class Storage(Protocol):
-    """What a storage plugin implements. See the module docstring for the promises in common."""
+    """What a storage plugin implements. See the module docstring for the promises in common.
+
+    A backend also declares its `capabilities` (a `Capabilities`, see `capabilities_of`); the
+    base class `storage.base.BaseStorage` derives what can be derived from the primitives.
+    """
 
     # -- lifecycle -------------------------------------------------------------------------
 

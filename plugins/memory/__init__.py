@@ -36,6 +36,7 @@ from seatkeeper.rules.records import (
 )
 from seatkeeper.storage.protocol import (
     AlreadyExists,
+    Capabilities,
     Applied,
     ApplyResult,
     ChangeSet,
@@ -186,6 +187,9 @@ def _sort_entry(user: MobileUser) -> tuple[str, str, str]:
 
 class MemoryStorage:
     """Storage held in this process's memory. See the module docstring."""
+
+    #: One process's memory: not shared, not kept; one lock makes it thread-safe.
+    capabilities = Capabilities(shared_between_processes=False, thread_safe=True, durable=False)
 
     def __init__(self, url: str = "memory://", *, sync_log_cap: int | None = None) -> None:
         if sync_log_cap is None:

@@ -123,7 +123,14 @@ from seatkeeper.rules.records import (
     SyncLogEntry,
     Token,
 )
-from seatkeeper.storage.protocol import ApplyResult, ChangeSet, LogQuery, StorageError, UserQuery
+from seatkeeper.storage.protocol import (
+    ApplyResult,
+    Capabilities,
+    ChangeSet,
+    LogQuery,
+    StorageError,
+    UserQuery,
+)
 
 from .changes import ChangeSetAbandoned, ChangeWriter
 from .config import MongoSettings, acquire_client, parse_url, release_client
@@ -156,6 +163,14 @@ class MongoStorage:
         self._writer: ChangeWriter | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._setup = threading.Lock()
+        # Shared by every process on the database; a TTL index expires the sync log unless
+        # `syncLogRetentionDays=0` turned it off.
+        self.capabilities = Capabilities(
+            shared_between_processes=True,
+            thread_safe=True,
+            durable=True,
+            expires_sync_log=self.settings.sync_log_retention_days > 0,
+        )
 
     # -- plumbing --------------------------------------------------------------------------
 

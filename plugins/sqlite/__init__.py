@@ -69,6 +69,7 @@ from seatkeeper.storage.protocol import (
     AlreadyExists,
     Applied,
     ApplyResult,
+    Capabilities,
     ChangeSet,
     Conflict,
     EmailTaken,
@@ -123,6 +124,10 @@ def parse_url(url: str) -> tuple[Path, dict[str, str]]:
 
 class SQLiteStorage:
     """Storage in one SQLite file. See the module docstring for what each promise rests on."""
+
+    #: One file on one machine's disk, shared by every process that opens it (BEGIN IMMEDIATE
+    #: transactions); no TTL of its own: the server purges the sync log.
+    capabilities = Capabilities(shared_between_processes=True, thread_safe=True, durable=True)
 
     def __init__(self, url: str) -> None:
         self.path, options = parse_url(url)

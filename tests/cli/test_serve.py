@@ -11,6 +11,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -23,9 +24,12 @@ STARTUP_SECONDS = 15
 MATT = ("1a75199f-a48b-40d4-b9bc-2ea05faa8197", "someone51@example.com")
 
 
-def _environment() -> dict[str, str]:
-    """This process's environment without SEATKEEPER_* settings, so that only the flags count."""
-    return {k: v for k, v in os.environ.items() if not k.startswith("SEATKEEPER_")}
+def _environment(data_dir: Path | None = None) -> dict[str, str]:
+    """This process's environment without SEATKEEPER_* settings, so that only the flags count;
+    the default SQLite file goes to `data_dir` (a fresh folder if None), never to $HOME."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SEATKEEPER_")}
+    environment["SEATKEEPER_DATA_DIR"] = str(data_dir or tempfile.mkdtemp(prefix="sk-data-"))
+    return environment
 
 
 def _free_port() -> int:
@@ -58,7 +62,7 @@ def demo_server(tmp_path):
             [SEATKEEPER, "serve", "--demo", "--port", str(port), "--log-level", "warning"],
             stdout=stdout,
             stderr=stderr,
-            env=_environment(),
+            env=_environment(tmp_path / "data"),
         )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -197,8 +201,12 @@ def test_serve_with_an_unreachable_database_fails_in_one_line_without_its_passwo
 
 
 def test_serve_refuses_several_workers_on_the_memory_storage():
-    line = _one_line_failure(_run_serve("--workers", "2", "--port", str(_free_port())))
+    """By the plugin's declared capability (not shared between processes), not the URL text."""
+    line = _one_line_failure(
+        _run_serve("--workers", "2", "--storage", "memory://", "--port", str(_free_port()))
+    )
     assert "--workers" in line and "memory://" in line and "own licenses" in line
+    assert "shared between processes" in line
 
 
 # -- the CSV commands, as a client of the running demo server (issue 5) ---------------------------
