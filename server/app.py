@@ -18,6 +18,7 @@ from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
 from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.rules.records import Role
 from seatkeeper.schema import build_schema
+from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
 from seatkeeper.storage import Storage, StorageError, load_storage
 from starlette.applications import Starlette
@@ -38,14 +39,19 @@ class BodyTooLarge(Exception):
 
 
 class RequestGuard:
-    """Pure ASGI middleware: a request id for every request, and a bound on request bodies.
+    """Pure ASGI middleware ahead of every route and fast path: a request id for every request,
+    the token checked first (server/authentication.py: 401 before anything reads the body), and a
+    bound on request bodies.
 
     Bodies are refused with 413 from their Content-Length when it is given, else as they stream in.
     """
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, authenticate: Authenticate | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.authenticate = authenticate
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -53,6 +59,14 @@ class RequestGuard:
             return
         request_id = os.urandom(16).hex()  # as random as uuid4().hex, without building a UUID
         scope.setdefault("state", {})["request_id"] = request_id
+        if (
+            self.authenticate is not None
+            and needs_token(scope)
+            and not await authenticate_request(
+                scope, _with_request_id(send, request_id), self.authenticate
+            )
+        ):
+            return  # answered 401 (or 503 when the storage is down), before the body is read
         limit = self.max_body_bytes
         for name, value in scope["headers"]:
             if name == b"content-length":
@@ -88,6 +102,15 @@ class RequestGuard:
         except BodyTooLarge:
             if not started:
                 await _too_large(limit, request_id)(scope, receive, send)
+
+
+def _with_request_id(send: Send, request_id: str) -> Send:
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+        await send(message)
+
+    return sending
 
 
 def _too_large(limit: int, request_id: str) -> Response:
@@ -127,11 +150,15 @@ class SeatkeeperGraphQL(GraphQL):
     async def get_context(self, request: Request, response: Response) -> Context:
         return Context(
             engine=self.engine,
-            caller=await self._authenticate(request),
+            caller=await self._caller(request),
             request_id=request.scope.get("state", {}).get("request_id", "-"),
         )
 
-    async def _authenticate(self, request: Request) -> Caller | None:
+    async def _caller(self, request: Request) -> Caller | None:
+        """The caller RequestGuard authenticated (every request that runs an operation has one)."""
+        caller = request.scope.get("state", {}).get("caller")
+        if caller is not None:
+            return caller
         return await self.authenticate_header(request.headers.get("authorization", ""))
 
     async def authenticate_header(self, header: str) -> Caller | None:
@@ -220,13 +247,16 @@ def create_app(
         try:
             await backend.ping()
         except StorageError as error:
-            return JSONResponse({"status": "unavailable", "reason": str(error)}, status_code=503)
+            # The storage's message may name its host or credentials: logged, never answered.
+            log.warning("readiness check failed: %s", error)
+            reason = "the storage does not answer"
+            return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     async def export_csv(request: Request, kind: str) -> Response:
         """SPEC 7 files as a stream, for the command line: no giant string in memory."""
         request_id = request.scope.get("state", {}).get("request_id")
-        caller = await graphql._authenticate(request)
+        caller = await graphql._caller(request)
         if caller is None:
             return _error_response(
                 401, "a valid bearer token is required", "UNAUTHENTICATED", request_id
@@ -281,7 +311,9 @@ def create_app(
     )
     app.state.engine = engine
     app.add_middleware(KnownOperationsMiddleware, view=graphql)  # inside RequestGuard (added after)
-    app.add_middleware(RequestGuard, max_body_bytes=max_body_bytes)
+    app.add_middleware(
+        RequestGuard, max_body_bytes=max_body_bytes, authenticate=graphql.authenticate_header
+    )
     return app
 
 

@@ -154,8 +154,10 @@ class KnownOperations:
         field_node = self.sync_field(query, operation_name)
         if field_node is None:
             return None
-        try:
-            caller = await self._authenticate(authorization or "")
+        try:  # RequestGuard authenticated it already (server/authentication.py)
+            caller = scope.get("state", {}).get("caller") or await self._authenticate(
+                authorization or ""
+            )
         except Exception:  # noqa: BLE001 — read-only: the generic path authenticates again and answers
             return None
         if caller is None or caller.role is Role.OPERATOR or not caller.may(Action.SYNC):

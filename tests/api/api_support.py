@@ -30,6 +30,17 @@ def iso(when: datetime) -> str:
     return when.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def assert_unauthenticated(response) -> None:
+    """SPEC 9: 401, `WWW-Authenticate: Bearer`, and one UNAUTHENTICATED error in a JSON body."""
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers.get("x-request-id")
+    errors = response.json()["errors"]
+    assert [e["extensions"]["code"] for e in errors] == ["UNAUTHENTICATED"]
+    assert "Authorization: Bearer" in errors[0]["message"]
+
+
 def assert_clean(response) -> None:
     """No answer is a 500, and none leaks a Python traceback."""
     assert response.status_code < 500, response.text
@@ -90,10 +101,15 @@ class Api:
     def error_codes(
         self, operation_name: str, variables: dict | None = None, token: str | None = None
     ) -> list[str]:
-        """The `extensions.code` of every GraphQL error of an operation (200 with errors)."""
-        status, body = self.gql(operation_name, variables, token)
-        assert status == 200, body
-        return [e.get("extensions", {}).get("code") for e in body.get("errors", [])]
+        """The `extensions.code` of every GraphQL error of an operation (200 with errors), or
+        ["UNAUTHENTICATED"] for a refused token (401 before the document is read, SPEC 9)."""
+        body = {"query": DOCUMENT, "operationName": operation_name, "variables": variables or {}}
+        response = self.post(body, token)
+        if response.status_code == 401:
+            assert_unauthenticated(response)
+            return ["UNAUTHENTICATED"]
+        assert response.status_code == 200, response.text
+        return [e.get("extensions", {}).get("code") for e in response.json().get("errors", [])]
 
     # ------------------------------------------------------------ short ways through the contract
 
