@@ -73,12 +73,14 @@ def test_readyz_is_ready_on_a_sqlite_file(client):
     assert client.get("/readyz").json() == {"status": "ready"}
 
 
-def test_readyz_names_an_unusable_file_in_one_line(tmp_path, clock):
-    """A file that is not a database: 503 with the reason, no stack trace."""
+def test_readyz_names_an_unusable_file_in_one_line(tmp_path, clock, caplog):
+    """A file that is not a database: 503, the reason in one log line (issue 9: the answer names
+    no host, path or credential), no stack trace."""
     path = tmp_path / "notes.db"
     path.write_bytes(b"not a database" * 100)
     response = TestClient(create_app(f"sqlite:///{path}", clock=clock)).get("/readyz")
     assert response.status_code == 503
-    body = response.json()
-    assert body["status"] == "unavailable" and "not a database" in body["reason"]
-    assert "\n" not in body["reason"] and "Traceback" not in response.text
+    assert response.json() == {"status": "unavailable", "reason": "the storage does not answer"}
+    assert "Traceback" not in response.text
+    (logged,) = [r.getMessage() for r in caplog.records if "readiness" in r.getMessage()]
+    assert "not a database" in logged and "\n" not in logged
