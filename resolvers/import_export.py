@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import strawberry
 from seatkeeper.resolvers.common import bad_request, engine_of, organization_of
 from seatkeeper.resolvers.users import to_rules_filter
 from seatkeeper.rules.access import Action
+from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema.types import (
     ImportLicensesInput,
     ImportLicensesPayload,
     ImportProblem,
     ImportSummary,
+    ProblemCount,
     ProblemSeverity,
     UserFilter,
     user_errors,
@@ -41,19 +46,36 @@ async def import_licenses(info: Info, input: ImportLicensesInput) -> ImportLicen
             for p in report.problems
         ],
         user_errors=user_errors(report.user_errors),
+        problem_total=report.problem_total,
+        problem_counts=[
+            ProblemCount(code=code, count=count) for code, count in report.problem_counts.items()
+        ],
     )
 
 
-async def export_licenses(info: Info) -> str:
+BomArgument = Annotated[
+    bool,
+    strawberry.argument(
+        description="Start the file with a byte-order mark, for Excel, which needs it to read UTF-8."
+    ),
+]
+
+
+async def export_licenses(info: Info, bom: BomArgument = False) -> str:
     organization_id = organization_of(info, Action.READ)
-    return await engine_of(info).export_licenses(organization_id)
+    text = await engine_of(info).export_licenses(organization_id)
+    return BOM + text if bom else text
 
 
 async def export_users(
-    info: Info, search: str | None = None, filter: UserFilter | None = None
+    info: Info,
+    search: str | None = None,
+    filter: UserFilter | None = None,
+    bom: BomArgument = False,
 ) -> str:
     organization_id = organization_of(info, Action.READ)
     try:
-        return await engine_of(info).export_users(organization_id, search, to_rules_filter(filter))
+        text = await engine_of(info).export_users(organization_id, search, to_rules_filter(filter))
     except BadRequest as error:
         raise bad_request(error) from None
+    return BOM + text if bom else text

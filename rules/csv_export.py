@@ -41,6 +41,10 @@ def unescape_formula(value: str) -> str:
 
 # ================================================================ writing the files
 
+# SPEC 7, Export options: the byte-order mark written first on request (Excel reads UTF-8 only
+# with it; LibreOffice and Gnumeric do not need it and skip it).
+BOM = "\ufeff"
+
 LICENSES_HEADER = ("Id", "Full Name", "Email", "Standard", "Inspections")
 USERS_HEADER = (*LICENSES_HEADER, "Last Sync")
 

@@ -374,9 +374,25 @@ class ImportSummary:
 @strawberry.type
 class ImportLicensesPayload:
     applied: bool
-    summary: ImportSummary
-    problems: list[ImportProblem]
+    summary: ImportSummary = strawberry.field(
+        description="What the import changed; with errors or in a dry run, what it would change."
+    )
+    problems: list[ImportProblem] = strawberry.field(
+        description="At most 1,000 problems in line order; problemTotal and problemCounts tell the rest."
+    )
     user_errors: list[UserError]
+    problem_total: int = strawberry.field(
+        default=0, description="Every problem found, listed or not (SPEC 7)."
+    )
+    problem_counts: list[ProblemCount] = strawberry.field(
+        default_factory=list, description="How many problems of each code were found."
+    )
+
+
+@strawberry.type(description="The number of an import's problems with one code.")
+class ProblemCount:
+    code: str
+    count: int
 
 
 @strawberry.type
@@ -458,7 +474,14 @@ class ProjectInput:
 
 @strawberry.input
 class ImportLicensesInput:
-    csv: str
+    csv: str = strawberry.field(
+        description=(
+            "The file's text. Clients must send the file's bytes decoded as UTF-8 (a UTF-8 BOM "
+            "may stay), or as UTF-16 when the file starts with a UTF-16 byte-order mark. Text "
+            "holding U+FFFD (what a lenient decoder leaves for bytes it could not read, e.g. a "
+            "Windows-1252 file) is refused with one NOT_UTF8 problem (SPEC 7)."
+        )
+    )
     mode: ImportMode = _ImportMode.MERGE
     dry_run: bool = False
 

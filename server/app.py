@@ -15,6 +15,7 @@ import orjson
 from cross_web import HTTPException  # what strawberry raises for malformed requests
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
+from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.rules.records import Role
 from seatkeeper.schema import build_schema
@@ -266,6 +267,11 @@ def create_app(
                 403, f"the {caller.role.value} role may not export", "FORBIDDEN", request_id
             )
         organization_id = caller.organization_id
+        bom = _BOM_VALUES.get(request.query_params.get("bom", "0"))
+        if bom is None:
+            return _error_response(
+                400, "`bom` must be 1, true, 0 or false", "BAD_USER_INPUT", request_id
+            )
         if kind == "licenses":
             rows = engine.iter_export_licenses(organization_id)
         else:
@@ -277,6 +283,8 @@ def create_app(
             rows = engine.iter_export_users(organization_id, search)
 
         async def encoded():
+            if bom:  # SPEC 7, Export options: for Excel, which reads UTF-8 only with it
+                yield BOM.encode("utf-8")
             async for line in rows:
                 yield line.encode("utf-8")
 
@@ -315,6 +323,10 @@ def create_app(
         RequestGuard, max_body_bytes=max_body_bytes, authenticate=graphql.authenticate_header
     )
     return app
+
+
+# `?bom=` of the CSV downloads (SPEC 7, Export options); absent means no BOM, as before.
+_BOM_VALUES = {"1": True, "true": True, "0": False, "false": False}
 
 
 def app_from_environment() -> Starlette:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 import httpx
+from seatkeeper.rules.csv_import import decode_licenses_file
 
 EXIT_CONFIG = 2
 EXIT_NOT_APPLIED = 1
@@ -100,10 +101,24 @@ def licenses() -> None:
 @server_options
 def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) -> None:
     """Import FILE; print the summary and every problem. Exits 1 when nothing was applied."""
-    try:
-        text = file.read_bytes().decode("utf-8")
-    except UnicodeDecodeError:
-        fail(f"{file} is not UTF-8 text; save it from the spreadsheet as CSV UTF-8")
+    # The server's own decoding rule (SPEC 7): UTF-8 with or without a BOM, UTF-16 with a BOM;
+    # anything else is the NOT_UTF8 problem the server would report, without sending the file.
+    decoded = decode_licenses_file(file.read_bytes())
+    if decoded.problem is not None:
+        click.echo(f"{file}: NOT applied")
+        problem = decoded.problem
+        _print_problems(
+            [
+                {
+                    "line": problem.line,
+                    "severity": "ERROR",
+                    "code": problem.code,
+                    "message": problem.message,
+                }
+            ]
+        )
+        sys.exit(EXIT_NOT_APPLIED)
+    text = decoded.text
     variables = {"input": {"csv": text, "mode": mode.upper(), "dryRun": dry_run}}
     try:
         response = httpx.post(
@@ -132,19 +147,28 @@ def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) 
             for name in ("rows", "assigned", "unassigned", "disabled", "created", "unchanged")
         )
     )
-    if report["problems"]:
-        click.echo(f"{'line':>6}  {'severity':<8}  {'code':<18}  message")
-        for problem in report["problems"]:
-            line = "-" if problem["line"] is None else str(problem["line"])
-            click.echo(
-                f"{line:>6}  {problem['severity']:<8}  {problem['code']:<18}  {problem['message']}"
-            )
+    _print_problems(report["problems"])
     for error in report["userErrors"]:
         if error["code"] != "CSV_INVALID":
             click.echo(f"error: {error['code']}: {error['message']}", err=True)
     # A clean dry run succeeds; a file with errors, or an import that was not applied, does not.
     if report["userErrors"] or not (report["applied"] or dry_run):
         sys.exit(EXIT_NOT_APPLIED)
+
+
+def _print_problems(problems: list[dict]) -> None:
+    if problems:
+        click.echo(f"{'line':>6}  {'severity':<8}  {'code':<18}  message")
+        for problem in problems:
+            line = "-" if problem["line"] is None else str(problem["line"])
+            click.echo(
+                f"{line:>6}  {problem['severity']:<8}  {problem['code']:<18}  {problem['message']}"
+            )
+
+
+BOM_OPTION = click.option(
+    "--bom", is_flag=True, help="Start the file with a byte-order mark (for Excel)."
+)
 
 
 @licenses.command("export")
@@ -154,10 +178,11 @@ def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) 
     type=click.Path(dir_okay=False),
     help="Write to this file (default: standard output).",
 )
+@BOM_OPTION
 @server_options
-def export_licenses(output: str | None, url: str, token: str) -> None:
+def export_licenses(output: str | None, bom: bool, url: str, token: str) -> None:
     """Export the licenses file: users holding a seat."""
-    _stream_to(url, token, "/export/licenses.csv", {}, output)
+    _stream_to(url, token, "/export/licenses.csv", {"bom": "1"} if bom else {}, output)
 
 
 @click.group()
@@ -173,7 +198,9 @@ def users() -> None:
     type=click.Path(dir_okay=False),
     help="Write to this file (default: standard output).",
 )
+@BOM_OPTION
 @server_options
-def export_users(search: str | None, output: str | None, url: str, token: str) -> None:
+def export_users(search: str | None, output: str | None, bom: bool, url: str, token: str) -> None:
     """Export every user matching the search, with their license states and last sync."""
-    _stream_to(url, token, "/export/users.csv", {"search": search} if search else {}, output)
+    params = {"search": search} if search else {}
+    _stream_to(url, token, "/export/users.csv", {**params, "bom": "1"} if bom else params, output)
