@@ -69,7 +69,7 @@ def organization_of(
 
 
 def bad_request(error: BadRequest) -> PublicError:
-    return PublicError(error.message, "BAD_USER_INPUT", field=list(error.field or ()))
+    return PublicError(error.message, error.code, field=list(error.field or ()))
 
 
 def page_info(page: Page) -> PageInfo:

@@ -3,6 +3,7 @@ deleteUsers): every problem is reported, with the field path of the offending en
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from seatkeeper.rules import decisions
@@ -11,6 +12,8 @@ from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser, user
 from seatkeeper.storage.protocol import AlreadyExists, SeatShortage
 
 MAX_BULK_USERS = 100_000  # one setLicenseState / createUsers / deleteUsers request
+#: SPEC 3: lists of problems hold at most this many entries, then one entry giving the total.
+MAX_LISTED_PROBLEMS = 1_000
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,21 @@ class NewUser:
     inspections: LicenseState = LicenseState.UNASSIGNED
 
 
+def capped(problems: list[UserError], field: tuple[str, ...]) -> list[UserError]:
+    """At most MAX_LISTED_PROBLEMS entries, then one giving the total and the counts by code
+    (SPEC 3: a bulk request's answer stays small however many of its entries are wrong)."""
+    if len(problems) <= MAX_LISTED_PROBLEMS:
+        return problems
+    counts = Counter(problem.code for problem in problems)
+    by_code = ", ".join(f"{count:,} {code}" for code, count in sorted(counts.items()))
+    code = next(iter(counts)) if len(counts) == 1 else ErrorCode.INVALID_INPUT
+    message = (
+        f"{len(problems):,} problems in all ({by_code}); "
+        f"the first {MAX_LISTED_PROBLEMS:,} are listed"
+    )
+    return [*problems[:MAX_LISTED_PROBLEMS], UserError(code, message, field)]
+
+
 def bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError]:
     if not user_ids:
         return [UserError(ErrorCode.INVALID_INPUT, "the list of user ids is empty", field)]
@@ -31,21 +49,35 @@ def bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError
         return [
             UserError(ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", field)
         ]
-    return [
+    problems = [
         UserError(ErrorCode.INVALID_INPUT, problem, (*field, str(index)))
         for index, user_id in enumerate(user_ids)
         if (problem := decisions.user_id_problem(user_id))
     ]
+    return capped(problems, field)
 
 
 def missing_users(
     user_ids: list[str], users: dict[str, MobileUser], field: tuple[str, ...]
 ) -> list[UserError]:
-    return [
-        UserError(ErrorCode.USER_NOT_FOUND, f"no user {user_id!r}", (*field, str(index)), user_id)
-        for index, user_id in enumerate(user_ids)
-        if user_key(user_id) not in users
-    ]
+    """SPEC 3: USER_NOT_FOUND for each unknown id, at most MAX_LISTED_PROBLEMS of them, then one
+    entry giving the total (100,000 unknown ids answered 12 MB of errors: issue 9)."""
+    listed: list[UserError] = []
+    total = 0
+    for index, user_id in enumerate(user_ids):
+        if user_key(user_id) in users:
+            continue
+        total += 1
+        if total <= MAX_LISTED_PROBLEMS:
+            listed.append(
+                UserError(
+                    ErrorCode.USER_NOT_FOUND, f"no user {user_id!r}", (*field, str(index)), user_id
+                )
+            )
+    if total > MAX_LISTED_PROBLEMS:
+        message = f"{total:,} user ids name no user (the first {MAX_LISTED_PROBLEMS:,} are listed)"
+        listed.append(UserError(ErrorCode.USER_NOT_FOUND, message, field))
+    return listed
 
 
 def shortage_error(
@@ -118,7 +150,7 @@ def new_user_problems(new_users: list[NewUser]) -> list[UserError]:
                     )
                 )
             seen_emails.add(email_key)
-    return problems
+    return capped(problems, ("users",))
 
 
 def exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[UserError]:
@@ -143,4 +175,4 @@ def exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[UserE
                     new_user.id,
                 )
             )
-    return errors
+    return capped(errors, ("users",))

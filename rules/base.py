@@ -38,7 +38,9 @@ class EngineBase:
     async def _require_organization(self, organization_id: str) -> Organization:
         organization = await self.storage.get_organization(organization_id)
         if organization is None:
-            raise BadRequest(f"no organization {organization_id!r}")
+            raise BadRequest(
+                f"no organization {organization_id!r}", code=ErrorCode.ORGANIZATION_NOT_FOUND
+            )
         return organization
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
 from seatkeeper.rules.base import EngineBase
@@ -70,8 +70,11 @@ class LogOperations(EngineBase):
         if after:
             at_text, entry_id = decode_cursor(after, 2)
             try:
-                position = (datetime.fromisoformat(at_text), entry_id)
-            except ValueError:
+                at = datetime.fromisoformat(at_text)
+                if at.tzinfo is None:  # naive: not one of ours, and not comparable (issue 9)
+                    raise ValueError(at_text)
+                position = (at.astimezone(UTC), entry_id)
+            except (ValueError, OverflowError):
                 raise BadRequest(
                     "the cursor `after` is not one this server gave out", ("after",)
                 ) from None

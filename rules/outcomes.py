@@ -140,7 +140,10 @@ class SubscriptionSummary:
 class BadRequest(Exception):
     """A query argument outside its allowed range (a page size, a cursor): the query fails."""
 
-    def __init__(self, message: str, field: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, message: str, field: tuple[str, ...] | None = None, code: str = "BAD_USER_INPUT"
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.code = code

@@ -45,7 +45,7 @@ from graphql import (
 )
 from graphql.language.lexer import Lexer
 from graphql.validation import ASTValidationRule
-from seatkeeper.rules.engine import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from seatkeeper.rules.engine import DEFAULT_PAGE_SIZE, MAX_BULK_USERS, MAX_PAGE_SIZE
 from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
@@ -64,6 +64,10 @@ EXPORT_COST = 10_000
 MAX_EXPORTS = 1
 #: Fields that are paged by `first` (a missing `first` means DEFAULT_PAGE_SIZE).
 PAGED_FIELDS = frozenset({"users", "syncLog", "auditLog", "adminLog"})
+
+#: A list in the variables holds at most this many entries (the largest list an operation takes:
+#: MAX_BULK_USERS ids or users), checked before graphql-core coerces them.
+MAX_VARIABLE_LIST = MAX_BULK_USERS
 
 #: Only documents up to this size are cached; the caches hold at most CACHE_BYTES of text each.
 MAX_CACHED_DOCUMENT = 64 * 1024
@@ -316,6 +320,24 @@ def document_errors(
     return errors  # type: ignore[return-value]
 
 
+def variable_errors(variables: object) -> list[GraphQLError]:
+    """A list longer than MAX_VARIABLE_LIST anywhere in the variables (iterative walk)."""
+    stack = [variables]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            if len(value) > MAX_VARIABLE_LIST:
+                message = (
+                    f"A list in the variables holds {len(value):,} entries. "
+                    f"Allowed: {MAX_VARIABLE_LIST:,}"
+                )
+                return [GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})]
+            stack.extend(value)
+    return []
+
+
 class DocumentLimits(SchemaExtension):
     """Parse and validate with the limits above and the bounded caches (replaces strawberry's
     MaxTokensLimiter, ParserCache, ValidationCache and depth/alias validators)."""
@@ -334,5 +356,5 @@ class DocumentLimits(SchemaExtension):
                 context.query,
                 context.graphql_document,
                 tuple(context.validation_rules),
-            )
+            ) or variable_errors(context.variables)
         yield

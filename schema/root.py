@@ -22,6 +22,8 @@ from seatkeeper.resolvers import sync as sync_resolvers
 from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers import viewer as viewer_resolvers
+from seatkeeper.resolvers.common import bad_request
+from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema import types
 from seatkeeper.schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, DocumentLimits
 from strawberry.extensions import MaskErrors
@@ -110,7 +112,8 @@ class Mutation:
 def _is_unexpected(error: GraphQLError) -> bool:
     """A resolver raised something other than a deliberate GraphQL error: a bug, to be masked.
 
-    Errors without a path (syntax, validation, variable coercion) are the client's and stay.
+    Errors without a path (syntax, validation, variable coercion) are the client's and stay. A
+    BadRequest from the rules is the client's too: it is turned into a typed error (issue 9).
     """
     original = error.original_error
     return (
@@ -125,6 +128,11 @@ class MaskUnexpectedErrors(MaskErrors):
         super().__init__(should_mask_error=_is_unexpected)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        if isinstance(error.original_error, BadRequest):
+            refused = bad_request(error.original_error)
+            return GraphQLError(
+                refused.message, nodes=error.nodes, path=error.path, extensions=refused.extensions
+            )
         context = self.execution_context.context
         request_id = getattr(context, "request_id", None) or "-"
         log.error("unexpected error in request %s", request_id, exc_info=error.original_error)

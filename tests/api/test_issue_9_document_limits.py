@@ -152,3 +152,18 @@ def test_bounded_cache_evicts_the_least_recently_used_by_bytes():
     assert (cache.get("aaaa"), cache.get("bbbb"), cache.get("cccc")) == (1, None, 3)
     cache.put("toolong", 4)
     assert cache.get("toolong") is None and cache.size == 8
+
+
+def test_finding_3_variable_lists_are_bounded_before_coercion_with_a_token(api, org):
+    """A READER/ADMIN must not do what an anonymous client no longer can: 4.9M list entries."""
+    ids = ["u"] * (limits.MAX_VARIABLE_LIST + 1)
+    response = api.post(
+        {
+            "query": "mutation D($ids: [ID!]!) { deleteUsers(userIds: $ids) { deletedIds } }",
+            "variables": {"ids": ids},
+        },
+        token=org.admin,
+    )
+    error = _refusal(response)
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["message"] == "A list in the variables holds 100,001 entries. Allowed: 100,000"

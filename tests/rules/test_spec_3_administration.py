@@ -201,6 +201,46 @@ async def test_spec_3_each_unknown_user_id_is_user_not_found_and_nothing_changes
     assert await snapshot(engine, org) == before
 
 
+@async_test
+async def test_spec_3_user_not_found_lists_at_most_1000_entries_then_the_total(engine):
+    """SPEC 3 (issue 9 finding 6): 100,000 unknown ids answered 12 MB of errors. At most 1,000
+    USER_NOT_FOUND entries, then one entry giving the total; nothing changes."""
+    org = await new_org(engine)
+    await buy(engine, org, S, 5)
+    await provisioned(engine, org, ("known", A, U))
+    before = await snapshot(engine, org)
+    ghosts = [f"ghost-{i}" for i in range(2_500)]
+
+    result = await set_state(engine, org, ["known", *ghosts], S, D)
+
+    errors = result.user_errors
+    assert len(errors) == 1_001
+    assert [e.user_id for e in errors[:1_000]] == ghosts[:1_000]
+    assert errors[999].field == ("input", "userIds", "1000")
+    total = errors[-1]
+    assert (total.code, total.user_id, total.field) == (
+        "USER_NOT_FOUND",
+        None,
+        ("input", "userIds"),
+    )
+    assert total.message == "2,500 user ids name no user (the first 1,000 are listed)"
+    assert await snapshot(engine, org) == before
+    deleted = await engine.delete_users(org, ADMIN, ghosts)
+    assert len(deleted.user_errors) == 1_001
+
+
+@async_test
+async def test_spec_3_other_problem_lists_are_capped_with_counts_by_code(engine):
+    """The same bound for invalid ids and pre-provisioned users: 1,000 entries, then the total
+    with its counts by code."""
+    org = await new_org(engine)
+    result = await set_state(engine, org, [""] * 1_500, S, D)
+    assert len(result.user_errors) == 1_001
+    assert result.user_errors[-1].message == (
+        "1,500 problems in all (1,500 INVALID_INPUT); the first 1,000 are listed"
+    )
+
+
 @pytest.mark.parametrize(
     "user_ids, license_type",
     [
