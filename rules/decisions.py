@@ -26,6 +26,7 @@ _EMAIL = re.compile(
     r"^[^@\s\x00-\x1f\x7f\ud800-\udfff]+@[^@\s\x00-\x1f\x7f\ud800-\udfff]+\.[^@\s\x00-\x1f\x7f\ud800-\udfff.]+$"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_ID_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # SPEC 1: C1 controls too
 
 SETTING_RANGES = {"inactivity_days": (1, 3650), "grace_period_days": (0, 365)}  # SPEC 3, Settings
 
@@ -119,12 +120,13 @@ def is_inactive(user: MobileUser, settings: Settings, now: datetime) -> bool:
 
 
 def user_id_problem(user_id: str) -> str | None:
-    """Why a user id is unacceptable (SPEC 1: 1–128 characters), or None."""
+    """Why a user id is unacceptable, or None (SPEC 1: 1–128 characters, no control characters —
+    C0, DEL and C1 — nor lone surrogates, not only whitespace)."""
     if not isinstance(user_id, str) or not user_id.strip():
         return "the user id is empty"
     if len(user_id) > MAX_USER_ID_LENGTH:
         return f"the user id is longer than {MAX_USER_ID_LENGTH} characters"
-    if _CONTROL.search(user_id):
+    if _ID_CONTROL.search(user_id):
         return "the user id contains control characters"
     return None
 

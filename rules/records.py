@@ -104,22 +104,26 @@ def new_sortable_id() -> str:
 
 
 _CANONICAL_GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+# SPEC 1: a GUID spelling — spaces around, one optional pair of braces, hyphens optional.
+_GUID_SPELLING = re.compile(
+    r" *(\{)?([0-9a-fA-F]{8})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?([0-9a-fA-F]{4})-?"
+    r"([0-9a-fA-F]{12})(?(1)\}) *"
+)
 
 
 def user_key(user_id: str) -> str:
     """The identity under which a user id is stored and compared (SPEC 1, Mobile user).
 
-    A value that parses as a GUID is compared case-insensitively, so `{ABC…}`, `abc…` and `ABC…`
-    name the same user; any other id is compared exactly.
+    A value that is a GUID spelling — 32 hex digits, hyphens at the usual places or missing,
+    optionally in one pair of braces, with surrounding spaces — names the same user in any of
+    those spellings and in any case (its key is the canonical lower-case hyphenated form); any
+    other id is compared exactly. Stricter than `uuid.UUID`, which would also take `urn:`,
+    `uuid:`, unbalanced braces and hyphens anywhere: those ids are not GUIDs, so they stay apart.
     """
-    text = user_id.strip()
-    if 32 <= len(text) <= 38:
-        if _CANONICAL_GUID.fullmatch(text):  # already str(UUID(text)): skip parsing (issue 6)
-            return text
-        try:
-            return str(uuid.UUID(text))
-        except ValueError:
-            pass
+    if _CANONICAL_GUID.fullmatch(user_id):  # already the key: skip parsing (issue 6)
+        return user_id
+    if 32 <= len(user_id.strip()) <= 38 and (match := _GUID_SPELLING.fullmatch(user_id)):
+        return "-".join(match.group(2, 3, 4, 5, 6)).lower()
     return user_id
 
 
