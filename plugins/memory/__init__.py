@@ -34,11 +34,12 @@ from seatkeeper.rules.records import (
     Token,
     user_key,
 )
+from seatkeeper.storage.base import BaseStorage
 from seatkeeper.storage.protocol import (
     AlreadyExists,
-    Capabilities,
     Applied,
     ApplyResult,
+    Capabilities,
     ChangeSet,
     Conflict,
     EmailTaken,
@@ -185,7 +186,7 @@ def _sort_entry(user: MobileUser) -> tuple[str, str, str]:
     return (name_key, user_id, user.key)
 
 
-class MemoryStorage:
+class MemoryStorage(BaseStorage):
     """Storage held in this process's memory. See the module docstring."""
 
     #: One process's memory: not shared, not kept; one lock makes it thread-safe.

@@ -41,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -65,6 +66,7 @@ from seatkeeper.rules.records import (
     Token,
     user_key,
 )
+from seatkeeper.storage.base import BaseStorage
 from seatkeeper.storage.protocol import (
     AlreadyExists,
     Applied,
@@ -122,7 +124,7 @@ def parse_url(url: str) -> tuple[Path, dict[str, str]]:
     return Path(path), single
 
 
-class SQLiteStorage:
+class SQLiteStorage(BaseStorage):
     """Storage in one SQLite file. See the module docstring for what each promise rests on."""
 
     #: One file on one machine's disk, shared by every process that opens it (BEGIN IMMEDIATE
@@ -178,6 +180,30 @@ class SQLiteStorage:
                 self._connections.append(connection)
         return connection
 
+    def _begin_immediate(self, connection: sqlite3.Connection) -> None:
+        """Take the file's write lock, waiting up to `timeout` for another process to let go.
+
+        Polled here in short steps rather than by SQLite's busy handler, which sleeps 25 to 100
+        ms at a time once a wait lasts a few milliseconds: two worker processes writing in turn
+        (each transaction holds the lock well under a millisecond) would spend most of their
+        time asleep. The writer thread's connection has no busy timeout of its own.
+        """
+        deadline = time.monotonic() + self.timeout
+        pause = 0.0002
+        while True:
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) and "busy" not in str(error):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise sqlite3.OperationalError(
+                        f"database is locked by another process for more than {self.timeout} s"
+                    ) from error
+            time.sleep(pause)
+            pause = min(pause * 2, 0.004)
+
     def _start(self) -> tuple[ThreadPoolExecutor, ThreadPoolExecutor]:
         with self._lock:
             if self._closed:
@@ -211,7 +237,11 @@ class SQLiteStorage:
 
         def transaction() -> T:
             connection = self._connect()
-            connection.execute("BEGIN IMMEDIATE")
+            if not getattr(self._local, "polls_for_lock", False):
+                # The writer waits for the lock in `_begin_immediate`, not in SQLite.
+                connection.execute("PRAGMA busy_timeout = 0")
+                self._local.polls_for_lock = True
+            self._begin_immediate(connection)
             try:
                 result = work(connection)
             except BaseException:

@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Self
@@ -202,3 +203,72 @@ def test_rotate_operator_token_replaces_the_stored_secret(tmp_path):
             timeout=10,
         )
         assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_two_worker_processes_on_sqlite_give_exactly_the_seats_there_are(tmp_path):
+    """Issue 11, done when: --workers 2 on SQLite, 200 concurrent syncs for 10 seats (automatic
+    assignment on): exactly 10 get a seat, every other is refused, and 10 users hold one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    database = tmp_path / "race.db"
+    with Server(
+        tmp_path,
+        "workers",
+        tmp_path / "data",
+        "--workers",
+        "2",
+        "--storage",
+        f"sqlite:///{database}",
+    ) as server:
+        operator = server.printed(r"^Operator token \(shown once\): (\S+)$")
+        created = server.call(operator, "CreateOrganization", {"input": {"name": "Race"}})
+        created = created["createOrganization"]
+        org_id, admin, sync = (
+            created["organization"]["id"],
+            created["adminToken"],
+            created["syncToken"],
+        )
+        added = server.call(
+            operator,
+            "AddSubscription",
+            {
+                "input": {
+                    "organizationId": org_id,
+                    "licenseType": "STANDARD",
+                    "seats": 10,
+                    "validUntil": "2999-01-01T00:00:00Z",
+                }
+            },
+        )
+        assert added["addSubscription"]["userErrors"] == []
+        settings = server.call(admin, "UpdateSettings", {"input": {"autoAssignLicenses": True}})
+        assert settings["updateSettings"]["userErrors"] == []
+
+        document = (
+            "mutation Sync($input: SyncInput!) { sync(input: $input) "
+            "{ ok license { type temporary } error { reason } } }"
+        )
+        clients = threading.local()
+
+        def sync_one(n: int) -> dict:
+            if not hasattr(clients, "http"):
+                clients.http = httpx.Client(headers={"Authorization": f"Bearer {sync}"})
+            variables = {"input": {"userId": f"racer-{n:03d}", "email": f"racer{n}@example.com"}}
+            response = clients.http.post(
+                f"{server.base}/graphql",
+                json={"query": document, "variables": variables},
+                timeout=30,
+            )
+            return response.json()["data"]["sync"]
+
+        with ThreadPoolExecutor(8) as pool:
+            results = list(pool.map(sync_one, range(200)))
+        granted = [r for r in results if r["ok"]]
+        assert len(granted) == 10
+        assert all(
+            r["license"] == {**r["license"], "type": "STANDARD", "temporary": False}
+            for r in granted
+        )
+        assert {r["error"]["reason"] for r in results if not r["ok"]} == {"NO_SEAT_AVAILABLE"}
+        holders = server.call(admin, "Users", {"filter": {"licenseType": "STANDARD"}, "first": 50})
+        assert holders["users"]["totalCount"] == 10

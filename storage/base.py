@@ -1,0 +1,232 @@
+"""`BaseStorage`: the protocol's operations that can be derived from others, derived once.
+
+A plugin subclasses it, declares its `capabilities` and writes the primitives; every method here
+is correct on any backend that keeps the primitives' promises, and a plugin overrides one when its
+database can answer faster (an index, a counter). The derivations, and what they cost:
+
+| derived | from | cost |
+| --- | --- | --- |
+| `get_user` | `get_users` | one call |
+| `find_user_by_email` | `list_users(search=e-mail)`, then the exact folded e-mail | pages of the users whose id, name or e-mail contains it |
+| `count_users` | `list_users` pages | the matching users |
+| `count_holders` | `count_users(selector=(type, ASSIGNED))` (a holder, by invariant 2) | the holders |
+| `holders_ranked_before` | `list_users(selector=(type, ASSIGNED))` pages | the holders |
+| `find_longest_inactive_holder` | the same pages | the holders |
+
+`open`, `close` and `ping` do nothing unless overridden.
+
+The primitives (abstract here): organizations, projects, subscriptions and tokens; `get_users`,
+`record_sync`, `start_grace_period`, `apply_changes`, `list_users`; the logs' append, list and
+purge.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from datetime import datetime
+
+from seatkeeper.rules.records import (
+    AuditEntry,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    Settings,
+    Subscription,
+    SyncLogEntry,
+    Token,
+)
+from seatkeeper.storage.protocol import (
+    UNDECLARED,
+    ApplyResult,
+    Capabilities,
+    ChangeSet,
+    LogQuery,
+    UserQuery,
+    fold,
+    user_sort_key,
+)
+
+#: Page size of the derivations that walk `list_users`.
+PAGE = 1000
+
+
+class BaseStorage(ABC):
+    """A storage plugin's base class: write the abstract methods, override the rest for speed."""
+
+    #: Declare yours (see `Capabilities`); the server assumes the least of an undeclared backend.
+    capabilities: Capabilities = UNDECLARED
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def ping(self) -> None:
+        return None
+
+    # -- primitives: organizations, projects, subscriptions, tokens -------------------------
+
+    @abstractmethod
+    async def create_organization(
+        self, organization: Organization, default_project: Project
+    ) -> None: ...
+
+    @abstractmethod
+    async def get_organization(self, organization_id: str) -> Organization | None: ...
+
+    @abstractmethod
+    async def list_organizations(self) -> list[Organization]: ...
+
+    @abstractmethod
+    async def update_settings(
+        self, organization_id: str, settings: Settings
+    ) -> Organization | None: ...
+
+    @abstractmethod
+    async def upsert_project(self, project: Project) -> None: ...
+
+    @abstractmethod
+    async def get_project(self, organization_id: str, project_id: str) -> Project | None: ...
+
+    @abstractmethod
+    async def list_projects(self, organization_id: str) -> list[Project]: ...
+
+    @abstractmethod
+    async def add_subscription(self, subscription: Subscription) -> None: ...
+
+    @abstractmethod
+    async def list_subscriptions(self, organization_id: str) -> list[Subscription]: ...
+
+    @abstractmethod
+    async def add_token(self, token: Token) -> None: ...
+
+    @abstractmethod
+    async def find_token(self, secret_hash: str) -> Token | None: ...
+
+    @abstractmethod
+    async def list_tokens(self, organization_id: str | None) -> list[Token]: ...
+
+    @abstractmethod
+    async def revoke_token(
+        self, token_id: str, organization_id: str | None, at: datetime
+    ) -> Token | None: ...
+
+    # -- primitives: users -----------------------------------------------------------------
+
+    @abstractmethod
+    async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]: ...
+
+    @abstractmethod
+    async def record_sync(
+        self,
+        organization_id: str,
+        user_id: str,
+        email: str,
+        full_name: str | None,
+        required: LicenseType,
+        now: datetime,
+    ) -> MobileUser: ...
+
+    @abstractmethod
+    async def start_grace_period(
+        self, organization_id: str, key: str, now: datetime
+    ) -> MobileUser | None: ...
+
+    @abstractmethod
+    async def apply_changes(self, change_set: ChangeSet) -> ApplyResult: ...
+
+    @abstractmethod
+    async def list_users(
+        self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
+    ) -> list[MobileUser]: ...
+
+    # -- primitives: logs ------------------------------------------------------------------
+
+    @abstractmethod
+    async def append_sync_log(self, entry: SyncLogEntry) -> None: ...
+
+    @abstractmethod
+    async def list_sync_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[SyncLogEntry]: ...
+
+    @abstractmethod
+    async def purge_sync_log(self, before: datetime) -> int: ...
+
+    @abstractmethod
+    async def list_audit_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AuditEntry]: ...
+
+    # -- derived ---------------------------------------------------------------------------
+
+    async def _walk(self, organization_id: str, query: UserQuery):
+        """Every user matching `query`, in list order, page by page."""
+        after = None
+        while True:
+            page = await self.list_users(organization_id, query, PAGE, after)
+            for user in page:
+                yield user
+            if len(page) < PAGE:
+                return
+            after = user_sort_key(page[-1])
+
+    async def get_user(self, organization_id: str, key: str) -> MobileUser | None:
+        """Derived from `get_users`."""
+        return (await self.get_users(organization_id, [key])).get(key)
+
+    async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
+        """Derived from `list_users` with the e-mail as search, then its exact folded form."""
+        wanted = fold(email)
+        async for user in self._walk(organization_id, UserQuery(search=email)):
+            if user.email_key == wanted:
+                return user
+        return None
+
+    async def count_users(self, organization_id: str, query: UserQuery) -> int:
+        """Derived from `list_users` pages."""
+        return sum([1 async for _ in self._walk(organization_id, query)])
+
+    async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
+        """Derived from `count_users`: a holder has the type's selector ASSIGNED (invariant 2)."""
+        return await self.count_users(
+            organization_id, UserQuery(selector=(license_type, LicenseState.ASSIGNED))
+        )
+
+    async def _holders(self, organization_id: str, license_type: LicenseType):
+        query = UserQuery(selector=(license_type, LicenseState.ASSIGNED))
+        async for user in self._walk(organization_id, query):
+            if user.active_license is license_type:
+                yield user
+
+    async def holders_ranked_before(
+        self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
+    ) -> int:
+        """Derived from the holders' pages (SPEC 5's order: assignedAt, then key)."""
+        mark = (assigned_at, key)
+        return sum(
+            [
+                1
+                async for user in self._holders(organization_id, license_type)
+                if user.assigned_at is not None and (user.assigned_at, user.key) < mark
+            ]
+        )
+
+    async def find_longest_inactive_holder(
+        self, organization_id: str, license_type: LicenseType, cutoff: datetime
+    ) -> MobileUser | None:
+        """Derived from the holders' pages (SPEC 4.6.2's order)."""
+        best, best_rank = None, None
+        async for user in self._holders(organization_id, license_type):
+            activity = user.last_sync_at or user.assigned_at
+            if activity is None or activity > cutoff:
+                continue
+            rank = (activity, user.assigned_at, user.key)
+            if best_rank is None or rank < best_rank:
+                best, best_rank = user, rank
+        return best
