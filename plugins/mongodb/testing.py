@@ -153,3 +153,330 @@ class CrashAfter:
                 self.crashed = True
                 raise SimulatedCrash(f"crash before write {len(self.log) + 1} ({call})")
             self.log.append(call)
+
+
+# ============================================================== the schedule explorer's harness
+
+RETRYABLE = frozenset(
+    {
+        "insert_one",
+        "update_one",
+        "replace_one",
+        "delete_one",
+        "find_one_and_update",
+        "find_one_and_replace",
+        "find_one_and_delete",
+        "insert_many",
+    }
+)
+"""Writes pymongo retries once on a failover (`retryWrites=true`): the server applies them
+exactly once. `update_many`, `delete_many` and a `bulk_write` holding a multi-document request
+are not retryable: a failover in the middle surfaces as an error, part of the write applied."""
+
+PROCEED, FAIL_BEFORE, FAIL_AFTER, PARTIAL, CRASH, FAILOVER = (
+    "proceed",
+    "fail_before",
+    "fail_after",
+    "partial",
+    "crash",
+    "failover",
+)
+FAULTS = (FAIL_BEFORE, FAIL_AFTER, PARTIAL, CRASH, FAILOVER)
+
+
+class ServerClock:
+    """The database server's clock (`$currentDate`, `$$NOW`, TTL) in tests: mongomock reads
+    `mongomock.utcnow`, which a test replaces by an instance of this (naive UTC)."""
+
+    def __init__(self) -> None:
+        from datetime import datetime as _dt
+
+        self.offset = 0.0
+        self._now = _dt.utcnow
+
+    def __call__(self):
+        from datetime import timedelta as _td
+
+        return self._now() + _td(seconds=self.offset)
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
+class Call:
+    """One collection call a storage is about to send."""
+
+    def __init__(self, who: str, index: int, collection: str, method: str, args, kwargs) -> None:
+        self.who, self.index = who, index
+        self.collection, self.method = collection, method
+        self.args, self.kwargs = args, kwargs
+
+    @property
+    def name(self) -> str:
+        return f"{self.collection}.{self.method}"
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in WRITES
+
+    def __repr__(self) -> str:
+        return f"{self.who}#{self.index}:{self.name}"
+
+
+class _Participant:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.parked = False
+        self.done = True
+        self.go = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.next_call: Call | None = None
+        self.calls = 0
+        self.dead = False
+
+
+class _Hooked:
+    def __init__(self, target: Any, collection: str, who: str, controller: Controller) -> None:
+        self._target, self._collection = target, collection
+        self._who, self._controller = who, controller
+
+    def __getattr__(self, method: str) -> Any:
+        value = getattr(self._target, method)
+        if not callable(value):
+            return value
+
+        def call(*args, **kwargs):
+            return self._controller.call(
+                self._who, self._collection, method, self._target, value, args, kwargs
+            )
+
+        return call
+
+
+class Controller:
+    """Wraps the collections of several stores (one per simulated process) so that a test decides,
+    call by call, which process runs (`step`, `run_until`) and what happens to the call: it
+    proceeds, fails before being sent, fails after it was applied (the answer lost), is applied
+    only in part (a multi-document write cut by a failover), crashes the process (this call and
+    every later one raise `SimulatedCrash`), or meets a failover (retryable writes are retried
+    transparently, the others are cut in part and raise).
+
+    Processes not `spawn`ed run freely (their calls still pass through `faults`).
+    """
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.participants: dict[str, _Participant] = {}
+        self.faults: list[tuple[Any, str]] = []  # (predicate(call) -> bool, action), used once
+        self.log: list[Call] = []
+
+    # -- wiring -----------------------------------------------------------------------
+
+    def wrap(self, store, who: str) -> None:
+        self.participants.setdefault(who, _Participant(who))
+        for name in COLLECTIONS:
+            setattr(store, name, _Hooked(getattr(store, name), name, who, self))
+
+    def inject(self, predicate, action: str) -> None:
+        """The first call matching `predicate` gets `action` (once)."""
+        self.faults.append((predicate, action))
+
+    # -- scheduling ----------------------------------------------------------------------
+
+    def spawn(self, who: str, function) -> None:
+        """Run `function()` in a thread of process `who`, parked before its first call."""
+        p = self.participants[who]
+        p.done, p.parked, p.result, p.error, p.next_call = False, False, None, None, None
+
+        def body():
+            try:
+                p.result = function()
+            except BaseException as error:  # noqa: BLE001 - reported to the test
+                p.error = error
+            finally:
+                with self.cond:
+                    p.done = True
+                    p.parked = False
+                    self.cond.notify_all()
+
+        thread = threading.Thread(target=body, daemon=True, name=f"explorer-{who}")
+        p.thread = thread  # type: ignore[attr-defined]
+        thread.start()
+        self._settle(p)
+
+    def _settle(self, p: _Participant) -> None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: p.parked or p.done, timeout=30):
+                raise RuntimeError(f"{p.name} neither parked nor finished in 30 s")
+
+    def scheduled(self, who: str) -> bool:
+        p = self.participants.get(who)
+        return p is not None and not p.done and hasattr(p, "thread") and p.thread.is_alive()  # type: ignore[attr-defined]
+
+    def step(self, who: str) -> bool:
+        """Let `who` send exactly one call (or finish); False if it had finished."""
+        p = self.participants[who]
+        self._settle(p)
+        if p.done:
+            return False
+        with self.cond:
+            p.parked = False
+        p.go.set()
+        self._settle(p)
+        return True
+
+    def run_until(self, who: str, predicate) -> bool:
+        """Step `who` until its next call matches `predicate` (True) or it finished (False)."""
+        p = self.participants[who]
+        while True:
+            self._settle(p)
+            if p.done:
+                return False
+            if predicate(p.next_call):
+                return True
+            self.step(who)
+
+    def finish(self, who: str):
+        """Run `who` to its end; return its result or raise its error."""
+        while self.step(who):
+            pass
+        p = self.participants[who]
+        if p.error is not None:
+            raise p.error
+        return p.result
+
+    def outcome(self, who: str):
+        """(result, error) of a finished participant."""
+        p = self.participants[who]
+        return p.result, p.error
+
+    def runnable(self) -> list[str]:
+        return [
+            name
+            for name, p in self.participants.items()
+            if hasattr(p, "thread") and not p.done
+        ]
+
+    # -- the call itself -----------------------------------------------------------------
+
+    def call(self, who, collection, method, target, function, args, kwargs):
+        p = self.participants[who]
+        call = Call(who, p.calls, collection, method, args, kwargs)
+        p.calls += 1
+        if threading.current_thread() is getattr(p, "thread", None) and not p.done:
+            with self.cond:
+                p.next_call, p.parked = call, True
+                self.cond.notify_all()
+            p.go.wait()
+            p.go.clear()
+        if p.dead:
+            raise SimulatedCrash(f"{who} is dead: {call.name} not sent")
+        action = PROCEED
+        for n, (predicate, chosen) in enumerate(self.faults):
+            if predicate(call):
+                action = chosen
+                del self.faults[n]
+                break
+        self.log.append(call)
+        return self._perform(p, call, action, target, function, args, kwargs)
+
+    def _perform(self, p, call, action, target, function, args, kwargs):
+        from pymongo.errors import AutoReconnect
+
+        if action == CRASH:
+            p.dead = True
+            raise SimulatedCrash(f"{p.name} died before {call.name}")
+        if action == FAIL_BEFORE:
+            raise AutoReconnect(f"injected: {call.name} not applied")
+        if action == FAILOVER and call.method in RETRYABLE:
+            return function(*args, **kwargs)  # retried once by the driver: applied once
+        if action in (PARTIAL, FAILOVER) and call.method in (
+            "bulk_write",
+            "update_many",
+            "delete_many",
+            "insert_many",
+        ):
+            _apply_half(target, call.method, args, kwargs)
+            raise AutoReconnect(f"injected: {call.name} applied in part")
+        result = function(*args, **kwargs)
+        if action in (FAIL_AFTER, PARTIAL, FAILOVER):
+            raise AutoReconnect(f"injected: {call.name} applied, answer lost")
+        return result
+
+
+def _half_ids(target, condition) -> list:
+    ids = [d["_id"] for d in target.find(condition, {"_id": 1})]
+    return ids[: (len(ids) + 1) // 2]
+
+
+def _apply_half(target, method: str, args, kwargs) -> None:
+    """Apply the first half of a multi-document write (at least one document), as a server does
+    when a failover interrupts it: what it wrote stays written."""
+    if method == "insert_many":
+        documents = list(args[0])
+        if documents:
+            target.insert_many(documents[: (len(documents) + 1) // 2], ordered=False)
+        return
+    if method == "update_many":
+        condition, update = args[0], args[1]
+        target.update_many({"$and": [condition, {"_id": {"$in": _half_ids(target, condition)}}]}, update)
+        return
+    if method == "delete_many":
+        condition = args[0]
+        target.delete_many({"$and": [condition, {"_id": {"$in": _half_ids(target, condition)}}]})
+        return
+    requests = list(args[0])  # bulk_write: the first half of the requests; within a lone
+    if len(requests) > 1:  # UpdateMany, half of its documents
+        target.bulk_write(requests[: (len(requests) + 1) // 2], ordered=False)
+        return
+    (request,) = requests
+    condition = request._filter
+    target.update_many(
+        {"$and": [condition, {"_id": {"$in": _half_ids(target, condition)}}]}, request._doc
+    )
+
+
+class World:
+    """Several processes (`MongoStorage` objects named "P", "Q", "R"…) on one atomic mongomock
+    client, their collections wrapped by one `Controller`, the server's clock a `ServerClock`
+    (install it with `monkeypatch.setattr(mongomock, "utcnow", world.server_clock)`)."""
+
+    def __init__(self, names=("P", "Q", "R"), url: str | None = None) -> None:
+        from datetime import UTC as _UTC
+        from datetime import datetime as _dt
+        from datetime import timedelta as _td
+
+        from . import MongoStorage
+
+        self.url = url or "mongodb://localhost/seatkeeper_explorer?syncLogRetentionDays=0"
+        self.client = atomic_mongomock_client()
+        self.controller = Controller()
+        self.server_clock = ServerClock()
+        self.wall_offset = 0.0  # every process's wall clock, ahead of real time by this
+        self.storages: dict[str, Any] = {}
+        for name in names:
+            storage = MongoStorage(self.url, client=self.client)
+            storage._ready()
+            self.storages[name] = storage
+        self._clock = lambda offset: (lambda: _dt.now(_UTC) + _td(seconds=offset))
+        for storage in self.storages.values():
+            storage.writer.wall_clock = self._clock(0)
+
+    def wrap(self) -> None:
+        for name, storage in self.storages.items():
+            self.controller.wrap(storage.store, name)
+
+    def skew(self, name: str, seconds: float) -> None:
+        """Set one process's wall clock `seconds` ahead of the others."""
+        self.storages[name].writer.wall_clock = self._clock(self.wall_offset + seconds)
+
+    def later(self, seconds: float) -> None:
+        """Time passes for everyone: the server's clock and every process's wall clock."""
+        self.server_clock.advance(seconds)
+        self.wall_offset += seconds
+        for storage in self.storages.values():
+            storage.writer.wall_clock = self._clock(self.wall_offset)
+            monotonic = getattr(storage.writer, "monotonic", None)
+            if monotonic is not None and hasattr(monotonic, "advance"):
+                monotonic.advance(seconds)
