@@ -111,6 +111,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
+from bson.errors import InvalidDocument
 from pymongo.errors import PyMongoError
 from seatkeeper.rules.records import (
     AuditEntry,
@@ -171,6 +172,8 @@ class MongoStorage:
             durable=True,
             expires_sync_log=self.settings.sync_log_retention_days > 0,
         )
+        self._indexed = False
+        self._repairing: asyncio.Task | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -194,7 +197,9 @@ class MongoStorage:
                     self._injected if self._injected is not None else acquire_client(self.settings)
                 )
                 store = MongoStore(
-                    self._client[self.settings.database], self.settings.cache_seconds
+                    self._client[self.settings.database],
+                    self.settings.cache_seconds,
+                    self.settings.sync_log_retention_days,
                 )
                 self._writer = ChangeWriter(
                     store, timedelta(seconds=self.settings.journal_stale_seconds)
@@ -216,25 +221,35 @@ class MongoStorage:
 
         def call():
             self._ready()
+            self._ensure_indexes()
             target = self._writer if method in ("apply", "repair") else self._store
             return getattr(target, method)(*args)
 
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool(), call)
-        except PyMongoError as error:
+        except (PyMongoError, InvalidDocument) as error:
             raise StorageError(f"MongoDB at {self.settings.hosts}: {one_line(error)}") from error
+
+    def _ensure_indexes(self) -> None:
+        """The indexes, once per object: by `open()`, or by the first operation if the caller
+        never opened it (without the unique indexes two users could share an e-mail)."""
+        if not self._indexed:
+            ensure_indexes(self._store.db, self.settings.sync_log_retention_days)
+            self._indexed = True
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def open(self) -> None:
-        """Create the indexes (idempotent) and repair change sets that crashed processes left.
+        """Create the indexes (idempotent), repair change sets that crashed processes left, and
+        start the periodic repair (every `repairSeconds`) that runs until `close()`.
 
         With the database unreachable this fails after `serverSelectionTimeoutMS` with one line.
         """
 
         def prepare():
             self._ready()
-            ensure_indexes(self._store.db, self.settings.sync_log_retention_days)
+            self._indexed = False
+            self._ensure_indexes()
             self._writer.repair()
 
         try:
@@ -243,9 +258,27 @@ class MongoStorage:
             raise StorageError(
                 f"MongoDB at {self.settings.hosts} is not usable: {one_line(error)}"
             ) from error
+        if self._repairing is None:
+            self._repairing = asyncio.get_running_loop().create_task(self._repair_periodically())
+
+    async def _repair_periodically(self) -> None:
+        """Repair stale change sets every `repairSeconds` while the process runs: a reservation
+        or a lock left by a failover, a timeout or a dead process is undone within
+        `journalStaleSeconds + repairSeconds`, not at the next restart. A failure (the database
+        unreachable) is retried at the next period."""
+        while True:
+            await asyncio.sleep(self.settings.repair_seconds)
+            try:
+                await self._run("repair", None, False)
+            except (StorageError, RuntimeError):
+                continue
 
     async def close(self) -> None:
-        """Give back the client (the last user closes it) and stop the worker threads."""
+        """Stop the periodic repair, give back the client (the last user closes it) and stop
+        the worker threads."""
+        if self._repairing is not None:
+            self._repairing.cancel()
+            self._repairing = None
         if self._client is not None and self._injected is None:
             release_client(self.settings)
         self._client = self._store = self._writer = None

@@ -10,6 +10,10 @@ them. Another process's write is seen at most `cacheSeconds` later. Why that is 
   (invariant 1 is kept by the seat counter's guard in any case);
 * a changed setting or project kind takes effect up to `cacheSeconds` later in other processes;
 * seat counters, users and tokens are never cached.
+
+A read that started before this process wrote must not put the old value back after the write's
+`forget()`: each read takes a `ticket` (the organization's generation) before it asks the
+database, and `put` keeps the value only if no `forget` came in between.
 """
 
 from __future__ import annotations
@@ -29,7 +33,13 @@ class ReadCache:
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
         self._items: dict[tuple, tuple[float, Any]] = {}
+        self._generations: dict[str, int] = {}
         self._lock = threading.Lock()
+
+    def ticket(self, organization_id: str) -> int:
+        """Take before reading the database; give to `put`."""
+        with self._lock:
+            return self._generations.get(organization_id, 0)
 
     def get(self, key: tuple) -> Any:
         """A copy of the value cached under `key`, or MISS."""
@@ -41,10 +51,13 @@ class ReadCache:
             return MISS
         return copy.deepcopy(item[1])  # callers own what they get (records are mutable)
 
-    def put(self, key: tuple, value: Any) -> None:
+    def put(self, key: tuple, value: Any, ticket: int) -> None:
+        """Keep `value`, read after `ticket` was taken, unless the organization was forgotten since."""
         if self.seconds <= 0 or value is None:
             return
         with self._lock:
+            if self._generations.get(key[1], 0) != ticket:
+                return  # written meanwhile: what was read may be the old value
             if len(self._items) >= MAX_ENTRIES:
                 self._items.clear()  # crude but bounded; a full cache refills in one second
             self._items[key] = (time.monotonic() + self.seconds, copy.deepcopy(value))
@@ -52,5 +65,9 @@ class ReadCache:
     def forget(self, organization_id: str) -> None:
         """Drop everything cached about one organization (after this process wrote to it)."""
         with self._lock:
+            if len(self._generations) >= MAX_ENTRIES:
+                self._generations.clear()
+                self._items.clear()  # tickets taken before are void: their puts are refused
+            self._generations[organization_id] = self._generations.get(organization_id, 0) + 1
             for key in [k for k in self._items if k[1] == organization_id]:
                 del self._items[key]

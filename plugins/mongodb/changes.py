@@ -24,13 +24,15 @@ that make it hold are few:
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from pymongo import UpdateMany
+from bson.errors import InvalidDocument
+from pymongo import ReturnDocument, UpdateMany
 from pymongo.errors import BulkWriteError
 from seatkeeper.rules.records import SEAT_TYPES, LicenseState, LicenseType, user_key
 from seatkeeper.storage.protocol import (
@@ -46,6 +48,8 @@ from seatkeeper.storage.protocol import (
 from . import documents as docs
 from .store import MongoStore, counter_id
 
+log = logging.getLogger(__name__)
+
 OPS_HISTORY = 16  # change sets remembered on a user document (`ops`): how repair proves a commit
 INLINE_ITEMS = 500  # larger change sets keep their body in `journal_parts` (16 MB per document)
 PART_ITEMS = 1000
@@ -55,11 +59,17 @@ PART_ITEMS = 1000
 # of 254, the longest allowed, make 4 MB), and a crash, or the owner's deadline, can stop between
 # two batches.
 BATCH = 10_000
+# ...and never more than this many bytes of keys (and e-mails) in one filter: 10,000 of the
+# longest ids and e-mails in 4-byte characters would be 21 MiB, over MongoDB's 16 MiB.
+BATCH_BYTES = 4 * 1024 * 1024
 
 # The order in which a committed change set rewrites its users: those that let a seat go before
 # those that take one, so that the holders of a type never exceed its counter (which was raised
 # by the *net* gain only). A switch (one type for another) lets a seat go and takes another: it
 # comes after the pure releases and before the users that take a seat from none.
+# A switch is written in two steps, release then take (`SWITCH` writes the user seatless, still
+# locked; `TAKE` gives it the new seat): two opposite switches cut by a failover between two
+# writes can then never leave a type with more holders than its counter.
 RELEASE, SWITCH, TAKE, KEEP = range(4)
 
 
@@ -71,10 +81,42 @@ def _held(selectors) -> str | None:
     return docs.held_value(*selectors)
 
 
+def _item_bytes(item) -> int:
+    """What an item adds to a filter that names it: its key (and e-mail), UTF-8, with overhead."""
+    if isinstance(item, tuple):
+        item = item[0]
+    if isinstance(item, str):
+        return len(item.encode()) + 16
+    if isinstance(item, dict) and "key" in item:
+        return len(item["key"].encode()) + len(item.get("email_key", "").encode()) + 32
+    return 64
+
+
 def _batches(items: list, size: int | None = None) -> list[list]:
-    """`items` cut into consecutive lists of at most `size` (default `BATCH`)."""
+    """`items` cut into consecutive lists of at most `size` (default `BATCH`) items and
+    `BATCH_BYTES` bytes of keys (see `BATCH_BYTES`)."""
     size = size or BATCH
-    return [items[start : start + size] for start in range(0, len(items), size)]
+    batches: list[list] = []
+    current: list = []
+    weight = 0
+    for item in items:
+        cost = _item_bytes(item)
+        if current and (len(current) >= size or weight + cost > BATCH_BYTES):
+            batches.append(current)
+            current, weight = [], 0
+        current.append(item)
+        weight += cost
+    if current:
+        batches.append(current)
+    return batches
+
+
+def _seatless(expected: list[str]) -> dict:
+    """The fields of a switching user between its two writes: its old selectors with the seat
+    let go (ASSIGNED -> UNASSIGNED), no seat held."""
+    assigned, unassigned = LicenseState.ASSIGNED.value, LicenseState.UNASSIGNED.value
+    standard, inspections = (unassigned if v == assigned else v for v in expected)
+    return {"standard": standard, "inspections": inspections, "held": None, "assigned_at": None}
 
 
 def _write_order(item: dict) -> int:
@@ -107,9 +149,37 @@ def _without_seat(created: dict) -> dict:
     }
 
 
+def _user_update(fields: dict, journal_id: str, record: bool, unlock: bool) -> dict:
+    """A roll-forward write: the new fields; the lock removed (`unlock`); this change set's id
+    pushed onto `ops` (`record`)."""
+    update: dict = {"$set": fields}
+    if unlock:
+        update["$unset"] = {"journal": ""}
+    if record:
+        update["$push"] = {"ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}}
+    return update
+
+
 def _key_filter(org: str, keys: list[str], **more) -> dict:
     """Users by key: equality for one (MongoDB's fastest plan), `$in` for several."""
     return {"org": org, "key": keys[0] if len(keys) == 1 else {"$in": keys}, **more}
+
+
+def touched_types(change_set: ChangeSet) -> set[str]:
+    """Every seat type whose holders the change set changes, net zero or not."""
+    types: set[str] = set()
+    for user in change_set.creates:
+        if user.active_license is not None:
+            types.add(user.active_license.value)
+    for change in change_set.changes:
+        before, after = _held(change.expected), _held((change.standard, change.inspections))
+        if before != after:
+            types |= {t for t in (before, after) if t}
+    for deletion in change_set.deletes:
+        before = _held(deletion.expected)
+        if before:
+            types.add(before)
+    return types
 
 
 def seat_deltas(change_set: ChangeSet) -> tuple[dict[str, int], dict[str, int]]:
@@ -146,9 +216,12 @@ class ChangeWriter:
     ) -> None:
         self.store = store
         self.stale_after = stale_after
-        # Journals are stamped with the wall clock (not the engine's clock, which tests fake):
-        # staleness is about real processes dying.
+        # Staleness is judged on the server's clock only (journals are stamped `$currentDate`,
+        # repair reads `store.server_now()`): a process whose wall clock is minutes off can
+        # neither take over a live change set nor leave a dead one alone. The wall clock is
+        # kept for messages and tests; the owner's deadline runs on its monotonic clock.
         self.wall_clock = wall_clock or (lambda: datetime.now(UTC))
+        self.monotonic: Callable[[], float] = lambda: time.monotonic()
 
     # ============================================================== apply
 
@@ -162,9 +235,12 @@ class ChangeWriter:
         if early is not None:
             return early
         gains, losses = seat_deltas(change_set)
+        # Types whose holders move but whose count does not (a free-up, a swap): their counter's
+        # version is bumped all the same, so that a recount racing the change is discarded.
+        moved = sorted(touched_types(change_set) - set(gains) - set(losses))
         if len(change_set.changes) == 1 and not change_set.creates and not change_set.deletes:
             return self._apply_one(change_set, gains, losses)
-        return self._apply_many(change_set, gains, losses)
+        return self._apply_many(change_set, gains, losses, moved)
 
     def _duplicate_creates(self, change_set: ChangeSet) -> AlreadyExists | None:
         keys, emails, seen_keys, seen_emails = [], [], set(), set()
@@ -196,11 +272,19 @@ class ChangeWriter:
                 "audit": audit,
             }
         )
-        shortage = self._reserve(org, gains, change_set.seat_limits, deadline)
-        if shortage is not None:
-            self._end(journal_id)
-            return shortage
-        self._check(deadline)
+        try:
+            shortage = self._reserve(org, gains, change_set.seat_limits, deadline, journal_id)
+            if shortage is not None:
+                self._end(journal_id)
+                return shortage
+            self._check(deadline)
+        except (ChangeSetAbandoned, InvalidDocument):
+            self._abandon(org, journal_id)  # nothing unknown was sent: undo now, not in minutes
+            raise
+        # The commit: the user's selectors, and its lock (`journal`), which stays until the
+        # audit entries are written: while it stands no other change set can change or delete
+        # the user, so repair can always tell whether this write landed (the user is locked by
+        # this journal, or its id is in `ops`).
         written = self.store.users.update_one(
             {
                 "org": org,
@@ -210,9 +294,10 @@ class ChangeWriter:
                 "journal": None,
             },
             {
-                "$set": docs.selector_fields(
-                    change.standard, change.inspections, change.assigned_at
-                ),
+                "$set": {
+                    **docs.selector_fields(change.standard, change.inspections, change.assigned_at),
+                    "journal": journal_id,
+                },
                 "$push": {"ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}},
             },
         )
@@ -223,12 +308,32 @@ class ChangeWriter:
             return Conflict((change.user_key,))
         self.store.write_audit_documents(audit)
         self._release(org, losses)
+        self._unlock_one(org, change.user_key, journal_id)
         self._end(journal_id)
         return Applied()
 
+    def _unlock_one(self, org: str, key: str, journal_id: str) -> None:
+        self.store.users.update_one(
+            {"org": org, "key": key, "journal": journal_id}, {"$unset": {"journal": ""}}
+        )
+
+    def _abandon(self, org: str, journal_id: str, body: dict | None = None, parts=False) -> None:
+        """Undo a change set that stopped before its commit for a reason known on this side
+        (its deadline, a document too large to send): every reservation it made was released
+        by `_reserve`; unlock, delete its creates, delete the journal. Best effort: if the
+        database fails here too, the journal stays and repair does the same later."""
+        try:
+            if body is not None:
+                self._rollback(org, journal_id, body)
+            self._end(journal_id, parts)
+        except Exception as error:  # noqa: BLE001 - repair will finish the job
+            log.warning("change set %s left to repair: %s", journal_id, error)
+
     # -- anything larger: lock, commit the journal, apply ----------------------------------
 
-    def _apply_many(self, change_set: ChangeSet, gains: dict, losses: dict) -> ApplyResult:
+    def _apply_many(
+        self, change_set: ChangeSet, gains: dict, losses: dict, moved: list[str]
+    ) -> ApplyResult:
         org = change_set.organization_id
         journal_id = uuid.uuid4().hex
         body = {
@@ -254,9 +359,40 @@ class ChangeWriter:
             "state": "pending",
             "gains": gains,
             "losses": losses,
+            "moved": moved,
         }
         deadline = self._begin(header, body)
         parts = bool(header.get("parts"))
+        try:
+            early = self._prepare_many(change_set, org, journal_id, body, gains, parts, deadline)
+        except (ChangeSetAbandoned, InvalidDocument):
+            self._abandon(org, journal_id, body, parts)
+            raise
+        if early is not None:
+            return early
+        # The commit point: from here on, repair rolls forward.
+        self._check(deadline)
+        committed = self.store.journals.update_one(
+            {"_id": journal_id, "state": "pending", "repair_at": None},
+            {"$set": {"state": "committed"}},
+        )
+        if committed.matched_count == 0:
+            raise ChangeSetAbandoned("change set taken over by repair before its commit")
+        self.finish(org, journal_id, body, losses, parts, deadline, moved)
+        return Applied()
+
+    def _prepare_many(
+        self,
+        change_set: ChangeSet,
+        org: str,
+        journal_id: str,
+        body: dict,
+        gains: dict,
+        parts: bool,
+        deadline: float,
+    ) -> ApplyResult | None:
+        """Steps 2-5 of a large change set (lock, check creates, reserve, insert creates): None
+        when it may commit, else the refusal (everything undone)."""
 
         # Lock every changed or deleted user that is still as the engine read it.
         locked = self._lock(org, journal_id, body, deadline)
@@ -271,14 +407,14 @@ class ChangeWriter:
                 self._rollback(org, journal_id, body)
                 self._end(journal_id, parts)
                 return taken
-        shortage = self._reserve(org, gains, change_set.seat_limits, deadline)
+        shortage = self._reserve(org, gains, change_set.seat_limits, deadline, journal_id)
         if shortage is not None:
             self._rollback(org, journal_id, body)
             self._end(journal_id, parts)
             return shortage
         for batch in _batches(body["creates"]):
-            self._check(deadline)
             try:
+                self._check(deadline)
                 self.store.users.insert_many(
                     [
                         {**_without_seat(d), "journal": journal_id, "ops": [journal_id]}
@@ -286,6 +422,9 @@ class ChangeWriter:
                     ],
                     ordered=False,
                 )
+            except (ChangeSetAbandoned, InvalidDocument):
+                self._release(org, gains)  # known: reserved above, nothing unknown sent since
+                raise
             except BulkWriteError as error:
                 if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
                     raise
@@ -294,16 +433,7 @@ class ChangeWriter:
                 self._release(org, gains)
                 self._end(journal_id, parts)
                 return self._taken(org, body["creates"]) or AlreadyExists((), ())
-        # The commit point: from here on, repair rolls forward.
-        self._check(deadline)
-        committed = self.store.journals.update_one(
-            {"_id": journal_id, "state": "pending", "repair_at": None},
-            {"$set": {"state": "committed"}},
-        )
-        if committed.matched_count == 0:
-            raise ChangeSetAbandoned("change set taken over by repair before its commit")
-        self.finish(org, journal_id, body, losses, parts, deadline)
-        return Applied()
+        return None
 
     def _lock(
         self, org: str, journal_id: str, body: dict, deadline: float
@@ -371,19 +501,24 @@ class ChangeWriter:
         losses: dict,
         parts: bool,
         deadline: float | None = None,
+        moved: list[str] | tuple = (),
     ) -> None:
         """Roll a committed change set forward: every step is idempotent (each user write is
-        filtered on this change set's lock, which it removes), so repair may run it again after a
-        crash in the middle of it. The owner passes its `deadline` and gives up past it, as before
-        the commit: repair must never finish a change set while its owner still writes.
+        filtered on this change set's lock), so repair may run it again after a crash, or after
+        a failover that applied a write in part. The owner passes its `deadline` and gives up
+        past it, as before the commit: repair must never finish a change set while its owner
+        still writes.
 
-        Seats are let go before seats are taken (the counters were raised by the net gains only):
-        the deletions first, then the changes kind after kind (`RELEASE, SWITCH, TAKE, KEEP`),
-        the created users getting their seats with the TAKE kind, one `bulk_write` per kind and
-        batch. Users that share their new fields (most of a bulk change, which stamps one
-        `assignedAt`) are one `UpdateMany`; a user keeping its seat keeps its own `assignedAt`,
-        hence its own `UpdateMany` on its unique key (mongomock's `bulk_write` cannot take
-        `UpdateOne` with pymongo >= 4.10, and on the unique key the two are alike).
+        Seats are let go before seats are taken (the counters were raised by the net gains only),
+        each step acknowledged before the next is sent: the deletions first, then the changes
+        kind after kind (`RELEASE`; `SWITCH`, the switching users written seatless and still
+        locked; `TAKE`, the switching users' new seats with the users that take one, the created
+        users among them; `KEEP`), one `bulk_write` per kind and batch. Whatever part of a step a
+        failover applied, the holders of a type never exceed its counter. Users that share their
+        new fields (most of a bulk change, which stamps one `assignedAt`) are one `UpdateMany`; a
+        user keeping its seat keeps its own `assignedAt`, hence its own `UpdateMany` on its unique
+        key (mongomock's `bulk_write` cannot take `UpdateOne` with pymongo >= 4.10, and on the
+        unique key the two are alike).
         """
         users = self.store.users
 
@@ -394,41 +529,33 @@ class ChangeWriter:
         for batch in _batches(body["deletes"]):
             check()
             users.delete_many(_key_filter(org, [d["key"] for d in batch], journal=journal_id))
-        # (kind, key, fields, whether the write records this change set in the user's `ops`)
-        writes: dict[int, list[tuple[str, dict, bool]]] = defaultdict(list)
+        # kind -> (key, fields, whether the write records this change set in `ops`, unlocks)
+        writes: dict[int, list[tuple[str, dict, bool, bool]]] = defaultdict(list)
         for item in body["changes"]:
-            writes[_write_order(item)].append((item["key"], item["set"], True))
+            kind = _write_order(item)
+            if kind == SWITCH:
+                writes[SWITCH].append((item["key"], _seatless(item["expected"]), False, False))
+                kind = TAKE
+            writes[kind].append((item["key"], item["set"], True, True))
         for created in body["creates"]:
             if created["held"] is not None:  # inserted without its seat: see `_without_seat`
                 writes[TAKE].append(
-                    (created["key"], {f: created[f] for f in SELECTOR_FIELDS}, False)
+                    (created["key"], {f: created[f] for f in SELECTOR_FIELDS}, False, True)
                 )
         for kind in sorted(writes):
             for batch in _batches(writes[kind]):
-                groups: dict[tuple, tuple[dict, bool, list[str]]] = {}
-                for key, fields, record in batch:
-                    signature = (record, *sorted(fields.items()))
-                    groups.setdefault(signature, (fields, record, []))[2].append(key)
+                groups: dict[tuple, tuple[dict, bool, bool, list[str]]] = {}
+                for key, fields, record, unlock in batch:
+                    signature = (record, unlock, *sorted(fields.items()))
+                    groups.setdefault(signature, (fields, record, unlock, []))[3].append(key)
                 check()
                 users.bulk_write(
                     [
                         UpdateMany(
                             _key_filter(org, keys, journal=journal_id),
-                            {
-                                "$set": fields,
-                                "$unset": {"journal": ""},
-                                **(
-                                    {
-                                        "$push": {
-                                            "ops": {"$each": [journal_id], "$slice": -OPS_HISTORY}
-                                        }
-                                    }
-                                    if record
-                                    else {}
-                                ),
-                            },
+                            _user_update(fields, journal_id, record, unlock),
                         )
-                        for fields, record, keys in groups.values()
+                        for fields, record, unlock, keys in groups.values()
                     ],
                     ordered=False,  # one kind: no order needed within it
                 )
@@ -442,6 +569,7 @@ class ChangeWriter:
             self.store.write_audit_documents(batch)
         check()
         self._release(org, losses)
+        self._touch(org, moved)
         self._end(journal_id, parts)
 
     def _rollback(self, org: str, journal_id: str, body: dict) -> None:
@@ -455,8 +583,10 @@ class ChangeWriter:
     # -- the journal and the counters -------------------------------------------------------
 
     def _begin(self, header: dict, body: dict | None = None) -> float:
-        """Write the journal (its body apart when large); return the owner's deadline."""
-        header["at"] = docs.to_bson_time(self.wall_clock())
+        """Write the journal (its body apart when large), stamped with the server's clock;
+        return the owner's deadline (on this process's monotonic clock, taken before the write:
+        the owner stops writing at most half of `stale_after` after the stamp)."""
+        deadline = self.monotonic() + self.stale_after.total_seconds() / 2
         if body is not None:
             size = sum(len(v) for v in body.values())
             if size <= INLINE_ITEMS:
@@ -467,12 +597,13 @@ class ChangeWriter:
                     for start in range(0, len(items), PART_ITEMS):
                         parts.append({name: items[start : start + PART_ITEMS]})
                 header["parts"] = len(parts)
+                stamp = self.store.server_now()  # orphaned parts are found by their age
                 documents = [
                     {
                         "journal": header["_id"],
                         "n": n,
                         "org": header["org"],
-                        "at": header["at"],
+                        "at": stamp,
                         "body": part,
                     }
                     for n, part in enumerate(parts)
@@ -480,8 +611,15 @@ class ChangeWriter:
                 # A few parts per write (BATCH items): a message of a few MB, whatever the size.
                 for batch in _batches(documents, max(1, BATCH // PART_ITEMS)):
                     self.store.journal_parts.insert_many(batch)
-        self.store.journals.insert_one(header)
-        return time.monotonic() + self.stale_after.total_seconds() / 2
+        fields = {k: v for k, v in header.items() if k != "_id"}
+        # An upsert rather than an insert: `$currentDate` stamps the server's time, and a
+        # retried write (after a failover) finds the journal already there.
+        self.store.journals.update_one(
+            {"_id": header["_id"]},
+            {"$setOnInsert": fields, "$currentDate": {"at": True}},
+            upsert=True,
+        )
+        return deadline
 
     def _end(self, journal_id: str, parts: bool = False) -> None:
         self.store.journals.delete_one({"_id": journal_id})
@@ -490,40 +628,66 @@ class ChangeWriter:
 
     def _check(self, deadline: float) -> None:
         """Give up past the deadline: repair may take this change set over after twice as long."""
-        if time.monotonic() > deadline:
+        if self.monotonic() > deadline:
             raise ChangeSetAbandoned(
                 "a change set took longer than half of journalStaleSeconds; repair will finish it"
             )
 
-    def _reserve(self, org: str, gains: dict, limits: dict, deadline: float) -> SeatShortage | None:
-        """Count the gained seats, each type under its guard; undo them all if one is refused."""
-        done: dict[str, int] = {}
-        for type_name, gain in sorted(gains.items()):
-            license_type = LicenseType(type_name)
-            limit = limits.get(license_type, 0)
-            self._check(deadline)
-            holders = self._increment_guarded(org, license_type, gain, limit)
-            if holders is not None:
-                self._release(org, done)
-                return SeatShortage(license_type, holders, gain)
-            done[type_name] = gain
-        return None
+    def _reserve(
+        self, org: str, gains: dict, limits: dict, deadline: float, journal_id: str
+    ) -> SeatShortage | None:
+        """Count the gained seats, each type under its guard; undo them all if one is refused.
+
+        A refusal first repairs the organization's stale change sets, if any (one indexed query
+        when there are none), recounts, and tries once more: a seat held by a dead process's
+        reservation goes to whoever asks for it, without waiting for a restart."""
+        for attempt in range(2):
+            done: dict[str, int] = {}
+            refused = None
+            for type_name, gain in sorted(gains.items()):
+                license_type = LicenseType(type_name)
+                try:
+                    self._check(deadline)
+                except ChangeSetAbandoned:
+                    self._release(org, done)
+                    raise
+                answer = self._increment_guarded(
+                    org, license_type, gain, limits.get(license_type, 0)
+                )
+                if answer is not None:
+                    refused = (license_type, answer, gain)
+                    break
+                done[type_name] = gain
+            if refused is None:
+                return None
+            self._release(org, done)  # nothing of ours counted: a recount may run now
+            license_type, (holders, server_now), gain = refused
+            if attempt == 0 and self._repair_stale_of(org, server_now, journal_id):
+                continue
+            return SeatShortage(license_type, holders, gain)
+        return None  # not reached
 
     def _increment_guarded(
         self, org: str, license_type: LicenseType, gain: int, limit: int
-    ) -> int | None:
-        """`$inc` the counter if `holders <= limit - gain`; None if it did, else the holders."""
+    ) -> tuple[int, datetime] | None:
+        """`$inc` the counter if `holders <= limit - gain`: None if it did, else (the holders,
+        the server's time), read by one write that stamps `$currentDate` on the counter."""
         counters, key = self.store.counters, counter_id(org, license_type)
         for _ in range(2):
             if counters.find_one_and_update(
                 {"_id": key, "holders": {"$lte": limit - gain}}, {"$inc": {"holders": gain, "v": 1}}
             ):
                 return None
-            doc = counters.find_one({"_id": key}, {"holders": 1})
+            doc = counters.find_one_and_update(
+                {"_id": key},
+                {"$currentDate": {"refused_at": True}},
+                {"holders": 1, "refused_at": 1},
+                return_document=ReturnDocument.AFTER,
+            )
             if doc is not None:
-                return doc["holders"]
+                return doc["holders"], docs.to_bson_time(doc["refused_at"])
             self._create_counter(org, license_type)
-        return self.store.count_holders(org, license_type)
+        return self.store.count_holders(org, license_type), self.store.server_now()
 
     def _create_counter(self, org: str, license_type: LicenseType) -> None:
         """A counter for an organization made before this plugin kept one: count, then insert
@@ -543,24 +707,33 @@ class ChangeWriter:
                     {"$inc": {"holders": -amount, "v": 1}},
                 )
 
+    def _touch(self, org: str, types) -> None:
+        """Bump the version of counters whose holders moved without their number changing."""
+        for type_name in types:
+            self.store.counters.update_one(
+                {"_id": counter_id(org, LicenseType(type_name))}, {"$inc": {"v": 1}}
+            )
+
     # ============================================================== repair
 
     def repair(
         self, stale_after: timedelta | None = None, recount_all: bool = False
     ) -> dict[str, int]:
-        """Finish or roll back every journal older than `stale_after`, then recount the seat
+        """Finish or roll back every journal older than `stale_after` by the server's clock,
+        unlock users left locked by a journal that no longer exists, then recount the seat
         counters of the organizations they touched (of all, with `recount_all`).
 
-        Safe to run while other processes serve requests, and from several processes at once.
+        Safe to run while other processes serve requests, and from several processes at once:
+        each journal is claimed by one repairer (a claim itself goes stale after `stale_after`).
         Returns counts: `rolled_forward`, `rolled_back`, `recounted`, `recount_skipped` (an
         organization with a change set in flight: its counters are left for the next repair).
         """
         stale_after = self.stale_after if stale_after is None else stale_after
-        cutoff = docs.to_bson_time(self.wall_clock() - stale_after)
+        cutoff = self.store.server_now() - stale_after
         report = {"rolled_forward": 0, "rolled_back": 0, "recounted": 0, "recount_skipped": 0}
         organizations: set[str] = set()
         for journal in list(self.store.journals.find({"at": {"$lte": cutoff}})):
-            outcome = self._repair_journal(journal)
+            outcome = self._repair_journal(journal, cutoff)
             if outcome:
                 report[outcome] += 1
             organizations.add(journal["org"])
@@ -568,31 +741,72 @@ class ChangeWriter:
         for part in list(self.store.journal_parts.find({"at": {"$lte": cutoff}}, {"journal": 1})):
             if self.store.journals.find_one({"_id": part["journal"]}, {"_id": 1}) is None:
                 self.store.journal_parts.delete_many({"journal": part["journal"]})
+        organizations |= self._sweep_orphan_locks()
         if recount_all:
             organizations |= {d["_id"] for d in self.store.organizations.find({}, {"_id": 1})}
         for org in sorted(organizations):
             report["recounted" if self.recount(org) else "recount_skipped"] += 1
         return report
 
-    def _repair_journal(self, journal: dict) -> str | None:
+    def _sweep_orphan_locks(self) -> set[str]:
+        """Users locked by a journal that no longer exists: a write of its owner applied after
+        repair had rolled the change set back (a write delayed past `journalStaleSeconds`).
+        Users it created are deleted (they were created locked and seatless: the change set
+        never committed, or its lock would have been lifted before its journal went), the others
+        unlocked. Every write is filtered on the dead lock. Returns the organizations touched."""
+        locks = {
+            (d["org"], d["journal"])
+            for d in self.store.users.find(
+                {"journal": {"$type": "string"}}, {"org": 1, "journal": 1}
+            )
+        }
+        if not locks:
+            return set()
+        alive = {
+            d["_id"]
+            for d in self.store.journals.find(
+                {"_id": {"$in": sorted({j for _, j in locks})}}, {"_id": 1}
+            )
+        }
+        touched = set()
+        for org, journal_id in sorted(locks):
+            if journal_id in alive:
+                continue
+            self.store.users.delete_many({"org": org, "journal": journal_id, "ops": [journal_id]})
+            self.store.users.update_many(
+                {"org": org, "journal": journal_id}, {"$unset": {"journal": ""}}
+            )
+            touched.add(org)
+        return touched
+
+    def _repair_journal(self, journal: dict, cutoff: datetime) -> str | None:
         """Finish (rolled_forward) or undo (rolled_back) one stale change set."""
         journal_id, org = journal["_id"], journal["org"]
-        # Claim it: of several repairers, one does the work.
+        # Claim it, unless another repairer holds a fresh claim: one of them does the work.
         claimed = self.store.journals.find_one_and_update(
-            {"_id": journal_id, "repair_at": journal.get("repair_at")},
-            {"$set": {"repair_at": docs.to_bson_time(self.wall_clock())}},
+            {"_id": journal_id, "$or": [{"repair_at": None}, {"repair_at": {"$lte": cutoff}}]},
+            {"$currentDate": {"repair_at": True}},
         )
         if claimed is None:
             return None
         if journal["kind"] == "one":
+            # The commit locks the user with this journal until its audit entries are written:
+            # locked, it landed and the audit may be missing; unlocked with the id in `ops`, it
+            # landed and was finished; neither, it never landed.
             key = journal["key"]
-            committed = self.store.users.find_one(
-                {"org": org, "key": key, "ops": journal_id}, {"_id": 1}
+            locked = self.store.users.find_one(
+                {"org": org, "key": key, "journal": journal_id}, {"_id": 1}
             )
-            if committed is not None:
+            landed = locked is not None or (
+                self.store.users.find_one({"org": org, "key": key, "ops": journal_id}, {"_id": 1})
+                is not None
+            )
+            if landed:
                 self.store.write_audit_documents(journal["audit"])
+            if locked is not None:
+                self._unlock_one(org, key, journal_id)
             self._end(journal_id)
-            return "rolled_forward" if committed else "rolled_back"
+            return "rolled_forward" if landed else "rolled_back"
         body = self._body(journal)
         if claimed["state"] == "committed":
             self.finish(org, journal_id, body, {}, True)  # counters: recounted afterwards
@@ -611,6 +825,19 @@ class ChangeWriter:
                     body[name] += items
         return body
 
+    def _repair_stale_of(self, org: str, now: datetime, own: str) -> bool:
+        """Repair the organization's change sets that are stale at the server's `now`, and
+        recount (ignoring the caller's own journal `own`, which has counted nothing and written
+        no user yet); True if there were any (one indexed query when there are none)."""
+        cutoff = now - self.stale_after
+        stale = list(self.store.journals.find({"org": org, "at": {"$lte": cutoff}}))
+        if not stale:
+            return False
+        for journal in stale:
+            self._repair_journal(journal, cutoff)
+        self.recount(org, ignore=own)
+        return True
+
     def _help_stale(self, keys: list[str], org: str) -> None:
         """After a conflict: if a user is held by a change set whose owner died, repair that one
         (the engine decides again and then finds the user free)."""
@@ -622,14 +849,14 @@ class ChangeWriter:
         }
         if not holders:
             return
-        cutoff = docs.to_bson_time(self.wall_clock() - self.stale_after)
+        cutoff = self.store.server_now() - self.stale_after
         for journal in list(
             self.store.journals.find({"_id": {"$in": list(holders)}, "at": {"$lte": cutoff}})
         ):
-            self._repair_journal(journal)
+            self._repair_journal(journal, cutoff)
             self.recount(org)
 
-    def recount(self, org: str) -> bool:
+    def recount(self, org: str, ignore: str | None = None) -> bool:
         """Set each seat counter of `org` to the number of holders, if no change set is in flight.
 
         Read the counters' versions, check that no journal of the organization exists, count the
@@ -642,12 +869,13 @@ class ChangeWriter:
             d["_id"]: d.get("v", 0)
             for d in self.store.counters.find({"_id": {"$in": ids}}, {"v": 1})
         }
-        if self.store.journals.find_one({"org": org}, {"_id": 1}) is not None:
+        in_flight = {"org": org} if ignore is None else {"org": org, "_id": {"$ne": ignore}}
+        if self.store.journals.find_one(in_flight, {"_id": 1}) is not None:
             return False
         counts = {
             t: self.store.users.count_documents({"org": org, "held": t.value}) for t in SEAT_TYPES
         }
-        if self.store.journals.find_one({"org": org}, {"_id": 1}) is not None:
+        if self.store.journals.find_one(in_flight, {"_id": 1}) is not None:
             return False
         for license_type in SEAT_TYPES:
             key = counter_id(org, license_type)

@@ -10,7 +10,8 @@ does not set them:
 | `serverSelectionTimeoutMS` | 5000 | start-up and `/readyz` fail in seconds, not pymongo's 30 s |
 | `connectTimeoutMS` | 5000 | a dead host is given up quickly |
 | `socketTimeoutMS` | 30000 | no request hangs forever on a stalled connection |
-| `w` | `majority` | an acknowledged seat survives a primary's failover (invariant 1) |
+| `w` | `majority` | an acknowledged seat survives a primary's failover (invariant 1); any other value is refused |
+| `wTimeoutMS` | 10000 | a write that no majority acknowledges fails in seconds instead of hanging (then repair decides) |
 | `retryWrites` | `true` | a failover retries a write once, exactly once on the server |
 | `appname` | `seatkeeper` | visible in the server's logs and `currentOp` |
 
@@ -18,10 +19,18 @@ Options of the plugin itself, taken out of the URL before pymongo sees it:
 
 * `syncLogRetentionDays` (default 90; 0 keeps entries forever): the TTL of the sync log (SPEC 8).
 * `workerThreads` (default 32): the threads that run the blocking driver off the event loop.
-* `journalStaleSeconds` (default 120): how old an unfinished change set must be before `repair`
-  (and an operation that runs into it) finishes or rolls it back.
+* `journalStaleSeconds` (default 120): how old (by the server's clock) an unfinished change set
+  must be before `repair` (and an operation that runs into it) finishes or rolls it back. Refused
+  below `2 x socketTimeoutMS` (and below 30): the owner gives up at half this age, and a write it
+  sent just before may take up to `socketTimeoutMS` to be applied, so repair must never start
+  before that. `socketTimeoutMS=0` (no timeout) is refused for the same reason.
 * `cacheSeconds` (default 1; 0 turns it off): how long a process reuses an organization, a project
   or a subscription list it read (`cache.py`). Writes through the same process forget them at once.
+  Refused above 30: a changed setting must reach every process within seconds.
+* `repairSeconds` (default `journalStaleSeconds / 4`): how often a running process looks for
+  stale change sets and repairs them (no restart needed after a failover or a crash).
+
+Each refusal is one line, at start-up (the loader turns the ValueError into StorageConfigError).
 """
 
 from __future__ import annotations
@@ -37,6 +46,7 @@ DEFAULT_CLIENT_OPTIONS = {
     "connectTimeoutMS": "5000",
     "socketTimeoutMS": "30000",
     "w": "majority",
+    "wTimeoutMS": "10000",
     "retryWrites": "true",
     "appname": "seatkeeper",
 }
@@ -45,7 +55,10 @@ PLUGIN_OPTIONS = {
     "workerThreads": 32,
     "journalStaleSeconds": 120,
     "cacheSeconds": 1,
+    "repairSeconds": 0,
 }
+MAX_CACHE_SECONDS = 30
+MIN_JOURNAL_STALE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class MongoSettings:
     worker_threads: int = 32
     journal_stale_seconds: int = 120
     cache_seconds: int = 1
+    repair_seconds: float = 30
     hosts: str = field(default="", compare=False)  # for messages: host list, never credentials
 
 
@@ -96,6 +110,29 @@ def parse_url(url: str) -> MongoSettings:
         raise ValueError("syncLogRetentionDays, journalStaleSeconds and cacheSeconds must be >= 0")
     if values["workerThreads"] < 1:
         raise ValueError("workerThreads must be >= 1")
+    options = {name.lower(): value for name, value in passed}
+    write_concern = options.get("w", "majority")
+    if write_concern != "majority":
+        raise ValueError(
+            f"w={write_concern} is refused: an acknowledged seat must survive a failover (w=majority)"
+        )
+    try:
+        socket_ms = int(options.get("sockettimeoutms", DEFAULT_CLIENT_OPTIONS["socketTimeoutMS"]))
+    except ValueError:
+        raise ValueError("socketTimeoutMS must be a whole number of milliseconds") from None
+    if socket_ms <= 0:
+        raise ValueError("socketTimeoutMS must be set (> 0): it bounds journalStaleSeconds")
+    stale_floor = max(MIN_JOURNAL_STALE_SECONDS, 2 * socket_ms // 1000)
+    if values["journalStaleSeconds"] < stale_floor:
+        raise ValueError(
+            f"journalStaleSeconds={values['journalStaleSeconds']} is below {stale_floor} "
+            f"(2 x socketTimeoutMS): repair could take over a change set still being written"
+        )
+    if values["cacheSeconds"] > MAX_CACHE_SECONDS:
+        raise ValueError(
+            f"cacheSeconds={values['cacheSeconds']} is above {MAX_CACHE_SECONDS}: "
+            "other processes would serve old settings that long"
+        )
     present = {name.lower() for name, _ in passed}
     passed += [(k, v) for k, v in DEFAULT_CLIENT_OPTIONS.items() if k.lower() not in present]
     client_uri = urlunsplit((parts.scheme, parts.netloc, "/" + database, urlencode(passed), ""))
@@ -106,6 +143,7 @@ def parse_url(url: str) -> MongoSettings:
         worker_threads=values["workerThreads"],
         journal_stale_seconds=values["journalStaleSeconds"],
         cache_seconds=values["cacheSeconds"],
+        repair_seconds=values["repairSeconds"] or values["journalStaleSeconds"] / 4,
         hosts=hosts,
     )
 

@@ -14,6 +14,8 @@ it differs from the index on the server, `collMod` changes it in place.
 | users | `(org, held, last_sync_at, assigned_at, key)` | the longest inactive holder (SPEC 4.6.2) |
 | users | `(org, last_sync_at)` | the `inactive` filter (SPEC 6a) |
 | users | `(org, journal)` sparse | users locked by an unfinished change set |
+| users | `(journal)` sparse | repair's sweep for locks whose journal is gone, across organizations |
+| clock | `_id` | one document stamped `$currentDate`: how a process reads the server's clock |
 | sync_log | `(org, at, _id)` | newest first, keyset (SPEC 8) |
 | sync_log | `(org, user_key, at, _id)` | one user's entries |
 | sync_log | `(at)` TTL | retention (SPEC 8), `syncLogRetentionDays` |
@@ -63,6 +65,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ),
         ([("org", ASC), ("last_sync_at", ASC)], {"name": "user_last_sync"}),
         ([("org", ASC), ("journal", ASC)], {"name": "user_journal", "sparse": True}),
+        ([("journal", ASC)], {"name": "user_lock", "sparse": True}),
     ],
     "sync_log": [
         ([("org", ASC), ("at", ASC), ("_id", ASC)], {"name": "sync_log_time"}),

@@ -11,7 +11,7 @@ count round trips or to make a write fail at a chosen step.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
@@ -45,6 +45,7 @@ COLLECTIONS = (
     "journal_parts",
     "sync_log",
     "audit_log",
+    "clock",
 )
 
 # Fields a user read never needs: the lock and the history of change sets that wrote it.
@@ -60,11 +61,24 @@ def counter_id(organization_id: str, license_type: LicenseType) -> str:
 class MongoStore:
     """Blocking operations on one database. Thread-safe: pymongo's client is."""
 
-    def __init__(self, db, cache_seconds: float = 0) -> None:
+    def __init__(self, db, cache_seconds: float = 0, sync_log_retention_days: int = 0) -> None:
         self.db = db
         self.cache = ReadCache(cache_seconds)
+        self.sync_log_retention = timedelta(days=sync_log_retention_days)
         for name in COLLECTIONS:
             setattr(self, name, db[name])
+
+    def server_now(self) -> datetime:
+        """The database server's clock (naive UTC, as BSON keeps it), read by one write that
+        stamps `$currentDate`: every staleness decision is taken on this one clock, never on a
+        process's own (which may be minutes off)."""
+        doc = self.clock.find_one_and_update(
+            {"_id": "now"},
+            {"$currentDate": {"at": True}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        return docs.to_bson_time(doc["at"])
 
     # -- organizations, projects, settings ------------------------------------------------
 
@@ -95,9 +109,10 @@ class MongoStore:
         cached = self.cache.get(("organization", organization_id))
         if cached is not MISS:
             return cached
+        ticket = self.cache.ticket(organization_id)
         doc = self.organizations.find_one({"_id": organization_id})
         organization = docs.organization_record(doc) if doc else None
-        self.cache.put(("organization", organization_id), organization)
+        self.cache.put(("organization", organization_id), organization, ticket)
         return organization
 
     def list_organizations(self) -> list[Organization]:
@@ -127,9 +142,10 @@ class MongoStore:
         cached = self.cache.get(("project", organization_id, project_id))
         if cached is not MISS:
             return cached
+        ticket = self.cache.ticket(organization_id)
         doc = self.projects.find_one({"org": organization_id, "id": project_id}, {"_id": 0})
         project = docs.project_record(doc) if doc else None
-        self.cache.put(("project", organization_id, project_id), project)
+        self.cache.put(("project", organization_id, project_id), project, ticket)
         return project
 
     def list_projects(self, organization_id: str) -> list[Project]:
@@ -146,11 +162,12 @@ class MongoStore:
         cached = self.cache.get(("subscriptions", organization_id))
         if cached is not MISS:
             return cached
+        ticket = self.cache.ticket(organization_id)
         found = self.subscriptions.find(
             {"org": organization_id}, sort=[("valid_from", 1), ("_id", 1)]
         )
         subscriptions = [docs.subscription_record(d) for d in found]
-        self.cache.put(("subscriptions", organization_id), subscriptions)
+        self.cache.put(("subscriptions", organization_id), subscriptions, ticket)
         return subscriptions
 
     # -- tokens ----------------------------------------------------------------------------
@@ -350,6 +367,12 @@ class MongoStore:
     def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[SyncLogEntry]:
+        if self.sync_log_retention:
+            # The TTL monitor deletes expired entries once a minute, or later under load: an
+            # entry past retention must not be returned meanwhile (SPEC 8).
+            oldest = datetime.now(UTC) - self.sync_log_retention
+            if query.since is None or query.since < oldest:
+                query = LogQuery(query.user_key, query.errors_only, oldest, query.until)
         condition = log_filter(organization_id, query, after, errors_field="ok")
         found = self.sync_log.find(condition, sort=LOG_ORDER, limit=first)
         return [docs.sync_log_record(d) for d in found]

@@ -353,9 +353,7 @@ class Controller:
 
     def runnable(self) -> list[str]:
         return [
-            name
-            for name, p in self.participants.items()
-            if hasattr(p, "thread") and not p.done
+            name for name, p in self.participants.items() if hasattr(p, "thread") and not p.done
         ]
 
     # -- the call itself -----------------------------------------------------------------
@@ -420,7 +418,9 @@ def _apply_half(target, method: str, args, kwargs) -> None:
         return
     if method == "update_many":
         condition, update = args[0], args[1]
-        target.update_many({"$and": [condition, {"_id": {"$in": _half_ids(target, condition)}}]}, update)
+        target.update_many(
+            {"$and": [condition, {"_id": {"$in": _half_ids(target, condition)}}]}, update
+        )
         return
     if method == "delete_many":
         condition = args[0]
@@ -459,7 +459,7 @@ class World:
             storage = MongoStorage(self.url, client=self.client)
             storage._ready()
             self.storages[name] = storage
-        self._clock = lambda offset: (lambda: _dt.now(_UTC) + _td(seconds=offset))
+        self._clock = lambda offset: lambda: _dt.now(_UTC) + _td(seconds=offset)
         for storage in self.storages.values():
             storage.writer.wall_clock = self._clock(0)
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from seatkeeper.plugins.mongodb import MongoStorage
@@ -215,9 +215,15 @@ def test_repair_leaves_a_fresh_change_set_to_its_owner_and_takes_a_stale_one():
     asyncio.run(go())
 
 
-def test_an_operation_that_meets_a_user_locked_by_a_dead_process_repairs_it():
+def test_an_operation_that_meets_a_user_locked_by_a_dead_process_repairs_it(monkeypatch):
     """The engine's retry after a Conflict finds the user free: the plugin repaired the stale
-    change set that held it, once that change set is older than journalStaleSeconds."""
+    change set that held it, once that change set is older than journalStaleSeconds (by the
+    server's clock)."""
+    import mongomock
+    from seatkeeper.plugins.mongodb.testing import ServerClock
+
+    server_clock = ServerClock()
+    monkeypatch.setattr(mongomock, "utcnow", server_clock)
     client = atomic_mongomock_client()
     url = URL
 
@@ -234,8 +240,7 @@ def test_an_operation_that_meets_a_user_locked_by_a_dead_process_repairs_it():
             )
         other = MongoStorage(url, client=client)
         assert other.store.users.count_documents({"journal": {"$ne": None}}) == 2
-        later = datetime.now(UTC) + timedelta(seconds=other.settings.journal_stale_seconds + 1)
-        other.writer.wall_clock = lambda: later  # the other process looks when the journal is stale
+        server_clock.advance(other.settings.journal_stale_seconds + 1)  # the journal is stale
         first = await other.apply_changes(change_set([(users["n0"], (U, A))], LIMITS))
         assert first == Conflict(("n0",))
         assert other.store.users.count_documents({"journal": {"$ne": None}}) == 0

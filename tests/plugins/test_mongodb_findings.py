@@ -11,6 +11,7 @@ import threading
 
 import mongomock
 import pytest
+from pymongo.errors import AutoReconnect
 from seatkeeper.plugins.mongodb.store import counter_id
 from seatkeeper.plugins.mongodb.testing import (
     CRASH,
@@ -213,7 +214,7 @@ def test_finding_4_opposite_switches_cut_by_a_failover_never_over_allocate(world
     world.controller.inject(
         lambda c: c.who == "P" and c.name == "users.bulk_write" and c.index > 2, PARTIAL
     )
-    with pytest.raises(Exception):
+    with pytest.raises(AutoReconnect):
         world.storages["P"].writer.apply(swap)
     now = holders(world)
     assert now[INSPECTIONS] <= 1 and now[STANDARD] <= 1, f"over the limit: {now}"

@@ -60,14 +60,14 @@ def test_loader_builds_the_plugin_from_mongodb_urls_without_connecting():
 
 def test_url_gives_database_defaults_and_lets_the_url_override_them():
     settings = parse_url(
-        "mongodb://a:1,b:2/?replicaSet=rs0&serverSelectionTimeoutMS=1500&w=1&syncLogRetentionDays=30"
+        "mongodb://a:1,b:2/?replicaSet=rs0&serverSelectionTimeoutMS=1500&w=majority&wTimeoutMS=3000&syncLogRetentionDays=30"
     )
     assert settings.database == "seatkeeper"
     assert settings.hosts == "a:1,b:2"
     assert settings.sync_log_retention_days == 30
     query = settings.client_uri.split("?", 1)[1]
     assert "serverSelectionTimeoutMS=1500" in query and "serverSelectionTimeoutMS=5000" not in query
-    assert "w=1" in query and "w=majority" not in query
+    assert "w=majority" in query and "wTimeoutMS=3000" in query and "wTimeoutMS=10000" not in query
     assert (
         "connectTimeoutMS=5000" in query
         and "socketTimeoutMS=30000" in query
@@ -76,6 +76,7 @@ def test_url_gives_database_defaults_and_lets_the_url_override_them():
     assert "syncLogRetentionDays" not in query  # the plugin's own options never reach pymongo
     majority = parse_url("mongodb://user:secret@h/crm")
     assert majority.database == "crm" and "w=majority" in majority.client_uri
+    assert "wTimeoutMS=10000" in majority.client_uri  # a majority that never comes fails in 10 s
     assert "secret" not in majority.hosts  # messages name hosts, never credentials
 
 
@@ -86,6 +87,14 @@ def test_url_gives_database_defaults_and_lets_the_url_override_them():
         ("mongodb://h/bad.name", "not a valid MongoDB database name"),
         ("mongodb://h/db?workerThreads=many", "whole number"),
         ("mongodb://h/db?workerThreads=0", ">= 1"),
+        # Issue 15: unsafe settings are refused at start-up, one line each.
+        ("mongodb://h/db?w=1", "w=1 is refused"),
+        ("mongodb://h/db?w=0", "w=0 is refused"),
+        ("mongodb://h/db?journalStaleSeconds=0", "journalStaleSeconds=0 is below 60"),
+        ("mongodb://h/db?journalStaleSeconds=59", "below 60 .2 x socketTimeoutMS"),
+        ("mongodb://h/db?socketTimeoutMS=60000&journalStaleSeconds=119", "below 120"),
+        ("mongodb://h/db?socketTimeoutMS=0", "socketTimeoutMS must be set"),
+        ("mongodb://h/db?cacheSeconds=31", "cacheSeconds=31 is above 30"),
     ],
 )
 def test_bad_urls_are_refused_with_a_reason(url, reason):
