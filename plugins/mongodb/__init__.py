@@ -106,7 +106,6 @@ stays larger than it.
 from __future__ import annotations
 
 import asyncio
-import functools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta

@@ -332,3 +332,95 @@ def test_finding_6_of_several_repairers_one_does_the_work(world):
     ctl.finish("Q")
     first, second = ctl.outcome("Q")[0], ctl.outcome("R")[0]
     assert first["rolled_back"] + second["rolled_back"] == 1
+
+
+# ------------------------------------------------ real-server differences, start-up, lifecycle
+
+
+def test_spec_8_an_entry_past_retention_is_never_returned_before_the_ttl_monitor_runs(
+    monkeypatch,
+):
+    """mongomock deletes expired entries whenever it reads; a server's TTL monitor runs once a
+    minute, later under load. Here it never runs: the query itself must leave them out."""
+    from datetime import UTC, datetime, timedelta
+
+    from seatkeeper.plugins.mongodb import MongoStorage
+    from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
+    from seatkeeper.rules.records import Client, SyncLogEntry
+
+    monkeypatch.setattr(mongomock.store.CollectionStore, "_expire_documents", lambda *a: None)
+    storage = MongoStorage(
+        "mongodb://localhost/ttl?syncLogRetentionDays=90", client=atomic_mongomock_client()
+    )
+    now = datetime.now(UTC)
+
+    def entry(age: timedelta, entry_id: str) -> SyncLogEntry:
+        return SyncLogEntry(
+            ORG, now - age, "u1", "u1@example.com", "default", Client.MOBILE, True, id=entry_id
+        )
+
+    async def go():
+        await storage.open()
+        await make_org(storage)
+        await storage.append_sync_log(entry(timedelta(days=91), "expired"))
+        await storage.append_sync_log(entry(timedelta(days=89), "kept"))
+        assert storage.store.sync_log.count_documents({}) == 2  # the monitor has not run
+        listed = await storage.list_sync_log(ORG, LogQuery(), 10, None)
+        assert [e.id for e in listed] == ["kept"]
+        since_long_ago = LogQuery(since=now - timedelta(days=365))
+        assert [e.id for e in await storage.list_sync_log(ORG, since_long_ago, 10, None)] == [
+            "kept"
+        ]
+
+    asyncio.run(go())
+
+
+def test_invariant_3_a_storage_used_before_open_still_has_its_unique_indexes():
+    """Used without `open()`, the plugin must not run without the unique e-mail index: a
+    second user with the same e-mail is refused (invariant 3)."""
+    from datetime import UTC, datetime
+
+    from seatkeeper.plugins.mongodb import MongoStorage
+    from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
+    from seatkeeper.storage.protocol import EmailTaken
+
+    storage = MongoStorage("mongodb://localhost/unopened", client=atomic_mongomock_client())
+    now = datetime.now(UTC)
+
+    async def go():
+        await make_org(storage)
+        await storage.record_sync(ORG, "u1", "same@example.com", None, STANDARD, now)
+        with pytest.raises(EmailTaken):
+            await storage.record_sync(ORG, "u2", "SAME@example.com", None, STANDARD, now)
+
+    asyncio.run(go())
+
+
+def test_a_document_too_large_is_one_storage_error_and_leaves_no_journal(world, monkeypatch):
+    """A write the driver refuses before sending (DocumentTooLarge is not a PyMongoError) is a
+    StorageError for the engine, and the change set is undone at once: nothing was sent that
+    could have landed."""
+    from bson.errors import InvalidDocument
+    from seatkeeper.storage.protocol import StorageError
+
+    users = seed(world, [make_user("n0"), make_user("n1")])
+    limits = {STANDARD: 5, INSPECTIONS: 0}
+    Q = world.storages["Q"]
+    world.controller.inject(lambda c: c.who == "Q" and c.name == "users.insert_many", "too_large")
+    real = world.controller._perform
+
+    def perform(p, call, action, *rest):
+        if action == "too_large":
+            raise InvalidDocument("BSON document too large (17000000 bytes)")
+        return real(p, call, action, *rest)
+
+    monkeypatch.setattr(world.controller, "_perform", perform)
+    changes = change_set(
+        [(users["n0"], (A, U))], limits, creates=[make_user("c0", A), make_user("c1")]
+    )
+    with pytest.raises(StorageError, match="InvalidDocument"):
+        asyncio.run(Q.apply_changes(changes))
+    store = world.storages["R"].store
+    assert store.journals.count_documents({}) == 0
+    assert store.users.count_documents({"journal": {"$type": "string"}}) == 0
+    assert counter(world, STANDARD) == 0 and holders(world)[STANDARD] == 0
