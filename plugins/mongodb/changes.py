@@ -275,11 +275,11 @@ class ChangeWriter:
         try:
             shortage = self._reserve(org, gains, change_set.seat_limits, deadline, journal_id)
             if shortage is not None:
-                self._end(journal_id)
+                self._end(journal_id, deadline=deadline)
                 return shortage
             self._check(deadline)
-        except (ChangeSetAbandoned, InvalidDocument):
-            self._abandon(org, journal_id)  # nothing unknown was sent: undo now, not in minutes
+        except InvalidDocument:
+            self._abandon(org, journal_id, deadline=deadline)  # refused before it was sent
             raise
         # The commit: the user's selectors, and its lock (`journal`), which stays until the
         # audit entries are written: while it stands no other change set can change or delete
@@ -302,30 +302,42 @@ class ChangeWriter:
             },
         )
         if written.matched_count == 0:
-            self._release(org, gains)
-            self._end(journal_id)
+            self._release(org, gains, deadline)
+            self._end(journal_id, deadline=deadline)
             self._help_stale([change.user_key], org)
             return Conflict((change.user_key,))
+        self._check(deadline)
         self.store.write_audit_documents(audit)
-        self._release(org, losses)
-        self._unlock_one(org, change.user_key, journal_id)
-        self._end(journal_id)
+        self._release(org, losses, deadline)
+        self._unlock_one(org, change.user_key, journal_id, deadline)
+        self._end(journal_id, deadline=deadline)
         return Applied()
 
-    def _unlock_one(self, org: str, key: str, journal_id: str) -> None:
+    def _unlock_one(
+        self, org: str, key: str, journal_id: str, deadline: float | None = None
+    ) -> None:
+        self._check(deadline)
         self.store.users.update_one(
             {"org": org, "key": key, "journal": journal_id}, {"$unset": {"journal": ""}}
         )
 
-    def _abandon(self, org: str, journal_id: str, body: dict | None = None, parts=False) -> None:
-        """Undo a change set that stopped before its commit for a reason known on this side
-        (its deadline, a document too large to send): every reservation it made was released
-        by `_reserve`; unlock, delete its creates, delete the journal. Best effort: if the
-        database fails here too, the journal stays and repair does the same later."""
+    def _abandon(
+        self,
+        org: str,
+        journal_id: str,
+        body: dict | None = None,
+        parts: bool = False,
+        deadline: float | None = None,
+    ) -> None:
+        """Undo at once a change set that stopped before its commit on a write the driver refused
+        to send (a document too large): no reservation is left (the caller released it); unlock,
+        delete its creates, delete the journal. Best effort, and only before the deadline: if
+        the database fails here too, the journal stays and repair does the same later. (Past
+        the deadline the owner writes nothing more: that is repair's work.)"""
         try:
             if body is not None:
-                self._rollback(org, journal_id, body)
-            self._end(journal_id, parts)
+                self._rollback(org, journal_id, body, deadline)
+            self._end(journal_id, parts, deadline)
         except Exception as error:  # noqa: BLE001 - repair will finish the job
             log.warning("change set %s left to repair: %s", journal_id, error)
 
@@ -365,8 +377,8 @@ class ChangeWriter:
         parts = bool(header.get("parts"))
         try:
             early = self._prepare_many(change_set, org, journal_id, body, gains, parts, deadline)
-        except (ChangeSetAbandoned, InvalidDocument):
-            self._abandon(org, journal_id, body, parts)
+        except InvalidDocument:
+            self._abandon(org, journal_id, body, parts, deadline)
             raise
         if early is not None:
             return early
@@ -397,20 +409,20 @@ class ChangeWriter:
         # Lock every changed or deleted user that is still as the engine read it.
         locked = self._lock(org, journal_id, body, deadline)
         if locked is not None:
-            self._rollback(org, journal_id, body)
-            self._end(journal_id, parts)
+            self._rollback(org, journal_id, body, deadline)
+            self._end(journal_id, parts, deadline)
             self._help_stale(list(locked), org)
             return Conflict(locked)
         if body["creates"]:
             taken = self._taken(org, body["creates"])
             if taken is not None:
-                self._rollback(org, journal_id, body)
-                self._end(journal_id, parts)
+                self._rollback(org, journal_id, body, deadline)
+                self._end(journal_id, parts, deadline)
                 return taken
         shortage = self._reserve(org, gains, change_set.seat_limits, deadline, journal_id)
         if shortage is not None:
-            self._rollback(org, journal_id, body)
-            self._end(journal_id, parts)
+            self._rollback(org, journal_id, body, deadline)
+            self._end(journal_id, parts, deadline)
             return shortage
         for batch in _batches(body["creates"]):
             try:
@@ -422,16 +434,16 @@ class ChangeWriter:
                     ],
                     ordered=False,
                 )
-            except (ChangeSetAbandoned, InvalidDocument):
-                self._release(org, gains)  # known: reserved above, nothing unknown sent since
+            except InvalidDocument:
+                self._release(org, gains, deadline)  # reserved above; this batch was not sent
                 raise
             except BulkWriteError as error:
                 if any(e.get("code") != 11000 for e in error.details.get("writeErrors", [])):
                     raise
                 # Someone created one of these users since `_taken` looked: undo, and say who.
-                self._rollback(org, journal_id, body)
-                self._release(org, gains)
-                self._end(journal_id, parts)
+                self._rollback(org, journal_id, body, deadline)
+                self._release(org, gains, deadline)
+                self._end(journal_id, parts, deadline)
                 return self._taken(org, body["creates"]) or AlreadyExists((), ())
         return None
 
@@ -567,17 +579,20 @@ class ChangeWriter:
         for batch in _batches(body["audit"]):
             check()
             self.store.write_audit_documents(batch)
-        check()
-        self._release(org, losses)
-        self._touch(org, moved)
-        self._end(journal_id, parts)
+        self._release(org, losses, deadline)
+        self._touch(org, moved, deadline)
+        self._end(journal_id, parts, deadline)
 
-    def _rollback(self, org: str, journal_id: str, body: dict) -> None:
+    def _rollback(
+        self, org: str, journal_id: str, body: dict, deadline: float | None = None
+    ) -> None:
         """Undo an uncommitted change set: delete the users it created, unlock the others."""
         users = self.store.users
         for batch in _batches(body["creates"]):
+            self._check(deadline)
             users.delete_many(_key_filter(org, [d["key"] for d in batch], journal=journal_id))
         if body["changes"] or body["deletes"]:
+            self._check(deadline)
             users.update_many({"org": org, "journal": journal_id}, {"$unset": {"journal": ""}})
 
     # -- the journal and the counters -------------------------------------------------------
@@ -621,14 +636,20 @@ class ChangeWriter:
         )
         return deadline
 
-    def _end(self, journal_id: str, parts: bool = False) -> None:
+    def _end(self, journal_id: str, parts: bool = False, deadline: float | None = None) -> None:
+        self._check(deadline)
         self.store.journals.delete_one({"_id": journal_id})
         if parts:
+            self._check(deadline)
             self.store.journal_parts.delete_many({"journal": journal_id})
 
-    def _check(self, deadline: float) -> None:
-        """Give up past the deadline: repair may take this change set over after twice as long."""
-        if self.monotonic() > deadline:
+    def _check(self, deadline: float | None) -> None:
+        """Give up past the deadline: repair may take this change set over after twice as long.
+
+        The owner checks before every write it sends (None: repair, which has no deadline): a
+        write sent after a pause (a stalled VM, a long GC) could otherwise land after repair
+        rolled the change set back or forward, and undo its work (release a seat twice)."""
+        if deadline is not None and self.monotonic() > deadline:
             raise ChangeSetAbandoned(
                 "a change set took longer than half of journalStaleSeconds; repair will finish it"
             )
@@ -646,11 +667,7 @@ class ChangeWriter:
             refused = None
             for type_name, gain in sorted(gains.items()):
                 license_type = LicenseType(type_name)
-                try:
-                    self._check(deadline)
-                except ChangeSetAbandoned:
-                    self._release(org, done)
-                    raise
+                self._check(deadline)  # past it, repair gives back what `done` counted
                 answer = self._increment_guarded(
                     org, license_type, gain, limits.get(license_type, 0)
                 )
@@ -660,7 +677,7 @@ class ChangeWriter:
                 done[type_name] = gain
             if refused is None:
                 return None
-            self._release(org, done)  # nothing of ours counted: a recount may run now
+            self._release(org, done, deadline)  # nothing of ours counted: a recount may run now
             license_type, (holders, server_now), gain = refused
             if attempt == 0 and self._repair_stale_of(org, server_now, journal_id):
                 continue
@@ -699,17 +716,19 @@ class ChangeWriter:
             upsert=True,
         )
 
-    def _release(self, org: str, amounts: dict) -> None:
+    def _release(self, org: str, amounts: dict, deadline: float | None = None) -> None:
         for type_name, amount in sorted(amounts.items()):
             if amount:
+                self._check(deadline)
                 self.store.counters.update_one(
                     {"_id": counter_id(org, LicenseType(type_name))},
                     {"$inc": {"holders": -amount, "v": 1}},
                 )
 
-    def _touch(self, org: str, types) -> None:
+    def _touch(self, org: str, types, deadline: float | None = None) -> None:
         """Bump the version of counters whose holders moved without their number changing."""
         for type_name in types:
+            self._check(deadline)
             self.store.counters.update_one(
                 {"_id": counter_id(org, LicenseType(type_name))}, {"$inc": {"v": 1}}
             )

@@ -270,6 +270,17 @@ class Controller:
         self.participants: dict[str, _Participant] = {}
         self.faults: list[tuple[Any, str]] = []  # (predicate(call) -> bool, action), used once
         self.log: list[Call] = []
+        # A server's count is not a snapshot: documents written during the scan may or may not
+        # be counted. With `split_counts`, a `count_documents` on users counts the keys before
+        # "m", then may be preempted (one more step), then counts the rest.
+        self.split_counts = False
+
+    def reset(self) -> None:
+        """Forget every participant's run, fault and log (the wrapping stays)."""
+        for name in list(self.participants):
+            self.participants[name] = _Participant(name)
+        self.faults.clear()
+        self.log.clear()
 
     # -- wiring -----------------------------------------------------------------------
 
@@ -309,10 +320,6 @@ class Controller:
         with self.cond:
             if not self.cond.wait_for(lambda: p.parked or p.done, timeout=30):
                 raise RuntimeError(f"{p.name} neither parked nor finished in 30 s")
-
-    def scheduled(self, who: str) -> bool:
-        p = self.participants.get(who)
-        return p is not None and not p.done and hasattr(p, "thread") and p.thread.is_alive()  # type: ignore[attr-defined]
 
     def step(self, who: str) -> bool:
         """Let `who` send exactly one call (or finish); False if it had finished."""
@@ -362,12 +369,13 @@ class Controller:
         p = self.participants[who]
         call = Call(who, p.calls, collection, method, args, kwargs)
         p.calls += 1
-        if threading.current_thread() is getattr(p, "thread", None) and not p.done:
-            with self.cond:
-                p.next_call, p.parked = call, True
-                self.cond.notify_all()
-            p.go.wait()
-            p.go.clear()
+        self._gate(p, call)
+        if self.split_counts and method == "count_documents" and collection == "users":
+            condition = args[0] if args else kwargs["filter"]
+            first = function({"$and": [condition, {"key": {"$lt": "m"}}]})
+            self._gate(p, Call(who, p.calls, collection, "count_documents:rest", args, kwargs))
+            p.calls += 1
+            return first + function({"$and": [condition, {"key": {"$gte": "m"}}]})
         if p.dead:
             raise SimulatedCrash(f"{who} is dead: {call.name} not sent")
         action = PROCEED
@@ -378,6 +386,15 @@ class Controller:
                 break
         self.log.append(call)
         return self._perform(p, call, action, target, function, args, kwargs)
+
+    def _gate(self, p: _Participant, call: Call) -> None:
+        """Park the participant's thread before `call` until the scheduler lets it go."""
+        if threading.current_thread() is getattr(p, "thread", None) and not p.done:
+            with self.cond:
+                p.next_call, p.parked = call, True
+                self.cond.notify_all()
+            p.go.wait()
+            p.go.clear()
 
     def _perform(self, p, call, action, target, function, args, kwargs):
         from pymongo.errors import AutoReconnect
@@ -454,14 +471,22 @@ class World:
         self.controller = Controller()
         self.server_clock = ServerClock()
         self.wall_offset = 0.0  # every process's wall clock, ahead of real time by this
+        self.elapsed = 0.0  # time that passed for everyone (monotonic clocks included)
         self.storages: dict[str, Any] = {}
         for name in names:
             storage = MongoStorage(self.url, client=self.client)
             storage._ready()
             self.storages[name] = storage
         self._clock = lambda offset: lambda: _dt.now(_UTC) + _td(seconds=offset)
+        self.reset_clocks()
+
+    def reset_clocks(self) -> None:
+        import time as _time
+
+        self.server_clock.offset = self.wall_offset = self.elapsed = 0.0
         for storage in self.storages.values():
             storage.writer.wall_clock = self._clock(0)
+            storage.writer.monotonic = lambda: _time.monotonic() + self.elapsed
 
     def wrap(self) -> None:
         for name, storage in self.storages.items():
@@ -475,8 +500,6 @@ class World:
         """Time passes for everyone: the server's clock and every process's wall clock."""
         self.server_clock.advance(seconds)
         self.wall_offset += seconds
+        self.elapsed += seconds
         for storage in self.storages.values():
             storage.writer.wall_clock = self._clock(self.wall_offset)
-            monotonic = getattr(storage.writer, "monotonic", None)
-            if monotonic is not None and hasattr(monotonic, "advance"):
-                monotonic.advance(seconds)
