@@ -432,7 +432,7 @@ def random_schedule(explorer: Explorer, seed: int) -> None:
 
 def test_explorer_random_schedules(explorer):
     """Seeded random schedules, bounded by RANDOM_SCHEDULES and RANDOM_SECONDS."""
-    started, before = time.perf_counter(), explorer.schedules
+    started = time.perf_counter()
     seeds = 0
     while seeds < RANDOM_SCHEDULES and time.perf_counter() - started < RANDOM_SECONDS:
         random_schedule(explorer, seeds)
