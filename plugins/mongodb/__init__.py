@@ -3,31 +3,51 @@ Seatkeeper processes, every invariant of SPEC 2 kept by MongoDB's single-documen
 
     SEATKEEPER_STORAGE="mongodb://db1,db2,db3/seatkeeper?replicaSet=rs0" seatkeeper serve --workers 4
 
-URL, options and defaults: `config.py` (timeouts, `w=majority`, retention, worker threads).
-Documents: `documents.py`. Indexes: `indexes.py`. Queries: `queries.py`. Change sets: `changes.py`.
+URL, options, defaults and the settings refused at start-up: `config.py`. Documents:
+`documents.py`. Indexes: `indexes.py`. Queries: `queries.py`. Change sets: `changes.py`. The
+schedule explorer that checks all of this: `tests/plugins/test_mongodb_explorer.py`.
 
 ## No multi-document transactions
 
-Nothing here needs a replica-set transaction (and mongomock, on which the tests run, has none).
 Each operation is one atomic single-document write, or a sequence of conditional writes that stays
-correct if the process dies between any two of them. The pieces:
+correct if the process dies, loses an answer, or meets a failover between (or inside) any two of
+them. The pieces:
 
 * **users** — one document per (org, key), unique; unique (org, email_key) makes the e-mail
   check atomic (invariant 3). Both selectors and `held` (the seat type held) are written together
-  by every change (invariant 2).
+  by every change (invariant 2). `journal` is a change set's lock on the user.
 * **counters** — per (org, seat type) `{holders, v}`. A seat is counted *before* any user holds
   it, by `find_one_and_update({holders: {$lte: limit - gain}}, {$inc: {holders: gain, v: 1}})`:
   the filter is the capacity check, so no interleaving of processes can count past the limit; a
   seat is uncounted *after* its user let it go. Hence `counter >= holders` at every instant and
-  the holders never exceed capacity (invariant 1). A crash can only leave the counter too high
+  the holders never exceed capacity (invariant 1). A failure can only leave the counter too high
   (seats look taken: never an over-allocation), which `repair()` recounts.
 * **journals** — the intent of a change set (its writes, audit entries, seats gained and
   released), written first and deleted last, so that repair can finish or undo it and a recount
-  knows to wait.
+  knows to wait. Stamped with the **server's** clock (`$currentDate`).
 
-## Each operation, and what a crash at each step leaves
+## Time
 
-Every write below is acknowledged by a majority (`w=majority`) before the next is sent.
+Every decision that a change set is stale is taken on the server's clock: journals and repair
+claims are stamped `$currentDate`, repair reads the server's time from one document (`clock`)
+stamped the same way, a refused reservation reads it from the counter it stamps. A process whose
+wall clock is minutes off can neither take over a live change set nor leave a dead one alone.
+The owner of a change set measures its own deadline on its monotonic clock: half of
+`journalStaleSeconds` after it began, it sends no further write (ChangeSetAbandoned, a
+StorageError) — it checks before *every* write, so a process paused past its deadline (a frozen
+VM, a long GC) never writes behind repair's back. Repair touches a journal only once it is older
+than `journalStaleSeconds` by the server's clock, and `journalStaleSeconds >= 2 x socketTimeoutMS`
+is enforced (`config.py`): a write sent just before the deadline has landed or failed by then.
+
+## Each operation, and what a failure at each step leaves
+
+Every write is acknowledged by a majority (`w=majority`, `wTimeoutMS`) before the next is sent.
+A failover during a single-document write is retried once by the driver (`retryWrites`) and lands
+exactly once; any other error (a second failover, a majority timeout, a multi-document write cut
+in part) reaches the owner as a StorageError, and the owner writes nothing more: the write may or
+may not have landed, and repair decides from what the database shows. "Repair" below runs within
+`journalStaleSeconds + repairSeconds` of the failure, in a running process (the periodic repair,
+or at once when the organization is full and a reservation is refused), not at the next restart.
 
 * **record_sync** — one `find_one_and_update(upsert=True, return_document=AFTER)`: `$setOnInsert`
   the new user, `$set` e-mail/name/lastSyncAt/lastRequired, `$min` firstSyncAt. A duplicate key
@@ -35,57 +55,106 @@ Every write below is acknowledged by a majority (`w=majority`) before the next i
   syncs racing) the loser retries and updates. Crash: it landed or it did not; nothing between.
 * **start_grace_period** — `find_one_and_update({grace_started_at: null})`, a read if already set.
 * **apply_changes, one existing user** (a sync's automatic assignment; one admin change):
-  1. insert the journal (kind `one`). Crash after: a journal with nothing done; repair finds the
-     user without this journal in its `ops` history, deletes the journal.
-  2. reserve the seat gained, if any (guarded `$inc`; refused → delete journal, SeatShortage).
-     Crash after: counter one too high; repair deletes the journal and recounts.
-  3. the user's conditional `update_one` (expected selectors and `journal: null` in the filter;
-     `$push` the journal id onto `ops`) — **the commit**. A miss: release, delete journal,
-     Conflict. Crash after: repair sees the id in `ops`, writes the audit entries, recounts.
+  1. upsert the journal (kind `one`, `$currentDate`). Failure after: a journal with nothing done;
+     repair finds the user neither locked by it nor holding its id in `ops`: deletes it.
+  2. reserve the seat gained, if any (guarded `$inc`). Refused: the counter is stamped with the
+     server's time (the same round trip reads the holders); if the organization has stale
+     journals, repair them, recount, try once more; else delete the journal, SeatShortage.
+     Failure after: counter one too high and a journal; repair deletes it and recounts.
+  3. **the commit**: the user's conditional `update_one` (expected selectors and `journal: null`
+     in the filter) sets both selectors, *locks the user* (`journal: id`) and pushes the id onto
+     `ops`. A miss: release, delete journal, Conflict. Failure after: the user stays locked, so no
+     other change set can change or delete it (they get Conflict, the engine decides again)
+     until repair sees the lock, writes the audit entries, unlocks, deletes the journal and
+     recounts — the proof of the commit cannot be lost (`ops` keeps only 16 ids).
   4. insert the audit entries (their own ids as `_id`: writing them twice keeps one).
-  5. release the seat given up, if any (a switch). Crash before: counter too high; recount.
-  6. delete the journal.
+  5. release the seat given up, if any (a switch). Failure before: counter too high; recount.
+  6. unlock the user; 7. delete the journal. Failure between 6 and 7: repair finds the id in
+     `ops`, writes the audit again (kept once), deletes the journal.
 * **apply_changes, several users, creates, deletes** (bulk admin changes, pre-provisioning,
-  deletion, the automatic free-up that moves a seat):
-  Users go in batches of `changes.BATCH` (10,000): each step below is one write per batch (a few
-  round trips per 10,000 users, filters far under 16 MB), and a crash may stop between batches.
-  1. insert the journal (kind `many`, `pending`; bodies over 500 items in `journal_parts`).
+  deletion, imports, the automatic free-up that moves a seat):
+  Users go in batches of `changes.BATCH` (10,000, and at most 4 MiB of keys and e-mails per
+  filter whatever their characters): each step below is one write per batch, and a failure may
+  stop between batches.
+  1. the journal (kind `many`, `pending`; bodies over 500 items first in `journal_parts`,
+     stamped with the server's time read once).
   2. lock: per batch, one `bulk_write` of `UpdateMany({key: {$in}, <expected selectors>,
      journal: null}, {$set: {journal: id}})`, one per distinct expectation. Fewer locked than
      the batch: stop, unlock, delete journal, Conflict.
   3. creates: a read for keys/e-mails already taken (AlreadyExists before anything is written).
-  4. reserve the net seats gained per type (guarded `$inc`); refused: unlock, SeatShortage.
-  5. insert the created users, locked (`journal: id`) and without their seats (ASSIGNED stored
-     as UNASSIGNED until step 7: the net reservation may count on seats the change set frees);
-     a duplicate key (a race) undoes 2–5.
-     Crash anywhere in 1–5: the journal is `pending`; repair unlocks the users, deletes the users
-     this journal created, deletes the journal and recounts — nothing happened.
-  6. **the commit**: `update_one({_id, state: pending}, {$set: {state: committed}})`.
-  7. apply, seats let go before seats taken: delete the users to delete; then per kind (releases,
-     switches, takes — the created users' seats with them —, the rest) and batch one `bulk_write`
-     of `UpdateMany` filtered on the keys and `journal: id`, one per distinct new state (a user
-     keeping its own `assignedAt` is its own), which sets the selectors and unlocks; unlock the
-     other created users; insert the audit entries; release the seats given up; delete the
-     journal. The owner checks its deadline between batches here too. Crash anywhere in 7: the
-     journal is `committed`; repair runs step 7 again (each write is filtered on the lock or
-     keyed by id, so it is idempotent), then recounts.
+  4. reserve the net seats gained per type (as in the one-user case, repair on refusal);
+     refused: unlock, SeatShortage.
+  5. insert the created users, locked and without their seats (ASSIGNED stored as UNASSIGNED
+     until step 7: the net reservation may count on seats the change set frees); a duplicate
+     key (a race) undoes 2–5. A write the driver refuses to send (a document too large) undoes
+     2–5 at once and is a StorageError.
+     Failure anywhere in 1–5 (a lock or an insert applied in part included): the journal is
+     `pending`; repair unlocks the users, deletes the users this journal created, deletes the
+     journal and recounts — nothing happened.
+  6. **the commit**: `update_one({_id, state: pending, repair_at: null}, {$set: {state:
+     committed}})` — a repairer's claim on the journal wins over a late owner.
+  7. apply, each step acknowledged before the next, seats let go before seats are taken:
+     delete the users to delete; then per kind and batch one `bulk_write` of `UpdateMany`
+     filtered on the keys and `journal: id`: the releases; the switches written *seatless* and
+     still locked; the takes — the switchers' new seats, the users taking a seat from none, the
+     created users' seats — unlocking; the users whose seat does not change; then unlock the
+     other created users, insert the audit entries, release the seats given up, bump the
+     version of every type whose holders moved at net zero (a free-up, a swap), delete the
+     journal. Whatever part of a step a failover applied, no type has more holders than its
+     counter: two opposite switches cut between their writes leave a user seatless for a moment,
+     never two holders for one seat. Failure anywhere in 7: the journal is `committed`; repair
+     runs step 7 again (each write is filtered on the lock or keyed by id: idempotent), then
+     recounts.
   While locked, a user's other selector changes are refused (Conflict; the engine decides again);
   syncs still record it. Readers see the old selectors until step 7 (no dirty reads), except that
-  the users being created are visible, locked and seatless, between steps 5 and 7.
-* **count_holders** — read the counter (equal to the holders when no change set is in flight).
+  the users being created are visible, locked and seatless, between steps 5 and 7, and a
+  switching user is seen without a seat between its two writes.
+* **count_holders** — read the counter (equal to the holders when no change set is in flight,
+  never below them).
 * **create_organization** — counters, default project, then the organization document: until
   the last write nobody can reach the others; a crash leaves unreachable leftovers only.
+* **list_sync_log** — entries past `syncLogRetentionDays` are left out by the query itself: the
+  TTL monitor deletes them a minute or more later (SPEC 8).
 * every other operation is one read or one single-document write.
 
-`repair()` (run by `open()` for journals older than `journalStaleSeconds`, and by an operation
-that runs into a user locked by a stale journal) rolls each stale journal back or forward as
-above, then **recounts** the counters of its organization: read the counters' versions, check no
-journal of the organization exists, count holders, check again, compare-and-set each counter on
-its version. Every seat change happens inside a journal's lifetime and bumps the version, so a
-recount that raced with one is discarded, never written. The owner of a journal gives up
-(ChangeSetAbandoned) past half of `journalStaleSeconds`, so repair never works on a change set
-whose owner is still writing (assumes clocks within a few seconds and writes applied within
-`journalStaleSeconds / 2` of being sent: keep it above twice `socketTimeoutMS`).
+`repair()` runs at `open()`, every `repairSeconds` in a running process, when a reservation is
+refused in an organization with stale journals, and when a Conflict meets a user locked by a
+stale journal. It claims each journal older than `journalStaleSeconds` (server time; a claim
+itself goes stale after as long, so of several repairers one does the work), rolls it back or
+forward as above, unlocks users whose journal no longer exists (a write applied after repair had
+rolled its change set back; the users it created are deleted), then **recounts** the counters
+of the organizations touched: read the counters' versions, check no journal of the organization
+exists, count holders, check again, compare-and-set each counter on its version. Every change set
+that moves the holders of a type bumps that type's version while its journal exists (`$inc` on
+the holders, or a version-only bump for a net-zero move), so a recount that overlapped one is
+either skipped (its journal seen) or discarded (a version moved) — counts on a real server are
+not snapshots, and need not be.
+
+## Options weighed (issue 15)
+
+Measured with `tests/plugins/test_mongodb_round_trips.py`, `test_mongodb_bulk.py` and the
+explorer (round trips on mongomock; `make bench BENCH_ARGS="--only B6"`):
+
+* **server time for every staleness stamp** — taken. Free on the happy path (the journal's upsert
+  stamps it); repair pays one write (`clock`); a refused reservation reads it from the counter
+  write that replaces its read.
+* **a version bump on every seat type a change set touches** — taken for the types moved at net
+  zero (the others are bumped by their `$inc` already): one write per such type (a free-up: 1).
+* **switches written as release-then-take** — taken in multi-user change sets: one more
+  `bulk_write` per batch of switches. (A one-user switch is one atomic document write.)
+* **periodic repair and repair on SeatShortage** — both taken: 4 round trips per process every
+  `repairSeconds` when nothing is stale; on a refusal, 1 query for stale journals.
+* **the one-user commit locks the user until its audit is written** — taken (finding 5): one more
+  write (unlock) per one-user change: a sync's automatic assignment costs 8 round trips, not 7.
+* **recount subtracting live reservations** — not taken: which reservations are live is known
+  only from journals whose commit state the count cannot see atomically; waiting for no journal
+  plus the version compare-and-set is exact and cheap.
+* **multi-document transactions on replica sets** — not taken. mongomock has none, so the
+  transactional path would be tested against nothing here (a snapshot-and-conflict simulator on
+  mongomock would itself be untested code); standalone servers, used for development, would have
+  to be refused; and a transaction costs as many round trips (start, writes, a majority commit,
+  retried on TransientTransactionError) as the journal. Worth revisiting once CI runs the
+  contract kit on a real replica set (SEATKEEPER_TEST_MONGODB_URI, `test_mongodb_contract.py`).
 
 ## Threads, not the asynchronous client
 

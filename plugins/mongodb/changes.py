@@ -1,25 +1,35 @@
-"""`apply_changes` without multi-document transactions, and `repair`, which finishes what a crash left.
+"""`apply_changes` without multi-document transactions, and `repair`, which finishes what a failure left.
 
 The tools: a **journal** document per change set (its intent: every write and audit entry, and the
 seats it gains and releases per type), a **seat counter** per (organization, type) changed only by
 guarded `$inc`, and **conditional user writes** carrying the expected selectors in the filter.
-The crash-by-crash account is in the package docstring (`seatkeeper.plugins.mongodb`); the rules
-that make it hold are few:
+The step-by-step account of what a failure leaves is in the package docstring
+(`seatkeeper.plugins.mongodb`); the rules that make it hold are few:
 
 1. The journal is written first and deleted last, so every change set in flight is visible.
 2. Seats are counted before any user holds them (`holders <= limit - gain` in the filter of the
-   `$inc`) and uncounted only after the users let go: the counter is never below the holders,
-   so the guard alone keeps invariant 1, whatever the interleaving of processes.
-3. A change set touching one existing user commits with that user's single conditional write.
-   A larger one first locks its users (`journal: <id>` set where the expected selectors still
-   hold and no other change set holds the user), then commits by flipping its journal from
-   `pending` to `committed` (one atomic write), then applies, unlocks and writes the audit.
-   Before the commit, repair rolls back (unlock, delete created users); after, it rolls forward.
-4. The owner of a journal gives up (leaving it to repair) past half its staleness age, and repair
-   touches only journals older than that age: the two never work on one change set at once.
+   `$inc`) and uncounted only after the users let go; a roll-forward sends each step only once the
+   previous one is acknowledged, lets seats go before seats are taken, and writes a switch as a
+   release then a take. So the counter is never below the holders, even when a failover applied a
+   multi-document write in part, and the guard alone keeps invariant 1.
+3. A change set touching one existing user commits with that user's single conditional write,
+   which also locks the user until the audit entries are written (so repair can always tell
+   that it landed). A larger one first locks its users (`journal: <id>` set where the expected
+   selectors still hold and no other change set holds the user), then commits by flipping its
+   journal from `pending` to `committed` (one atomic write), then applies, unlocks and writes the
+   audit. Before the commit, repair rolls back (unlock, delete created users); after, forward.
+4. Time is the server's: journals and claims are stamped `$currentDate`, repair compares with
+   the server's clock. The owner gives up (ChangeSetAbandoned) past half of the staleness age on
+   its monotonic clock, checking before every write it sends; repair touches only journals older
+   than the staleness age, and of several repairers one holds the claim: no two ever work on one
+   change set at once.
 5. Counters are recounted only when no journal of the organization exists, and written with a
-   compare-and-set on their version, which every `$inc` bumps: a recount that raced with any
-   seat change is thrown away.
+   compare-and-set on their version, which every change set that moves holders of a type bumps
+   (by its `$inc`, or a version-only bump when the number of holders does not change): a recount
+   that raced with any seat change is thrown away.
+6. Stale change sets are repaired by every running process every `repairSeconds`, and at once by
+   a reservation refused in an organization that has some: a seat held by a dead process's
+   reservation goes to whoever asks for it, without a restart.
 """
 
 from __future__ import annotations
