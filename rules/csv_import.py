@@ -248,7 +248,8 @@ def decode_licenses_file(data: str | bytes) -> DecodedFile:
         return _refused(ProblemCode.NOT_CSV, "the file is not text")
     # A BOM inside the text is no character of the file: Gnumeric 1.12 writes UTF-16 in chunks and
     # repeats the BOM at a chunk boundary, in the middle of a cell (tests/data/spreadsheets).
-    text = text.replace("\ufeff", "")
+    if "\ufeff" in text:
+        text = text.replace("\ufeff", "")
     if "\ufffd" in text:  # a decoder's replacement for bytes it could not read
         at = text.index("\ufffd")
         return _not_utf8(_line_of(text[:at]), "it holds the replacement character \ufffd")

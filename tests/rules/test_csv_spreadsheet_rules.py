@@ -130,6 +130,8 @@ def test_csv_7_utf8_with_and_without_bom_decodes_to_the_same_text():
         (b"Id,Full Name\r\nx,y\r\n" + "Ünïcode".encode("latin-1"), 3),
         ("Id,Name\nx,\u00e9\n".encode("utf-16-le"), 1),  # UTF-16 without a BOM: NULs, not binary
         (ACCENTED.encode("utf-8")[:-3] + b"\xc3", 3),  # cut in the middle of a character
+        (codecs.BOM_UTF16_LE + "Id,x".encode("utf-16-le") + b"\x00", 1),  # UTF-16 cut short
+        (codecs.BOM_UTF16_LE + "Id\ud800".encode("utf-16-le", "surrogatepass"), 1),
     ],
 )
 def test_csv_7_any_other_encoding_is_one_not_utf8_problem(data, line):
@@ -341,3 +343,10 @@ def test_csv_7_a_bom_repeated_inside_the_file_is_dropped():
     data += codecs.BOM_UTF16_LE + "com\r\n".encode("utf-16-le")
     assert csv_import.decode_licenses_file(data).text == "Id;Email\r\nq;quote@example.com\r\n"
     assert csv_import.decode_licenses_file("\ufeffId\ufeff,x").text == "Id,x"
+
+
+def test_csv_7_hostile_huge_utf16_file_is_refused_before_decoding():
+    data = codecs.BOM_UTF16_LE + b"a\x00" * (csv_import.MAX_FILE_BYTES // 2 + 1)
+    decoded = csv_import.decode_licenses_file(data)
+    assert decoded.text is None and decoded.problem.code == "NOT_CSV"
+    assert "20 MB" in decoded.problem.message
