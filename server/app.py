@@ -6,6 +6,7 @@ Routes: `POST /graphql` (and `GET /graphql` for queries; GraphiQL in a browser u
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -21,6 +22,13 @@ from seatkeeper.rules.records import Role
 from seatkeeper.schema import build_schema
 from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
+from seatkeeper.server.retention import (
+    DEFAULT_INTERVAL_SECONDS,
+    DEFAULT_RETENTION_DAYS,
+    needs_purging,
+    purge_on_schedule,
+    purge_once,
+)
 from seatkeeper.storage import Storage, StorageError, load_storage
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -223,13 +231,17 @@ def create_app(
     *,
     graphiql: bool = True,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    sync_log_retention_days: int = DEFAULT_RETENTION_DAYS,
+    purge_interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
 ) -> Starlette:
     """Build the Seatkeeper ASGI application.
 
     `storage` is a storage URL (a plugin chosen by its scheme) or a ready backend; `clock` returns
     the current time as an aware UTC datetime (default: the wall clock); `operator_token` is the
     OPERATOR role's secret (default: the SEATKEEPER_OPERATOR_TOKEN environment variable; with
-    neither, no request is an OPERATOR's).
+    neither, no request is an OPERATOR's). While the app runs (its lifespan), sync-log entries
+    older than `sync_log_retention_days` are purged at start-up and every
+    `purge_interval_seconds` (SPEC 8; 0 days keeps them; see `server/retention.py`).
     """
     backend = load_storage(storage) if isinstance(storage, str) else storage
     engine = Engine(backend, clock)
@@ -304,8 +316,20 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
         await backend.open()
-        yield
-        await backend.close()
+        purging = None
+        if needs_purging(engine, sync_log_retention_days):
+            await purge_once(engine, sync_log_retention_days)
+            purging = asyncio.create_task(
+                purge_on_schedule(engine, sync_log_retention_days, purge_interval_seconds)
+            )
+        try:
+            yield
+        finally:
+            if purging is not None:
+                purging.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await purging
+            await backend.close()
 
     app = Starlette(
         routes=[
@@ -335,4 +359,7 @@ def app_from_environment() -> Starlette:
         os.environ.get("SEATKEEPER_STORAGE", "memory://"),
         graphiql=not os.environ.get("SEATKEEPER_NO_GRAPHIQL"),
         max_body_bytes=int(os.environ.get("SEATKEEPER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
+        sync_log_retention_days=int(
+            os.environ.get("SEATKEEPER_SYNC_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
+        ),
     )

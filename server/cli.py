@@ -86,6 +86,14 @@ def _check_port_free(host: str, port: int) -> None:
     envvar="SEATKEEPER_MAX_BODY_BYTES",
 )
 @click.option(
+    "--sync-log-retention-days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(0, 36500),
+    envvar="SEATKEEPER_SYNC_LOG_RETENTION_DAYS",
+    help="Sync-log entries older than this are purged (SPEC 8); 0 keeps them.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -99,6 +107,7 @@ def serve(
     no_graphiql: bool,
     workers: int,
     max_body_bytes: int,
+    sync_log_retention_days: int,
     log_level: str,
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
@@ -182,6 +191,7 @@ def serve(
     if workers > 1:
         os.environ["SEATKEEPER_STORAGE"] = storage  # the default resolved: every worker's file
         os.environ["SEATKEEPER_MAX_BODY_BYTES"] = str(max_body_bytes)
+        os.environ["SEATKEEPER_SYNC_LOG_RETENTION_DAYS"] = str(sync_log_retention_days)
         if no_graphiql:
             os.environ["SEATKEEPER_NO_GRAPHIQL"] = "1"
         uvicorn.run(
@@ -198,6 +208,7 @@ def serve(
         operator_token=operator_token,
         graphiql=not no_graphiql,
         max_body_bytes=max_body_bytes,
+        sync_log_retention_days=sync_log_retention_days,
     )
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
