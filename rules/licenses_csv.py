@@ -458,7 +458,7 @@ def _not_enough_seats(
     return ImportProblem(
         None,
         ProblemCode.NOT_ENOUGH_SEATS,
-        f"not enough {name} seats: after the import {final} users would hold one, the subscriptions valid now "
+        f"not enough {name} seats: after the import {final} user{'' if final == 1 else 's'} would hold one, the subscriptions valid now "
         f"have {limit} ({max(0, limit - now_held)} free, {final - max(limit, now_held)} more needed)",
     )
 

@@ -13,16 +13,22 @@ import socket
 import sys
 
 import click
-from seatkeeper.server import storage_commands
-from seatkeeper.server.client import fail, licenses, users
+from seatkeeper.server import cli_admin, cli_logs, cli_users, storage_commands
+from seatkeeper.server.cli_config import OneLineErrors, completion, config_group, show_environment
+from seatkeeper.server.client import fail
 from seatkeeper.storage import StorageConfigError, load_storage
 from seatkeeper.storage.loader import redact
 
 
-@click.group()
+@click.group(cls=OneLineErrors)
 @click.version_option(package_name="seatkeeper")
 def main() -> None:
-    """Seatkeeper: a license server for the users of a mobile CRM app."""
+    """Seatkeeper: a license server for the users of a mobile CRM app.
+
+    `serve` runs the server; every other command is a client of a running server (SEATKEEPER_URL,
+    SEATKEEPER_TOKEN, or a profile saved with `seatkeeper config save`). Exit codes: 0 done, 1
+    refused by the rules or a file with errors, 2 usage, configuration or connection.
+    """
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -213,8 +219,18 @@ def serve(
     uvicorn.run(app, host=host, port=port, log_level=log_level)
 
 
-main.add_command(licenses)
-main.add_command(users)
+show_environment(
+    serve,
+    {
+        "SEATKEEPER_OPERATOR_TOKEN": "the OPERATOR's secret as configuration (default: a "
+        "token kept in the storage as a hash, printed once when created)",
+        "SEATKEEPER_DATA_DIR": "where the default SQLite file lives",
+    },
+)
+for command in [*cli_admin.COMMANDS, *cli_users.COMMANDS, *cli_logs.COMMANDS]:
+    main.add_command(command)
+main.add_command(config_group)
+main.add_command(completion)
 for _command in storage_commands.COMMANDS:  # server-side commands on the storage itself
     main.add_command(_command)
 

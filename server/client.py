@@ -1,206 +1,251 @@
-"""The command line as a client of a running server (like `gh` or `kubectl`): CSV import and export.
+"""The command line's connection to a running server (like `gh` or `kubectl`): one GraphQL call,
+one streamed download, and every way they can fail said in one line.
 
-`--url` and `--token` (or SEATKEEPER_URL / SEATKEEPER_TOKEN) name the server and the caller.
-Exports stream from `GET /export/*.csv` to the file, row by row, never holding the whole file.
+Exit codes (README, "Administration from the command line"): 0 done; 1 refused by the rules (a
+payload's `userErrors`, a FORBIDDEN role, an import file with errors); 2 usage, configuration or
+connection (bad arguments, no or wrong token, no server, not a Seatkeeper server, a file that
+cannot be read or written).
+
+Operations are the trusted documents of `server/trusted_documents/cli.graphql` (package data),
+sent whole with an `operationName`, as the contract's clients send theirs.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import IO, Any, NoReturn
 
 import click
 import httpx
-from seatkeeper.rules.csv_import import decode_licenses_file
 
-EXIT_CONFIG = 2
-EXIT_NOT_APPLIED = 1
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_USAGE = 2
+#: Kept for callers of the first version of this module.
+EXIT_CONFIG = EXIT_USAGE
+EXIT_NOT_APPLIED = EXIT_REFUSED
+
 TIMEOUT = httpx.Timeout(300.0, connect=10.0)
-
-IMPORT_MUTATION = """
-mutation ImportLicenses($input: ImportLicensesInput!) {
-  importLicenses(input: $input) {
-    applied
-    summary { rows assigned unassigned disabled created unchanged }
-    problems { line code message severity }
-    userErrors { code message field }
-  }
-}
-"""
+DEFAULT_URL = "http://127.0.0.1:8000"
+NOT_SEATKEEPER = "is this a Seatkeeper server?"
 
 
-def fail(message: str) -> None:
-    """End the command with one line on stderr and the configuration exit code."""
-    click.echo(f"seatkeeper: {message}", err=True)
-    sys.exit(EXIT_CONFIG)
+class CommandError(click.ClickException):
+    """Ends a command with one line on stderr (`seatkeeper: …`) and an exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"seatkeeper: {self.message}", err=True)
 
 
-def server_options(command):
-    command = click.option(
-        "--token",
-        envvar="SEATKEEPER_TOKEN",
-        required=True,
-        help="Bearer token (ADMIN, or READER for exports).",
-    )(command)
-    command = click.option(
-        "--url",
-        envvar="SEATKEEPER_URL",
-        default="http://127.0.0.1:8000",
-        show_default=True,
-        help="The server's base URL.",
-    )(command)
-    return command
+def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
+    """End the command with one line on stderr and the given exit code (default: usage, 2)."""
+    raise CommandError(message, exit_code)
 
 
-def _headers(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+@cache
+def cli_document() -> str:
+    """The command line's operations: `trusted_documents/cli.graphql`, shipped with the package."""
+    files = resources.files("seatkeeper.server").joinpath("trusted_documents", "cli.graphql")
+    return files.read_text(encoding="utf-8")
 
 
-def _check_response(response: httpx.Response) -> None:
-    if response.status_code == 200:
-        return
-    try:
-        message = response.json()["errors"][0]["message"]
-    except Exception:
-        message = response.text[:200] or response.reason_phrase
-    fail(f"the server answered {response.status_code}: {message}")
+def base_url(url: str) -> str:
+    """The server's base URL from what a person typed: the base URL or the `/graphql` endpoint."""
+    url = url.strip().rstrip("/")
+    if url.endswith("/graphql"):
+        url = url[: -len("/graphql")].rstrip("/")
+    if not url.lower().startswith(("http://", "https://")):
+        fail(f"--url must start with http:// or https:// (got {url!r})")
+    return url
 
 
-def _stream_to(url: str, token: str, path: str, params: dict, output: str | None) -> None:
-    target = open(output, "wb") if output else sys.stdout.buffer
-    try:
-        with httpx.stream(
-            "GET", url.rstrip("/") + path, params=params, headers=_headers(token), timeout=TIMEOUT
-        ) as response:
-            if response.status_code != 200:
-                response.read()
-                _check_response(response)
-            for chunk in response.iter_bytes():
-                target.write(chunk)
-    except httpx.HTTPError as error:
-        fail(f"cannot reach {url}: {error}")
-    finally:
-        if output:
-            target.close()
+def clean_token(token: str) -> str:
+    """The token without surrounding whitespace (a copy-paste adds some); refused if not a token."""
+    token = token.strip()
+    if not token:
+        fail("the token is empty: pass --token, set SEATKEEPER_TOKEN or save a profile")
+    if not token.isascii() or not token.isprintable() or " " in token:
+        fail("the token contains spaces or characters a Seatkeeper token never has")
+    return token
 
 
-@click.group()
-def licenses() -> None:
-    """Import or export the licenses file (SPEC 7)."""
+@dataclass(frozen=True)
+class Server:
+    """A running Seatkeeper server and the caller's token."""
 
+    url: str
+    token: str
 
-@licenses.command("import")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option(
-    "--mode",
-    type=click.Choice(["merge", "replace"], case_sensitive=False),
-    default="merge",
-    show_default=True,
-)
-@click.option("--dry-run", is_flag=True, help="Report what would change; change nothing.")
-@server_options
-def import_licenses(file: Path, mode: str, dry_run: bool, url: str, token: str) -> None:
-    """Import FILE; print the summary and every problem. Exits 1 when nothing was applied."""
-    # The server's own decoding rule (SPEC 7): UTF-8 with or without a BOM, UTF-16 with a BOM;
-    # anything else is the NOT_UTF8 problem the server would report, without sending the file.
-    decoded = decode_licenses_file(file.read_bytes())
-    if decoded.problem is not None:
-        click.echo(f"{file}: NOT applied")
-        problem = decoded.problem
-        _print_problems(
-            [
-                {
-                    "line": problem.line,
-                    "severity": "ERROR",
-                    "code": problem.code,
-                    "message": problem.message,
-                }
-            ]
-        )
-        sys.exit(EXIT_NOT_APPLIED)
-    text = decoded.text
-    variables = {"input": {"csv": text, "mode": mode.upper(), "dryRun": dry_run}}
-    try:
-        response = httpx.post(
-            url.rstrip("/") + "/graphql",
-            json={"query": IMPORT_MUTATION, "variables": variables},
-            headers=_headers(token),
-            timeout=TIMEOUT,
-        )
-    except httpx.HTTPError as error:
-        fail(f"cannot reach {url}: {error}")
-    _check_response(response)
-    body = response.json()
-    if body.get("errors"):
-        fail(body["errors"][0]["message"])
-    report = body["data"]["importLicenses"]
-    summary = report["summary"]
-    state = (
-        "applied"
-        if report["applied"]
-        else ("dry run, nothing applied" if dry_run else "NOT applied")
-    )
-    click.echo(f"{file}: {state}")
-    click.echo(
-        "  ".join(
-            f"{name}={summary[name]}"
-            for name in ("rows", "assigned", "unassigned", "disabled", "created", "unchanged")
-        )
-    )
-    _print_problems(report["problems"])
-    for error in report["userErrors"]:
-        if error["code"] != "CSV_INVALID":
-            click.echo(f"error: {error['code']}: {error['message']}", err=True)
-    # A clean dry run succeeds; a file with errors, or an import that was not applied, does not.
-    if report["userErrors"] or not (report["applied"] or dry_run):
-        sys.exit(EXIT_NOT_APPLIED)
+    @classmethod
+    def of(cls, url: str, token: str) -> Server:
+        return cls(base_url(url), clean_token(token))
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
 
-def _print_problems(problems: list[dict]) -> None:
-    if problems:
-        click.echo(f"{'line':>6}  {'severity':<8}  {'code':<18}  message")
-        for problem in problems:
-            line = "-" if problem["line"] is None else str(problem["line"])
-            click.echo(
-                f"{line:>6}  {problem['severity']:<8}  {problem['code']:<18}  {problem['message']}"
+    def call(self, operation: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run one operation of cli.graphql; its `data`, or a one-line failure."""
+        body = {"query": cli_document(), "operationName": operation, "variables": variables or {}}
+        try:
+            response = httpx.post(
+                self.url + "/graphql", json=body, headers=self.headers, timeout=TIMEOUT
             )
+        except httpx.HTTPError as error:
+            fail(unreachable(self.url, error))
+        answer = _json_body(response, self.url)
+        errors = answer.get("errors") or []
+        if errors:
+            _fail_with_graphql_error(errors[0], response.status_code)
+        if response.status_code != 200 or not isinstance(answer.get("data"), dict):
+            fail(f"{self.url} answered {response.status_code} without data: {NOT_SEATKEEPER}")
+        return answer["data"]
+
+    def download(
+        self, path: str, params: dict[str, str], output: Path | None, progress: bool = False
+    ) -> int:
+        """Stream `GET path` to `output` (stdout when None); the number of CSV rows written.
+
+        A file is written beside the target under a temporary name and renamed over it only after
+        the whole answer arrived: a failed export never damages the file it was to replace.
+        """
+        with _target(output) as target:
+            try:
+                with httpx.stream(
+                    "GET", self.url + path, params=params, headers=self.headers, timeout=TIMEOUT
+                ) as response:
+                    if response.status_code != 200:
+                        response.read()
+                        answer = _json_body(response, self.url)
+                        errors = answer.get("errors") or [{"message": response.reason_phrase}]
+                        _fail_with_graphql_error(errors[0], response.status_code)
+                    if not response.headers.get("content-type", "").startswith("text/csv"):
+                        fail(f"{self.url} did not answer with a CSV file: {NOT_SEATKEEPER}")
+                    return _copy(response, target, progress)
+            except httpx.HTTPError as error:
+                fail(unreachable(self.url, error))
 
 
-BOM_OPTION = click.option(
-    "--bom", is_flag=True, help="Start the file with a byte-order mark (for Excel)."
-)
+def unreachable(url: str, error: httpx.HTTPError) -> str:
+    if isinstance(error, httpx.ConnectError):
+        return f"cannot reach {url}: is the server running? ({_first_line(error)})"
+    if isinstance(error, httpx.TimeoutException):
+        return f"cannot reach {url}: no answer in time"
+    return f"cannot reach {url}: {_first_line(error)}"
 
 
-@licenses.command("export")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write to this file (default: standard output).",
-)
-@BOM_OPTION
-@server_options
-def export_licenses(output: str | None, bom: bool, url: str, token: str) -> None:
-    """Export the licenses file: users holding a seat."""
-    _stream_to(url, token, "/export/licenses.csv", {"bom": "1"} if bom else {}, output)
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
-@click.group()
-def users() -> None:
-    """Export the users file (SPEC 7)."""
+def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
+    """The answer as JSON, or the one-line 'not Seatkeeper' failure (404 pages, HTML, proxies)."""
+    kind = response.headers.get("content-type", "")
+    if response.status_code == 404 or "html" in kind:
+        fail(f"{url} answered {response.status_code} {response.reason_phrase}: {NOT_SEATKEEPER}")
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict):
+        fail(f"{url} answered {response.status_code} {response.reason_phrase}: {NOT_SEATKEEPER}")
+    return answer
 
 
-@users.command("export")
-@click.option("--search", help="Only users whose id, name or email contains this.")
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False),
-    help="Write to this file (default: standard output).",
-)
-@BOM_OPTION
-@server_options
-def export_users(search: str | None, output: str | None, bom: bool, url: str, token: str) -> None:
-    """Export every user matching the search, with their license states and last sync."""
-    params = {"search": search} if search else {}
-    _stream_to(url, token, "/export/users.csv", {**params, "bom": "1"} if bom else params, output)
+def _fail_with_graphql_error(error: Any, status: int) -> NoReturn:
+    message = str(error.get("message", "")) if isinstance(error, dict) else str(error)
+    extensions = error.get("extensions") if isinstance(error, dict) else None
+    code = extensions.get("code") if isinstance(extensions, dict) else None
+    message = " ".join(message.split())[:500]
+    if code == "UNAUTHENTICATED" or status == 401:
+        fail(f"the server refused the token ({message}); check --token or SEATKEEPER_TOKEN")
+    if code == "FORBIDDEN" or status == 403:
+        fail(f"refused: {message}", EXIT_REFUSED)
+    fail(f"the server answered {status}: {message}")
+
+
+@contextlib.contextmanager
+def _target(output: Path | None) -> Iterator[IO[bytes]]:
+    """Standard output, or a temporary file beside `output` renamed over it on success."""
+    if output is None:
+        yield sys.stdout.buffer
+        sys.stdout.flush()
+        return
+    directory = output.parent
+    if not directory.is_dir():
+        fail(f"cannot write {output}: the directory {directory} does not exist")
+    if output.is_dir():
+        fail(f"cannot write {output}: it is a directory")
+    try:
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f".{output.name}.", suffix=".part"
+        )
+    except OSError as error:
+        fail(f"cannot write {output}: {error.strerror or error}")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            yield file
+        _keep_mode(output, temporary)
+        os.replace(temporary, output)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _keep_mode(output: Path, temporary: str) -> None:
+    """The new file gets the old one's permissions, or the umask's default (mkstemp uses 0600)."""
+    try:
+        mode = output.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(temporary, mode)
+
+
+class _RowCounter:
+    """Counts CSV records as they stream by: SPEC 7 files end every record with CRLF."""
+
+    def __init__(self) -> None:
+        self.line_ends = 0
+        self._last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.line_ends += chunk.count(b"\r\n") + (self._last == b"\r" and chunk[:1] == b"\n")
+        self._last = chunk[-1:]
+
+    @property
+    def rows(self) -> int:
+        return max(self.line_ends - 1, 0)  # the header is not a row
+
+
+def _copy(response: httpx.Response, target: IO[bytes], progress: bool) -> int:
+    """Copy the body to `target`; the number of data rows (header excluded)."""
+    counter = _RowCounter()
+    if not progress:
+        for chunk in response.iter_bytes():
+            target.write(chunk)
+            counter.feed(chunk)
+        return counter.rows
+    from seatkeeper.server.cli_output import transfer_progress
+
+    with transfer_progress("downloading", None) as advance:
+        for chunk in response.iter_bytes():
+            target.write(chunk)
+            counter.feed(chunk)
+            advance(len(chunk))
+    return counter.rows
