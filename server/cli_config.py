@@ -50,6 +50,15 @@ class OneLineErrors(click.Group):
         except BrokenPipeError:  # `seatkeeper users list | head`
             sys.stderr.close()
             sys.exit(0)
+        except Exception as error:  # a bug: one line for people, the trace on request
+            if os.environ.get("SEATKEEPER_DEBUG"):
+                raise
+            click.echo(
+                f"seatkeeper: unexpected error: {type(error).__name__}: {error} "
+                "(SEATKEEPER_DEBUG=1 shows the trace)".replace("\n", " "),
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
         sys.exit(code if isinstance(code, int) else 0)
 
 

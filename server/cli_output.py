@@ -67,10 +67,14 @@ def _print(renderable: Any) -> None:
     click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
-    """Print an aligned table; `None` shows as `-`, booleans as yes/no."""
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    title: str | None = None,
+    right: Sequence[str] = (),
+) -> None:
+    """Print an aligned table; `None` shows as `-`, booleans as yes/no; `right`: number columns."""
     grid = Table(
-        *columns,
         title=title,
         box=box.SIMPLE_HEAD,
         show_edge=False,
@@ -78,6 +82,8 @@ def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | No
         header_style="bold",
         title_justify="left",
     )
+    for column in columns:
+        grid.add_column(column, justify="right" if column in right else "left")
     for row in rows:
         grid.add_row(*(cell(value) for value in row))
     _print(grid)

@@ -409,7 +409,7 @@ def _print_import(file: Path, report: dict[str, Any], dry_run: bool) -> None:
     errors = [p for p in report["problems"] if p["severity"] == "ERROR"]
     if report["applied"]:
         state = "applied"
-    elif dry_run and not report["userErrors"]:
+    elif dry_run:
         state = "dry run, nothing applied"
     else:
         state = "NOT applied"

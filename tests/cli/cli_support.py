@@ -54,7 +54,16 @@ def serving(log_dir: Path) -> Iterator[Served]:
     err = log_dir / "server-stderr.txt"
     with (log_dir / "server-stdout.txt").open("wb") as stdout, err.open("wb") as stderr:
         process = subprocess.Popen(
-            [SEATKEEPER, "serve", "--storage", "memory://", "--port", str(port), "--log-level", "warning"],
+            [
+                SEATKEEPER,
+                "serve",
+                "--storage",
+                "memory://",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             stdout=stdout,
             stderr=stderr,
             env=clean_environment(SEATKEEPER_OPERATOR_TOKEN=OPERATOR),
@@ -111,6 +120,16 @@ def run(
         text=True,
         timeout=60,
         env=clean_environment(**extra),
+    )
+
+
+def run_here(
+    *arguments: str, url: str | None = None, token: str | None = None, **env: str
+) -> subprocess.CompletedProcess:
+    """`run`'s answer from an in-process run (no interpreter start-up: the suite stays quick)."""
+    result = cli(*arguments, url=url, token=token, **env)
+    return subprocess.CompletedProcess(
+        ["seatkeeper", *arguments], result.exit_code, result.stdout, result.stderr
     )
 
 

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_support import OPERATOR, as_json, cli, one_line, run
+from cli_support import OPERATOR, as_json, cli, one_line, run, run_here
 from graphql import OperationDefinitionNode, parse, validate
 from seatkeeper.schema.root import MAX_TOKENS, build_schema
 from seatkeeper.server.client import cli_document
@@ -65,7 +65,7 @@ def test_a_broken_profile_file_is_one_line(private_home):
 
 
 def test_without_any_token_the_command_says_where_to_put_one():
-    result = run("whoami")
+    result = run("whoami")  # a real process: exit code and stderr as a shell sees them
     assert result.returncode == 2
     assert "SEATKEEPER_TOKEN" in one_line(result.stderr)
 
@@ -80,7 +80,7 @@ def test_without_any_token_the_command_says_where_to_put_one():
     ],
 )
 def test_usage_and_connection_errors_are_one_line_exit_2(arguments, expected):
-    result = run(*arguments)
+    result = run_here(*arguments)
     assert result.returncode == 2
     assert expected in one_line(result.stderr)
     assert result.stdout == ""
@@ -113,7 +113,7 @@ def test_every_client_command_lists_its_environment_variables():
         "settings set",
         "tokens create",
     ):
-        text = run(*command.split(), "--help").stdout
+        text = run_here(*command.split(), "--help").stdout
         assert "SEATKEEPER_URL" in text and "SEATKEEPER_TOKEN" in text, command
 
 

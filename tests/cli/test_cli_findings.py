@@ -1,6 +1,7 @@
 """Issue 13's findings about the first command line, each as a test (they failed before the fix).
 
-Run as real processes against a real server: exit codes and stderr are what a person sees.
+Against a real server; the command runs as a real process (`run`) where the process boundary is
+the point, else in-process (`run_here`, same exit code and streams, no interpreter start-up).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from cli_support import (
     graphql,
     one_line,
     run,
+    run_here,
 )
 
 BACKUP = b'"Id","Full Name","Email","Standard","Inspections"\r\n' + b"x" * 800 + b"\r\n"
@@ -59,7 +61,7 @@ def _unchanged(target: Path) -> None:
 
 def test_an_export_with_a_wrong_token_leaves_the_target_file_as_it_was(url, acme, tmp_path):
     target = _backup(tmp_path)
-    result = run("licenses", "export", "-o", str(target), url=url, token="sk_wrong")
+    result = run_here("licenses", "export", "-o", str(target), url=url, token="sk_wrong")
     assert result.returncode == 2
     assert "token" in one_line(result.stderr)
     _unchanged(target)
@@ -78,7 +80,7 @@ def test_an_export_from_a_stopped_server_leaves_the_target_file_as_it_was(tmp_pa
 def test_a_successful_export_replaces_the_file_and_keeps_its_permissions(url, acme, tmp_path):
     target = _backup(tmp_path)
     target.chmod(0o640)
-    result = run("licenses", "export", "-o", str(target), url=url, token=acme.admin)
+    result = run_here("licenses", "export", "-o", str(target), url=url, token=acme.admin)
     assert result.returncode == 0, result.stderr
     assert target.read_bytes().startswith(b'"Id","Full Name"')
     assert b'"u1","Ann","ann@example.com","Assigned",""' in target.read_bytes()
@@ -97,7 +99,7 @@ def test_an_output_in_a_missing_directory_is_one_line(url, acme):
 
 def test_an_unwritable_directory_is_one_line(url, acme):
     # /proc takes no new files, whoever asks (root included, who ignores permission bits).
-    result = run("users", "export", "-o", "/proc/x.csv", url=url, token=acme.admin)
+    result = run_here("users", "export", "-o", "/proc/x.csv", url=url, token=acme.admin)
     assert result.returncode == 2
     assert "cannot write /proc/x.csv" in one_line(result.stderr)
     assert not Path("/proc/x.csv").exists()
@@ -108,7 +110,7 @@ def test_an_unwritable_directory_is_one_line(url, acme):
 
 @pytest.mark.parametrize("suffix", ["/graphql", "/graphql/", "/", ""])
 def test_the_url_may_be_the_base_or_the_graphql_endpoint(url, acme, suffix):
-    result = run("users", "export", "--url", url + suffix, "--token", acme.admin)
+    result = run_here("users", "export", "--url", url + suffix, "--token", acme.admin)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith('"Id","Full Name","Email"')
 
@@ -118,13 +120,13 @@ def test_the_url_may_be_the_base_or_the_graphql_endpoint(url, acme, suffix):
 
 @pytest.mark.parametrize("padding", [" ", "\n", " \t", "\r\n"])
 def test_a_token_is_stripped_of_surrounding_whitespace(url, acme, padding):
-    result = run("licenses", "export", url=url, token=padding + acme.admin + padding)
+    result = run_here("licenses", "export", url=url, token=padding + acme.admin + padding)
     assert result.returncode == 0, result.stderr
     assert '"u1","Ann"' in result.stdout
 
 
 def test_a_token_with_inner_spaces_is_one_line_before_any_request(url):
-    result = run("licenses", "export", url=url, token="sk_abc def")
+    result = run_here("licenses", "export", url=url, token="sk_abc def")
     assert result.returncode == 2
     assert "token" in one_line(result.stderr) and "Illegal" not in result.stderr
 
@@ -164,7 +166,7 @@ def other_server() -> Iterator[str]:
 @pytest.mark.parametrize("command", [["licenses", "export"], ["users", "export"]])
 def test_an_answer_that_is_not_seatkeeper_says_so(other_server, path, command, tmp_path):
     target = _backup(tmp_path)
-    result = run(*command, "-o", str(target), url=other_server + path, token="sk_x")
+    result = run_here(*command, "-o", str(target), url=other_server + path, token="sk_x")
     assert result.returncode == 2
     assert "is this a Seatkeeper server?" in one_line(result.stderr)
     _unchanged(target)
@@ -173,7 +175,7 @@ def test_an_answer_that_is_not_seatkeeper_says_so(other_server, path, command, t
 def test_an_import_sent_to_another_server_says_so(other_server, tmp_path):
     file = tmp_path / "in.csv"
     file.write_text("Id,Full Name,Email,Standard,Inspections\n", encoding="utf-8")
-    result = run("licenses", "import", str(file), url=other_server + "/missing", token="sk_x")
+    result = run_here("licenses", "import", str(file), url=other_server + "/missing", token="sk_x")
     assert result.returncode == 2
     assert "is this a Seatkeeper server?" in one_line(result.stderr)
 
@@ -185,7 +187,7 @@ def test_an_import_sent_to_another_server_says_so(other_server, tmp_path):
     "command", [["licenses", "export"], ["licenses", "import"], ["users", "export"]]
 )
 def test_help_names_the_environment_variables(command):
-    result = run(*command, "--help")
+    result = run_here(*command, "--help")
     assert result.returncode == 0
     assert "SEATKEEPER_URL" in result.stdout and "SEATKEEPER_TOKEN" in result.stdout
 
@@ -206,7 +208,7 @@ def test_serve_help_lists_its_environment_variables():
 
 
 def test_import_help_states_the_exit_codes_the_command_uses():
-    text = " ".join(run("licenses", "import", "--help").stdout.split())
+    text = " ".join(run_here("licenses", "import", "--help").stdout.split())
     assert "exits 1 when nothing was applied" not in text
     assert "0 applied, or a dry run of a file without errors" in text
     assert "1 the file has errors" in text and "2 usage or connection" in text
@@ -215,14 +217,14 @@ def test_import_help_states_the_exit_codes_the_command_uses():
 def test_a_clean_dry_run_exits_0_and_a_file_with_errors_exits_1(url, acme, tmp_path):
     clean = tmp_path / "clean.csv"
     clean.write_text("Id,Full Name,Email,Standard,Inspections\nu1,Ann,ann@example.com,,\n")
-    result = run("licenses", "import", str(clean), "--dry-run", url=url, token=acme.admin)
+    result = run_here("licenses", "import", str(clean), "--dry-run", url=url, token=acme.admin)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "dry run, nothing applied" in result.stdout and "unassigned=1" in result.stdout
     broken = tmp_path / "broken.csv"
     broken.write_text("Id,Full Name,Email,Standard,Inspections\nu1,Ann,ann@example.com,Maybe,\n")
-    result = run("licenses", "import", str(broken), "--dry-run", url=url, token=acme.admin)
+    result = run_here("licenses", "import", str(broken), "--dry-run", url=url, token=acme.admin)
     assert result.returncode == 1
-    assert "NOT applied" in result.stdout and "BAD_VALUE" in result.stdout
+    assert "dry run, nothing applied" in result.stdout and "BAD_VALUE" in result.stdout
 
 
 # -- exports print a count; grammar -----------------------------------------------------------------
@@ -230,10 +232,10 @@ def test_a_clean_dry_run_exits_0_and_a_file_with_errors_exits_1(url, acme, tmp_p
 
 def test_an_export_prints_how_many_rows_it_wrote(url, acme, tmp_path):
     target = tmp_path / "out.csv"
-    result = run("licenses", "export", "-o", str(target), url=url, token=acme.admin)
+    result = run_here("licenses", "export", "-o", str(target), url=url, token=acme.admin)
     assert result.returncode == 0
     assert result.stderr.strip() == f"exported 1 row to {target}"
-    result = run("users", "export", url=url, token=acme.admin)
+    result = run_here("users", "export", url=url, token=acme.admin)
     assert result.stderr.strip() == "exported 1 row"
 
 
@@ -241,7 +243,7 @@ def test_spec_7_not_enough_seats_says_1_user_not_1_users(url, tmp_path):
     empty = create_organization(url, "No seats")
     file = tmp_path / "one.csv"
     file.write_text("Id,Full Name,Email,Standard,Inspections\nn1,New,new@example.com,,Assigned\n")
-    result = run("licenses", "import", str(file), url=url, token=empty.admin)
+    result = run_here("licenses", "import", str(file), url=url, token=empty.admin)
     assert result.returncode == 1
     text = " ".join(result.stdout.split())
     assert re.search(r"after the import 1 user would hold one", text), result.stdout

@@ -242,6 +242,6 @@ def test_spec_7_a_file_that_is_not_utf8_is_one_line(url, acme, tmp_path):
         "Id,Full Name,Email,Standard,Inspections\nx,Jos\xe9,x@example.com,,\n".encode("latin-1")
     )
     result = cli("licenses", "import", str(file), url=url, token=acme.admin)
-    assert result.exit_code == 2 and "CSV UTF-8" in one_line(result.stderr)
+    assert result.exit_code == 1 and "NOT_UTF8" in result.stdout and "CSV UTF-8" in result.stdout
     missing = cli("licenses", "import", str(tmp_path / "none.csv"), url=url, token=acme.admin)
     assert missing.exit_code == 2 and "does not exist" in one_line(missing.stderr)
