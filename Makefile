@@ -4,7 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench schema clean
+.PHONY: run test check bench schema clean
+
+# Tools see the package (issue 10): package/seatkeeper/ is a tree of links to the layer folders,
+# and one plain path entry in the venv puts package/ on sys.path, so that mypy, pyright,
+# import-linter and IDEs resolve `seatkeeper.*` (setuptools' editable finder alone is an import
+# hook that no tool can follow). A new module in any folder is visible at once: no reinstall.
+LINK_TREE_PTH = $(BIN)/python -c 'import pathlib, sysconfig; pathlib.Path(sysconfig.get_paths()["purelib"], "seatkeeper-package.pth").write_text(str(pathlib.Path("package").resolve()) + "\n")'
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +18,7 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(LINK_TREE_PTH)
 	touch $(STAMP)
 
 # The default storage: a SQLite file (the startup line says where; README "Configuration").
@@ -21,6 +28,21 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The gate of issue 10 (CI runs it after `make test`): the layers of docs/ARCHITECTURE.md as
+# import-linter contracts, mypy --strict (configured in pyproject.toml), ruff lint and format.
+CHECK_STAMP := $(VENV)/.check-installed
+
+$(CHECK_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test,check]'
+	$(LINK_TREE_PTH)
+	touch $(CHECK_STAMP)
+
+check: $(CHECK_STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # Benchmarks (issue 6; not tests): one table, written to benchmarks/RESULTS.md. HTTP figures need
 # wrk (`sudo apt-get install wrk`); without it they are skipped and the others still run.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from seatkeeper.rules.records import LicenseState
+from seatkeeper.domain.records import LicenseState
 from seatkeeper.server.app import create_app
 
 from benchmarks.common import (

@@ -15,8 +15,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from seatkeeper.domain.records import Client, Organization, Project, ProjectKind, SyncLogEntry
 from seatkeeper.plugins.memory import DEFAULT_SYNC_LOG_CAP, MemoryStorage
-from seatkeeper.rules.records import Client, Organization, Project, ProjectKind, SyncLogEntry
 
 from benchmarks.common import BenchConfig, Figure, median
 from benchmarks.http_load import benchmark_server

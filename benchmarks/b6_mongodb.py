@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.rules.engine import Engine, SyncRequest
-from seatkeeper.rules.records import LicenseState, LicenseType
 
 from benchmarks.common import BenchConfig, Figure, median, not_available
 
@@ -86,12 +86,12 @@ def run(config: BenchConfig) -> list[Figure]:
         counts["B6b"].append(auto)
         tallies = {"B6a": licensed_tally, "B6b": auto_tally}
     figures = []
-    for key in WHAT:
+    for key, what in WHAT.items():
         value = median(counts[key])
         figures.append(
             Figure(
                 key,
-                WHAT[key],
+                what,
                 "— (a count)",
                 value,
                 f"{'=' if TARGET[key] == 1 else '≤'} {TARGET[key]}",

@@ -17,8 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import orjson
+from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.rules.engine import Engine, NewUser
-from seatkeeper.rules.records import LicenseState, LicenseType
 
 ROOT = Path(__file__).resolve().parent.parent
 OPERATIONS_FILE = ROOT / "tests" / "contract" / "operations.graphql"

@@ -67,7 +67,7 @@ def benchmark_server(
     with tempfile.TemporaryDirectory(prefix="seatkeeper-bench-") as scratch:
         info_file = Path(scratch) / "info.json"
         bodies_file = Path(scratch) / "bodies.jsonl"
-        log_file = open(Path(scratch) / "server.log", "w+")
+        log_file = open(Path(scratch) / "server.log", "w+")  # noqa: SIM115 - the server writes to it until the finally block closes it
         command = pinned(
             [
                 sys.executable,

@@ -135,7 +135,7 @@ def main() -> int:
         section = time.monotonic()
         try:
             figures = importlib.import_module(module_name).run(config)
-        except Exception as error:  # one broken benchmark must not hide the others
+        except Exception as error:  # noqa: BLE001 - one broken benchmark must not hide the others
             traceback.print_exc()
             ids = [i for i, m in MODULES.items() if m == module_name]
             figures = [

@@ -87,7 +87,7 @@ async def build(args: argparse.Namespace):
     answer.raise_for_status()
 
     if args.info:
-        with open(args.info, "w") as out:
+        with open(args.info, "w") as out:  # noqa: ASYNC230 - setup, before any request is served
             json.dump(
                 {
                     "organization_id": seeded.organization_id,
@@ -102,7 +102,7 @@ async def build(args: argparse.Namespace):
     if args.bodies_file:
         # One request body per line (JSON has no raw newline): the Sync operation exactly as the
         # contract writes it, with one seeded user's variables. wrk picks a line at random.
-        with open(args.bodies_file, "wb") as out:
+        with open(args.bodies_file, "wb") as out:  # noqa: ASYNC230 - setup, before any request is served
             for user in seeded.users:
                 out.write(
                     orjson.dumps(

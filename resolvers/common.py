@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from graphql import GraphQLError
+from seatkeeper.domain.records import Role
 from seatkeeper.rules.access import Action, Caller
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.outcomes import BadRequest, Page
-from seatkeeper.rules.records import Role
 from seatkeeper.schema.types import Edge, PageInfo
 from strawberry.types import Info
+
+T = TypeVar("T")
+N = TypeVar("N")
 
 
 @dataclass
@@ -32,7 +35,8 @@ class PublicError(GraphQLError):
 
 
 def engine_of(info: Info) -> Engine:
-    return info.context.engine
+    context: Context = info.context
+    return context.engine
 
 
 def require(info: Info, action: Action) -> Caller:
@@ -63,7 +67,9 @@ def organization_of(
         if not organization_id:
             raise PublicError("the OPERATOR must pass organizationId", "BAD_USER_INPUT")
         return organization_id
-    if organization_id is not None and organization_id != caller.organization_id:
+    if caller.organization_id is None or (
+        organization_id is not None and organization_id != caller.organization_id
+    ):
         raise PublicError("a token acts on its own organization only", "FORBIDDEN")
     return caller.organization_id
 
@@ -72,11 +78,11 @@ def bad_request(error: BadRequest) -> PublicError:
     return PublicError(error.message, error.code, field=list(error.field or ()))
 
 
-def page_info(page: Page) -> PageInfo:
+def page_info(page: Page[Any]) -> PageInfo:
     return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
 
 
-def edges(page: Page, to_node: Callable[[Any], Any]) -> list[Edge]:
+def edges(page: Page[T], to_node: Callable[[T], N]) -> list[Edge[N]]:
     return [
         Edge(cursor=cursor, node=to_node(item)) for cursor, item in zip(page.cursors, page.items)
     ]

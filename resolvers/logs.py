@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+from seatkeeper.domain import records
 from seatkeeper.resolvers.common import bad_request, edges, engine_of, organization_of, page_info
-from seatkeeper.rules import records
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema.types import (

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import strawberry
+from seatkeeper.domain import records
 from seatkeeper.resolvers.common import engine_of, organization_of, require
-from seatkeeper.rules import records
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import Engine
 from seatkeeper.schema.types import (

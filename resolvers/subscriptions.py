@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import strawberry
+from seatkeeper.domain.records import Subscription
 from seatkeeper.resolvers.common import engine_of, organization_of, require
 from seatkeeper.rules.access import Action
-from seatkeeper.rules.records import Subscription
 from seatkeeper.schema.types import (
     AddSubscriptionInput,
     AddSubscriptionPayload,
@@ -46,7 +48,7 @@ async def subscriptions(
     ]
 
 
-def _subscription(subscription: Subscription, now) -> LicenseSubscription:
+def _subscription(subscription: Subscription, now: datetime) -> LicenseSubscription:
     return LicenseSubscription(
         id=strawberry.ID(subscription.id),
         license_type=subscription.license_type,

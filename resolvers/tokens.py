@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import strawberry
+from seatkeeper.domain.records import Role
 from seatkeeper.resolvers.common import engine_of, organization_of, require
 from seatkeeper.rules.access import Action
-from seatkeeper.rules.records import Role
 from seatkeeper.schema.types import (
     ApiToken,
     CreateTokenInput,

@@ -41,7 +41,7 @@ async def users(
     except BadRequest as error:
         raise bad_request(error) from None
     return UserConnection(
-        total_count=page.total_count,
+        total_count=page.total_count or 0,  # list_users counts unless told not to
         page_info=page_info(page),
         edges=edges(page, MobileUser.from_view),
     )

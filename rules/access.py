@@ -8,7 +8,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from seatkeeper.rules.records import Role
+from seatkeeper.domain.records import Role
 
 TOKEN_PREFIX = "sk_"
 

@@ -9,6 +9,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TypeVar
 
+from seatkeeper.domain.records import (
+    AuditEntry,
+    AuditReason,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    Project,
+    ProjectKind,
+    Settings,
+    new_id,
+    user_key,
+)
 from seatkeeper.rules import decisions
 from seatkeeper.rules.administration_checks import (
     NewUser,
@@ -26,19 +39,6 @@ from seatkeeper.rules.base import (
     trial_error,
 )
 from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
-from seatkeeper.rules.records import (
-    AuditEntry,
-    AuditReason,
-    LicenseState,
-    LicenseType,
-    MobileUser,
-    Organization,
-    Project,
-    ProjectKind,
-    Settings,
-    new_id,
-    user_key,
-)
 from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
 from seatkeeper.storage.protocol import (
     AlreadyExists,

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser, user_key
 from seatkeeper.rules import decisions
 from seatkeeper.rules.outcomes import ErrorCode, UserError
-from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser, user_key
 from seatkeeper.storage.protocol import AlreadyExists, SeatShortage
 
 MAX_BULK_USERS = 100_000  # one setLicenseState / createUsers / deleteUsers request

@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from seatkeeper.rules import decisions
-from seatkeeper.rules.outcomes import BadRequest, ErrorCode, UserError
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     SEAT_TYPES,
     AuditEntry,
     AuditReason,
@@ -15,6 +13,8 @@ from seatkeeper.rules.records import (
     MobileUser,
     Organization,
 )
+from seatkeeper.rules import decisions
+from seatkeeper.rules.outcomes import BadRequest, ErrorCode, UserError
 from seatkeeper.storage.protocol import SelectorChange, Storage
 
 Clock = Callable[[], datetime]

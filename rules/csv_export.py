@@ -12,7 +12,7 @@ import io
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from datetime import UTC, datetime
 
-from seatkeeper.rules.records import LicenseState, MobileUser
+from seatkeeper.domain.records import LicenseState, MobileUser
 
 A, D = LicenseState.ASSIGNED, LicenseState.DISABLED
 

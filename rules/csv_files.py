@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+from seatkeeper.domain.records import LicenseState
 from seatkeeper.rules import decisions, licenses_csv
 from seatkeeper.rules.base import trial_error
 from seatkeeper.rules.licenses_csv import (
@@ -17,7 +18,6 @@ from seatkeeper.rules.licenses_csv import (
     licenses_lines,
     users_lines,
 )
-from seatkeeper.rules.records import LicenseState
 from seatkeeper.rules.views import UserFilter, ViewOperations
 
 

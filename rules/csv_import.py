@@ -15,10 +15,10 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from seatkeeper.domain.records import user_key
 from seatkeeper.rules import decisions
 from seatkeeper.rules.csv_export import unescape_formula
 from seatkeeper.rules.outcomes import UserError
-from seatkeeper.rules.records import user_key
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_ROWS = 200_000
@@ -277,7 +277,7 @@ def _sniff_delimiter(text: str) -> str:
     for line in re.split(r"\r\n|\r|\n", text, maxsplit=64):
         if line.strip():
             counts = {d: line.count(d) for d in (",", ";", "\t")}
-            best = max(counts, key=counts.get)
+            best = max(counts, key=counts.__getitem__)
             return best if counts[best] > 0 else ","
     return ","
 

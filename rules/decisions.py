@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import TypeGuard
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     SEAT_TYPES,
     LicenseState,
     LicenseType,
@@ -61,8 +62,8 @@ def type_expired(
     return any(s.license_type is license_type and s.valid_until <= now for s in subscriptions)
 
 
-def covers(held: LicenseType | None, required: LicenseType) -> bool:
-    """SPEC 4.4: the same type, or INSPECTIONS for a STANDARD project."""
+def covers(held: LicenseType | None, required: LicenseType) -> TypeGuard[LicenseType]:
+    """SPEC 4.4: the same type, or INSPECTIONS for a STANDARD project (so a seat is held)."""
     if held is None:
         return False
     return held is required or (
@@ -107,7 +108,12 @@ def grace_ends_at(user: MobileUser, settings: Settings) -> datetime | None:
     """SPEC 4.7: the end of the user's temporary window, once it has started."""
     if user.grace_started_at is None:
         return None
-    return user.grace_started_at + timedelta(days=settings.grace_period_days)
+    return grace_window_end(user.grace_started_at, settings)
+
+
+def grace_window_end(started_at: datetime, settings: Settings) -> datetime:
+    """SPEC 4.7: a temporary window started at `started_at` ends `gracePeriodDays` later."""
+    return started_at + timedelta(days=settings.grace_period_days)
 
 
 def inactivity_cutoff(settings: Settings, now: datetime) -> datetime:
@@ -143,7 +149,7 @@ def email_problem(email: str) -> str | None:
     return None
 
 
-def name_problem(name: str, *, required: bool) -> str | None:
+def name_problem(name: str | None, *, required: bool) -> str | None:
     if name is None or not name.strip():
         return "the full name is empty" if required else None
     if len(name) > MAX_NAME_LENGTH:

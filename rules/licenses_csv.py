@@ -84,6 +84,16 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from seatkeeper.domain.records import (
+    SEAT_TYPES,
+    AuditEntry,
+    AuditReason,
+    LicenseState,
+    LicenseType,
+    MobileUser,
+    Organization,
+    new_id,
+)
 from seatkeeper.rules import csv_ids, decisions
 from seatkeeper.rules.base import conflict_error
 from seatkeeper.rules.csv_export import (
@@ -115,16 +125,6 @@ from seatkeeper.rules.csv_import import (
     parse_licenses_file,
 )
 from seatkeeper.rules.outcomes import ErrorCode, UserError
-from seatkeeper.rules.records import (
-    SEAT_TYPES,
-    AuditEntry,
-    AuditReason,
-    LicenseState,
-    LicenseType,
-    MobileUser,
-    Organization,
-    new_id,
-)
 from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
 from seatkeeper.storage.protocol import (
     AlreadyExists,

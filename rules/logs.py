@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
+from seatkeeper.domain.records import AuditEntry, SyncLogEntry, user_key
 from seatkeeper.rules.base import EngineBase
 from seatkeeper.rules.outcomes import BadRequest, Page
 from seatkeeper.rules.paging import check_page_size, decode_cursor, keyset_page
-from seatkeeper.rules.records import AuditEntry, SyncLogEntry, user_key
 from seatkeeper.storage.protocol import LogQuery
 
 E = TypeVar("E", SyncLogEntry, AuditEntry)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     LicenseErrorCode,
     LicenseErrorReason,
     LicenseType,

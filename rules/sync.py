@@ -10,16 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from seatkeeper.rules import decisions
-from seatkeeper.rules.base import EngineBase, Selectors, audit_entries, selector_change
-from seatkeeper.rules.outcomes import (
-    ErrorCode,
-    GrantedLicense,
-    LicenseError,
-    SyncOutcome,
-    UserError,
-)
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     DEFAULT_PROJECT_ID,
     SYSTEM_ACTOR,
     AuditReason,
@@ -33,6 +24,15 @@ from seatkeeper.rules.records import (
     Settings,
     SyncLogEntry,
     new_id,
+)
+from seatkeeper.rules import decisions
+from seatkeeper.rules.base import EngineBase, Selectors, audit_entries, selector_change
+from seatkeeper.rules.outcomes import (
+    ErrorCode,
+    GrantedLicense,
+    LicenseError,
+    SyncOutcome,
+    UserError,
 )
 from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
 from seatkeeper.storage.protocol import (
@@ -209,11 +209,13 @@ class SyncOperations(EngineBase):
         if settings.auto_assign_licenses:
             return await self._auto_assign(organization, settings, limits, required, user, now)
         # 4.7 The temporary license, one window per user record.
-        if user.grace_started_at is None:
+        started_at = user.grace_started_at
+        if started_at is None:
             user = await self.storage.start_grace_period(organization.id, user.key, now) or user
             if user.grace_started_at is None:
                 user = replace(user, grace_started_at=now)
-        ends = decisions.grace_ends_at(user, settings)
+            started_at = user.grace_started_at or now
+        ends = decisions.grace_window_end(started_at, settings)
         if now < ends:
             return SyncOutcome(
                 user=user, license=GrantedLicense(required, temporary=True, expires_at=ends)
@@ -227,7 +229,7 @@ class SyncOperations(EngineBase):
     ) -> bool:
         """SPEC 5: holders ranked by assignedAt (ties by id); those past `limit` are over capacity."""
         holders = await self.storage.count_holders(organization_id, held)
-        if holders <= limit:
+        if holders <= limit or user.assigned_at is None:  # a holder always has an assignedAt
             return False
         ahead = await self.storage.holders_ranked_before(
             organization_id, held, user.assigned_at, user.key

@@ -9,11 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from seatkeeper.rules import decisions
-from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
-from seatkeeper.rules.base import EngineBase
-from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     DEFAULT_PROJECT_ID,
     LicenseType,
     Organization,
@@ -24,6 +20,10 @@ from seatkeeper.rules.records import (
     Token,
     new_id,
 )
+from seatkeeper.rules import decisions
+from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
+from seatkeeper.rules.base import EngineBase
+from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
 
 MAX_SEATS = 10_000_000
 MAX_TRIAL_DAYS = 365

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser, Settings, user_key
 from seatkeeper.rules import decisions
 from seatkeeper.rules.base import EngineBase
 from seatkeeper.rules.outcomes import (
@@ -16,7 +17,6 @@ from seatkeeper.rules.outcomes import (
     UserView,
 )
 from seatkeeper.rules.paging import MAX_PAGE_SIZE, check_page_size, decode_cursor, keyset_page
-from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser, Settings, user_key
 from seatkeeper.storage.protocol import UserQuery
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 import strawberry
-from seatkeeper.rules import records
+from seatkeeper.domain import records
 from seatkeeper.rules.licenses_csv import ImportMode as _ImportMode
 from seatkeeper.rules.outcomes import UserError as _UserError
 from seatkeeper.rules.outcomes import UserView

@@ -14,11 +14,11 @@ from typing import Any
 
 import orjson
 from cross_web import HTTPException  # what strawberry raises for malformed requests
+from seatkeeper.domain.records import Role
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
 from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.engine import Clock, Engine
-from seatkeeper.rules.records import Role
 from seatkeeper.schema import build_schema
 from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
@@ -78,10 +78,9 @@ class RequestGuard:
             return  # answered 401 (or 503 when the storage is down), before the body is read
         limit = self.max_body_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length":
-                if not value.isdigit() or int(value) > limit:
-                    await _too_large(limit, request_id)(scope, receive, send)
-                    return
+            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
+                await _too_large(limit, request_id)(scope, receive, send)
+                return
         received = 0
         started = False
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from seatkeeper.domain.records import LicenseState, LicenseType, Organization, Role
 from seatkeeper.rules.engine import CreatedOrganization, Engine, NewUser, SyncRequest
-from seatkeeper.rules.records import LicenseState, LicenseType, Organization, Role
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
 

@@ -26,10 +26,10 @@ from collections import OrderedDict
 
 import orjson
 from graphql import GraphQLError, OperationDefinitionNode, parse, print_ast, specified_rules
+from seatkeeper.domain.records import Client, Role
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import Engine, SyncRequest
 from seatkeeper.rules.outcomes import SyncOutcome
-from seatkeeper.rules.records import Client, Role
 from seatkeeper.schema.limits import document_errors, parse_bounded
 from seatkeeper.schema.types import _serialize_datetime as serialize_datetime
 from starlette._utils import get_route_path  # the router's own reading of the path

@@ -18,9 +18,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from seatkeeper.domain.records import Role, Token, new_id
 from seatkeeper.rules.access import hash_secret, new_secret
 from seatkeeper.rules.engine import Clock, wall_clock
-from seatkeeper.rules.records import Role, Token, new_id
 from seatkeeper.storage import Storage, capabilities_of
 from seatkeeper.storage.loader import redact
 

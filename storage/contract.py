@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import pytest
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     DEFAULT_PROJECT_ID,
     AuditEntry,
     AuditReason,
@@ -1438,7 +1438,7 @@ class ConcurrencyContract(_ContractBase):
 
     # -- switches and frees ----------------------------------------------------------------
 
-    LIMITS = {STANDARD: 6, INSPECTIONS: 3}
+    LIMITS: ClassVar[dict[LicenseType, int]] = {STANDARD: 6, INSPECTIONS: 3}
     CHURN_USERS = 24
 
     def _seed_full_organization(self, storage: Storage, run) -> None:

@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     AuditEntry,
     LicenseState,
     LicenseType,

@@ -18,7 +18,7 @@ from datetime import datetime
 from operator import attrgetter, itemgetter
 from urllib.parse import parse_qs, urlsplit
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     SEAT_TYPES,
     AuditEntry,
     AuditReason,
@@ -58,7 +58,7 @@ _FIELD_VALUES: dict[type, attrgetter] = {}
 
 
 def _copy(record):
-    """A shallow copy of a record (a dataclass of rules/records.py)."""
+    """A shallow copy of a record (a dataclass of domain/records.py)."""
     cls = type(record)
     values = _FIELD_VALUES.get(cls)
     if values is None:

@@ -181,7 +181,7 @@ from datetime import datetime, timedelta
 
 from bson.errors import InvalidDocument
 from pymongo.errors import PyMongoError
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     AuditEntry,
     LicenseType,
     MobileUser,

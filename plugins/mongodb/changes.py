@@ -44,7 +44,7 @@ from datetime import UTC, datetime, timedelta
 from bson.errors import InvalidDocument
 from pymongo import ReturnDocument, UpdateMany
 from pymongo.errors import BulkWriteError
-from seatkeeper.rules.records import SEAT_TYPES, LicenseState, LicenseType, user_key
+from seatkeeper.domain.records import SEAT_TYPES, LicenseState, LicenseType, user_key
 from seatkeeper.storage.protocol import (
     AlreadyExists,
     Applied,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     AuditEntry,
     AuditReason,
     Client,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from seatkeeper.rules.records import LicenseState, LicenseType
+from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.storage.protocol import LogQuery, UserQuery
 
 from .documents import Document, to_bson_time

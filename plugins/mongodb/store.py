@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     SEAT_TYPES,
     AuditEntry,
     LicenseType,

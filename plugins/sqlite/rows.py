@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     AuditEntry,
     AuditReason,
     Client,

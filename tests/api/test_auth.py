@@ -132,7 +132,7 @@ def test_spec_9_operator_reads_one_organization_by_naming_it(api, org):
 
 
 def test_spec_9_forbidden_error_names_the_role(api, org):
-    status, body = api.gql("SetLicenseState", _variables(org)["SetLicenseState"], org.sync)
+    _status, body = api.gql("SetLicenseState", _variables(org)["SetLicenseState"], org.sync)
     assert body["errors"][0]["message"] == "the SYNC role may not do this"
     assert body["errors"][0]["path"] == ["setLicenseState"]
 
@@ -307,7 +307,7 @@ def test_spec_9_exports_hold_only_the_callers_organization(api, org, b_world):
 )
 def test_spec_9_a_token_naming_another_organization_is_forbidden(api, org, b_world, field):
     for token in (org.admin, org.sync):
-        status, body = api.query(f"query ($id: ID!) {{ {field} }}", {"id": b_world.id}, token)
+        _status, body = api.query(f"query ($id: ID!) {{ {field} }}", {"id": b_world.id}, token)
         assert _codes(body) == ["FORBIDDEN"], body
         assert _no_data(body)
 

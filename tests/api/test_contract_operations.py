@@ -401,7 +401,7 @@ def test_export_users_writes_states_and_last_sync(api, org, clock):
     assert by_id["e1"][1:5] == ["Eve One", "e1@example.com", "Disabled", ""]
     assert by_id["e1"][5] == ""
     assert by_id["s1"][1:5] == ["Sam Sync", "s1@example.com", "", ""]
-    assert datetime.fromisoformat(by_id["s1"][5].replace("Z", "+00:00")) == clock()
+    assert datetime.fromisoformat(by_id["s1"][5]) == clock()
 
     searched = api.data("ExportUsers", {"search": "eve"}, org.admin)["exportUsers"]
     assert [row[0] for row in csv.reader(io.StringIO(searched)) if row][1:] == ["e1"]
@@ -417,7 +417,7 @@ def test_sync_log_newest_first_with_filters_and_pages(api, org, clock):
 
     log = api.data("SyncLog", {"first": 2}, org.admin)["syncLog"]
     assert log["pageInfo"]["hasNextPage"] is True
-    assert [e["node"] for e in log["edges"]][0] == {
+    assert next(e["node"] for e in log["edges"]) == {
         "at": iso(clock()),
         "userId": "u2",
         "email": "u2@example.com",

@@ -315,14 +315,14 @@ def test_a_garbage_cursor_is_a_clear_error(api, org, operation, cursor):
 def test_a_users_cursor_is_no_log_cursor(api, org, operation):
     api.create_users(org, {"id": "u1"}, {"id": "u2"})
     users_cursor = api.data("Users", {"first": 1}, org.admin)["users"]["pageInfo"]["endCursor"]
-    status, body = api.gql(operation, {"after": users_cursor}, org.admin)
+    _status, body = api.gql(operation, {"after": users_cursor}, org.admin)
     assert [(e["message"], e["extensions"]) for e in body["errors"]] == GARBAGE_CURSOR
 
 
 @pytest.mark.parametrize("operation", ["Users", "SyncLog", "AuditLog"])
 @pytest.mark.parametrize("first", [0, -1, 501])
 def test_spec_6a_first_outside_1_to_500_is_a_clear_error(api, org, operation, first):
-    status, body = api.gql(operation, {"first": first}, org.admin)
+    _status, body = api.gql(operation, {"first": first}, org.admin)
     assert [(e["message"], e["extensions"]["code"]) for e in body["errors"]] == [
         (f"`first` must be between 1 and 500, got {first}", "BAD_USER_INPUT")
     ]
@@ -334,7 +334,7 @@ def test_spec_6a_first_500_is_allowed(api, org, operation):
 
 
 def test_spec_6a_a_search_longer_than_256_is_a_clear_error(api, org):
-    status, body = api.gql("Users", {"search": "x" * 257}, org.admin)
+    _status, body = api.gql("Users", {"search": "x" * 257}, org.admin)
     assert body["errors"][0]["message"] == "`search` is longer than 256 characters"
 
 

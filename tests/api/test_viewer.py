@@ -29,7 +29,7 @@ def _viewer(api, token: str | None) -> tuple[int, dict]:
 
 
 def _token(api, org, role: str, name: str) -> tuple[str, str]:
-    status, body = api.query(
+    _status, body = api.query(
         CREATE_TOKEN, {"input": {"organizationId": org.id, "role": role, "name": name}}, org.admin
     )
     created = body["data"]["createToken"]
@@ -85,11 +85,11 @@ def test_spec_9_viewer_without_a_valid_token_is_unauthenticated(api, org, token)
 
 def test_spec_9_viewer_of_a_revoked_token_is_unauthenticated(api, org):
     secret, token_id = _token(api, org, "READER", "old")
-    status, body = api.query(
+    _status, body = api.query(
         "mutation R($id: ID!) { revokeToken(id: $id) { userErrors { code } } }",
         {"id": token_id},
         org.admin,
     )
     assert body["data"]["revokeToken"]["userErrors"] == []
-    status, body = _viewer(api, secret)
+    _status, body = _viewer(api, secret)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]

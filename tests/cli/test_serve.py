@@ -151,7 +151,7 @@ def test_serve_demo_answers_sync_for_the_seed_users(demo_server):
 
 
 def _run_serve(*arguments: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
+    return subprocess.run(  # noqa: PLW1510 - the tests read the return code
         [SEATKEEPER, "serve", *arguments],
         capture_output=True,
         text=True,
@@ -216,7 +216,7 @@ SEED_LICENSES = Path(__file__).resolve().parents[1] / "data" / "seed-licenses.cs
 
 def _client(base: str, token: str, *arguments: str) -> subprocess.CompletedProcess:
     environment = {**_environment(), "SEATKEEPER_URL": base, "SEATKEEPER_TOKEN": token}
-    return subprocess.run(
+    return subprocess.run(  # noqa: PLW1510 - the tests read the return code
         [SEATKEEPER, *arguments], capture_output=True, text=True, timeout=30, env=environment
     )
 

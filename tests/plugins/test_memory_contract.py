@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from seatkeeper.rules.records import Client, SyncLogEntry
+from seatkeeper.domain.records import Client, SyncLogEntry
 from seatkeeper.storage import LogQuery, StorageConfigError, load_storage
 from seatkeeper.storage.contract import ORG, StorageContract, at, make_org
 

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser
 from seatkeeper.plugins.mongodb import ChangeSetAbandoned, MongoStorage
 from seatkeeper.plugins.mongodb import changes as changes_module
 from seatkeeper.plugins.mongodb.documents import user_document
@@ -32,7 +33,6 @@ from seatkeeper.plugins.mongodb.testing import (
     atomic_mongomock_client,
 )
 from seatkeeper.rules.engine import Engine, NewUser
-from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser
 from seatkeeper.storage.contract import ORG, T0, add_users, change_set, make_org, make_user
 from seatkeeper.storage.protocol import (
     AlreadyExists,
@@ -533,7 +533,7 @@ def main(argv: list[str]) -> None:
         _linear_mongomock()
     for n in [int(a) for a in argv if not a.startswith("-")] or [2000]:
 
-        def report(name: str, trips: RoundTrips, took: float) -> None:
+        def report(name: str, trips: RoundTrips, took: float, n: int = n) -> None:
             print(
                 f"{name:30s} {n:7d} users {took:9.2f} s {trips.total:5d} round trips  {dict(sorted(trips.tally.items()))}",
                 flush=True,

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser
 from seatkeeper.plugins.mongodb import MongoStorage
 from seatkeeper.plugins.mongodb import changes as changes_module
 from seatkeeper.plugins.mongodb.store import counter_id
 from seatkeeper.plugins.mongodb.testing import CrashAfter, SimulatedCrash, atomic_mongomock_client
-from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser
 from seatkeeper.storage.contract import ORG, add_users, change_set, make_org, make_user
 from seatkeeper.storage.protocol import Applied, ChangeSet, Conflict, LogQuery, UserQuery
 
@@ -173,7 +173,7 @@ def test_spec_2_a_crash_between_any_two_writes_is_repaired_to_all_or_nothing(nam
         monkeypatch.setattr(changes_module, "PART_ITEMS", 2)
     crash_points = 0
     for writes in range(40):
-        crashed, report = _run_once(scenario, writes)
+        crashed, _report = _run_once(scenario, writes)
         if not crashed:
             break
         crash_points += 1

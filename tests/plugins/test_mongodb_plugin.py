@@ -9,11 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from seatkeeper.plugins.mongodb import MongoStorage
-from seatkeeper.plugins.mongodb.config import acquire_client, parse_url, release_client
-from seatkeeper.plugins.mongodb.indexes import INDEXES, SYNC_LOG_TTL_INDEX
-from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     DEFAULT_PROJECT_ID,
     Client,
     LicenseType,
@@ -22,6 +18,10 @@ from seatkeeper.rules.records import (
     ProjectKind,
     SyncLogEntry,
 )
+from seatkeeper.plugins.mongodb import MongoStorage
+from seatkeeper.plugins.mongodb.config import acquire_client, parse_url, release_client
+from seatkeeper.plugins.mongodb.indexes import INDEXES, SYNC_LOG_TTL_INDEX
+from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
 from seatkeeper.storage import StorageError, load_storage
 from seatkeeper.storage.protocol import LogQuery, UserQuery
 
@@ -331,8 +331,8 @@ def test_two_processes_sharing_one_database_see_each_others_writes():
 def test_read_cache_forgets_local_writes_at_once_and_others_after_cache_seconds(monkeypatch):
     """Organizations, projects and subscriptions are reused for `cacheSeconds` (cache.py): this
     process's own writes are seen at once, another process's within `cacheSeconds`."""
+    from seatkeeper.domain.records import Settings
     from seatkeeper.plugins.mongodb import cache
-    from seatkeeper.rules.records import Settings
 
     client = atomic_mongomock_client()
     mine, other = mongomock_storage(client=client), mongomock_storage(client=client)

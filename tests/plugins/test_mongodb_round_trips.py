@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.plugins.mongodb import MongoStorage
 from seatkeeper.plugins.mongodb.testing import RoundTrips, atomic_mongomock_client
 from seatkeeper.rules.engine import Engine, SyncRequest
-from seatkeeper.rules.records import LicenseState, LicenseType
 
 URL = "mongodb://localhost/seatkeeper_rt?syncLogRetentionDays=0"
 

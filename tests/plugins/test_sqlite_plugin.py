@@ -8,9 +8,9 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from seatkeeper.domain.records import LicenseType
 from seatkeeper.plugins.sqlite import SQLiteStorage, parse_url
 from seatkeeper.plugins.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION
-from seatkeeper.rules.records import LicenseType
 from seatkeeper.storage import (
     LogQuery,
     StorageConfigError,

@@ -11,9 +11,7 @@ import functools
 import random
 from datetime import datetime, timedelta
 
-from seatkeeper.rules.engine import Engine, NewUser, SyncRequest, UserFilter
-from seatkeeper.rules.outcomes import Result, SyncOutcome
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     AuditEntry,
     Client,
     LicenseState,
@@ -24,6 +22,8 @@ from seatkeeper.rules.records import (
     SyncLogEntry,
     user_key,
 )
+from seatkeeper.rules.engine import Engine, NewUser, SyncRequest, UserFilter
+from seatkeeper.rules.outcomes import Result, SyncOutcome
 from seatkeeper.storage import UserQuery
 
 S, I, E = LicenseType.STANDARD, LicenseType.INSPECTIONS, LicenseType.EXTERNAL

@@ -31,10 +31,10 @@ from rules_support import (
     snapshot,
     sync,
 )
+from seatkeeper.domain.records import AuditReason
 from seatkeeper.rules import csv_import
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.licenses_csv import MAX_FIELD_CHARS, MAX_FILE_BYTES, ImportMode, ImportReport
-from seatkeeper.rules.records import AuditReason
 from seatkeeper.storage import load_storage
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "seed-licenses.csv"

@@ -27,7 +27,7 @@ from rules_support import (
     sync,
     temporary,
 )
-from seatkeeper.rules.records import Client, ProjectKind
+from seatkeeper.domain.records import Client, ProjectKind
 
 # The admin screen of the page: ten users, top to bottom.
 SCREEN = [

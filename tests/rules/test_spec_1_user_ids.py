@@ -22,9 +22,9 @@ from rules_support import (
     set_state,
     sync,
 )
+from seatkeeper.domain.records import user_key
 from seatkeeper.rules.decisions import user_id_problem
 from seatkeeper.rules.licenses_csv import ImportMode
-from seatkeeper.rules.records import user_key
 
 GUID = "1a75199f-a48b-40d4-b9bc-2ea05faa8197"
 HEX = GUID.replace("-", "")

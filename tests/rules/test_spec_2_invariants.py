@@ -39,8 +39,8 @@ from rules_support import (
     sync,
     sync_entries,
 )
+from seatkeeper.domain.records import AuditReason, ProjectKind, user_key
 from seatkeeper.rules.engine import Engine
-from seatkeeper.rules.records import AuditReason, ProjectKind, user_key
 from seatkeeper.storage import load_storage
 
 
@@ -408,10 +408,10 @@ async def test_spec_2_4_every_sync_attempt_is_logged_whatever_the_outcome(engine
         engine, org, "taker", email="taken@example.com"
     )  # NO_SEAT_AVAILABLE: no subscription
     attempts = [
-        dict(user_id="", email="x@example.com"),
-        dict(user_id="u1", email="not-an-email"),
-        dict(user_id="u2", email="u2@example.com", project="nowhere"),
-        dict(user_id="u3", email="TAKEN@example.com"),
+        {"user_id": "", "email": "x@example.com"},
+        {"user_id": "u1", "email": "not-an-email"},
+        {"user_id": "u2", "email": "u2@example.com", "project": "nowhere"},
+        {"user_id": "u3", "email": "TAKEN@example.com"},
     ]
     for attempt in attempts:
         outcome = await sync(

@@ -31,8 +31,8 @@ from rules_support import (
     sync,
     temporary,
 )
+from seatkeeper.domain.records import AuditReason, ProjectKind, Settings
 from seatkeeper.rules.outcomes import BadRequest
-from seatkeeper.rules.records import AuditReason, ProjectKind, Settings
 
 GUID = "10ac88c8-2226-4a98-ae0c-b7f57df0c4d3"
 
@@ -487,11 +487,11 @@ async def test_spec_3_settings_defaults_are_the_sources_numbers(engine):
 @pytest.mark.parametrize(
     "changes",
     [
-        pytest.param(dict(inactivity_days=1), id="inactivity-1"),
-        pytest.param(dict(inactivity_days=3650), id="inactivity-3650"),
-        pytest.param(dict(grace_period_days=0), id="grace-0"),
-        pytest.param(dict(grace_period_days=365), id="grace-365"),
-        pytest.param(dict(auto_assign_licenses=True, auto_free_up_licenses=True), id="switches"),
+        pytest.param({"inactivity_days": 1}, id="inactivity-1"),
+        pytest.param({"inactivity_days": 3650}, id="inactivity-3650"),
+        pytest.param({"grace_period_days": 0}, id="grace-0"),
+        pytest.param({"grace_period_days": 365}, id="grace-365"),
+        pytest.param({"auto_assign_licenses": True, "auto_free_up_licenses": True}, id="switches"),
     ],
 )
 @async_test
@@ -513,12 +513,12 @@ async def test_spec_3_settings_within_range_are_stored_and_others_kept(engine, c
 @pytest.mark.parametrize(
     "changes, field",
     [
-        pytest.param(dict(inactivity_days=0), "inactivityDays", id="inactivity-0"),
-        pytest.param(dict(inactivity_days=3651), "inactivityDays", id="inactivity-3651"),
-        pytest.param(dict(inactivity_days=-1), "inactivityDays", id="inactivity-negative"),
-        pytest.param(dict(grace_period_days=-1), "gracePeriodDays", id="grace-negative"),
-        pytest.param(dict(grace_period_days=366), "gracePeriodDays", id="grace-366"),
-        pytest.param(dict(grace_period_days=10**12), "gracePeriodDays", id="grace-huge"),
+        pytest.param({"inactivity_days": 0}, "inactivityDays", id="inactivity-0"),
+        pytest.param({"inactivity_days": 3651}, "inactivityDays", id="inactivity-3651"),
+        pytest.param({"inactivity_days": -1}, "inactivityDays", id="inactivity-negative"),
+        pytest.param({"grace_period_days": -1}, "gracePeriodDays", id="grace-negative"),
+        pytest.param({"grace_period_days": 366}, "gracePeriodDays", id="grace-366"),
+        pytest.param({"grace_period_days": 10**12}, "gracePeriodDays", id="grace-huge"),
     ],
 )
 @async_test

@@ -31,8 +31,8 @@ from rules_support import (
     sync_entries,
     temporary,
 )
+from seatkeeper.domain.records import AuditReason, Client, ProjectKind
 from seatkeeper.rules.engine import SyncRequest
-from seatkeeper.rules.records import AuditReason, Client, ProjectKind
 
 NOT_FOUND, EXPIRED = "LICENSE_NOT_FOUND", "LICENSE_EXPIRED"
 

@@ -24,7 +24,7 @@ from rules_support import (
     set_state,
     sync,
 )
-from seatkeeper.rules.records import SubscriptionStatus
+from seatkeeper.domain.records import SubscriptionStatus
 
 
 async def view(engine, org) -> dict:

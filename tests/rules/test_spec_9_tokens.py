@@ -7,8 +7,8 @@ import hashlib
 
 import pytest
 from rules_support import async_test, new_org
+from seatkeeper.domain.records import Role
 from seatkeeper.rules.access import Action, Caller
-from seatkeeper.rules.records import Role
 
 
 def assert_stored_only_as_hash(token, secret: str) -> None:
