@@ -19,6 +19,8 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
 	$(LINK_TREE_PTH)
+	@# Metadata of installs before the link tree (issue 10) would shadow today's entry points.
+	rm -rf seatkeeper.egg-info
 	touch $(STAMP)
 
 # The default storage: a SQLite file (the startup line says where; README "Configuration").

@@ -61,7 +61,8 @@ def _asks_for_the_ide(scope: Scope) -> bool:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key == name:
-            return value.decode("latin-1")
+            text: str = value.decode("latin-1")
+            return text
     return None
 
 

@@ -11,7 +11,7 @@ import asyncio
 
 import click
 from seatkeeper.server.client import fail
-from seatkeeper.server.startup import default_storage_url, settle_operator_secret
+from seatkeeper.server.startup import OperatorSecret, default_storage_url, settle_operator_secret
 from seatkeeper.storage import StorageConfigError, load_storage
 from seatkeeper.storage.loader import redact
 
@@ -36,7 +36,7 @@ def rotate_operator_token(storage: str | None) -> None:
     except StorageConfigError as error:
         fail(str(error))
 
-    async def rotate():
+    async def rotate() -> OperatorSecret:
         await backend.open()
         try:
             return await settle_operator_secret(backend, rotate=True)
