@@ -74,7 +74,7 @@ def server(tmp_path_factory):
 def _run(server, *arguments: str) -> subprocess.CompletedProcess:
     base, token = server
     environment = {**_environment(), "SEATKEEPER_URL": base, "SEATKEEPER_TOKEN": token}
-    return subprocess.run(
+    return subprocess.run(  # noqa: PLW1510 - the tests read the return code
         [SEATKEEPER, *arguments], capture_output=True, text=True, timeout=30, env=environment
     )
 
