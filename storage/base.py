@@ -23,9 +23,10 @@ purge.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator
 from datetime import datetime
 
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     AuditEntry,
     LicenseState,
     LicenseType,
@@ -165,9 +166,9 @@ class BaseStorage(ABC):
 
     # -- derived ---------------------------------------------------------------------------
 
-    async def _walk(self, organization_id: str, query: UserQuery):
+    async def _walk(self, organization_id: str, query: UserQuery) -> AsyncIterator[MobileUser]:
         """Every user matching `query`, in list order, page by page."""
-        after = None
+        after: tuple[str, str] | None = None
         while True:
             page = await self.list_users(organization_id, query, PAGE, after)
             for user in page:
@@ -198,7 +199,9 @@ class BaseStorage(ABC):
             organization_id, UserQuery(selector=(license_type, LicenseState.ASSIGNED))
         )
 
-    async def _holders(self, organization_id: str, license_type: LicenseType):
+    async def _holders(
+        self, organization_id: str, license_type: LicenseType
+    ) -> AsyncIterator[MobileUser]:
         query = UserQuery(selector=(license_type, LicenseState.ASSIGNED))
         async for user in self._walk(organization_id, query):
             if user.active_license is license_type:

@@ -50,9 +50,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
-from seatkeeper.plugins.sqlite import rows
-from seatkeeper.plugins.sqlite.schema import SchemaError, migrate
-from seatkeeper.rules.records import (
+from seatkeeper.domain.records import (
     SEAT_TYPES,
     AuditEntry,
     LicenseState,
@@ -66,6 +64,8 @@ from seatkeeper.rules.records import (
     Token,
     user_key,
 )
+from seatkeeper.plugins.sqlite import rows
+from seatkeeper.plugins.sqlite.schema import SchemaError, migrate
 from seatkeeper.storage.base import BaseStorage
 from seatkeeper.storage.protocol import (
     AlreadyExists,

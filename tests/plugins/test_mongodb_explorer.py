@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import mongomock
 import pytest
 from pymongo.errors import PyMongoError
+from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser, seat_held
 from seatkeeper.plugins.mongodb.store import COLLECTIONS, counter_id
 from seatkeeper.plugins.mongodb.testing import (
     CRASH,
@@ -51,7 +52,6 @@ from seatkeeper.plugins.mongodb.testing import (
     SimulatedCrash,
     World,
 )
-from seatkeeper.rules.records import LicenseState, LicenseType, MobileUser, seat_held
 from seatkeeper.storage.contract import (
     ORG,
     add_users,

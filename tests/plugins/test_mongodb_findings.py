@@ -12,6 +12,7 @@ import threading
 import mongomock
 import pytest
 from pymongo.errors import AutoReconnect
+from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.plugins.mongodb.store import counter_id
 from seatkeeper.plugins.mongodb.testing import (
     CRASH,
@@ -19,7 +20,6 @@ from seatkeeper.plugins.mongodb.testing import (
     SimulatedCrash,
     World,
 )
-from seatkeeper.rules.records import LicenseState, LicenseType
 from seatkeeper.storage.contract import ORG, add_users, change_set, make_org, make_user
 from seatkeeper.storage.protocol import Applied, LogQuery, SeatShortage, UserQuery
 
@@ -250,7 +250,7 @@ def test_finding_5_the_audit_of_a_change_that_landed_is_never_lost(world, then):
 
 
 def test_finding_6_a_cache_read_racing_a_write_never_serves_the_old_value(world):
-    from seatkeeper.rules.records import Settings
+    from seatkeeper.domain.records import Settings
 
     seed(world, [])
     P = world.storages["P"]
@@ -344,9 +344,9 @@ def test_spec_8_an_entry_past_retention_is_never_returned_before_the_ttl_monitor
     minute, later under load. Here it never runs: the query itself must leave them out."""
     from datetime import UTC, datetime, timedelta
 
+    from seatkeeper.domain.records import Client, SyncLogEntry
     from seatkeeper.plugins.mongodb import MongoStorage
     from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
-    from seatkeeper.rules.records import Client, SyncLogEntry
 
     monkeypatch.setattr(mongomock.store.CollectionStore, "_expire_documents", lambda *a: None)
     storage = MongoStorage(

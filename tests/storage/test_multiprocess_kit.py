@@ -12,8 +12,8 @@ import asyncio
 from dataclasses import replace
 
 import pytest
+from seatkeeper.domain.records import SEAT_TYPES
 from seatkeeper.plugins.sqlite import SQLiteStorage
-from seatkeeper.rules.records import SEAT_TYPES
 from seatkeeper.storage.contract_processes import MultiProcessContract
 from seatkeeper.storage.protocol import ApplyResult, ChangeSet, Conflict, SeatShortage
 
