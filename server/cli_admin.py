@@ -33,7 +33,8 @@ def _organization(server: Server, organization_id: str | None) -> dict[str, Any]
     found = server.call("Organization", {"organizationId": organization_id})["organization"]
     if found is None:
         fail(f"no organization {organization_id!r}", 1)
-    return found
+    organization: dict[str, Any] = found
+    return organization
 
 
 # ---------------------------------------------------------------- whoami

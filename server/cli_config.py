@@ -32,7 +32,7 @@ ENVIRONMENT_HELP = (
 class OneLineErrors(click.Group):
     """The `seatkeeper` group: a usage error is one line on stderr (exit 2), like every failure."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         kwargs["standalone_mode"] = False
         try:
             code = super().main(*args, **kwargs)

@@ -61,7 +61,9 @@ class LogReader:
         self.field = field
         self.filters = filters
 
-    def read(self, since: str | None, first: int, every_page: bool) -> tuple[list[dict], bool]:
+    def read(
+        self, since: str | None, first: int, every_page: bool
+    ) -> tuple[list[dict[str, Any]], bool]:
         """Entries (newest first) and whether more pages remain."""
         filters = {**self.filters, **({"since": since} if since else {})}
         variables: dict[str, Any] = {"filter": filters or None, "first": first, "after": None}

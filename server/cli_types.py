@@ -16,7 +16,7 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-class Moment(click.ParamType):
+class Moment(click.ParamType):  # type: ignore[type-arg]  # generic in recent click only; the project allows 8.1
     """A date (`2027-01-31`, midnight UTC), a date and time (UTC unless it has an offset), `now`,
     or a time relative to now (`-7d`, `+365d`, `-2h`, `-30m`, `+1w`). Sent as ISO 8601 UTC."""
 
@@ -51,7 +51,7 @@ class Moment(click.ParamType):
         return iso(parsed)
 
 
-class Upper(click.Choice):
+class Upper(click.Choice):  # type: ignore[type-arg]  # generic in click >= 8.2 only; the project allows 8.1
     """An enum of the API, typed in any case, sent in capitals (`assigned` -> `ASSIGNED`)."""
 
     def __init__(self, *choices: str) -> None:

@@ -15,6 +15,9 @@ from typing import Any
 
 import click
 import orjson
+
+# The server's own decoding rule (SPEC 7), applied before sending: clients send the file as text.
+from seatkeeper.rules.csv_import import decode_licenses_file
 from seatkeeper.server.cli_config import ENVIRONMENT_HELP, server_options
 from seatkeeper.server.cli_output import (
     exit_on_user_errors,
@@ -27,9 +30,6 @@ from seatkeeper.server.cli_output import (
 )
 from seatkeeper.server.cli_types import LICENSE_STATE, LICENSE_TYPE, PAGE_SIZE, SEAT_TYPE
 from seatkeeper.server.client import EXIT_REFUSED, Server, fail
-
-# The server's own decoding rule (SPEC 7), applied before sending: clients send the file as text.
-from seatkeeper.rules.csv_import import decode_licenses_file
 
 #: Above this size an import or export shows a progress bar (on a terminal).
 PROGRESS_BYTES = 1024 * 1024

@@ -85,7 +85,7 @@ def test_csv_7_bom_exports_need_a_reading_token(api, client, holder, kind):
 def test_csv_7_graphql_bom_of_a_wrong_type_is_a_clear_error(api, holder, kind, hostile):
     """`bom` is a non-null Boolean (default false): anything else, null included, is refused by
     validation with a message naming the type, never a stack trace."""
-    status, body = api.query(EXPORTS[kind], {"bom": hostile}, holder.admin)
+    _status, body = api.query(EXPORTS[kind], {"bom": hostile}, holder.admin)
     assert body.get("data") is None and body["errors"], body
     assert "Boolean" in body["errors"][0]["message"]
 
