@@ -22,6 +22,7 @@ from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.schema import build_schema
 from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
+from seatkeeper.server.logs import hide_query_strings_in_access_log
 from seatkeeper.server.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_RETENTION_DAYS,
@@ -31,7 +32,7 @@ from seatkeeper.server.retention import (
 )
 from seatkeeper.storage import Storage, StorageError, load_storage
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -208,6 +209,11 @@ class SeatkeeperGraphQL(GraphQL):
             response = _error_response(error.status_code, error.reason, "BAD_REQUEST", request_id)
         except BodyTooLarge:
             raise  # RequestGuard answers 413
+        except ClientDisconnect:
+            # Nobody to answer, and nothing wrong with the server: one line (issue 9).
+            request_id = scope.get("state", {}).get("request_id") or "-"
+            log.info("client disconnected before its request %s was read", request_id)
+            return
         except Exception as error:
             # Outside the resolvers (authentication reads the storage): masked like a resolver's
             # error, and logged with the request id the client is shown. A storage failure is 503.
@@ -242,6 +248,7 @@ def create_app(
     older than `sync_log_retention_days` are purged at start-up and every
     `purge_interval_seconds` (SPEC 8; 0 days keeps them; see `server/retention.py`).
     """
+    hide_query_strings_in_access_log()
     backend = load_storage(storage) if isinstance(storage, str) else storage
     engine = Engine(backend, clock)
     operator_token = operator_token or os.environ.get("SEATKEEPER_OPERATOR_TOKEN") or None
