@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 from seatkeeper.resolvers.common import bad_request, engine_of, organization_of
 from seatkeeper.resolvers.users import to_rules_filter
-from seatkeeper.rules.access import Action
+from seatkeeper.rules.access import Action, actor_of
 from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema.types import (
@@ -26,7 +26,7 @@ from strawberry.types import Info
 async def import_licenses(info: Info, input: ImportLicensesInput) -> ImportLicensesPayload:
     organization_id = organization_of(info, Action.ADMINISTER)
     report = await engine_of(info).import_licenses(
-        organization_id, info.context.caller.name, input.csv, input.mode, input.dry_run
+        organization_id, actor_of(info.context.caller), input.csv, input.mode, input.dry_run
     )
     summary = report.summary
     return ImportLicensesPayload(

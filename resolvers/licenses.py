@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seatkeeper.resolvers.common import engine_of, organization_of
-from seatkeeper.rules.access import Action
+from seatkeeper.rules.access import Action, actor_of
 from seatkeeper.schema.types import (
     MobileUser,
     SetLicenseStateInput,
@@ -17,7 +17,7 @@ async def set_license_state(info: Info, input: SetLicenseStateInput) -> SetLicen
     organization_id = organization_of(info, Action.ADMINISTER)
     result = await engine_of(info).set_license_state(
         organization_id,
-        info.context.caller.name,
+        actor_of(info.context.caller),
         [str(i) for i in input.user_ids],
         input.license_type,
         input.state,

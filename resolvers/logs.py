@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 from seatkeeper.domain import records
 from seatkeeper.resolvers.common import bad_request, edges, engine_of, organization_of, page_info
-from seatkeeper.rules.access import Action
+from seatkeeper.rules.access import Action, read_actor
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema.types import (
     AuditEntry,
@@ -34,14 +34,22 @@ def _sync_entry(entry: records.SyncLogEntry) -> SyncLogEntry:
     )
 
 
-def _audit_entry(entry: records.AuditEntry) -> AuditEntry:
+def _audit_entry(entry: records.AuditEntry, names: dict[str, str]) -> AuditEntry:
+    """SPEC 8: the actor's role and token id as recorded; its name looked up beside them."""
+    role, token_id = read_actor(entry.actor)
+    if token_id is not None:
+        shown = names.get(token_id, "(unknown token)")
+    else:
+        shown = entry.actor
     return AuditEntry(
+        actor_role=role,
+        actor_token_id=strawberry.ID(token_id) if token_id else None,
         at=entry.at,
         user_id=strawberry.ID(entry.user_id),
         license_type=entry.license_type,
         from_state=entry.from_state,
         to_state=entry.to_state,
-        actor=entry.actor,
+        actor=shown,
         reason=entry.reason,
         operation_id=strawberry.ID(entry.operation_id),
         beneficiary_user_id=strawberry.ID(entry.beneficiary_user_id)
@@ -92,4 +100,9 @@ async def audit_log(
         )
     except BadRequest as error:
         raise bad_request(error) from None
-    return AuditLogConnection(page_info=page_info(page), edges=edges(page, _audit_entry))
+    names: dict[str, str] = {}
+    if any(read_actor(entry.actor)[1] for entry in page.items):  # tokens are revoked, never deleted
+        names = {t.id: t.name for t in await engine_of(info).list_tokens(organization_id)}
+    return AuditLogConnection(
+        page_info=page_info(page), edges=edges(page, lambda entry: _audit_entry(entry, names))
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from seatkeeper.resolvers.common import bad_request, edges, engine_of, organization_of, page_info
-from seatkeeper.rules.access import Action
+from seatkeeper.rules.access import Action, actor_of
 from seatkeeper.rules.engine import NewUser
 from seatkeeper.rules.engine import UserFilter as RulesUserFilter
 from seatkeeper.rules.outcomes import BadRequest
@@ -57,7 +57,7 @@ async def create_users(info: Info, users: list[UserInput]) -> CreateUsersPayload
     organization_id = organization_of(info, Action.ADMINISTER)
     new_users = [NewUser(str(u.id), u.full_name, u.email, u.standard, u.inspections) for u in users]
     result = await engine_of(info).create_users(
-        organization_id, info.context.caller.name, new_users
+        organization_id, actor_of(info.context.caller), new_users
     )
     return CreateUsersPayload(
         users=[MobileUser.from_user(u) for u in result.value or []],
@@ -68,7 +68,7 @@ async def create_users(info: Info, users: list[UserInput]) -> CreateUsersPayload
 async def delete_users(info: Info, user_ids: list[strawberry.ID]) -> DeleteUsersPayload:
     organization_id = organization_of(info, Action.ADMINISTER)
     result = await engine_of(info).delete_users(
-        organization_id, info.context.caller.name, [str(i) for i in user_ids]
+        organization_id, actor_of(info.context.caller), [str(i) for i in user_ids]
     )
     return DeleteUsersPayload(
         deleted_ids=[strawberry.ID(i) for i in result.value or []],

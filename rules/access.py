@@ -45,6 +45,27 @@ class Caller:
         return action in _ALLOWED[self.role]
 
 
+def actor_of(caller: Caller) -> str:
+    """SPEC 8: the audit log's record of who acted: `OPERATOR`, or `<ROLE>:<token id>` for a
+    token. A token's name is free text (two tokens may share one): it is shown beside the id
+    when the log is read, never recorded as the identity."""
+    if caller.role is Role.OPERATOR:
+        return Role.OPERATOR.value
+    if caller.token_id is None:
+        return caller.name
+    return f"{caller.role.value}:{caller.token_id}"
+
+
+def read_actor(actor: str) -> tuple[str | None, str | None]:
+    """(role, token id) of a recorded actor; (None, None) for `system` and older free text."""
+    if actor == Role.OPERATOR.value:
+        return actor, None
+    role, colon, token_id = actor.partition(":")
+    if colon and token_id and role in {r.value for r in TOKEN_ROLES}:
+        return role, token_id
+    return None, None
+
+
 def new_secret() -> str:
     """A fresh token secret: 256 random bits, URL-safe."""
     return TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -159,6 +159,22 @@ def name_problem(name: str | None, *, required: bool) -> str | None:
     return None
 
 
+#: SPEC 9: names the audit log gives to the OPERATOR and to the engine's own changes.
+RESERVED_TOKEN_NAMES = frozenset({"system", "operator"})
+
+
+def token_name_problem(name: str) -> str | None:
+    """SPEC 9: token names are 1-100 printable characters; `system` and `operator` (any case)
+    are reserved, so that no token passes for the engine or the OPERATOR in a log."""
+    if problem := label_problem(name, "token name", 100):
+        return problem
+    if not name.isprintable():
+        return "the token name contains characters that are not printable"
+    if name.strip().casefold() in RESERVED_TOKEN_NAMES:
+        return f"the token name {name.strip()!r} is reserved"
+    return None
+
+
 def label_problem(value: str, what: str, max_length: int = 200) -> str | None:
     """Why a name or id given by an admin or operator (project, organization, token) is unacceptable."""
     if not isinstance(value, str) or not value.strip():

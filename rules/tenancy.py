@@ -146,7 +146,7 @@ class TenancyOperations(EngineBase):
                     ("input", "role"),
                 )
             )
-        if problem := decisions.label_problem(name, "token name", 100):
+        if problem := decisions.token_name_problem(name):
             problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
         if await self.storage.get_organization(organization_id) is None:
             problems.append(

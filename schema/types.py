@@ -273,7 +273,18 @@ class AuditEntry:
     license_type: LicenseType
     from_state: LicenseState
     to_state: LicenseState
-    actor: str
+    actor: str = strawberry.field(
+        description=(
+            "Who acted, for people to read: the token's name (free text: identify it by "
+            "actorTokenId), OPERATOR, or system for the engine's own changes (SPEC 8)."
+        )
+    )
+    actor_role: str | None = strawberry.field(
+        description="The acting token's role, or OPERATOR; null for system."
+    )
+    actor_token_id: strawberry.ID | None = strawberry.field(
+        description="The acting token's id; null for the OPERATOR and for system."
+    )
     reason: AuditReason
     operation_id: strawberry.ID
     beneficiary_user_id: strawberry.ID | None

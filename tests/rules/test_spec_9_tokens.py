@@ -86,6 +86,36 @@ async def test_spec_9_tokens_need_a_token_role_and_a_proper_name(engine, role, n
     assert len(await engine.list_tokens(org)) == 2
 
 
+@pytest.mark.parametrize(
+    "name", ["system", "SYSTEM", " System ", "operator", "Operator", "OPERATOR", "sYsTeM"]
+)
+@async_test
+async def test_spec_9_system_and_operator_are_reserved_token_names(engine, name):
+    """SPEC 9 (issue 9 finding 10): an ADMIN named a token `system`, and its changes read as the
+    engine's own. Reserved in any case, surrounding spaces ignored."""
+    org = await new_org(engine)
+    result = await engine.create_token(org, Role.ADMIN, name)
+    assert [(e.code, e.field) for e in result.user_errors] == [("INVALID_INPUT", ("input", "name"))]
+    assert "reserved" in result.user_errors[0].message
+    assert len(await engine.list_tokens(org)) == 2
+
+
+@pytest.mark.parametrize("name", ["tab\there", "line\nbreak", "bell\x07", "del\x7f", "nbsp\u200b"])
+@async_test
+async def test_spec_9_token_names_are_printable_characters(engine, name):
+    org = await new_org(engine)
+    result = await engine.create_token(org, Role.READER, name.encode().decode("unicode_escape"))
+    assert [e.code for e in result.user_errors] == ["INVALID_INPUT"]
+
+
+@async_test
+async def test_spec_9_token_names_of_1_and_100_characters_are_accepted(engine):
+    org = await new_org(engine)
+    for name in ("x", "n" * 100, "système-2 (phones)"):
+        assert (await engine.create_token(org, Role.READER, name)).user_errors == []
+    assert (await engine.create_token(org, Role.READER, "n" * 101)).user_errors
+
+
 @async_test
 async def test_spec_9_token_for_an_unknown_organization_is_organization_not_found(engine):
     result = await engine.create_token("missing", Role.READER, "r")
