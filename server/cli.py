@@ -100,6 +100,54 @@ def _check_port_free(host: str, port: int) -> None:
     help="Sync-log entries older than this are purged (SPEC 8); 0 keeps them.",
 )
 @click.option(
+    "--max-connections",
+    default=2_000,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="SEATKEEPER_MAX_CONNECTIONS",
+    help="Open connections per process; more are closed at once.",
+)
+@click.option(
+    "--max-header-bytes",
+    default=16 * 1024,
+    show_default=True,
+    type=click.IntRange(1024),
+    envvar="SEATKEEPER_MAX_HEADER_BYTES",
+    help="Request line and headers; larger is 431.",
+)
+@click.option(
+    "--max-headers",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="SEATKEEPER_MAX_HEADERS",
+    help="Headers per request; more is 431.",
+)
+@click.option(
+    "--header-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    envvar="SEATKEEPER_HEADER_TIMEOUT",
+    help="Seconds for a request's headers to arrive; else 408.",
+)
+@click.option(
+    "--body-timeout",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    envvar="SEATKEEPER_BODY_TIMEOUT",
+    help="Seconds a request body may stay idle; else the connection is closed.",
+)
+@click.option(
+    "--keep-alive",
+    default=5.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    envvar="SEATKEEPER_KEEP_ALIVE",
+    help="Seconds an idle connection is kept between requests.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -114,6 +162,12 @@ def serve(
     workers: int,
     max_body_bytes: int,
     sync_log_retention_days: int,
+    max_connections: int,
+    max_header_bytes: int,
+    max_headers: int,
+    header_timeout: float,
+    body_timeout: float,
+    keep_alive: float,
     log_level: str,
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
@@ -127,6 +181,7 @@ def serve(
         describe_storage,
         settle_operator_secret,
     )
+    from seatkeeper.server.transport import TransportLimits
     from seatkeeper.storage import SUPPORTED_PROTOCOL_VERSIONS, capabilities_of
 
     logging.basicConfig(
@@ -194,6 +249,15 @@ def serve(
     )
     sys.stdout.flush()
 
+    limits = TransportLimits(
+        max_header_bytes=max_header_bytes,
+        max_headers=max_headers,
+        header_timeout=header_timeout,
+        body_timeout=body_timeout,
+        max_connections=max_connections,
+        keep_alive=keep_alive,
+    )
+    os.environ.update(limits.to_environment())  # what each worker's protocol class reads
     if workers > 1:
         os.environ["SEATKEEPER_STORAGE"] = storage  # the default resolved: every worker's file
         os.environ["SEATKEEPER_MAX_BODY_BYTES"] = str(max_body_bytes)
@@ -207,6 +271,7 @@ def serve(
             port=port,
             workers=workers,
             log_level=log_level,
+            **limits.uvicorn_settings(),
         )
         return
     app = create_app(
@@ -216,7 +281,7 @@ def serve(
         max_body_bytes=max_body_bytes,
         sync_log_retention_days=sync_log_retention_days,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, **limits.uvicorn_settings())
 
 
 show_environment(

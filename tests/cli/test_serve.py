@@ -269,3 +269,26 @@ def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
     result = _client(base, "not-a-token", "licenses", "export")
     assert result.returncode == 2 and "refused the token" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_issue_9_serve_applies_its_transport_limit_flags(tmp_path):
+    """`--max-headers 10`: a request with 11 headers is 431 from the real server; `--workers`
+    processes read the same limits from the environment `serve` sets."""
+    port = _free_port()
+    with (tmp_path / "err.txt").open("wb") as stderr:
+        process = subprocess.Popen(
+            [SEATKEEPER, "serve", "--storage", "memory://", "--port", str(port)]
+            + ["--log-level", "warning", "--max-headers", "10", "--header-timeout", "1"],
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env=_environment(tmp_path / "data"),
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base, process)
+        many = {f"x-h{i}": "v" for i in range(11)}
+        assert httpx.get(f"{base}/healthz", headers=many).status_code == 431
+        assert httpx.get(f"{base}/healthz", headers=dict(list(many.items())[:5])).status_code == 200
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
