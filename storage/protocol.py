@@ -22,6 +22,21 @@ Promises that matter most (SPEC 2):
   `record_sync` and `apply_changes` refuse to give a user an e-mail another user holds.
 * `apply_changes` appends its audit entries in the same atomic step as the changes (invariant 4).
 
+Cases settled here (the contract kit's `EdgeCaseContract` tests each):
+
+* **Unknown organizations.** Reads answer None, empty lists or 0. `record_sync` and
+  `apply_changes` raise LookupError (a KeyError will do), writing nothing. Other writes for an
+  unknown organization (`upsert_project`, `add_subscription`, `append_sync_log`,
+  `start_grace_period`, `update_settings`) write nothing (the last two answer None).
+* **A user twice in one change set** (changed twice, or changed and deleted): Conflict naming it;
+  nothing written. **Created twice, or two creates with one e-mail** (case-insensitively):
+  AlreadyExists naming the key or e-mail key.
+* **Delete, then create again, in one change set**: allowed. Deletions apply first, so a create
+  may take the id and e-mail of a user the same change set deletes (a REPLACE import that
+  re-creates a user).
+* **Which refusal wins** when several apply: Conflict, then AlreadyExists, then SeatShortage;
+  a SeatShortage names the first short type in `SEAT_TYPES` order (STANDARD, then INSPECTIONS).
+
 How each operation maps onto MongoDB (the `mongodb` plugin follows this table; documents are
 keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org, email_key)`):
 
@@ -389,10 +404,13 @@ class Storage(Protocol):
         """Apply the change set whole, or nothing of it, and say why not.
 
         In one atomic step: every changed or deleted user exists with exactly its `expected`
-        selectors (else Conflict), no created user's key or e-mail key is taken (else
-        AlreadyExists), and for every seat type whose holders would rise, the holders after the
-        change are at most `seat_limits[type]` (else SeatShortage). Then all writes and all
-        audit entries land together.
+        selectors and appears once (else Conflict), no created user's key or e-mail key is taken
+        or repeated (else AlreadyExists; a user deleted by this change set frees both), and for
+        every seat type whose holders would rise, the holders after the change are at most
+        `seat_limits[type]` (else SeatShortage, the first short type in SEAT_TYPES order). The
+        first refusal in that order wins. Then all writes and all audit entries land together:
+        deletions first, then selector changes, then creates. An unknown organization raises
+        LookupError.
         """
 
     async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:

@@ -853,10 +853,11 @@ def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:
 
 
 def _append_sync_log(c: sqlite3.Connection, entry: SyncLogEntry) -> None:
+    """Append the entry, unless its organization is unknown (then nothing, as the protocol says)."""
     c.execute(
         f"INSERT INTO sync_log ({rows.SYNC_LOG_COLUMNS.replace('user_id,', 'user_id, user_key,')}) "
-        f"VALUES ({', '.join('?' * 14)})",
-        rows.sync_log_row(entry),
+        f"SELECT {', '.join('?' * 14)} WHERE EXISTS (SELECT 1 FROM organizations WHERE id = ?)",
+        (*rows.sync_log_row(entry), entry.organization_id),
     )
 
 

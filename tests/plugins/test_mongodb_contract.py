@@ -9,6 +9,7 @@ otherwise that class is skipped with the reason shown by `pytest -ra`.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 
@@ -35,8 +36,32 @@ def mongomock_storage(
     return storage
 
 
+# Cases the protocol settled after the plugin was written (issue 11, `EdgeCaseContract`): the
+# MongoDB plugin does otherwise today. Strict: the day the plugin follows, these fail and go.
+def _not_yet(test):
+    """The kit's test, expected to fail here only (a copy: the kit's own function stays clean)."""
+
+    @functools.wraps(test)
+    def copy(self, *args, **kwargs):
+        return test(self, *args, **kwargs)
+
+    return pytest.mark.xfail(
+        strict=True, reason="issue 11 settled this case; the MongoDB plugin does not follow it yet"
+    )(copy)
+
+
 class TestMongoDBOnMongomock(StorageContract):
     """Every contract test, on mongomock."""
+
+    test_delete_then_recreate_in_one_change_set_replaces_the_user = _not_yet(
+        StorageContract.test_delete_then_recreate_in_one_change_set_replaces_the_user
+    )
+    test_which_refusal_wins_conflict_then_already_exists_then_seat_shortage = _not_yet(
+        StorageContract.test_which_refusal_wins_conflict_then_already_exists_then_seat_shortage
+    )
+    test_unknown_organization_reads_are_empty_and_writes_change_nothing = _not_yet(
+        StorageContract.test_unknown_organization_reads_are_empty_and_writes_change_nothing
+    )
 
     @pytest.fixture
     def storage_factory(self):
