@@ -110,7 +110,8 @@ async def org_with_source(engine: Engine, source: str = "source.csv") -> str:
 
 def test_csv_7_fixture_files_are_all_listed():
     """Every committed fixture has its expected outcome here (none is left untested)."""
-    listed = {*READABLE, *NOT_UTF8, "source.csv", "source-accented-300.csv", "README.md"}
+    listed = {*READABLE, *NOT_UTF8, *USERS_FILES, "source.csv", "source-accented-300.csv"}
+    listed.add("README.md")
     assert {f.name for f in FILES.iterdir()} == listed
 
 
@@ -190,5 +191,33 @@ def test_csv_7_windows_1252_files_are_not_utf8_on_every_path(engine, name):
         # Decoded as what it is, the same file is read like its UTF-8 original.
         report = await import_file(engine, org, data.decode("cp1252"))
         assert report.applied and report.summary.unchanged == report.summary.rows
+
+    asyncio.run(scenario())
+
+
+# The users file Seatkeeper exported (Disabled cells, a Last Sync column), re-saved by each
+# program: lines of the ids it changed. LibreOffice keeps Last Sync as text, Gnumeric makes it a
+# date (2025/01/06 09:00:00); the import ignores that column either way.
+USERS_FILES = {
+    "users-export.csv": [],
+    "lo-users-export.csv": [8, 10, 12, 16, 17, 18],
+    "gn-users-export.csv": [8, 10, 16, 17, 18],
+}
+
+
+@pytest.mark.parametrize("name", sorted(USERS_FILES))
+def test_csv_7_users_export_resaved_by_a_spreadsheet_reimports_unchanged(engine, name):
+    """SPEC 7: a users export (Disabled states, Last Sync) re-imports as a licenses file; re-saved
+    by a spreadsheet it still changes nothing, each changed id warned (ID_REFORMATTED)."""
+
+    async def scenario():
+        org = await org_with_source(engine, "users-export.csv")
+        before = await snapshot(engine, org)
+        assert sum(u.standard.value == "DISABLED" for u in await all_users(engine, org)) == 2
+        report = await import_file(engine, org, (FILES / name).read_bytes())
+        expected = [(line, "ID_REFORMATTED") for line in USERS_FILES[name]]
+        assert [(p.line, p.code) for p in report.problems] == expected
+        assert report.applied and report.summary.unchanged == report.summary.rows == 17
+        assert await snapshot(engine, org) == before
 
     asyncio.run(scenario())
