@@ -28,8 +28,9 @@ _CAUSES = {
 }
 
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_SCIENTIFIC = re.compile(r"[+-]?(\d+(?:\.\d+)?)[eE][+-]?\d{1,4}")
-_E_PLUS = re.compile(r"[+-]?\d+(?:\.\d+)?[eE]\+\d{1,4}")  # how spreadsheets write large numbers
+# Scientific notation as spreadsheets write it, with a decimal point or (in many locales) a comma.
+_SCIENTIFIC = re.compile(r"[+-]?(\d+(?:[.,]\d+)?)[eE][+-]?\d{1,4}")
+_E_PLUS = re.compile(r"[+-]?\d+(?:[.,]\d+)?[eE]\+\d{1,4}")  # how spreadsheets write large numbers
 # Dates as spreadsheets write them: 03/04/26, 3/4/2026, 2026-03-04, 04.03.2026.
 _DATE = re.compile(r"\d{1,4}([./-])\d{1,2}\1\d{1,4}")
 # An id a spreadsheet may take for a date: 3/4, 3-4, 1.2.2026 (two or three small numbers).
@@ -45,10 +46,10 @@ def _rounds_to(stored: str, written: str) -> bool:
     match = _SCIENTIFIC.fullmatch(written)
     if match is None:
         return False
-    digits = len(match.group(1).replace(".", "").lstrip("0")) or 1
+    digits = len(re.sub(r"[.,]", "", match.group(1)).lstrip("0")) or 1
     try:
         rounded = Context(prec=digits, rounding=ROUND_HALF_UP).plus(Decimal(stored))
-        return rounded == Decimal(written)
+        return rounded == Decimal(written.replace(",", "."))
     except InvalidOperation:
         return False
 
@@ -60,6 +61,8 @@ def reformat_cause(stored: str, written: str) -> str | None:
     """
     if stored == written:
         return None
+    if _NUMBER.fullmatch(stored) and _SCIENTIFIC.fullmatch(written) and "," in written:
+        return "scientific notation" if _rounds_to(stored, written) else None
     if _NUMBER.fullmatch(stored) and _NUMBER.fullmatch(written):
         if _SCIENTIFIC.fullmatch(written) and not _SCIENTIFIC.fullmatch(stored):
             if _rounds_to(stored, written):

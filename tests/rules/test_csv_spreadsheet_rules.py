@@ -186,6 +186,7 @@ REFORMATTED = [
     ("100000", "1.00E+05", "scientific notation"),
     ("1234567890123456789", "1.23456789012346E+018", "scientific notation"),
     ("1234567890123456789", "1.23457E+18", "scientific notation"),
+    ("1234567890123456789", "1,23457E+18", "scientific notation"),  # a decimal-comma locale
     ("3/4", "03/04/26", "date"),
     ("3/4", "2026-03-04", "date"),
     ("12.50", "12.5", "number"),
@@ -238,6 +239,7 @@ async def test_csv_7_new_ids_in_e_notation_or_date_form_are_warned_and_created(e
             "03/04/26,Date,date@example.com,,",
             "2026-03-04,Iso,iso@example.com,,",
             "1E+5,Sci,sci@example.com,,",
+            '"1,5E+10",Comma,comma@example.com,,',
             "00012,Zeros,zeros@example.com,,",  # leading zeros kept: nothing to say
             "plain-7,Plain,plain@example.com,,",
         ),
@@ -247,11 +249,12 @@ async def test_csv_7_new_ids_in_e_notation_or_date_form_are_warned_and_created(e
         (3, "ID_REFORMATTED", "WARNING"),
         (4, "ID_REFORMATTED", "WARNING"),
         (5, "ID_REFORMATTED", "WARNING"),
+        (6, "ID_REFORMATTED", "WARNING"),
     ]
     assert "scientific notation" in report.problems[0].message
     assert "date" in report.problems[1].message
     assert all("format the Id column as Text" in p.message for p in report.problems)
-    assert report.applied and report.summary.created == 6
+    assert report.applied and report.summary.created == 7
 
 
 @async_test
