@@ -402,8 +402,8 @@ class ImportLicensesPayload:
 
 @strawberry.type(description="The number of an import's problems with one code.")
 class ProblemCount:
-    code: str
-    count: int
+    code: str = strawberry.field(description="A problem code of SPEC 7 (e.g. BAD_EMAIL).")
+    count: int = strawberry.field(description="How many problems with this code the file has.")
 
 
 @strawberry.type
