@@ -1,5 +1,6 @@
 """Server-side commands that work on the storage itself, not through a running server:
-`seatkeeper rotate-operator-token` (and, for SQLite files, backup and restore).
+`seatkeeper rotate-operator-token`, and for stores that offer it (the SQLite file)
+`seatkeeper backup --to FILE` (while servers run) and `seatkeeper restore FILE` (servers stopped).
 
 Each opens the storage the server would use (`--storage`, `SEATKEEPER_STORAGE`, else the default
 SQLite file) and ends with one line on stderr and a non-zero code when it cannot.
@@ -12,8 +13,9 @@ import asyncio
 import click
 from seatkeeper.server.client import fail
 from seatkeeper.server.startup import OperatorSecret, default_storage_url, settle_operator_secret
-from seatkeeper.storage import StorageConfigError, load_storage
+from seatkeeper.storage import StorageConfigError, StorageError, load_storage
 from seatkeeper.storage.loader import redact
+from seatkeeper.storage.protocol import Backup
 
 STORAGE_OPTION = click.option(
     "--storage",
@@ -52,4 +54,41 @@ def rotate_operator_token(storage: str | None) -> None:
     click.echo(f"Operator token (shown once): {settled.printable}")
 
 
-COMMANDS = [rotate_operator_token]
+def _backup_capable(url: str) -> Backup:
+    try:
+        backend = load_storage(url)
+    except StorageConfigError as error:
+        fail(str(error))
+    if not isinstance(backend, Backup):
+        fail(
+            f"the storage {redact(url)} has no backup here: this command copies SQLite files "
+            "(for MongoDB use mongodump / mongorestore)"
+        )
+    return backend
+
+
+@click.command("backup")
+@click.option("--to", "target", required=True, type=click.Path(dir_okay=False), help="New file.")
+@STORAGE_OPTION
+def backup(target: str, storage: str | None) -> None:
+    """Copy the SQLite store to a new file while servers keep serving, and check the copy."""
+    backend = _backup_capable(storage or default_storage_url())
+    try:
+        click.echo(backend.backup(target))
+    except StorageError as error:
+        fail(str(error).splitlines()[0])
+
+
+@click.command("restore")
+@click.argument("source", type=click.Path(dir_okay=False))
+@STORAGE_OPTION
+def restore(source: str, storage: str | None) -> None:
+    """Replace the SQLite store with a backup (stop every server first); both are checked."""
+    backend = _backup_capable(storage or default_storage_url())
+    try:
+        click.echo(backend.restore(source))
+    except StorageError as error:
+        fail(str(error).splitlines()[0])
+
+
+COMMANDS = [rotate_operator_token, backup, restore]

@@ -298,6 +298,23 @@ class EmailTaken(StorageError):
 
 
 @runtime_checkable
+class Backup(Protocol):
+    """A backend whose store `seatkeeper backup` and `seatkeeper restore` can copy (optional).
+
+    Both are blocking calls made by those commands, never by a server. Failures raise
+    StorageError with a one-line reason; nothing is left half-written.
+    """
+
+    def backup(self, target: str) -> str:
+        """Copy the store, while servers use it, to the new file `target`, checked; say what."""
+        ...
+
+    def restore(self, source: str) -> str:
+        """Replace the store with the backup `source`, checked (servers stopped); say what."""
+        ...
+
+
+@runtime_checkable
 class Storage(Protocol):
     """What a storage plugin implements. See the module docstring for the promises in common.
 

@@ -64,6 +64,7 @@ from seatkeeper.domain.records import (
     Token,
     user_key,
 )
+from seatkeeper.plugins.sqlite import backup as copies
 from seatkeeper.plugins.sqlite import rows
 from seatkeeper.plugins.sqlite.schema import SchemaError, migrate
 from seatkeeper.storage.base import BaseStorage
@@ -298,6 +299,25 @@ class SQLiteStorage(BaseStorage):
 
     async def ping(self) -> None:
         await self._read(lambda c: c.execute("SELECT count(*) FROM organizations").fetchone())
+
+    # -- backup and restore (the `seatkeeper backup` / `restore` commands; backup.py) ----------
+
+    def backup(self, target: str) -> str:
+        """Copy the file while servers use it (SQLite's online backup), checked."""
+        try:
+            size = copies.backup(self.path, Path(target))
+        except copies.BackupError as error:
+            raise StorageError(str(error)) from error
+        return f"backed up {self.path} to {target} ({size:,} bytes, integrity ok)"
+
+    def restore(self, source: str) -> str:
+        """Replace the file with the backup `source` (every server stopped), checked."""
+        try:
+            kept = copies.restore(Path(source), self.path)
+        except copies.BackupError as error:
+            raise StorageError(str(error)) from error
+        before = f"; the replaced file is kept as {kept}" if kept else ""
+        return f"restored {source} into {self.path} (integrity ok){before}"
 
     # -- organizations, projects, settings ------------------------------------------------
 
