@@ -192,8 +192,8 @@ _UTF16_WITHOUT_BOM = "it looks like UTF-16 without a byte-order mark"
 
 def _looks_like_utf16(sample: bytes | str) -> bool:
     """Letters of UTF-16 read byte by byte: a NUL (byte or character) after nearly every one."""
-    nul = 0 if isinstance(sample, bytes) else "\x00"
-    return len(sample) >= 2 and sample.count(nul) * 3 >= len(sample)  # type: ignore[arg-type]
+    nuls = sample.count(0) if isinstance(sample, bytes) else sample.count("\x00")
+    return len(sample) >= 2 and nuls * 3 >= len(sample)
 
 
 def _decode_bytes(data: bytes) -> DecodedFile:
