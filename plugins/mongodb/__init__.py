@@ -121,9 +121,11 @@ or at once when the organization is full and a reservation is refused), not at t
 refused in an organization with stale journals, and when a Conflict meets a user locked by a
 stale journal. It claims each journal older than `journalStaleSeconds` (server time; a claim
 itself goes stale after as long, so of several repairers one does the work), rolls it back or
-forward as above, unlocks users whose journal no longer exists (a write applied after repair had
-rolled its change set back; the users it created are deleted), then **recounts** the counters
-of the organizations touched: read the counters' versions, check no journal of the organization
+forward as above — marking the organization's counters `recount_due` before it deletes the
+journal, so that a repairer dying before its recount leaves the mark for the next one —, unlocks
+users whose journal no longer exists (a write applied after repair had rolled its change set
+back; the users it created are deleted), then **recounts** the counters of the organizations
+touched or marked (the mark is removed by the recount's compare-and-set): read the counters' versions, check no journal of the organization
 exists, count holders, check again, compare-and-set each counter on its version. Every change set
 that moves the holders of a type bumps that type's version while its journal exists (`$inc` on
 the holders, or a version-only bump for a net-zero move), so a recount that overlapped one is

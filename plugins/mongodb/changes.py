@@ -524,6 +524,7 @@ class ChangeWriter:
         parts: bool,
         deadline: float | None = None,
         moved: list[str] | tuple = (),
+        recount_due: bool = False,
     ) -> None:
         """Roll a committed change set forward: every step is idempotent (each user write is
         filtered on this change set's lock), so repair may run it again after a crash, or after
@@ -591,6 +592,8 @@ class ChangeWriter:
             self.store.write_audit_documents(batch)
         self._release(org, losses, deadline)
         self._touch(org, moved, deadline)
+        if recount_due:  # repair: the counters are recounted instead of released
+            self._recount_due(org)
         self._end(journal_id, parts, deadline)
 
     def _rollback(
@@ -771,6 +774,9 @@ class ChangeWriter:
             if self.store.journals.find_one({"_id": part["journal"]}, {"_id": 1}) is None:
                 self.store.journal_parts.delete_many({"journal": part["journal"]})
         organizations |= self._sweep_orphan_locks()
+        organizations |= {
+            d["org"] for d in self.store.counters.find({"recount_due": True}, {"org": 1})
+        }
         if recount_all:
             organizations |= {d["_id"] for d in self.store.organizations.find({}, {"_id": 1})}
         for org in sorted(organizations):
@@ -834,15 +840,23 @@ class ChangeWriter:
                 self.store.write_audit_documents(journal["audit"])
             if locked is not None:
                 self._unlock_one(org, key, journal_id)
+            self._recount_due(org)
             self._end(journal_id)
             return "rolled_forward" if landed else "rolled_back"
         body = self._body(journal)
         if claimed["state"] == "committed":
-            self.finish(org, journal_id, body, {}, True)  # counters: recounted afterwards
+            self.finish(org, journal_id, body, {}, True, recount_due=True)
             return "rolled_forward"
         self._rollback(org, journal_id, body)
+        self._recount_due(org)
         self._end(journal_id, True)
         return "rolled_back"
+
+    def _recount_due(self, org: str) -> None:
+        """Mark the organization's counters for a recount before repair deletes a journal (whose
+        seats it did not give back): a repairer that dies before its recount leaves the mark,
+        and the next repair recounts — the counter would otherwise stay too high for good."""
+        self.store.counters.update_many({"org": org}, {"$set": {"recount_due": True}})
 
     def _body(self, journal: dict) -> dict:
         body = {
@@ -913,6 +927,10 @@ class ChangeWriter:
                 continue
             self.store.counters.update_one(
                 {"_id": key, "v": versions[key]},
-                {"$set": {"holders": counts[license_type]}, "$inc": {"v": 1}},
+                {
+                    "$set": {"holders": counts[license_type]},
+                    "$inc": {"v": 1},
+                    "$unset": {"recount_due": ""},
+                },
             )
         return True

@@ -25,6 +25,7 @@ it differs from the index on the server, `collMod` changes it in place.
 | subscriptions | `(org, valid_from, _id)` | the organization's subscriptions in order |
 | tokens | `(secret_hash)` unique, `(org, created_at, _id)` | authentication; listing |
 | counters | `(org, type)` unique | one seat counter per organization and type |
+| counters | `(recount_due)` sparse | counters that a repairer marked before deleting a journal |
 | journals | `(at)`, `(org)` | finding stale change sets; "none pending" before a recount |
 | journal_parts | `(journal, n)` | the body of a large change set |
 """
@@ -84,7 +85,10 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("secret_hash", ASC)], {"name": "token_hash", "unique": True}),
         ([("org", ASC), ("created_at", ASC), ("_id", ASC)], {"name": "token_order"}),
     ],
-    "counters": [([("org", ASC), ("type", ASC)], {"name": "counter_type", "unique": True})],
+    "counters": [
+        ([("org", ASC), ("type", ASC)], {"name": "counter_type", "unique": True}),
+        ([("recount_due", ASC)], {"name": "counter_recount_due", "sparse": True}),
+    ],
     "journals": [
         ([("at", ASC)], {"name": "journal_age"}),
         ([("org", ASC)], {"name": "journal_org"}),

@@ -260,10 +260,26 @@ def check_settled(explorer: Explorer, run: Run, why: str) -> None:
     assert state == expected, f"{why}: database {state} != seed + landed {expected}"
 
 
-def repair_later(explorer: Explorer) -> dict[str, int]:
-    """An hour later, a restarted process repairs what was left."""
-    explorer.world.later(3600)
-    report = explorer.world.storages["R"].writer.repair()
+def repair_later(explorer: Explorer, crash_at: int | None = None) -> dict[str, int]:
+    """An hour later, a restarted process repairs what was left. With `crash_at`, that repairer
+    dies at its `crash_at`-th call first, and another one repairs an hour after it."""
+    ctl, world = explorer.world.controller, explorer.world
+    ctl.faults.clear()  # faults planned for calls that never came
+    world.later(3600)
+    if crash_at is not None:
+        ctl.participants["R"] = type(ctl.participants["R"])("R")
+        start = ctl.participants["R"].calls
+        ctl.inject(lambda c: c.who == "R" and c.index == start + crash_at, CRASH)
+        try:
+            world.storages["R"].writer.repair()
+        except SimulatedCrash:
+            explorer.outcomes["repairer died"] += 1
+        ctl.faults.clear()
+        check_limits(explorer, "after a repairer died")
+        world.later(3600)
+    for name in ("Q", "R"):
+        ctl.participants[name] = type(ctl.participants[name])(name)  # restarted: alive, unparked
+    report = world.storages["Q"].writer.repair()
     return {k: v for k, v in report.items() if k.startswith("rolled")}
 
 
@@ -277,6 +293,7 @@ def run_schedule(
     extra: dict[str, Callable[[], object]] | None = None,
     description: str = "",
     before_spawn: Callable[[], None] | None = None,
+    repair_crash_at: int | None = None,
 ) -> Run:
     """Reset, spawn one participant per change set (and `extra` ones), let `drive` schedule
     them, then check: limits at once, settled state (if nothing failed), and after repair."""
@@ -311,7 +328,7 @@ def run_schedule(
         check_settled(explorer, run, why + " nothing in flight")
     if ctl.log and any(p.dead for p in ctl.participants.values()):
         explorer.outcomes["process died"] += 1
-    explorer.outcomes["repaired"] += sum(repair_later(explorer).values()) > 0
+    explorer.outcomes["repaired"] += sum(repair_later(explorer, repair_crash_at).values()) > 0
     check_limits(explorer, why + " after repair")
     check_settled(explorer, run, why + " after repair")
     return run
@@ -392,18 +409,27 @@ def random_schedule(explorer: Explorer, seed: int) -> None:
     ctl, world = explorer.world.controller, explorer.world
     kinds = {"P": rng.choice(KINDS), "Q": rng.choice(KINDS)}
     extra: dict[str, Callable[[], object]] = {}
-    third = rng.choice(["none", "recount", "recount", "repair", "skewed repair"])
+    third = rng.choice(["none", "recount", "recount", "repair", "skewed repair", "change set"])
     R = world.storages["R"]
-    if third == "recount":
+    if third == "change set":
+        kinds["R"] = rng.choice(KINDS)
+    elif third == "recount":
         extra["R"] = lambda: R.writer.recount(ORG)
     elif third in ("repair", "skewed repair"):
         extra["R"] = lambda: R.writer.repair()
     fault = None
     if rng.random() < 0.5:
         fault = (rng.choice(["P", "Q"]), rng.randrange(12), rng.choice(FAULT_ACTIONS))
+    second = None
+    if fault is not None and rng.random() < 0.3:  # a second fault, anywhere
+        second = (rng.choice(["P", "Q", "R"]), rng.randrange(16), rng.choice(FAULT_ACTIONS))
     jump_at = rng.randrange(30) if rng.random() < 0.15 else None
     skew = rng.choice([-300, 300]) if third == "skewed repair" else 0
-    description = f"seed {seed}: {kinds} third={third} fault={fault} jump_at={jump_at}"
+    repair_crash_at = rng.randrange(8) if rng.random() < 0.2 else None
+    description = (
+        f"seed {seed}: {kinds} third={third} faults={fault},{second} jump_at={jump_at}"
+        f" repairer dies at={repair_crash_at}"
+    )
 
     def before_spawn() -> None:
         ctl.split_counts = True
@@ -411,9 +437,10 @@ def random_schedule(explorer: Explorer, seed: int) -> None:
             world.skew("R", skew)
 
     def drive(run: Run) -> None:
-        if fault is not None:
-            owner, index, action = fault
-            ctl.inject(lambda c: c.who == owner and c.index == index, action)
+        for planned in (fault, second):
+            if planned is not None:
+                owner, index, action = planned
+                ctl.inject(lambda c, o=owner, i=index: c.who == o and c.index == i, action)
         n = 0
         while alive := ctl.runnable():
             who, burst = rng.choice(alive), rng.choice((1, 1, 2, 3, 5, 8))
@@ -425,7 +452,7 @@ def random_schedule(explorer: Explorer, seed: int) -> None:
                     break
 
     try:
-        run_schedule(explorer, kinds, drive, extra, description, before_spawn)
+        run_schedule(explorer, kinds, drive, extra, description, before_spawn, repair_crash_at)
     finally:
         ctl.split_counts = False
 

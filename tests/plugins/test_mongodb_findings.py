@@ -16,6 +16,7 @@ from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.plugins.mongodb.store import counter_id
 from seatkeeper.plugins.mongodb.testing import (
     CRASH,
+    FAIL_AFTER,
     PARTIAL,
     SimulatedCrash,
     World,
@@ -424,3 +425,49 @@ def test_a_document_too_large_is_one_storage_error_and_leaves_no_journal(world, 
     assert store.journals.count_documents({}) == 0
     assert store.users.count_documents({"journal": {"$type": "string"}}) == 0
     assert counter(world, STANDARD) == 0 and holders(world)[STANDARD] == 0
+
+
+# ------------------------------------------------------------ found by the explorer, beyond
+
+
+def test_explorer_found_a_repairer_dying_before_its_recount_left_a_counter_too_high(world):
+    """Explorer seed 209: a reservation whose answer was lost left a journal; a repairer rolled
+    it back, deleted the journal and died before recounting. With no journal left, no later
+    repair looked at the organization again: a seat stayed counted for no one, for good."""
+    limits = {STANDARD: 1, INSPECTIONS: 0}
+    users = seed(world, [make_user("n0"), make_user("n1")])
+    world.controller.inject(
+        lambda c: c.who == "P" and c.name == "counters.find_one_and_update", FAIL_AFTER
+    )
+    with pytest.raises(AutoReconnect):
+        world.storages["P"].writer.apply(change_set([(users["n0"], (A, U))], limits))
+    world.later(HOUR)
+    world.controller.inject(lambda c: c.who == "R" and c.name == "counters.find", CRASH)
+    with pytest.raises(SimulatedCrash):
+        world.storages["R"].writer.repair()  # rolled back, journal deleted, then death
+    world.controller.participants["R"].dead = False  # R restarts
+    assert world.storages["Q"].store.journals.count_documents({}) == 0
+    world.later(HOUR)
+    world.storages["Q"].writer.repair()
+    assert counter(world, STANDARD) == holders(world)[STANDARD] == 0
+    late = world.storages["Q"].writer.apply(change_set([(users["n1"], (A, U))], limits))
+    assert late == Applied()
+
+
+def test_explorer_found_an_owner_paused_past_its_deadline_releasing_a_seat_twice(world):
+    """Explorer (seed 12 on the code before issue 15): the one-user path sent its post-commit
+    writes without checking its deadline; an owner paused past it released the given-up seat
+    after repair had already recounted it: the counter fell below the holders."""
+    limits = {STANDARD: 1, INSPECTIONS: 1}
+    users = seed(world, [make_user("s0", A), make_user("n0")])
+    ctl, P = world.controller, world.storages["P"]
+    ctl.spawn("P", lambda: P.writer.apply(change_set([(users["s0"], (U, A))], limits)))
+    assert ctl.run_until("P", is_call("audit_log.insert_many"))  # committed: s0 switched
+    world.later(HOUR)  # P is paused for an hour (a frozen VM)
+    world.storages["R"].writer.repair()  # rolls it forward and recounts
+    ctl.run_until("P", lambda call: False)
+    assert ctl.outcome("P")[1] is not None  # the owner gave up instead of writing
+    late = world.storages["Q"].writer.apply(change_set([(users["n0"], (A, U))], limits))
+    assert late == Applied()
+    assert counter(world, STANDARD) == holders(world)[STANDARD] == 1
+    assert counter(world, INSPECTIONS) == holders(world)[INSPECTIONS] == 1
