@@ -234,6 +234,11 @@ class _Participant:
         self.next_call: Call | None = None
         self.calls = 0
         self.dead = False
+        # Parked at a call sent right after a deadline check (no call in between): time jumping
+        # here would model a write delayed past journalStaleSeconds, which the design excludes
+        # by its bound (journalStaleSeconds >= 2 x socketTimeoutMS).
+        self.just_checked = False
+        self.after_check = False
 
 
 class _Hooked:
@@ -387,8 +392,19 @@ class Controller:
         self.log.append(call)
         return self._perform(p, call, action, target, function, args, kwargs)
 
+    def check_point(self, who: str) -> None:
+        """The owner of a change set reads its clock to check its deadline: a step of its own
+        (a pause *before* the check is a pause the check sees)."""
+        p = self.participants.get(who)
+        if p is None:
+            return
+        self._gate(p, Call(who, -1, "clock", "deadline_check", (), {}))
+        p.just_checked = True
+
     def _gate(self, p: _Participant, call: Call) -> None:
         """Park the participant's thread before `call` until the scheduler lets it go."""
+        if call.index >= 0:
+            p.after_check, p.just_checked = p.just_checked, False
         if threading.current_thread() is getattr(p, "thread", None) and not p.done:
             with self.cond:
                 p.next_call, p.parked = call, True
@@ -484,9 +500,12 @@ class World:
         import time as _time
 
         self.server_clock.offset = self.wall_offset = self.elapsed = 0.0
-        for storage in self.storages.values():
+        for name, storage in self.storages.items():
             storage.writer.wall_clock = self._clock(0)
-            storage.writer.monotonic = lambda: _time.monotonic() + self.elapsed
+            storage.writer.monotonic = lambda name=name: (
+                self.controller.check_point(name),
+                _time.monotonic() + self.elapsed,
+            )[1]
 
     def wrap(self) -> None:
         for name, storage in self.storages.items():
