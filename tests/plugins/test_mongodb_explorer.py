@@ -339,8 +339,9 @@ def run_schedule(
     return run
 
 
-def steps_alone(explorer: Explorer, kind: str) -> int:
-    """How many calls a change set of `kind` sends when it runs alone."""
+def steps_alone(explorer: Explorer, kind: str, calls: bool = False) -> int:
+    """How many steps (calls and deadline checks; with `calls`, calls only) a change set of
+    `kind` takes when it runs alone."""
     counted = {}
 
     def drive(run: Run) -> None:
@@ -348,10 +349,10 @@ def steps_alone(explorer: Explorer, kind: str) -> int:
         n = 0
         while ctl.step("P"):
             n += 1
-        counted["n"] = n
+        counted["steps"], counted["calls"] = n, ctl.participants["P"].calls
 
     run_schedule(explorer, {"P": kind}, drive, description=f"{kind} alone")
-    return counted["n"]
+    return counted["calls" if calls else "steps"]
 
 
 # ---------------------------------------------------------------------------------- modes
@@ -443,7 +444,7 @@ def test_explorer_every_fault_at_every_call_of_every_kind(explorer):
     started, before = time.perf_counter(), explorer.schedules
     ctl = explorer.world.controller
     for kind in KINDS:
-        for k in range(steps_alone(explorer, kind)):
+        for k in range(steps_alone(explorer, kind, calls=True)):
             for action in FAULT_ACTIONS:
 
                 def drive(run: Run, k=k, action=action) -> None:
