@@ -30,6 +30,7 @@ from seatkeeper.server.retention import (
     purge_on_schedule,
     purge_once,
 )
+from seatkeeper.server.throttle import Throttle
 from seatkeeper.storage import Storage, StorageError, load_storage
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -57,11 +58,16 @@ class RequestGuard:
     """
 
     def __init__(
-        self, app: ASGIApp, max_body_bytes: int, authenticate: Authenticate | None = None
+        self,
+        app: ASGIApp,
+        max_body_bytes: int,
+        authenticate: Authenticate | None = None,
+        throttle: Throttle | None = None,
     ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.authenticate = authenticate
+        self.throttle = throttle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -73,7 +79,7 @@ class RequestGuard:
             self.authenticate is not None
             and needs_token(scope)
             and not await authenticate_request(
-                scope, _with_request_id(send, request_id), self.authenticate
+                scope, _with_request_id(send, request_id), self.authenticate, self.throttle
             )
         ):
             return  # answered 401 (or 503 when the storage is down), before the body is read
@@ -238,6 +244,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     sync_log_retention_days: int = DEFAULT_RETENTION_DAYS,
     purge_interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
+    throttle: Throttle | None = None,
 ) -> Starlette:
     """Build the Seatkeeper ASGI application.
 
@@ -246,7 +253,9 @@ def create_app(
     OPERATOR role's secret (default: the SEATKEEPER_OPERATOR_TOKEN environment variable; with
     neither, no request is an OPERATOR's). While the app runs (its lifespan), sync-log entries
     older than `sync_log_retention_days` are purged at start-up and every
-    `purge_interval_seconds` (SPEC 8; 0 days keeps them; see `server/retention.py`).
+    `purge_interval_seconds` (SPEC 8; 0 days keeps them; see `server/retention.py`). `throttle`
+    (default: `Throttle.default()`, failed authentication throttled per client address) is
+    described in `server/throttle.py`.
     """
     hide_query_strings_in_access_log()
     backend = load_storage(storage) if isinstance(storage, str) else storage
@@ -350,7 +359,10 @@ def create_app(
     app.state.engine = engine
     app.add_middleware(KnownOperationsMiddleware, view=graphql)  # inside RequestGuard (added after)
     app.add_middleware(
-        RequestGuard, max_body_bytes=max_body_bytes, authenticate=graphql.authenticate_header
+        RequestGuard,
+        max_body_bytes=max_body_bytes,
+        authenticate=graphql.authenticate_header,
+        throttle=throttle or throttle_from_environment(),
     )
     return app
 
@@ -368,4 +380,18 @@ def app_from_environment() -> Starlette:
         sync_log_retention_days=int(
             os.environ.get("SEATKEEPER_SYNC_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
         ),
+        throttle=throttle_from_environment(),
+    )
+
+
+def throttle_from_environment() -> Throttle:
+    """SEATKEEPER_AUTH_FAILURES_BURST / _PER_MINUTE, SEATKEEPER_TOKEN_REQUESTS_PER_SECOND (off
+    when unset), SEATKEEPER_TRUSTED_PROXIES (comma-separated addresses or networks)."""
+    environ = os.environ
+    per_token = environ.get("SEATKEEPER_TOKEN_REQUESTS_PER_SECOND")
+    return Throttle.default(
+        failures_burst=int(environ.get("SEATKEEPER_AUTH_FAILURES_BURST", 20)),
+        failures_per_minute=float(environ.get("SEATKEEPER_AUTH_FAILURES_PER_MINUTE", 60)),
+        token_requests_per_second=float(per_token) if per_token else None,
+        trusted_proxies=environ.get("SEATKEEPER_TRUSTED_PROXIES", ""),
     )

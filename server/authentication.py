@@ -22,6 +22,7 @@ from urllib.parse import parse_qs
 
 import orjson
 from seatkeeper.rules.access import Caller
+from seatkeeper.server.throttle import Throttle, client_address
 from seatkeeper.storage import StorageError
 from starlette._utils import get_route_path  # the router's own reading of the path
 from starlette.types import Scope, Send
@@ -87,10 +88,23 @@ async def send_json(
     await send({"type": "http.response.body", "body": body})
 
 
-async def authenticate_request(scope: Scope, send: Send, authenticate: Authenticate) -> bool:
-    """Authenticate a request that needs a token; False when it has been answered (401/503/500).
+TOO_MANY_BODY = error_body("too many requests: try again later", "TOO_MANY_REQUESTS")
 
-    The caller is kept in `scope["state"]["caller"]` for every path behind.
+
+async def _too_many(send: Send, retry_after: int) -> None:
+    headers = [(b"retry-after", str(retry_after).encode("ascii"))]
+    await send_json(send, 429, TOO_MANY_BODY, headers)
+
+
+async def authenticate_request(
+    scope: Scope, send: Send, authenticate: Authenticate, throttle: Throttle | None = None
+) -> bool:
+    """Authenticate a request that needs a token; False when it has been answered
+    (401, 429, 503 or 500).
+
+    The caller is kept in `scope["state"]["caller"]` for every path behind. With a throttle, a
+    wrong token from an address that failed too often is 429 with Retry-After (a valid one always
+    passes), and a token over its own request budget (off by default) is 429 too.
     """
     state = scope.setdefault("state", {})
     try:
@@ -105,7 +119,21 @@ async def authenticate_request(scope: Scope, send: Send, authenticate: Authentic
         await send_json(send, status, error_body(f"{what} (request id {request_id}).", code))
         return False
     if caller is None:
+        if throttle is not None:
+            address = client_address(scope, throttle.trusted_proxies)
+            retry_after = throttle.failures.retry_after(address)
+            if retry_after is not None:
+                await _too_many(send, retry_after)
+                return False
+            throttle.failures.take(address)
         await send_json(send, 401, UNAUTHENTICATED_BODY, [(b"www-authenticate", b"Bearer")])
         return False
+    if throttle is not None and throttle.per_token is not None:
+        key = caller.token_id or caller.role.value
+        retry_after = throttle.per_token.retry_after(key)
+        if retry_after is not None:
+            await _too_many(send, retry_after)
+            return False
+        throttle.per_token.take(key)
     state["caller"] = caller
     return True

@@ -148,6 +148,35 @@ def _check_port_free(host: str, port: int) -> None:
     help="Seconds an idle connection is kept between requests.",
 )
 @click.option(
+    "--auth-failures-burst",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="SEATKEEPER_AUTH_FAILURES_BURST",
+    help="Wrong tokens an address may send before 429.",
+)
+@click.option(
+    "--auth-failures-per-minute",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(0.1),
+    envvar="SEATKEEPER_AUTH_FAILURES_PER_MINUTE",
+    help="How fast an address's allowance of wrong tokens refills.",
+)
+@click.option(
+    "--token-requests-per-second",
+    default=None,
+    type=click.FloatRange(0.1),
+    envvar="SEATKEEPER_TOKEN_REQUESTS_PER_SECOND",
+    help="Requests per second per token (a token bucket); off by default.",
+)
+@click.option(
+    "--trusted-proxies",
+    default="",
+    envvar="SEATKEEPER_TRUSTED_PROXIES",
+    help="Comma-separated proxy addresses or networks whose X-Forwarded-For is believed.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -168,6 +197,10 @@ def serve(
     header_timeout: float,
     body_timeout: float,
     keep_alive: float,
+    auth_failures_burst: int,
+    auth_failures_per_minute: float,
+    token_requests_per_second: float | None,
+    trusted_proxies: str,
     log_level: str,
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
@@ -181,6 +214,7 @@ def serve(
         describe_storage,
         settle_operator_secret,
     )
+    from seatkeeper.server.throttle import parse_networks
     from seatkeeper.server.transport import TransportLimits
     from seatkeeper.storage import SUPPORTED_PROTOCOL_VERSIONS, capabilities_of
 
@@ -258,6 +292,16 @@ def serve(
         keep_alive=keep_alive,
     )
     os.environ.update(limits.to_environment())  # what each worker's protocol class reads
+    try:
+        parse_networks(trusted_proxies)
+    except ValueError as error:
+        fail(f"--trusted-proxies: {error}")
+    # What each worker's app reads (server/app.py throttle_from_environment).
+    os.environ["SEATKEEPER_AUTH_FAILURES_BURST"] = str(auth_failures_burst)
+    os.environ["SEATKEEPER_AUTH_FAILURES_PER_MINUTE"] = str(auth_failures_per_minute)
+    os.environ["SEATKEEPER_TRUSTED_PROXIES"] = trusted_proxies
+    if token_requests_per_second:
+        os.environ["SEATKEEPER_TOKEN_REQUESTS_PER_SECOND"] = str(token_requests_per_second)
     if workers > 1:
         os.environ["SEATKEEPER_STORAGE"] = storage  # the default resolved: every worker's file
         os.environ["SEATKEEPER_MAX_BODY_BYTES"] = str(max_body_bytes)
