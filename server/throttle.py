@@ -79,13 +79,15 @@ def _within(address: str, networks: tuple[Network, ...]) -> bool:
 def client_address(scope: Scope, trusted_proxies: tuple[Network, ...]) -> str:
     """The client's address: the peer, or behind trusted proxies the X-Forwarded-For entry."""
     client = scope.get("client")
-    peer = client[0] if client else "unknown"
+    peer: str = str(client[0]) if client else "unknown"
     if not trusted_proxies or not _within(peer, trusted_proxies):
         return peer
-    forwarded = [
-        value.decode("latin-1") for name, value in scope["headers"] if name == b"x-forwarded-for"
+    forwarded: list[str] = [
+        bytes(value).decode("latin-1")
+        for name, value in scope["headers"]
+        if name == b"x-forwarded-for"
     ]
-    hops = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
+    hops: list[str] = [hop.strip() for line in forwarded for hop in line.split(",") if hop.strip()]
     for hop in reversed(hops):
         if not _within(hop, trusted_proxies):
             return hop
