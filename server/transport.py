@@ -94,6 +94,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._counted = False
         self._waiting_for = "headers"
         self._pending_header_bytes = 0
+        self._message_completed = False
 
     # ---------------------------------------------------------------- connections
 
@@ -120,13 +121,24 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self._timer is None and self._waiting_for == "headers":
             self._arm(self._limits.header_timeout, "headers")  # the first byte of a next request
+        began_in_headers = self._waiting_for == "headers"
+        self._message_completed = False
         try:
             super().data_received(data)
         except _Refused:  # pragma: no cover - httptools wraps callback errors (below)
             pass
         # httptools hands a header over only once it is complete (it buffers a partial one, of
         # any size): the bytes of a request still in its headers are counted here as they come.
-        if self._refusal is None and self._waiting_for == "headers" and self.parser is not None:
+        # A chunk that ended a body (a message completed in it) is not header bytes, although
+        # the parser waits for headers again after it (issue 11: every body over the limit was
+        # refused 431).
+        if (
+            self._refusal is None
+            and began_in_headers
+            and not self._message_completed
+            and self._waiting_for == "headers"
+            and self.parser is not None
+        ):
             self._pending_header_bytes += len(data)
             if self._pending_header_bytes > self._limits.max_header_bytes:
                 self._refusal = (431, self._too_large())
@@ -170,6 +182,7 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self._arm(self._limits.body_timeout, "body")
 
     def on_message_complete(self) -> None:
+        self._message_completed = True
         self._pending_header_bytes = 0
         self._disarm()
         self._waiting_for = "headers"

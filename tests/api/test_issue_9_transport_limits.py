@@ -154,3 +154,18 @@ def test_limits_come_from_the_environment(monkeypatch):
     limits = TransportLimits.from_environment()
     assert (limits.max_headers, limits.body_timeout) == (7, 2.5)
     assert TransportLimits().to_environment()["SEATKEEPER_MAX_CONNECTIONS"] == "2000"
+
+
+def test_a_body_larger_than_the_header_limit_is_not_taken_for_headers(server):
+    """Issue 11 (found by the SQLite crash test): the chunk that completed a large body was
+    counted as the next request's header bytes, so every import over 16 KB was refused 431."""
+    body = b'{"query": "{ __typename }", "padding": "' + b"x" * 100_000 + b'"}'
+    with _connect(server) as connection:
+        connection.sendall(
+            b"POST /graphql HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n"
+            b"authorization: Bearer op\r\n"
+            b"connection: close\r\ncontent-length: %d\r\n\r\n" % len(body)
+        )
+        time.sleep(0.05)  # the body arrives in its own large chunks, as a big upload does
+        connection.sendall(body)
+        assert _status(_read_all(connection)) == 200
