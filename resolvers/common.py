@@ -1,21 +1,17 @@
-"""What every resolver shares: the request context, access checks, and page mapping."""
+"""What every resolver shares: the request context, the caller's access checks, client errors."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from graphql import GraphQLError
 from seatkeeper.domain.records import Role
+from seatkeeper.rules import access
 from seatkeeper.rules.access import Action, Caller
 from seatkeeper.rules.engine import Engine
-from seatkeeper.rules.outcomes import BadRequest, Page
-from seatkeeper.schema.types import Edge, PageInfo
+from seatkeeper.rules.outcomes import BadRequest
 from strawberry.types import Info
-
-T = TypeVar("T")
-N = TypeVar("N")
 
 
 @dataclass
@@ -41,11 +37,7 @@ def engine_of(info: Info) -> Engine:
 
 def require(info: Info, action: Action) -> Caller:
     """The caller, if it may do `action` (SPEC 9): else UNAUTHENTICATED or FORBIDDEN."""
-    caller: Caller | None = info.context.caller
-    if caller is None:
-        raise PublicError(
-            "a valid bearer token is required (Authorization: Bearer <token>)", "UNAUTHENTICATED"
-        )
+    caller = require_caller(info)
     if not caller.may(action):
         raise PublicError(f"the {caller.role.value} role may not do this", "FORBIDDEN")
     return caller
@@ -78,11 +70,16 @@ def bad_request(error: BadRequest) -> PublicError:
     return PublicError(error.message, error.code, field=list(error.field or ()))
 
 
-def page_info(page: Page[Any]) -> PageInfo:
-    return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+def actor_of(info: Info) -> str:
+    """Who the audit log records as acting: the caller's role and token id (SPEC 8)."""
+    return access.actor_of(require_caller(info))
 
 
-def edges(page: Page[T], to_node: Callable[[T], N]) -> list[Edge[N]]:
-    return [
-        Edge(cursor=cursor, node=to_node(item)) for cursor, item in zip(page.cursors, page.items)
-    ]
+def require_caller(info: Info) -> Caller:
+    """The authenticated caller, whatever its role; UNAUTHENTICATED without a valid token."""
+    caller: Caller | None = info.context.caller
+    if caller is None:
+        raise PublicError(
+            "a valid bearer token is required (Authorization: Bearer <token>)", "UNAUTHENTICATED"
+        )
+    return caller

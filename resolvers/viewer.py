@@ -7,29 +7,25 @@ a SYNC token sees its organization's id, never its settings (SPEC 9: SYNC may on
 
 from __future__ import annotations
 
-import strawberry
-from seatkeeper.resolvers.common import PublicError, engine_of
-from seatkeeper.resolvers.organization import _organization
+from dataclasses import dataclass
+
+from seatkeeper.resolvers.common import engine_of, require_caller
+from seatkeeper.resolvers.organization import OrganizationView, view_of
 from seatkeeper.rules.access import Action, Caller
-from seatkeeper.schema.types import Viewer
 from strawberry.types import Info
 
 
-async def viewer(info: Info) -> Viewer:
-    caller: Caller | None = info.context.caller
-    if caller is None:
-        raise PublicError(
-            "a valid bearer token is required (Authorization: Bearer <token>)", "UNAUTHENTICATED"
-        )
+@dataclass(frozen=True)
+class ViewerOutcome:
+    caller: Caller
+    organization: OrganizationView | None
+
+
+async def viewer(info: Info) -> ViewerOutcome:
+    caller = require_caller(info)
     organization = None
     if caller.organization_id is not None and caller.may(Action.READ):
         engine = engine_of(info)
         found = await engine.get_organization(caller.organization_id)
-        organization = await _organization(engine, found) if found else None
-    return Viewer(
-        role=caller.role,
-        token_id=strawberry.ID(caller.token_id) if caller.token_id else None,
-        token_name=caller.name if caller.token_id else None,
-        organization_id=(strawberry.ID(caller.organization_id) if caller.organization_id else None),
-        organization=organization,
-    )
+        organization = await view_of(engine, found) if found else None
+    return ViewerOutcome(caller, organization)

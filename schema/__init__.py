@@ -1,19 +1,9 @@
-"""The GraphQL schema. `types` holds the shapes; `root` wires them to the resolvers.
+"""The GraphQL schema: `types` holds the shapes, `query` and `mutation` bind the resolvers to the
+fields and build the types from their outcomes, `root` builds the `strawberry.Schema`.
 
-`build_schema` and `schema` are loaded on first use, so that resolvers can import the types
-without importing the root (which imports the resolvers).
+The schema imports the resolvers; the resolvers never import the schema (import-linter checks it).
 """
 
-__all__ = ["build_schema", "schema"]
+from seatkeeper.schema.root import build_schema
 
-
-def __getattr__(name: str):
-    if name == "build_schema":
-        from seatkeeper.schema.root import build_schema
-
-        return build_schema
-    if name == "schema":  # what `strawberry export-schema seatkeeper.schema:schema` reads
-        from seatkeeper.schema.root import build_schema
-
-        return build_schema()
-    raise AttributeError(name)
+__all__ = ["build_schema"]

@@ -1,4 +1,4 @@
-"""The root Query and Mutation types, and the function that builds the `strawberry.Schema`.
+"""The function that builds the `strawberry.Schema` from the root types (`query`, `mutation`).
 
 Limits (documented in README.md, "Limits", enforced in `schema/limits.py` in time linear in the
 document's size): depth, tokens, aliases, fragment nesting and a cost budget. Small parsed and
@@ -13,19 +13,12 @@ from datetime import datetime
 
 import strawberry
 from graphql import GraphQLError
-from seatkeeper.resolvers import import_export as import_export_resolvers
-from seatkeeper.resolvers import licenses as license_resolvers
-from seatkeeper.resolvers import logs as log_resolvers
-from seatkeeper.resolvers import organization as organization_resolvers
-from seatkeeper.resolvers import subscriptions as subscription_resolvers
-from seatkeeper.resolvers import sync as sync_resolvers
-from seatkeeper.resolvers import tokens as token_resolvers
-from seatkeeper.resolvers import users as user_resolvers
-from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.resolvers.common import bad_request
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema import types
 from seatkeeper.schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, DocumentLimits
+from seatkeeper.schema.mutation import Mutation
+from seatkeeper.schema.query import Query
 from strawberry.extensions import MaskErrors
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
@@ -33,80 +26,6 @@ from strawberry.schema.config import StrawberryConfig
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_TOKENS", "build_schema", "sdl"]
 
 log = logging.getLogger("seatkeeper")
-
-
-@strawberry.type
-class Query:
-    organization: types.Organization | None = strawberry.field(
-        resolver=organization_resolvers.organization,
-        description="The caller's organization (the OPERATOR names one).",
-    )
-    organizations: list[types.Organization] = strawberry.field(
-        resolver=organization_resolvers.organizations, description="Every organization (OPERATOR)."
-    )
-    subscriptions: list[types.SubscriptionSummary] = strawberry.field(
-        resolver=subscription_resolvers.subscriptions,
-        description="One row per license type (SPEC 6).",
-    )
-    users: types.UserConnection = strawberry.field(
-        resolver=user_resolvers.users, description="SPEC 6a."
-    )
-    user: types.MobileUser | None = strawberry.field(resolver=user_resolvers.user)
-    export_licenses: str = strawberry.field(
-        resolver=import_export_resolvers.export_licenses,
-        description="The licenses CSV file (SPEC 7).",
-    )
-    export_users: str = strawberry.field(
-        resolver=import_export_resolvers.export_users, description="The users CSV file (SPEC 7)."
-    )
-    sync_log: types.SyncLogConnection = strawberry.field(
-        resolver=log_resolvers.sync_log, description="Newest first (SPEC 8)."
-    )
-    audit_log: types.AuditLogConnection = strawberry.field(
-        resolver=log_resolvers.audit_log, description="Newest first (SPEC 8)."
-    )
-    tokens: list[types.ApiToken] = strawberry.field(resolver=token_resolvers.tokens)
-    viewer: types.Viewer = strawberry.field(
-        resolver=viewer_resolvers.viewer,
-        description="Who the caller is (any role, SYNC included).",
-    )
-
-
-@strawberry.type
-class Mutation:
-    sync: types.SyncPayload = strawberry.mutation(
-        resolver=sync_resolvers.sync, description="SPEC 4. License errors are data."
-    )
-    set_license_state: types.SetLicenseStatePayload = strawberry.mutation(
-        resolver=license_resolvers.set_license_state
-    )
-    create_users: types.CreateUsersPayload = strawberry.mutation(
-        resolver=user_resolvers.create_users
-    )
-    delete_users: types.DeleteUsersPayload = strawberry.mutation(
-        resolver=user_resolvers.delete_users
-    )
-    update_settings: types.UpdateSettingsPayload = strawberry.mutation(
-        resolver=organization_resolvers.update_settings
-    )
-    upsert_project: types.UpsertProjectPayload = strawberry.mutation(
-        resolver=organization_resolvers.upsert_project
-    )
-    import_licenses: types.ImportLicensesPayload = strawberry.mutation(
-        resolver=import_export_resolvers.import_licenses
-    )
-    create_organization: types.CreateOrganizationPayload = strawberry.mutation(
-        resolver=organization_resolvers.create_organization
-    )
-    add_subscription: types.AddSubscriptionPayload = strawberry.mutation(
-        resolver=subscription_resolvers.add_subscription
-    )
-    create_token: types.CreateTokenPayload = strawberry.mutation(
-        resolver=token_resolvers.create_token
-    )
-    revoke_token: types.RevokeTokenPayload = strawberry.mutation(
-        resolver=token_resolvers.revoke_token
-    )
 
 
 def _is_unexpected(error: GraphQLError) -> bool:

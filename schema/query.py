@@ -1,0 +1,150 @@
+"""The root Query type: each field reads its arguments, calls its resolver, builds its type."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+from seatkeeper.resolvers import import_export as import_export_resolvers
+from seatkeeper.resolvers import logs as log_resolvers
+from seatkeeper.resolvers import organization as organization_resolvers
+from seatkeeper.resolvers import subscriptions as subscription_resolvers
+from seatkeeper.resolvers import tokens as token_resolvers
+from seatkeeper.resolvers import users as user_resolvers
+from seatkeeper.resolvers import viewer as viewer_resolvers
+from seatkeeper.rules.engine import UserFilter as RulesUserFilter
+from seatkeeper.schema import build, types
+from strawberry.types import Info
+
+BomArgument = Annotated[
+    bool,
+    strawberry.argument(
+        description="Start the file with a byte-order mark, for Excel, which needs it to read UTF-8."
+    ),
+]
+
+
+def _id(value: strawberry.ID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def rules_filter(user_filter: types.UserFilter | None) -> RulesUserFilter | None:
+    if user_filter is None:
+        return None
+    return RulesUserFilter(user_filter.license_type, user_filter.state, user_filter.inactive)
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The caller's organization (the OPERATOR names one).")
+    async def organization(
+        self, info: Info, organization_id: strawberry.ID | None = None
+    ) -> types.Organization | None:
+        view = await organization_resolvers.organization(info, _id(organization_id))
+        return build.organization(view) if view else None
+
+    @strawberry.field(description="Every organization (OPERATOR).")
+    async def organizations(self, info: Info) -> list[types.Organization]:
+        return [build.organization(v) for v in await organization_resolvers.organizations(info)]
+
+    @strawberry.field(description="One row per license type (SPEC 6).")
+    async def subscriptions(
+        self, info: Info, organization_id: strawberry.ID | None = None
+    ) -> list[types.SubscriptionSummary]:
+        rows = await subscription_resolvers.subscriptions(info, _id(organization_id))
+        return [build.subscription_summary(row) for row in rows]
+
+    @strawberry.field(description="SPEC 6a.")
+    async def users(
+        self,
+        info: Info,
+        search: str | None = None,
+        filter: types.UserFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> types.UserConnection:
+        page = await user_resolvers.users(info, search, rules_filter(filter), first, after)
+        return types.UserConnection(
+            total_count=page.total_count or 0,  # list_users counts unless told not to
+            page_info=build.page_info(page),
+            edges=build.edges(page, types.MobileUser.from_view),
+        )
+
+    @strawberry.field
+    async def user(self, info: Info, id: strawberry.ID) -> types.MobileUser | None:
+        view = await user_resolvers.user(info, str(id))
+        return types.MobileUser.from_view(view) if view else None
+
+    @strawberry.field(description="The licenses CSV file (SPEC 7).")
+    async def export_licenses(self, info: Info, bom: BomArgument = False) -> str:
+        return await import_export_resolvers.export_licenses(info, bom)
+
+    @strawberry.field(description="The users CSV file (SPEC 7).")
+    async def export_users(
+        self,
+        info: Info,
+        search: str | None = None,
+        filter: types.UserFilter | None = None,
+        bom: BomArgument = False,
+    ) -> str:
+        return await import_export_resolvers.export_users(info, search, rules_filter(filter), bom)
+
+    @strawberry.field(description="Newest first (SPEC 8).")
+    async def sync_log(
+        self,
+        info: Info,
+        filter: types.SyncLogFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> types.SyncLogConnection:
+        given = filter or types.SyncLogFilter()
+        page = await log_resolvers.sync_log(
+            info,
+            _id(given.user_id),
+            bool(given.errors_only),
+            given.since,
+            given.until,
+            first,
+            after,
+        )
+        return types.SyncLogConnection(
+            page_info=build.page_info(page), edges=build.edges(page, build.sync_entry)
+        )
+
+    @strawberry.field(description="Newest first (SPEC 8).")
+    async def audit_log(
+        self,
+        info: Info,
+        filter: types.AuditLogFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> types.AuditLogConnection:
+        given = filter or types.AuditLogFilter()
+        found = await log_resolvers.audit_log(
+            info, _id(given.user_id), given.since, given.until, first, after
+        )
+        return types.AuditLogConnection(
+            page_info=build.page_info(found.page),
+            edges=build.edges(found.page, lambda e: build.audit_entry(e, found.token_names)),
+        )
+
+    @strawberry.field
+    async def tokens(
+        self, info: Info, organization_id: strawberry.ID | None = None
+    ) -> list[types.ApiToken]:
+        found = await token_resolvers.tokens(info, _id(organization_id))
+        return [types.ApiToken.from_rules(t) for t in found]
+
+    @strawberry.field(description="Who the caller is (any role, SYNC included).")
+    async def viewer(self, info: Info) -> types.Viewer:
+        outcome = await viewer_resolvers.viewer(info)
+        caller = outcome.caller
+        return types.Viewer(
+            role=caller.role,
+            token_id=strawberry.ID(caller.token_id) if caller.token_id else None,
+            token_name=caller.name if caller.token_id else None,
+            organization_id=(
+                strawberry.ID(caller.organization_id) if caller.organization_id else None
+            ),
+            organization=build.organization(outcome.organization) if outcome.organization else None,
+        )
