@@ -29,6 +29,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 # Figure ids -> the module that measures them (one module may measure several).
 MODULES = {
     "B1": "benchmarks.b1_sync",
+    "B1s": "benchmarks.b1s_sqlite",
     "B7": "benchmarks.b1_sync",
     "B2": "benchmarks.b2_users",
     "B3": "benchmarks.b3_set_license_state",
@@ -36,7 +37,7 @@ MODULES = {
     "B5": "benchmarks.b5_memory",
     "B6": "benchmarks.b6_mongodb",
 }
-ORDER = ["B1", "B2", "B3", "B4", "B5", "B6", "B7"]
+ORDER = ["B1", "B1s", "B2", "B3", "B4", "B5", "B6", "B7"]
 
 
 def cpu_model() -> str:

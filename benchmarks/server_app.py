@@ -2,7 +2,7 @@
 
     python -m benchmarks.server_app --port 8765 --users 10000 --info /tmp/info.json
 
-builds the Seatkeeper app with `create_app("memory://")`, seeds one organization through the rules
+builds the Seatkeeper app with `create_app("memory://")` (or `--storage URL`), seeds one organization through the rules
 engine, writes what the load generator needs (the SYNC token, the users' ids and e-mails) to
 `--info` and `--bodies-file`, then serves it under uvicorn with one worker.
 
@@ -66,7 +66,7 @@ async def fill_sync_log(engine: Engine, organization_id: str, users, entries: in
 
 async def build(args: argparse.Namespace):
     """The app, seeded, and the bytes of one real sync answer for the bare route."""
-    seatkeeper = create_app("memory://", graphiql=False)
+    seatkeeper = create_app(args.storage, graphiql=False)
     engine: Engine = seatkeeper.state.engine
     await engine.storage.open()
     seeded = await seed_organization(
@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8765)
     parser.add_argument("--users", type=int, default=10_000)
     parser.add_argument("--mix", choices=["standard", "realistic"], default="standard")
+    parser.add_argument("--storage", default="memory://", help="storage URL (B1s: sqlite:///…)")
     parser.add_argument(
         "--sync-log", type=int, default=0, help="sync-log entries to add by real syncs"
     )
