@@ -323,7 +323,9 @@ class ApiToken:
 @strawberry.type(description="Who the caller is: the role, token and organization of its token.")
 class Viewer:
     role: Role
-    token_id: strawberry.ID | None = strawberry.field(description="Null for the OPERATOR.")
+    token_id: strawberry.ID | None = strawberry.field(
+        description="The token's id; null for an OPERATOR secret given as configuration."
+    )
     token_name: str | None
     organization_id: strawberry.ID | None
     organization: Organization | None = strawberry.field(
