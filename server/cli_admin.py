@@ -30,7 +30,9 @@ ORG_OPTION = click.option(
 
 
 def _organization(server: Server, organization_id: str | None) -> dict[str, Any]:
-    found = server.call("Organization", {"organizationId": organization_id})["organization"]
+    found: dict[str, Any] | None = server.call("Organization", {"organizationId": organization_id})[
+        "organization"
+    ]
     if found is None:
         fail(f"no organization {organization_id!r}", 1)
     organization: dict[str, Any] = found

@@ -39,19 +39,23 @@ NOT_SEATKEEPER = "is this a Seatkeeper server?"
 
 
 class CommandError(click.ClickException):
-    """Ends a command with one line on stderr (`seatkeeper: …`) and an exit code."""
+    """Ends a command with one line on stderr (`seatkeeper: …`) and exit code 2 (usage)."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_USAGE) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
+    exit_code = EXIT_USAGE
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"seatkeeper: {self.message}", err=True)
 
 
+class Refused(CommandError):
+    """Ends a command the rules refused: one line on stderr, exit code 1."""
+
+    exit_code = EXIT_REFUSED
+
+
 def fail(message: str, exit_code: int = EXIT_USAGE) -> NoReturn:
     """End the command with one line on stderr and the given exit code (default: usage, 2)."""
-    raise CommandError(message, exit_code)
+    raise Refused(message) if exit_code == EXIT_REFUSED else CommandError(message)
 
 
 @cache
@@ -111,7 +115,8 @@ class Server:
             _fail_with_graphql_error(errors[0], response.status_code)
         if response.status_code != 200 or not isinstance(answer.get("data"), dict):
             fail(f"{self.url} answered {response.status_code} without data: {NOT_SEATKEEPER}")
-        return answer["data"]
+        data: dict[str, Any] = answer["data"]
+        return data
 
     def download(
         self, path: str, params: dict[str, str], output: Path | None, progress: bool = False

@@ -29,9 +29,10 @@ def _viewer(api, token: str | None) -> tuple[int, dict]:
 
 
 def _token(api, org, role: str, name: str) -> tuple[str, str]:
-    _status, body = api.query(
+    status, body = api.query(
         CREATE_TOKEN, {"input": {"organizationId": org.id, "role": role, "name": name}}, org.admin
     )
+    assert status == 200, body
     created = body["data"]["createToken"]
     assert created["userErrors"] == []
     return created["token"], created["tokenId"]
@@ -90,6 +91,6 @@ def test_spec_9_viewer_of_a_revoked_token_is_unauthenticated(api, org):
         {"id": token_id},
         org.admin,
     )
-    assert body["data"]["revokeToken"]["userErrors"] == []
-    _status, body = _viewer(api, secret)
+    assert (status, body["data"]["revokeToken"]["userErrors"]) == (200, [])
+    _, body = _viewer(api, secret)
     assert [e["extensions"]["code"] for e in body["errors"]] == ["UNAUTHENTICATED"]

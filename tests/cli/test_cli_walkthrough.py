@@ -20,7 +20,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def _walkthrough() -> list[list[str]]:
     text = README.read_text(encoding="utf-8")
     section = text[text.index("## Administration from the command line") :]
-    block = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
+    block = re.search(r"```sh\n(.*?)```", section, re.DOTALL).group(1)
     block = block.replace("\\\n", " ")
     commands = []
     for line in block.splitlines():
@@ -61,8 +61,8 @@ def test_the_readme_walkthrough_from_an_empty_server(tmp_path, monkeypatch):
             result = cli(*arguments)
             assert result.exit_code == 0, (command, result.stdout, result.stderr)
             if command[1:3] == ["orgs", "create"]:
-                organization_id = re.search(r"^id\s+(\S+)$", result.stdout, re.M).group(1)
-                admin = re.search(r"^ADMIN token\s+(\S+)$", result.stdout, re.M).group(1)
+                organization_id = re.search(r"^id\s+(\S+)$", result.stdout, re.MULTILINE).group(1)
+                admin = re.search(r"^ADMIN token\s+(\S+)$", result.stdout, re.MULTILINE).group(1)
         # Where the walk-through leaves the organization:
         final = cli("users", "list", "--json")
         users = {u["id"]: u for u in __import__("json").loads(final.stdout)["users"]}
