@@ -149,8 +149,9 @@ def exit_on_user_errors(payload: dict[str, Any], as_json: bool, shown: int = 20)
     if as_json:
         print_json(payload)
     for error in errors[:shown]:
-        who = f" (user {error['userId']})" if error.get("userId") else ""
+        user_id = error.get("userId")
+        who = f" (user {user_id})" if user_id and str(user_id) not in error["message"] else ""
         click.echo(f"seatkeeper: {error['code']}: {error['message']}{who}", err=True)
     if len(errors) > shown:
-        click.echo(f"seatkeeper: … and {len(errors) - shown} more", err=True)
+        click.echo(f"seatkeeper: … and {len(errors) - shown} more (--json lists them)", err=True)
     sys.exit(1)

@@ -6,8 +6,9 @@ payload's `userErrors`, a FORBIDDEN role, an import file with errors); 2 usage, 
 connection (bad arguments, no or wrong token, no server, not a Seatkeeper server, a file that
 cannot be read or written).
 
-Operations are the trusted documents of `server/trusted_documents/cli.graphql` (package data),
-sent whole with an `operationName`, as the contract's clients send theirs.
+Operations are the trusted documents of `server/trusted_documents/cli.graphql` (package data).
+Each request sends the one operation it runs, exactly as written there: against a server of
+another version, only the commands whose fields it lacks fail, not every command.
 """
 
 from __future__ import annotations
@@ -65,13 +66,32 @@ def cli_document() -> str:
     return files.read_text(encoding="utf-8")
 
 
+@cache
+def cli_operations() -> dict[str, str]:
+    """Each operation of cli.graphql by name, its text exactly as written in the file."""
+    from graphql import OperationDefinitionNode, parse
+
+    text = cli_document()
+    operations = {}
+    for definition in parse(text).definitions:
+        if isinstance(definition, OperationDefinitionNode) and definition.name and definition.loc:
+            operations[definition.name.value] = text[definition.loc.start : definition.loc.end]
+    return operations
+
+
 def base_url(url: str) -> str:
     """The server's base URL from what a person typed: the base URL or the `/graphql` endpoint."""
     url = url.strip().rstrip("/")
     if url.endswith("/graphql"):
         url = url[: -len("/graphql")].rstrip("/")
     if not url.lower().startswith(("http://", "https://")):
-        fail(f"--url must start with http:// or https:// (got {url!r})")
+        fail(f"--url must start with http:// or https:// (got {url[:100]!r})")
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError):
+        parsed = None
+    if parsed is None or not parsed.host:
+        fail(f"--url is not a URL: {url[:100]!r}")
     return url
 
 
@@ -102,7 +122,8 @@ class Server:
 
     def call(self, operation: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
         """Run one operation of cli.graphql; its `data`, or a one-line failure."""
-        body = {"query": cli_document(), "operationName": operation, "variables": variables or {}}
+        query = cli_operations()[operation]
+        body = {"query": query, "operationName": operation, "variables": variables or {}}
         try:
             response = httpx.post(
                 self.url + "/graphql", json=body, headers=self.headers, timeout=TIMEOUT
@@ -179,7 +200,7 @@ def _fail_with_graphql_error(error: Any, status: int) -> NoReturn:
         fail(f"the server refused the token ({message}); check --token or SEATKEEPER_TOKEN")
     if code == "FORBIDDEN" or status == 403:
         fail(f"refused: {message}", EXIT_REFUSED)
-    fail(f"the server answered {status}: {message}")
+    fail(message if status == 200 else f"the server answered {status}: {message}")
 
 
 @contextlib.contextmanager

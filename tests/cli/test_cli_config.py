@@ -145,6 +145,25 @@ def test_every_operation_the_cli_sends_is_in_its_document():
     assert names - sent == set(), "operations nobody sends"
 
 
+def test_each_request_sends_one_operation_as_written(url, monkeypatch):
+    """Against a server that lacks a field of another operation, the other commands still work."""
+    import httpx
+
+    sent: list[dict] = []
+    real_post = httpx.post
+
+    def spying_post(*args, **kwargs):
+        sent.append(kwargs["json"])
+        return real_post(*args, **kwargs)
+
+    monkeypatch.setattr(httpx, "post", spying_post)
+    assert cli("whoami", url=url, token=OPERATOR).exit_code == 0
+    (body,) = sent
+    assert body["operationName"] == "Viewer"
+    assert body["query"].startswith("query Viewer {") and "mutation" not in body["query"]
+    assert body["query"] in cli_document()
+
+
 def test_the_document_is_package_data():
     assert os.path.exists(SERVER_DIR / "trusted_documents" / "cli.graphql")
     pyproject = (SERVER_DIR.parent / "pyproject.toml").read_text(encoding="utf-8")
