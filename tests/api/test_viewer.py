@@ -86,7 +86,7 @@ def test_spec_9_viewer_without_a_valid_token_is_unauthenticated(api, org, token)
 
 def test_spec_9_viewer_of_a_revoked_token_is_unauthenticated(api, org):
     secret, token_id = _token(api, org, "READER", "old")
-    _status, body = api.query(
+    status, body = api.query(
         "mutation R($id: ID!) { revokeToken(id: $id) { userErrors { code } } }",
         {"id": token_id},
         org.admin,
