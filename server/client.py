@@ -178,16 +178,21 @@ def _first_line(error: BaseException) -> str:
 
 
 def _json_body(response: httpx.Response, url: str) -> dict[str, Any]:
-    """The answer as JSON, or the one-line 'not Seatkeeper' failure (404 pages, HTML, proxies)."""
+    """The answer as JSON, or a one-line failure: 'is this a Seatkeeper server?' for what only
+    another server answers (a 404 page, HTML, a 200 that is not JSON), the status otherwise."""
     kind = response.headers.get("content-type", "")
+    status = f"{response.status_code} {response.reason_phrase}".strip()
     if response.status_code == 404 or "html" in kind:
-        fail(f"{url} answered {response.status_code} {response.reason_phrase}: {NOT_SEATKEEPER}")
+        fail(f"{url} answered {status}: {NOT_SEATKEEPER}")
     try:
         answer = response.json()
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        fail(f"{url} answered {response.status_code} {response.reason_phrase}: {NOT_SEATKEEPER}")
+        if response.status_code == 200:
+            fail(f"{url} answered {status} without JSON: {NOT_SEATKEEPER}")
+        text = " ".join(response.text.split())[:200]
+        fail(f"the server answered {status}" + (f": {text}" if text else ""))
     return answer
 
 
