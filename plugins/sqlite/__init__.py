@@ -33,7 +33,9 @@ plugin declares `shared_between_processes`.
 migrations (a file from a newer Seatkeeper is refused at `open()` with a message saying so).
 
 URL options: `synchronous` (NORMAL, FULL or EXTRA), `timeout` (seconds to wait for another
-process's write lock, default 30), `readers` (reader threads, default 4).
+process's write lock, default 30), `readers` (reader threads, default 4), `cache_seconds` (how
+long a process reuses an organization, project or subscription list it read, default 1, 0 turns
+it off; its own writes invalidate at once, another process's are seen within that time).
 """
 
 from __future__ import annotations
@@ -42,8 +44,9 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -88,7 +91,8 @@ T = TypeVar("T")
 SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
 DEFAULT_TIMEOUT_SECONDS = 30.0
 DEFAULT_READERS = 4
-_OPTIONS = {"synchronous", "timeout", "readers"}
+DEFAULT_CACHE_SECONDS = 1.0
+_OPTIONS = {"synchronous", "timeout", "readers", "cache_seconds"}
 
 # Lists of keys travel as one JSON array parameter (`json_each`): any number of keys, one statement.
 _KEYS = "SELECT value FROM json_each(?)"
@@ -156,6 +160,15 @@ class SQLiteStorage(BaseStorage):
         self._reader: ThreadPoolExecutor | None = None
         self._closed = False
         self._opened = False
+        try:
+            self.cache_seconds = float(options.get("cache_seconds", DEFAULT_CACHE_SECONDS))
+        except ValueError:
+            raise ValueError("sqlite:// option cache_seconds must be a number") from None
+        if not 0 <= self.cache_seconds <= 60:
+            raise ValueError("sqlite:// option cache_seconds must be between 0 and 60")
+        self._cache: dict[tuple, tuple[float, Any]] = {}
+        self._monotonic: Callable[[], float] = time.monotonic  # tests move their own
+        self._generations: dict[str, int] = {}
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({str(self.path)!r})"
@@ -319,6 +332,59 @@ class SQLiteStorage(BaseStorage):
         before = f"; the replaced file is kept as {kept}" if kept else ""
         return f"restored {source} into {self.path} (integrity ok){before}"
 
+    # -- the per-process cache of organizations, projects and subscriptions -----------------
+
+    async def _cached(self, key: tuple, load: Callable[[], Awaitable[T]]) -> T:
+        """`load()`, reused for `cache_seconds` (a sync reads these three on every request).
+
+        A write of this process to the organization invalidates at once (a generation count
+        per organization: a read that overlapped a write is not kept); another process's write
+        is seen within `cache_seconds`, as with the MongoDB plugin's `cacheSeconds`.
+        """
+        if self.cache_seconds <= 0:
+            return await load()
+        now = self._monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        generation = self._generations.get(key[1], 0)
+        value = await load()
+        if self._generations.get(key[1], 0) == generation:
+            self._cache[key] = (now + self.cache_seconds, value)
+        return value
+
+    async def _changing(self, organization_id: str, write: Awaitable[T]) -> T:
+        """Run a write of the organization's cached records, invalidating them around it."""
+        self._forget(organization_id)
+        try:
+            return await write
+        finally:
+            self._forget(organization_id)
+
+    def _forget(self, organization_id: str) -> None:
+        self._generations[organization_id] = self._generations.get(organization_id, 0) + 1
+        for key in [k for k in self._cache if k[1] == organization_id]:
+            self._cache.pop(key, None)
+
+    async def get_organization(self, organization_id: str) -> Organization | None:
+        found = await self._cached(
+            ("organization", organization_id), lambda: self._load_organization(organization_id)
+        )
+        return None if found is None else replace(found, settings=replace(found.settings))
+
+    async def get_project(self, organization_id: str, project_id: str) -> Project | None:
+        found = await self._cached(
+            ("project", organization_id, project_id),
+            lambda: self._load_project(organization_id, project_id),
+        )
+        return None if found is None else replace(found)
+
+    async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+        found = await self._cached(
+            ("subscriptions", organization_id), lambda: self._load_subscriptions(organization_id)
+        )
+        return [replace(s) for s in found]
+
     # -- organizations, projects, settings ------------------------------------------------
 
     async def create_organization(
@@ -337,9 +403,9 @@ class SQLiteStorage(BaseStorage):
             )
             _upsert_project(c, default_project)
 
-        await self._write(work)
+        await self._changing(organization.id, self._write(work))
 
-    async def get_organization(self, organization_id: str) -> Organization | None:
+    async def _load_organization(self, organization_id: str) -> Organization | None:
         def work(c: sqlite3.Connection) -> Organization | None:
             row = c.execute(
                 f"SELECT {rows.ORGANIZATION_COLUMNS} FROM organizations WHERE id = ?",
@@ -381,16 +447,16 @@ class SQLiteStorage(BaseStorage):
             ).fetchone()
             return rows.organization_of(row) if row else None
 
-        return await self._write(work)
+        return await self._changing(organization_id, self._write(work))
 
     async def upsert_project(self, project: Project) -> None:
         def work(c: sqlite3.Connection) -> None:
             if _organization_exists(c, project.organization_id):
                 _upsert_project(c, project)
 
-        await self._write(work)
+        await self._changing(project.organization_id, self._write(work))
 
-    async def get_project(self, organization_id: str, project_id: str) -> Project | None:
+    async def _load_project(self, organization_id: str, project_id: str) -> Project | None:
         def work(c: sqlite3.Connection) -> Project | None:
             row = c.execute(
                 "SELECT org, id, name, kind FROM projects WHERE org = ? AND id = ?",
@@ -422,9 +488,9 @@ class SQLiteStorage(BaseStorage):
                     rows.subscription_row(subscription),
                 )
 
-        await self._write(work)
+        await self._changing(subscription.organization_id, self._write(work))
 
-    async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
+    async def _load_subscriptions(self, organization_id: str) -> list[Subscription]:
         def work(c: sqlite3.Connection) -> list[Subscription]:
             return [
                 rows.subscription_of(r)

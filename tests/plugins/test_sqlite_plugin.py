@@ -65,6 +65,8 @@ def test_url_relative_and_absolute_as_sqlalchemy_writes_them():
         ("sqlite:///x.db?timeout=-1", "timeout must be between"),
         ("sqlite:///x.db?readers=0", "readers must be between"),
         ("sqlite:///x.db?readers=10000", "readers must be between"),
+        ("sqlite:///x.db?cache_seconds=-1", "cache_seconds must be between"),
+        ("sqlite:///x.db?cache_seconds=soon", "cache_seconds must be a number"),
         ("sqlite:///x.db?journal=delete", "no option journal"),
         ("sqlite:///x.db?timeout=1&timeout=2", "more than once"),
         ("sqlite:///x%00y.db", "NUL"),
@@ -324,3 +326,40 @@ def test_every_query_the_protocol_makes_uses_an_index(tmp_path):
     for sql, plan in plans.items():
         scans = [step for step in plan if step.startswith("SCAN") and "json_each" not in step]
         assert not scans, f"{sql}\n  scans: {scans}"
+
+
+# -- the per-process cache ---------------------------------------------------------------------
+
+
+def test_cached_reads_see_this_process_writes_at_once_and_another_process_within_the_time(
+    tmp_path,
+):
+    from seatkeeper.domain.records import Settings
+
+    path = tmp_path / "sk.db"
+    ticks = [1000.0]
+
+    async def scenario():
+        mine = load_storage(_url(path, "cache_seconds=1"))
+        mine._monotonic = lambda: ticks[0]
+        other = load_storage(_url(path))  # another process's view of the same file
+        await make_org(mine)
+        assert (await mine.get_organization(ORG)).settings == Settings()
+        changed = Settings(auto_assign_licenses=True)
+        await mine.update_settings(ORG, changed)
+        assert (await mine.get_organization(ORG)).settings == changed  # own write: at once
+        later = Settings(inactivity_days=5)
+        await other.update_settings(ORG, later)
+        assert (await mine.get_organization(ORG)).settings == changed  # within the second
+        ticks[0] += 1.01
+        assert (await mine.get_organization(ORG)).settings == later  # after it
+        uncached = load_storage(_url(path, "cache_seconds=0"))
+        await other.update_settings(ORG, changed)
+        assert (await uncached.get_organization(ORG)).settings == changed
+        fetched = await mine.get_organization(ORG)
+        fetched.settings.grace_period_days = 99  # a snapshot: the cache is not changed
+        assert (await mine.get_organization(ORG)).settings.grace_period_days != 99
+        for storage in (mine, other, uncached):
+            await storage.close()
+
+    asyncio.run(scenario())
