@@ -1,7 +1,8 @@
 """The Starlette application: `create_app(...)`, the public way to build and embed Seatkeeper.
 
 Routes: `POST /graphql` (and `GET /graphql` for queries; GraphiQL in a browser unless disabled),
-`GET /healthz` (the process is alive), `GET /readyz` (the storage answers).
+`GET /healthz` (the process is alive), `GET /readyz` (the storage answers), the CSV downloads,
+and the administration console at `/` and `/console/…` (static files, see `console_routes`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.schema import build_schema
 from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
+from seatkeeper.server.console_routes import console_routes
+from seatkeeper.server.export_filter import users_filter_from_query
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
 from seatkeeper.server.logs import hide_query_strings_in_access_log
 from seatkeeper.server.retention import (
@@ -307,7 +310,11 @@ def create_app(
                 return _error_response(
                     400, "`search` is longer than 256 characters", "BAD_USER_INPUT", request_id
                 )
-            rows = engine.iter_export_users(organization_id, search)
+            try:
+                user_filter = users_filter_from_query(request.query_params)
+            except ValueError as error:
+                return _error_response(400, str(error), "BAD_USER_INPUT", request_id)
+            rows = engine.iter_export_users(organization_id, search, user_filter)
 
         async def encoded():
             if bom:  # SPEC 7, Export options: for Excel, which reads UTF-8 only with it
@@ -353,6 +360,7 @@ def create_app(
             Route("/readyz", readyz, methods=["GET"]),
             Route("/export/licenses.csv", export_licenses, methods=["GET"]),
             Route("/export/users.csv", export_users, methods=["GET"]),
+            *console_routes(),
         ],
         lifespan=lifespan,
     )
