@@ -43,7 +43,7 @@ MEDIA_TYPES = {
 }
 #: A console path: folders and file names of letters, digits, `-`, `_` and one dot before a known
 #: extension. Anything else (`..`, `%2e`, backslashes, hidden files) is simply not found.
-SAFE_PATH = re.compile(r"(?:[A-Za-z0-9_-]+/){0,3}[A-Za-z0-9_-]+\.(?:html|css|js|svg|txt)")
+SAFE_PATH = re.compile(r"(?:[A-Za-z0-9_-]{1,64}/){0,3}[A-Za-z0-9_-]{1,64}\.(?:html|css|js|svg|txt)")
 #: The console's operations, served to the console from the trusted documents they are.
 OPERATIONS_PATH = "operations.graphql"
 
@@ -56,7 +56,10 @@ def _package_file(*parts: str) -> Traversable:
 
 
 def _file_response(node: Traversable, suffix: str) -> Response:
-    if not node.is_file():
+    try:
+        if not node.is_file():
+            return _not_found()
+    except OSError:  # a name the file system refuses is simply not a console file
         return _not_found()
     return Response(node.read_bytes(), media_type=MEDIA_TYPES[suffix], headers=SECURITY_HEADERS)
 

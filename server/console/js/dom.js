@@ -1,4 +1,4 @@
-// Building the page: elements from plain values, never from HTML strings (no innerHTML anywhere,
+// Building the page: elements from plain values, never from HTML strings (no HTML parsing anywhere,
 // so a user's name or a server message can never become markup).
 
 /** An element with attributes (`on…` functions become listeners) and children (text or nodes). */

@@ -13,7 +13,7 @@ const POSITIONS = ["DISABLED", "UNASSIGNED", "ASSIGNED"];
  * disabled: read-only; onChange(state): called when the user moves it (a promise: the group is
  * disabled until it settles).
  */
-export function licenseSelector({ label, value, disabled = false, onChange }) {
+export function licenseSelector({ label, value, disabled = false, onChange, emptyText = "Mixed" }) {
   const name = uid("selector");
   const group = h("div", {
     class: "selector",
@@ -54,6 +54,6 @@ export function licenseSelector({ label, value, disabled = false, onChange }) {
       ),
     );
   }
-  group.append(track, h("span", { class: "selector-text" }, value ? STATE_NAMES[value] : "Mixed"));
+  group.append(track, h("span", { class: "selector-text" }, value ? STATE_NAMES[value] : emptyText));
   return group;
 }
