@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench schema clean
+.PHONY: run test check bench schema screenshots clean
 
 # Tools see the package (issue 10): package/seatkeeper/ is a tree of links to the layer folders,
 # and one plain path entry in the venv puts package/ on sys.path, so that mypy, pyright,
@@ -57,6 +57,11 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench: $(BENCH_STAMP)
 	SEATKEEPER_BENCH_FROM_MAKE=1 $(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+# The console's screenshots in docs/screenshots/ (README), taken in Debian's Chromium against a
+# real server process: `apt-get install chromium chromium-driver` first.
+screenshots: $(STAMP)
+	$(BIN)/python tests/console/make_screenshots.py
 
 schema: $(STAMP)
 	$(BIN)/python -m seatkeeper.schema.root > schema.graphql

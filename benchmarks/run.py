@@ -36,8 +36,9 @@ MODULES = {
     "B4": "benchmarks.b4_import",
     "B5": "benchmarks.b5_memory",
     "B6": "benchmarks.b6_mongodb",
+    "B8": "benchmarks.b8_console",
 }
-ORDER = ["B1", "B1s", "B2", "B3", "B4", "B5", "B6", "B7"]
+ORDER = ["B1", "B1s", "B2", "B3", "B4", "B5", "B6", "B7", "B8"]
 
 
 def cpu_model() -> str:

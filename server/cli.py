@@ -276,6 +276,7 @@ def serve(
         click.echo(f"Demo organization ({state}): {organization.name} ({organization.id})")
         click.echo(f"  ADMIN token: {created.admin_token}")
         click.echo(f"  SYNC token:  {created.sync_token}")
+    click.echo(f"Console: http://{host}:{port}/ (sign in with an ADMIN, READER or operator token)")
     click.echo(
         f"GraphiQL: http://{host}:{port}/graphql"
         if not no_graphiql

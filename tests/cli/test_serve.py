@@ -107,6 +107,11 @@ def test_serve_demo_answers_sync_for_the_seed_users(demo_server):
     admin_token = _printed(r"ADMIN token:\s+(\S+)$", output)
     _printed(r"^Operator token \(shown once\): (\S+)$", output)
     assert _printed(r"^GraphiQL: (\S+)$", output) == f"{base}/graphql"
+    # The console's address is printed, and a browser gets the page there without a token.
+    console = _printed(r"^Console: (\S+) ", output)
+    assert console == f"{base}/"
+    page = httpx.get(console, timeout=10)
+    assert page.status_code == 200 and "/console/js/app.js" in page.text
 
     # Matt Ford holds Inspections in the seed's CSV sample.
     matt = _post(

@@ -201,7 +201,7 @@ def selected_count(driver) -> int:
 def bulk_position(driver, license_type: str, state: str):
     return css(
         driver,
-        f'.subscription-card[data-type="{license_type}"] .bulk label.position-{state.lower()}',
+        f'.subscription-card[data-type="{license_type}"] .bulk .position-{state.lower()}',
     )
 
 
@@ -243,8 +243,9 @@ def test_an_unknown_token_is_refused(driver, server):
 def test_a_reader_sees_everything_read_only(driver, server, seeded):
     open_users(driver, server, seeded.acme.reader, "READER")
     assert "Read-only" in css(driver, ".who").text
-    radios = all_css(driver, "table.users tbody .selector input")
-    assert radios and all(not r.is_enabled() for r in radios)
+    groups = all_css(driver, "table.users tbody [role=radiogroup]")
+    assert len(groups) == 100 and all(g.get_attribute("aria-disabled") == "true" for g in groups)
+    assert all(r.get_attribute("tabindex") == "-1" for r in all_css(driver, "[role=radio]"))
     assert not all_css(driver, "button.danger") and not all_css(driver, "details.new-user")
     assert not css(driver, ".actions button[disabled]").is_enabled()  # Import
     nav = [a.get_attribute("data-screen") for a in all_css(driver, ".main-nav a")]
@@ -257,9 +258,7 @@ def test_a_reader_sees_everything_read_only(driver, server, seeded):
     driver.get(f"{server.base}/console/#/users")
     wait_users_loaded(driver)
     before = subscriptions(server, seeded.acme.admin)
-    driver.execute_script(
-        "document.querySelector('table.users tbody label.position-assigned').click()"
-    )
+    driver.execute_script("document.querySelector('table.users tbody .position-assigned').click()")
     assert subscriptions(server, seeded.acme.admin) == before
 
 
@@ -417,13 +416,17 @@ def test_each_selector_position_with_the_mouse_and_the_keyboard(driver, server, 
         ("ASSIGNED", "Assigned"),
     ]:
         before = loads(driver)
-        css(driver, f"{group} label.position-{state.lower()}").click()
+        css(driver, f"{group} .position-{state.lower()}").click()
         wait_users_loaded(driver, before)
         assert api_user(server, token, PETE[0])["standard"] == state
         assert css(driver, f"{group} .selector-text").text == text  # the state in words too
         assert css(driver, group).get_attribute("data-state") == state
+        checked = css(driver, f"{group} [role=radio][aria-checked=true]")
+        assert checked.get_attribute("aria-label") == text
+        assert checked.get_attribute("tabindex") == "0"  # Tab reaches the chosen position
     # The keyboard: a radio group, arrow keys move the switch.
-    css(driver, f"{group} input[value=ASSIGNED]").send_keys(Keys.ARROW_LEFT)
+    before = loads(driver)
+    css(driver, f"{group} [role=radio][aria-checked=true]").send_keys(Keys.ARROW_LEFT)
     wait_for(
         driver,
         lambda: api_user(server, token, PETE[0])["standard"] == "UNASSIGNED",
@@ -432,8 +435,11 @@ def test_each_selector_position_with_the_mouse_and_the_keyboard(driver, server, 
     wait_for(
         driver, lambda: css(driver, f"{group} .selector-text").text == "Unassigned", "the new state"
     )
-    css(driver, f"{group} label.position-assigned").click()
+    wait_users_loaded(driver, before)
+    before = loads(driver)
+    css(driver, f"{group} [role=radio][aria-checked=true]").send_keys(Keys.END)
     wait_for(driver, lambda: api_user(server, token, PETE[0])["standard"] == "ASSIGNED", "restored")
+    wait_users_loaded(driver, before)
 
 
 def test_create_and_delete_a_user(driver, server, seeded):
@@ -636,8 +642,8 @@ def test_trial_organization_shows_licenses_unavailable_with_the_end_date(driver,
     note = css(driver, ".trial-note").text
     assert "not available during the trial" in note and trial_ends[:10] in note
     assert "Trial until" in css(driver, ".organization-name").text
-    radios = all_css(driver, ".selector input")
-    assert radios and all(not r.is_enabled() for r in radios)
+    groups = all_css(driver, "[role=radiogroup]")
+    assert groups and all(g.get_attribute("aria-disabled") == "true" for g in groups)
     assert not css(driver, ".actions button[disabled]").is_enabled()  # Import
     driver.get(f"{server.base}/console/#/import")
     wait_for(driver, lambda: css(driver, ".trial-note"), "the import page")

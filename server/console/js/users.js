@@ -380,11 +380,13 @@ export function usersScreen(ctx) {
 
   // ------------------------------------------------------------------ changes
   async function changeLicenses(ids, type, newState) {
+    let accepted = false;
     try {
       const data = await gql("ConsoleSetLicenseState", {
         input: { userIds: ids, licenseType: type, state: newState },
       });
       const errors = data.setLicenseState.userErrors;
+      accepted = errors.length === 0;
       if (errors.length) {
         ctx.notify("error", `Nothing was changed: ${describeErrors(errors)}`);
       } else {
@@ -395,6 +397,7 @@ export function usersScreen(ctx) {
       ctx.notify("error", `Nothing was changed: ${error.message}`);
     }
     await reload(); // the list shows the server's state, changed or not
+    return accepted; // false: the selector moves back at once
   }
 
   async function deleteSelected() {
@@ -483,7 +486,8 @@ export function usersScreen(ctx) {
     }
   }
 
-  reload();
+  // The first screen is drawn: a User Timing mark that `make bench` (B8b) reads.
+  reload().then(() => performance.mark("seatkeeper:first-screen"));
   return screen;
 }
 
