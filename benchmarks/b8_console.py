@@ -27,7 +27,7 @@ from benchmarks.common import BenchConfig, Figure, not_available
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "console"))
 
-from console_support import (  # noqa: E402  (a helper module of the tests, not a package)
+from console_support import (
     ConsoleServer,
     browser_missing,
     chromium,

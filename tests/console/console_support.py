@@ -21,7 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import httpx
 
@@ -31,17 +31,100 @@ DOCUMENT = CONTRACT.read_text(encoding="utf-8")
 SEED_CSV = HERE.parent / "data" / "seed-licenses.csv"
 STARTUP_SECONDS = 20
 
-FIRST_NAMES = (
-    "Ada Alan Alice Amir Anna Arjun Beatriz Bruno Carla Chen Chloe Dara David Elena Emil Fatima "
-    "Felix Grace Hana Hugo Ines Ivan Jamal Jana Kenji Lara Leon Lina Luca Maya Mila Nadia Omar "
-    "Oskar Priya Rosa Sami Sofia Tariq Vera"
-).split()
-LAST_NAMES = (
-    "Abbott Berg Costa Dubois Eriksen Fischer Garcia Hansen Ibarra Jensen Kowalski Larsen Moreau "
-    "Novak Okafor Petrov Quinn Rossi Silva Tanaka Umar Varga Weber Xu Yilmaz Zhou Adams Brown "
-    "Clarke Dalton Evans Foster Gray Hughes Irving Jones Khan Lopez Murphy Nash Olsen Park Reyes "
-    "Singh Taylor Walsh Young Ziegler Meyer Kim"
-).split()
+FIRST_NAMES = [
+    "Ada",
+    "Alan",
+    "Alice",
+    "Amir",
+    "Anna",
+    "Arjun",
+    "Beatriz",
+    "Bruno",
+    "Carla",
+    "Chen",
+    "Chloe",
+    "Dara",
+    "David",
+    "Elena",
+    "Emil",
+    "Fatima",
+    "Felix",
+    "Grace",
+    "Hana",
+    "Hugo",
+    "Ines",
+    "Ivan",
+    "Jamal",
+    "Jana",
+    "Kenji",
+    "Lara",
+    "Leon",
+    "Lina",
+    "Luca",
+    "Maya",
+    "Mila",
+    "Nadia",
+    "Omar",
+    "Oskar",
+    "Priya",
+    "Rosa",
+    "Sami",
+    "Sofia",
+    "Tariq",
+    "Vera",
+]
+LAST_NAMES = [
+    "Abbott",
+    "Berg",
+    "Costa",
+    "Dubois",
+    "Eriksen",
+    "Fischer",
+    "Garcia",
+    "Hansen",
+    "Ibarra",
+    "Jensen",
+    "Kowalski",
+    "Larsen",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Petrov",
+    "Quinn",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Umar",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Yilmaz",
+    "Zhou",
+    "Adams",
+    "Brown",
+    "Clarke",
+    "Dalton",
+    "Evans",
+    "Foster",
+    "Gray",
+    "Hughes",
+    "Irving",
+    "Jones",
+    "Khan",
+    "Lopez",
+    "Murphy",
+    "Nash",
+    "Olsen",
+    "Park",
+    "Reyes",
+    "Singh",
+    "Taylor",
+    "Walsh",
+    "Young",
+    "Ziegler",
+    "Meyer",
+    "Kim",
+]
 #: The seed page's example users (the first three are the seed CSV's sample) and their states.
 NAMED_USERS = [
     (
@@ -146,7 +229,7 @@ class ConsoleServer:
         # mtime granularity: make sure the next write is seen as a change
         os.utime(self.clock_file, ns=(time.time_ns(), time.time_ns()))
 
-    def __enter__(self) -> ConsoleServer:
+    def __enter__(self) -> Self:
         self.set_clock_offset(0)
         self.log = (self.workdir / "server.log").open("wb")
         env = {k: v for k, v in os.environ.items() if not k.startswith("SEATKEEPER_")}

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 from console_support import (
-    GENERATED_STANDARD,
     INSPECTIONS_SEATS,
     NAMED_USERS,
     SEED_CSV,
@@ -31,13 +30,14 @@ from console_support import (
 MISSING = browser_missing()
 if MISSING:
     if os.environ.get("SEATKEEPER_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"SEATKEEPER_REQUIRE_BROWSER=1 but {MISSING}", pytype=False)
+        pytest.fail(f"SEATKEEPER_REQUIRE_BROWSER=1 but {MISSING}", pytrace=False)
     pytest.skip(f"browser tests skipped: {MISSING}", allow_module_level=True)
 
-from selenium.webdriver.common.action_chains import ActionChains  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import Select  # noqa: E402
+from selenium.common.exceptions import WebDriverException
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 USER_COUNT = 10_000
 WAIT_SECONDS = 20
@@ -80,7 +80,7 @@ def wait_for(driver, condition: Callable[[], object], what: str, seconds: float 
             value = condition()
             if value:
                 return value
-        except Exception as error:  # an element between two renders
+        except WebDriverException as error:  # an element between two renders
             last_error = error
         time.sleep(0.05)
     page = driver.execute_script("return document.body.innerText.slice(0, 600)")

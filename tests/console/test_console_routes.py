@@ -129,7 +129,7 @@ def test_the_console_builds_no_markup_from_strings_and_loads_nothing_from_elsewh
         assert "eval(" not in text and "new Function" not in text
         assert not re.search(r"\sstyle=", text), f"{file.name}: inline style (refused by the CSP)"
     page = (CONSOLE / "index.html").read_text(encoding="utf-8")
-    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.S)
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", page, re.DOTALL)
     assert scripts and all(
         'src="/console/' in attrs and not body.strip() for attrs, body in scripts
     )
