@@ -855,8 +855,13 @@ class ChangeWriter:
     def _recount_due(self, org: str) -> None:
         """Mark the organization's counters for a recount before repair deletes a journal (whose
         seats it did not give back): a repairer that dies before its recount leaves the mark,
-        and the next repair recounts — the counter would otherwise stay too high for good."""
-        self.store.counters.update_many({"org": org}, {"$set": {"recount_due": True}})
+        and the next repair recounts — the counter would otherwise stay too high for good. The
+        mark bumps the versions, as every change of holders inside a journal's life must (rule
+        5): repair's roll-forward moves holders without `$inc`."""
+        # The version moves too: a recount that counted while repair rewrote users is discarded.
+        self.store.counters.update_many(
+            {"org": org}, {"$set": {"recount_due": True}, "$inc": {"v": 1}}
+        )
 
     def _body(self, journal: dict) -> dict:
         body = {
