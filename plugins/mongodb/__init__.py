@@ -115,6 +115,12 @@ or at once when the organization is full and a reservation is refused), not at t
   the last write nobody can reach the others; a crash leaves unreachable leftovers only.
 * **list_sync_log** — entries past `syncLogRetentionDays` are left out by the query itself: the
   TTL monitor deletes them a minute or more later (SPEC 8).
+* **an unknown organization** — `record_sync` and `apply_changes` raise LookupError, the other
+  writes write nothing (protocol, issue 11): one read the first time a process meets an
+  organization (they are never deleted, so it is remembered). A change set short of seats of
+  two types names the first in SEAT_TYPES order. Not followed yet: a create taking the id or
+  e-mail of a user the same change set deletes is refused as AlreadyExists (created users are
+  inserted, locked, before the commit; the deleted one goes after it).
 * every other operation is one read or one single-document write.
 
 `repair()` runs at `open()`, every `repairSeconds` in a running process, when a reservation is

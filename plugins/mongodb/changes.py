@@ -236,6 +236,8 @@ class ChangeWriter:
     # ============================================================== apply
 
     def apply(self, change_set: ChangeSet) -> ApplyResult:
+        if not self.store.known(change_set.organization_id):
+            raise LookupError(f"organization {change_set.organization_id!r} does not exist")
         touched = [c.user_key for c in change_set.changes] + [
             d.user_key for d in change_set.deletes
         ]
@@ -678,8 +680,9 @@ class ChangeWriter:
         for attempt in range(2):
             done: dict[str, int] = {}
             refused = None
-            for type_name, gain in sorted(gains.items()):
-                license_type = LicenseType(type_name)
+            # In SEAT_TYPES order: of two short types, the first is named (protocol, issue 11).
+            for license_type in [t for t in SEAT_TYPES if t.value in gains]:
+                type_name, gain = license_type.value, gains[license_type.value]
                 self._check(deadline)  # past it, repair gives back what `done` counted
                 answer = self._increment_guarded(
                     org, license_type, gain, limits.get(license_type, 0)

@@ -65,6 +65,7 @@ class MongoStore:
         self.db = db
         self.cache = ReadCache(cache_seconds)
         self.sync_log_retention = timedelta(days=sync_log_retention_days)
+        self._known: set[str] = set()  # organizations seen to exist (see `known`)
         for name in COLLECTIONS:
             setattr(self, name, db[name])
 
@@ -98,7 +99,7 @@ class MongoStore:
                 },
                 upsert=True,
             )
-        self.upsert_project(default_project)
+        self._write_project(default_project)  # before the organization exists: no check
         self.cache.forget(organization.id)
         try:
             self.organizations.insert_one(docs.organization_document(organization))
@@ -130,7 +131,24 @@ class MongoStore:
         self.cache.forget(organization_id)
         return docs.organization_record(doc) if doc else None
 
+    def known(self, organization_id: str) -> bool:
+        """Whether the organization exists. Writes for an unknown organization write nothing
+        (protocol, issue 11). Organizations are never deleted, so one that was seen to exist is
+        remembered for the life of the process: no round trip after the first."""
+        if organization_id in self._known:
+            return True
+        if self.organizations.find_one({"_id": organization_id}, {"_id": 1}) is None:
+            return False
+        if len(self._known) >= 100_000:
+            self._known.clear()  # bounded; refills one read per organization
+        self._known.add(organization_id)
+        return True
+
     def upsert_project(self, project: Project) -> None:
+        if self.known(project.organization_id):
+            self._write_project(project)
+
+    def _write_project(self, project: Project) -> None:
         self.projects.replace_one(
             {"org": project.organization_id, "id": project.id},
             docs.project_document(project),
@@ -155,6 +173,8 @@ class MongoStore:
     # -- subscriptions ---------------------------------------------------------------------
 
     def add_subscription(self, subscription: Subscription) -> None:
+        if not self.known(subscription.organization_id):
+            return
         self.subscriptions.insert_one(docs.subscription_document(subscription))
         self.cache.forget(subscription.organization_id)
 
@@ -238,7 +258,10 @@ class MongoStore:
         required: LicenseType,
         now: datetime,
     ) -> MobileUser:
-        """SPEC 4.1 in one upsert: create or update, `$min` sets `first_sync_at` once."""
+        """SPEC 4.1 in one upsert: create or update, `$min` sets `first_sync_at` once. An
+        unknown organization is a LookupError (its users cannot exist)."""
+        if not self.known(organization_id):
+            raise LookupError(f"organization {organization_id!r} does not exist")
         key = user_key(user_id)
         moment = docs.to_bson_time(now)
         new_user = MobileUser(organization_id, user_id, full_name or email, email, created_at=now)
@@ -362,6 +385,8 @@ class MongoStore:
     # -- logs ------------------------------------------------------------------------------
 
     def append_sync_log(self, entry: SyncLogEntry) -> None:
+        if not self.known(entry.organization_id):
+            return
         self.sync_log.insert_one(docs.sync_log_document(entry, user_key(entry.user_id)))
 
     def list_sync_log(
