@@ -9,6 +9,7 @@ be readable by its owner only (like ssh's keys): otherwise the command refuses t
 from __future__ import annotations
 
 import functools
+import json
 import os
 import stat
 import sys
@@ -198,7 +199,8 @@ def config_group() -> None:
     default="default",
     show_default=True,
 )
-def config_save(url: str | None, token: str | None, profile_name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def config_save(url: str | None, token: str | None, profile_name: str, as_json: bool) -> None:
     """Keep --url and --token in a profile (file mode 600), so later commands need neither."""
     from seatkeeper.server.client import base_url, clean_token
 
@@ -210,6 +212,11 @@ def config_save(url: str | None, token: str | None, profile_name: str) -> None:
     if not values:
         fail("nothing to save: pass --url and/or --token")
     path = save_profile(profile_name, values)
+    if as_json:
+        click.echo(
+            json.dumps({"profile": profile_name, "path": str(path), "saved": sorted(values)})
+        )
+        return
     click.echo(f"saved profile {profile_name!r} in {path}")
 
 
@@ -222,10 +229,15 @@ def config_save(url: str | None, token: str | None, profile_name: str) -> None:
     default="default",
     show_default=True,
 )
-def config_show(profile_name: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def config_show(profile_name: str, as_json: bool) -> None:
     """Show the profile's URL and the start of its token (never the whole secret)."""
     saved = profile(profile_name)
     token = saved.get("token")
+    if as_json:
+        shown = {"path": str(config_path()), "profile": profile_name, "url": saved.get("url")}
+        click.echo(json.dumps({**shown, "token": token[:8] + "…" if token else None}))
+        return
     click.echo(f"file     {config_path()}")
     click.echo(f"profile  {profile_name}")
     click.echo(f"url      {saved.get('url', '-')}")

@@ -222,3 +222,11 @@ def test_spec_1_projects_upsert_and_list(url, acme):
     assert bad.exit_code == 1 and "INVALID_INPUT" in bad.stderr
     assert "x" * 300 not in {p["id"] for p in as_json(cli("projects", "list", "--json", url=url,
                                                            token=admin))}  # fmt: skip
+
+
+def test_spec_9_an_unknown_organization_is_one_line_exit_1(url):
+    result = cli("orgs", "show", "no-such-org", url=url, token=OPERATOR)
+    assert result.exit_code == 1 and "no organization 'no-such-org'" in one_line(result.stderr)
+    added = cli("subscriptions", "add", "standard", "--org", "no-such-org", "--seats", "1",
+                "--until", "+1d", url=url, token=OPERATOR)  # fmt: skip
+    assert added.exit_code == 1 and "ORGANIZATION_NOT_FOUND" in one_line(added.stderr)

@@ -29,6 +29,12 @@ def test_a_saved_profile_is_private_and_used_without_flags(url, private_home):
     assert as_json(cli("whoami", "--json"))["role"] == "OPERATOR"
     shown = cli("config", "show")
     assert OPERATOR not in shown.stdout and OPERATOR[:8] + "…" in shown.stdout
+    assert as_json(cli("config", "show", "--json")) == {
+        "path": str(path),
+        "profile": "default",
+        "url": url,
+        "token": OPERATOR[:8] + "…",
+    }
 
 
 def test_flags_and_environment_win_over_the_profile(url, private_home):
