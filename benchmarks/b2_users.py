@@ -56,9 +56,9 @@ async def latency(client: AsgiClient, variables: dict, expect_total: int | None)
     return median(samples)
 
 
-async def measure(config: BenchConfig) -> list[Figure]:
+async def measure(config: BenchConfig, storage: str = "memory://") -> list[Figure]:
     large_count = config.size(LARGE, 20_000)
-    app = create_app("memory://", graphiql=False)
+    app = create_app(storage, graphiql=False)
     engine = app.state.engine
     small = await seed_organization(engine, SMALL, realistic_mix, seed=11)
     large = await seed_organization(engine, large_count, realistic_mix, seed=13)

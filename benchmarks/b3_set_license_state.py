@@ -46,10 +46,10 @@ async def set_state(client: AsgiClient, user_ids: list[str], state: str) -> floa
     return elapsed
 
 
-async def measure(config: BenchConfig) -> list[Figure]:
+async def measure(config: BenchConfig, storage: str = "memory://") -> list[Figure]:
     large_count = config.size(LARGE, 2_000)
     singles = config.size(SINGLES, 200)
-    app = create_app("memory://", graphiql=False)
+    app = create_app(storage, graphiql=False)
     engine = app.state.engine
     large = await seed_organization(engine, large_count, unassigned, seed=21)
     small = await seed_organization(engine, SMALL, unassigned, seed=23)

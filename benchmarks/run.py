@@ -30,6 +30,7 @@ RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 MODULES = {
     "B1": "benchmarks.b1_sync",
     "B1s": "benchmarks.b1s_sqlite",
+    "B23s": "benchmarks.b23s_sqlite",
     "B7": "benchmarks.b1_sync",
     "B2": "benchmarks.b2_users",
     "B3": "benchmarks.b3_set_license_state",
@@ -38,7 +39,7 @@ MODULES = {
     "B6": "benchmarks.b6_mongodb",
     "B8": "benchmarks.b8_console",
 }
-ORDER = ["B1", "B1s", "B2", "B3", "B4", "B5", "B6", "B7", "B8"]
+ORDER = ["B1", "B1s", "B2", "B3", "B23s", "B4", "B5", "B6", "B7", "B8"]
 
 
 def cpu_model() -> str:
@@ -129,7 +130,7 @@ def main() -> int:
     results: dict[str, Figure] = {}
     done_modules: set[str] = set()
     for figure_id in ORDER:
-        if figure_id not in wanted or MODULES[figure_id] in done_modules:
+        if figure_id.upper() not in wanted or MODULES[figure_id] in done_modules:
             continue
         module_name = MODULES[figure_id]
         done_modules.add(module_name)

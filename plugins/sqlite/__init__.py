@@ -189,6 +189,10 @@ class SQLiteStorage(BaseStorage):
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute(f"PRAGMA synchronous = {self.synchronous}")
             connection.execute("PRAGMA foreign_keys = OFF")
+            # Pages read through the OS's memory map, not a copy per read; a larger page cache
+            # per connection: list pages of a 100,000-user organization stay flat (B2).
+            connection.execute("PRAGMA mmap_size = 268435456")
+            connection.execute("PRAGMA cache_size = -16384")
             self._local.connection = connection
             with self._lock:
                 self._connections.append(connection)
@@ -401,6 +405,7 @@ class SQLiteStorage(BaseStorage):
                 "INSERT INTO seat_holders (org, license_type, holders) VALUES (?, ?, 0)",
                 [(organization.id, t.value) for t in SEAT_TYPES],
             )
+            c.execute("INSERT INTO user_counts (org, users) VALUES (?, 0)", (organization.id,))
             _upsert_project(c, default_project)
 
         await self._changing(organization.id, self._write(work))
@@ -619,6 +624,7 @@ class SQLiteStorage(BaseStorage):
                     last_required=required,
                 )
                 _insert_users(c, [user])
+                _count_users(c, organization_id, 1)
                 return user
             user.email = email
             if full_name:
@@ -721,6 +727,15 @@ class SQLiteStorage(BaseStorage):
     async def count_users(self, organization_id: str, query: UserQuery) -> int:
         if query.matches_nobody:
             return 0
+        if query == UserQuery():
+
+            def counted(c: sqlite3.Connection) -> int:
+                row = c.execute(
+                    "SELECT users FROM user_counts WHERE org = ?", (organization_id,)
+                ).fetchone()
+                return row[0] if row else 0
+
+            return await self._read(counted)
         if query.selector and query == UserQuery(selector=query.selector):
             license_type, state = query.selector
             if state is LicenseState.ASSIGNED:  # a holder, by invariant 2: the kept counter
@@ -841,6 +856,10 @@ def _insert_users(c: sqlite3.Connection, users: list[MobileUser]) -> None:
     )
 
 
+def _count_users(c: sqlite3.Connection, organization_id: str, change: int) -> None:
+    c.execute("UPDATE user_counts SET users = users + ? WHERE org = ?", (change, organization_id))
+
+
 def _holders(c: sqlite3.Connection, organization_id: str, license_type: LicenseType) -> int:
     row = c.execute(
         "SELECT holders FROM seat_holders WHERE org = ? AND license_type = ?",
@@ -923,6 +942,8 @@ def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:
         )
     if change_set.creates:
         _insert_users(c, change_set.creates)
+    if len(change_set.creates) != len(change_set.deletes):
+        _count_users(c, org, len(change_set.creates) - len(change_set.deletes))
     for license_type, moved in delta.items():
         if moved:
             c.execute(

@@ -81,6 +81,10 @@ def _state(database: Path, org: str) -> tuple[str, int, dict[str, int], dict[str
     try:
         integrity = connection.execute("PRAGMA integrity_check").fetchone()[0]
         users = connection.execute("SELECT count(*) FROM users WHERE org = ?", (org,)).fetchone()[0]
+        counted = connection.execute(
+            "SELECT users FROM user_counts WHERE org = ?", (org,)
+        ).fetchone()[0]
+        assert counted == users  # the users counter equals the users, too
         counters = dict(
             connection.execute(
                 "SELECT license_type, holders FROM seat_holders WHERE org = ?", (org,)

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from seatkeeper.domain.records import LicenseType
+from seatkeeper.domain.records import LicenseType, Organization
 from seatkeeper.plugins.sqlite import SQLiteStorage, parse_url
 from seatkeeper.plugins.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION
 from seatkeeper.storage import (
@@ -363,3 +363,42 @@ def test_cached_reads_see_this_process_writes_at_once_and_another_process_within
             await storage.close()
 
     asyncio.run(scenario())
+
+
+def test_a_version_1_file_is_migrated_to_the_current_schema_keeping_its_users(tmp_path):
+    """PRAGMA user_version migrations: a file as schema version 1 left it (no user counts) is
+    brought up to date at open, in one transaction, and counts the users it already holds."""
+    from seatkeeper.plugins.sqlite import rows, schema
+
+    path = tmp_path / "v1.db"
+    plain = sqlite3.connect(path, isolation_level=None)
+    for statement in schema._statements(schema.MIGRATIONS[0]):
+        plain.execute(statement)
+    plain.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    plain.execute("PRAGMA user_version = 1")
+    organization = Organization(ORG, "Old", at(0))
+    plain.execute(
+        f"INSERT INTO organizations ({rows.ORGANIZATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+        rows.organization_row(organization),
+    )
+    plain.executemany(
+        "INSERT INTO seat_holders (org, license_type, holders) VALUES (?, ?, 0)",
+        [(ORG, "STANDARD"), (ORG, "INSPECTIONS")],
+    )
+    plain.executemany(
+        f"INSERT INTO users ({rows.USER_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+        [rows.user_row(make_user(f"u{i}")) for i in range(3)],
+    )
+    plain.close()
+
+    async def upgrade():
+        storage = load_storage(_url(path))
+        await storage.open()
+        version = await storage._read(lambda c: c.execute("PRAGMA user_version").fetchone()[0])
+        before = await storage.count_users(ORG, UserQuery())
+        await add_users(storage, [make_user("u9")])
+        after = await storage.count_users(ORG, UserQuery())
+        await storage.close()
+        return version, before, after
+
+    assert asyncio.run(upgrade()) == (SCHEMA_VERSION, 3, 4)
