@@ -119,7 +119,7 @@ export function auditLogScreen(ctx) {
       TYPE_NAMES[e.licenseType],
       STATE_NAMES[e.fromState],
       STATE_NAMES[e.toState],
-      e.actor,
+      e.actorRole && e.actorRole !== e.actor ? `${e.actor} (${e.actorRole})` : e.actor,
       e.reason,
       h("code", {}, e.operationId),
       e.beneficiaryUserId ?? "—",

@@ -121,7 +121,7 @@ export function usersScreen(ctx) {
         "tr",
         {},
         h("th", { scope: "col", class: "select-cell" }, selectAll),
-        h("th", { scope: "col" }, "Name, e-mail and id"),
+        h("th", { scope: "col" }, "Name, e-mail, id"),
         h("th", { scope: "col" }, "Standard"),
         h("th", { scope: "col" }, "Inspections"),
         h("th", { scope: "col" }, "Active license"),
@@ -301,7 +301,7 @@ export function usersScreen(ctx) {
       h("td", { "data-label": "Active license" }, node.activeLicense ? TYPE_NAMES[node.activeLicense] : "None"),
       h("td", { "data-label": "Temporary until" }, node.graceEndsAt ? dateTime(node.graceEndsAt) : "—"),
       h("td", { "data-label": "Last sync" }, dateTime(node.lastSyncAt)),
-      h("td", { "data-label": "Activity" }, node.inactive ? h("span", { class: "badge inactive" }, "⏸ Inactive") : "Active"),
+      h("td", { "data-label": "Activity" }, node.inactive ? h("span", { class: "badge inactive" }, "Inactive") : "Active"),
     );
   }
 
