@@ -31,6 +31,7 @@ MODULES = {
     "B1": "benchmarks.b1_sync",
     "B1s": "benchmarks.b1s_sqlite",
     "B23s": "benchmarks.b23s_sqlite",
+    "B12": "benchmarks.b12_workers",
     "B7": "benchmarks.b1_sync",
     "B2": "benchmarks.b2_users",
     "B3": "benchmarks.b3_set_license_state",
@@ -39,7 +40,7 @@ MODULES = {
     "B6": "benchmarks.b6_mongodb",
     "B8": "benchmarks.b8_console",
 }
-ORDER = ["B1", "B1s", "B2", "B3", "B23s", "B4", "B5", "B6", "B7", "B8"]
+ORDER = ["B1", "B1s", "B2", "B3", "B23s", "B4", "B5", "B6", "B7", "B8", "B12"]
 
 
 def cpu_model() -> str:
