@@ -112,14 +112,16 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
 
 @contextlib.contextmanager
 def transfer_progress(what: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A progress bar of bytes on stderr (only when stderr is a terminal); yields `advance(n)`."""
+    """A progress bar of bytes on stderr (only when stderr is a terminal); yields `advance(n)`.
+
+    With a `total` (an upload), the bar turns into "waiting for the server" once it is full."""
     err = console(stderr=True)
     if not err.is_terminal:
         yield lambda _: None
         return
     columns = [
         SpinnerColumn(),
-        TextColumn(what),
+        TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
@@ -127,18 +129,13 @@ def transfer_progress(what: str, total: int | None) -> Iterator[Callable[[int], 
     ]
     with Progress(*columns, console=err, transient=True) as progress:
         task = progress.add_task(what, total=total)
-        yield lambda n: progress.advance(task, n)
 
+        def advance(n: int) -> None:
+            progress.advance(task, n)
+            if total is not None and progress.tasks[0].completed >= total:
+                progress.update(task, description=f"{what}: waiting for the server")
 
-@contextlib.contextmanager
-def waiting(what: str) -> Iterator[None]:
-    """A spinner on stderr while the server works (only when stderr is a terminal)."""
-    err = console(stderr=True)
-    if not err.is_terminal:
-        yield
-        return
-    with err.status(what):
-        yield
+        yield advance
 
 
 def exit_on_user_errors(payload: dict[str, Any], as_json: bool, shown: int = 20) -> None:

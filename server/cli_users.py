@@ -26,13 +26,12 @@ from seatkeeper.server.cli_output import (
     plural,
     print_json,
     table,
-    waiting,
 )
 from seatkeeper.server.cli_types import LICENSE_STATE, LICENSE_TYPE, PAGE_SIZE, SEAT_TYPE
 from seatkeeper.server.client import EXIT_REFUSED, Server, fail
 
 #: Above this size an import or export shows a progress bar (on a terminal).
-PROGRESS_BYTES = 1024 * 1024
+PROGRESS_BYTES = 256 * 1024
 
 BOM_OPTION = click.option(
     "--bom", is_flag=True, help="Start the file with a byte-order mark (for Excel)."
@@ -389,8 +388,8 @@ def licenses_import(file: Path, mode: str, dry_run: bool, server: Server, as_jso
         sys.exit(EXIT_REFUSED)
     text = decoded.text
     variables = {"input": {"csv": text, "mode": mode.upper(), "dryRun": dry_run}}
-    with waiting(f"importing {file.name}" if len(raw) > PROGRESS_BYTES else ""):
-        report = server.call("ImportLicenses", variables)["importLicenses"]
+    progress = f"importing {file.name}" if len(raw) > PROGRESS_BYTES else ""
+    report = server.call("ImportLicenses", variables, progress=progress)["importLicenses"]
     failed = bool(report["userErrors"]) or not (report["applied"] or dry_run)
     # A file with errors exits 1 even in a dry run; a clean dry run exits 0.
     if as_json:

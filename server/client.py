@@ -26,6 +26,7 @@ from typing import IO, Any, NoReturn
 
 import click
 import httpx
+import orjson
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -35,6 +36,7 @@ EXIT_CONFIG = EXIT_USAGE
 EXIT_NOT_APPLIED = EXIT_REFUSED
 
 TIMEOUT = httpx.Timeout(300.0, connect=10.0)
+UPLOAD_CHUNK = 64 * 1024
 DEFAULT_URL = "http://127.0.0.1:8000"
 NOT_SEATKEEPER = "is this a Seatkeeper server?"
 
@@ -120,14 +122,22 @@ class Server:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"}
 
-    def call(self, operation: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run one operation of cli.graphql; its `data`, or a one-line failure."""
+    def call(
+        self, operation: str, variables: dict[str, Any] | None = None, progress: str = ""
+    ) -> dict[str, Any]:
+        """Run one operation of cli.graphql; its `data`, or a one-line failure.
+
+        `progress` names a long upload (an import): its bytes go by a progress bar on stderr
+        (on a terminal), then a spinner while the server works."""
         query = cli_operations()[operation]
         body = {"query": query, "operationName": operation, "variables": variables or {}}
         try:
-            response = httpx.post(
-                self.url + "/graphql", json=body, headers=self.headers, timeout=TIMEOUT
-            )
+            if progress:
+                response = self._post_with_progress(body, progress)
+            else:
+                response = httpx.post(
+                    self.url + "/graphql", json=body, headers=self.headers, timeout=TIMEOUT
+                )
         except httpx.HTTPError as error:
             fail(unreachable(self.url, error))
         answer = _json_body(response, self.url)
@@ -138,6 +148,24 @@ class Server:
             fail(f"{self.url} answered {response.status_code} without data: {NOT_SEATKEEPER}")
         data: dict[str, Any] = answer["data"]
         return data
+
+    def _post_with_progress(self, body: dict[str, Any], what: str) -> httpx.Response:
+        from seatkeeper.server.cli_output import transfer_progress
+
+        encoded = orjson.dumps(body)
+        headers = {**self.headers, "content-type": "application/json"}
+        with transfer_progress(what, len(encoded)) as advance:
+
+            def chunks() -> Iterator[bytes]:
+                for start in range(0, len(encoded), UPLOAD_CHUNK):
+                    chunk = encoded[start : start + UPLOAD_CHUNK]
+                    yield chunk
+                    advance(len(chunk))
+
+            headers["content-length"] = str(len(encoded))
+            return httpx.post(
+                self.url + "/graphql", content=chunks(), headers=headers, timeout=TIMEOUT
+            )
 
     def download(
         self, path: str, params: dict[str, str], output: Path | None, progress: bool = False

@@ -56,3 +56,17 @@ def test_an_export_shows_progress_on_a_terminal_only(url, admin, tmp_path):
     assert b"exported 0 rows to" in output
     piped = run("users", "export", "-o", str(target), url=url, token=admin)
     assert piped.stderr == f"exported 0 rows to {target}\n"
+
+
+def test_a_long_import_shows_its_upload_on_a_terminal(url, admin, tmp_path):
+    rows = "".join(f"big-{i},Big {i},big-{i}@example.com,,\n" for i in range(8000))
+    file = tmp_path / "big.csv"
+    file.write_text("Id,Full Name,Email,Standard,Inspections\n" + rows, encoding="utf-8")
+    code, output = _on_a_terminal(
+        "licenses", "import", str(file), "--dry-run", SEATKEEPER_URL=url, SEATKEEPER_TOKEN=admin
+    )
+    assert code == 0, output[-500:]
+    assert b"importing big.csv" in output and b"dry run, nothing applied" in output
+    piped = run("licenses", "import", str(file), "--dry-run", url=url, token=admin)
+    assert piped.returncode == 0 and "importing" not in piped.stderr
+    assert "rows=8000" in piped.stdout
