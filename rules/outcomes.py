@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Generic, TypeVar
@@ -23,8 +24,11 @@ LICENSE_ERROR_MESSAGES = {
 }
 
 
-class ErrorCode:
-    """The `userErrors` codes of the contract (and USER_EXISTS, which it leaves open)."""
+class ErrorCode(enum.StrEnum):
+    """The `userErrors` codes of the contract (and USER_EXISTS, which it leaves open).
+
+    An enum inside Python; the schema keeps `code: String!` (the contract's type), which a StrEnum
+    serializes as its value."""
 
     NOT_ENOUGH_SEATS = "NOT_ENOUGH_SEATS"
     USER_NOT_FOUND = "USER_NOT_FOUND"
@@ -41,7 +45,7 @@ class ErrorCode:
 
 @dataclass(frozen=True)
 class UserError:
-    code: str
+    code: ErrorCode
     message: str
     field: tuple[str, ...] | None = None
     user_id: str | None = None

@@ -335,7 +335,8 @@ class SyncOperations(EngineBase):
         if outcome.error is not None:
             error_code, reason = outcome.error.code.value, outcome.error.reason.value
         elif outcome.user_errors:
-            error_code, reason = outcome.user_errors[0].code, outcome.user_errors[0].message
+            first_error = outcome.user_errors[0]
+            error_code, reason = first_error.code.value, first_error.message
         license_type = None
         if outcome.license is not None:
             license_type = outcome.license.type

@@ -10,8 +10,9 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from api_support import Api, Org, TestClient
 from seatkeeper.server.app import create_app
+
+from tests.api.api_support import Api, Org, TestClient
 
 
 @pytest.fixture

@@ -7,8 +7,16 @@ errors with `extensions.code`. The organization always comes from the token.
 from __future__ import annotations
 
 import pytest
-from api_support import DOCUMENT, Api, Org, TestClient, assert_clean, assert_unauthenticated
 from seatkeeper.server.app import create_app
+
+from tests.api.api_support import (
+    DOCUMENT,
+    Api,
+    Org,
+    TestClient,
+    assert_clean,
+    assert_unauthenticated,
+)
 
 ROLES = ("OPERATOR", "ADMIN", "SYNC", "READER")
 AUTH_CODES = {"UNAUTHENTICATED", "FORBIDDEN"}

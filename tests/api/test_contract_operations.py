@@ -11,9 +11,10 @@ import io
 from datetime import datetime, timedelta
 
 import pytest
-from api_support import DOCUMENT, iso
 from graphql import DocumentNode, OperationDefinitionNode, parse, validate
 from seatkeeper.schema import build_schema
+
+from tests.api.api_support import DOCUMENT, iso
 
 CONTRACT_OPERATIONS = {
     "Sync", "Organization", "Subscriptions", "Users", "User", "SetLicenseState", "CreateUsers",

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from api_support import assert_clean
+
+from tests.api.api_support import assert_clean
 
 FILES = Path(__file__).resolve().parent.parent / "data" / "spreadsheets"
 BOM = "\ufeff"

@@ -11,11 +11,12 @@ import logging
 
 import orjson
 import pytest
-from api_support import DOCUMENT, TestClient, assert_clean
 from graphql import parse
 from seatkeeper.schema import root
 from seatkeeper.server.app import DEFAULT_MAX_BODY_BYTES, create_app
 from seatkeeper.storage import StorageError
+
+from tests.api.api_support import DOCUMENT, TestClient, assert_clean
 
 
 @pytest.fixture

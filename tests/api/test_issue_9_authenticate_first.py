@@ -12,9 +12,10 @@ import asyncio
 
 import orjson
 import pytest
-from api_support import DOCUMENT, TestClient, assert_unauthenticated
 from seatkeeper.server.app import create_app
 from seatkeeper.storage import StorageError
+
+from tests.api.api_support import DOCUMENT, TestClient, assert_unauthenticated
 
 
 def _asgi(app, method: str, path: str, headers: list[tuple[bytes, bytes]], body: bytes):

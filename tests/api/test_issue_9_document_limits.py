@@ -10,8 +10,9 @@ Timings are measured in `make bench` (B8, B11), never here.
 from __future__ import annotations
 
 import pytest
-from api_support import DOCUMENT, assert_clean
 from seatkeeper.schema import limits
+
+from tests.api.api_support import DOCUMENT, assert_clean
 
 
 def bomb(levels: int) -> str:

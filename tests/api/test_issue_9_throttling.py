@@ -6,9 +6,10 @@ Time is injected: the buckets read a fake monotonic clock, so refills are tested
 from __future__ import annotations
 
 import pytest
-from api_support import TestClient, assert_unauthenticated
 from seatkeeper.server.app import create_app
 from seatkeeper.server.throttle import Throttle, client_address, parse_networks
+
+from tests.api.api_support import TestClient, assert_unauthenticated
 
 USERS = {"query": "{ users { totalCount } }"}
 

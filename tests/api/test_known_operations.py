@@ -13,10 +13,11 @@ import re
 import secrets
 
 import pytest
-from api_support import DOCUMENT, Api, TestClient
 from graphql import parse, print_ast
 from seatkeeper.server.app import SeatkeeperGraphQL, create_app
 from seatkeeper.server.known_operations import SYNC_OPERATION
+
+from tests.api.api_support import DOCUMENT, Api, TestClient
 
 MINIFIED_SYNC = (
     "mutation Sync($input: SyncInput!) { sync(input: $input) { ok license { type temporary trial expiresAt } "

@@ -8,12 +8,13 @@ import asyncio
 import secrets
 
 import pytest
-from api_support import Api, TestClient
 from seatkeeper.plugins.memory import MemoryStorage
 from seatkeeper.rules.engine import Engine
 from seatkeeper.server.app import create_app
 from seatkeeper.server.retention import needs_purging, purge_on_schedule
 from seatkeeper.storage import Capabilities, load_storage
+
+from tests.api.api_support import Api, TestClient
 
 
 def _log(api: Api, admin: str) -> list[str]:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from api_support import iso
+
+from tests.api.api_support import iso
 
 NOT_FOUND = "LICENSE: NOT FOUND"
 EXPIRED = "LICENSE: EXPIRED"

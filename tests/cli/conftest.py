@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from cli_support import Served, serving
+
+from tests.cli.cli_support import Served, serving
 
 
 @pytest.fixture(scope="module")

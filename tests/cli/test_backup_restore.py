@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
-from test_serve_storage import SEATKEEPER, Server
+from tests.cli.test_serve_storage import SEATKEEPER, Server
 
 ADA = {"userId": "ada", "email": "ada@example.com", "fullName": "Ada"}
 BOB = {"userId": "bob", "email": "bob@example.com", "fullName": "Bob"}

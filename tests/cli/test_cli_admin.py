@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from cli_support import OPERATOR, as_json, cli, create_organization, one_line, row
+
+from tests.cli.cli_support import OPERATOR, as_json, cli, create_organization, one_line, row
 
 
 @pytest.fixture(scope="module")

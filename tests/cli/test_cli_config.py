@@ -7,10 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from cli_support import OPERATOR, as_json, cli, one_line, run, run_here
 from graphql import OperationDefinitionNode, parse, validate
 from seatkeeper.schema.root import MAX_TOKENS, build_schema
 from seatkeeper.server.client import cli_document
+
+from tests.cli.cli_support import OPERATOR, as_json, cli, one_line, run, run_here
 
 SERVER_DIR = Path(__file__).resolve().parents[2] / "server"
 

@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import (
+
+from tests.cli.cli_support import (
     Organization,
     add_seats,
     create_organization,

@@ -10,7 +10,8 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from cli_support import (
+
+from tests.cli.cli_support import (
     SEATKEEPER,
     add_seats,
     as_json,

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from cli_support import OPERATOR, add_seats, as_json, cli, create_organization, one_line, row, sync
+
+from tests.cli.cli_support import (
+    OPERATOR,
+    add_seats,
+    as_json,
+    cli,
+    create_organization,
+    one_line,
+    row,
+    sync,
+)
 
 
 @pytest.fixture(scope="module")

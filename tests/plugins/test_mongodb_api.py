@@ -8,22 +8,14 @@ this backend shows over HTTP: `/readyz` naming an unreachable database in one li
 from __future__ import annotations
 
 import secrets
-import sys
-from pathlib import Path
 
 import pytest
-
-API_TESTS = Path(__file__).resolve().parents[1] / "api"
-if str(API_TESTS) not in sys.path:
-    sys.path.insert(0, str(API_TESTS))
-
-import test_auth
-import test_contract_operations
-import test_sync_http
-from api_support import Api, TestClient
 from seatkeeper.plugins.mongodb import MongoStorage
 from seatkeeper.plugins.mongodb.testing import atomic_mongomock_client
 from seatkeeper.server.app import create_app
+
+from tests.api import test_auth, test_contract_operations, test_sync_http
+from tests.api.api_support import Api, TestClient
 
 # Every test and module fixture of the API suites, collected here under the fixtures below.
 for _module in (test_sync_http, test_contract_operations, test_auth):

@@ -526,8 +526,9 @@ def _linear_mongomock() -> None:
 def main(argv: list[str]) -> None:
     """`python tests/plugins/test_mongodb_bulk.py N [N ...] [--linear]`: each bulk operation on N
     users through the Engine: seconds and round trips (with `--linear`, see `_linear_mongomock`)."""
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
-    from conftest import FakeClock
+    # Run as a script: the repository root, so that `tests` imports as the package it is.
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[2]))
+    from tests.conftest import FakeClock
 
     if "--linear" in argv:
         _linear_mongomock()

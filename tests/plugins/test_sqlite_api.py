@@ -7,20 +7,12 @@ differs: the same app, on a fresh SQLite file per test.
 from __future__ import annotations
 
 import secrets
-import sys
-from pathlib import Path
 
 import pytest
-
-API_TESTS = Path(__file__).resolve().parents[1] / "api"
-if str(API_TESTS) not in sys.path:
-    sys.path.insert(0, str(API_TESTS))
-
-import test_auth
-import test_contract_operations
-import test_sync_http
-from api_support import Api, TestClient
 from seatkeeper.server.app import create_app
+
+from tests.api import test_auth, test_contract_operations, test_sync_http
+from tests.api.api_support import Api, TestClient
 
 # Every test and module fixture of the API suites, collected here under the fixtures below.
 for _module in (test_sync_http, test_contract_operations, test_auth):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 import threading
 import time
 import uuid
@@ -36,10 +35,9 @@ from seatkeeper.domain.records import (
 from seatkeeper.rules.access import hash_secret, new_secret
 from seatkeeper.storage import ChangeSet, load_storage
 
-CLI_TESTS = str(Path(__file__).resolve().parents[1] / "cli")
-if CLI_TESTS not in sys.path:
-    sys.path.insert(0, CLI_TESTS)
-from test_serve_storage import Server  # the real `seatkeeper serve` process, bounded waits
+from tests.cli.test_serve_storage import (
+    Server,  # the real `seatkeeper serve` process, bounded waits
+)
 
 HELD_FOR_SECONDS = 0.3
 WAIT_SECONDS = 120

@@ -10,7 +10,11 @@ import csv
 import io
 
 import pytest
-from rules_support import (
+from seatkeeper.rules.engine import UserFilter
+from seatkeeper.rules.licenses_csv import ImportMode, escape_formula, unescape_formula
+from seatkeeper.rules.outcomes import BadRequest
+
+from tests.rules.rules_support import (
     ADMIN,
     A,
     D,
@@ -24,9 +28,6 @@ from rules_support import (
     provisioned,
     sync,
 )
-from seatkeeper.rules.engine import UserFilter
-from seatkeeper.rules.licenses_csv import ImportMode, escape_formula, unescape_formula
-from seatkeeper.rules.outcomes import BadRequest
 
 LICENSES_HEADER = '"Id","Full Name","Email","Standard","Inspections"\r\n'
 USERS_HEADER = '"Id","Full Name","Email","Standard","Inspections","Last Sync"\r\n'

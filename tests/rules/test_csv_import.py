@@ -11,7 +11,13 @@ import random
 from pathlib import Path
 
 import pytest
-from rules_support import (
+from seatkeeper.domain.records import AuditReason
+from seatkeeper.rules import csv_import
+from seatkeeper.rules.engine import Engine
+from seatkeeper.rules.licenses_csv import MAX_FIELD_CHARS, MAX_FILE_BYTES, ImportMode, ImportReport
+from seatkeeper.storage import load_storage
+
+from tests.rules.rules_support import (
     ADMIN,
     A,
     D,
@@ -31,11 +37,6 @@ from rules_support import (
     snapshot,
     sync,
 )
-from seatkeeper.domain.records import AuditReason
-from seatkeeper.rules import csv_import
-from seatkeeper.rules.engine import Engine
-from seatkeeper.rules.licenses_csv import MAX_FIELD_CHARS, MAX_FILE_BYTES, ImportMode, ImportReport
-from seatkeeper.storage import load_storage
 
 SEED_FILE = Path(__file__).resolve().parent.parent / "data" / "seed-licenses.csv"
 SEED = SEED_FILE.read_text(encoding="utf-8")  # the source's own sample, LF line ends as stored

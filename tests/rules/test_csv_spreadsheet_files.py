@@ -16,9 +16,10 @@ import io
 from pathlib import Path
 
 import pytest
-from rules_support import ADMIN, I, S, all_users, buy, new_org, snapshot
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.licenses_csv import ImportMode
+
+from tests.rules.rules_support import ADMIN, I, S, all_users, buy, new_org, snapshot
 
 FILES = Path(__file__).resolve().parent.parent / "data" / "spreadsheets"
 NOT_UTF8_ADVICE = "save it from your spreadsheet as 'CSV UTF-8'"

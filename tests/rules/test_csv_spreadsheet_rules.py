@@ -14,7 +14,11 @@ import asyncio
 import codecs
 
 import pytest
-from rules_support import (
+from seatkeeper.rules import csv_import
+from seatkeeper.rules.engine import Engine
+from seatkeeper.rules.licenses_csv import ImportMode, ImportReport
+
+from tests.rules.rules_support import (
     ADMIN,
     A,
     I,
@@ -28,9 +32,6 @@ from rules_support import (
     provisioned,
     snapshot,
 )
-from seatkeeper.rules import csv_import
-from seatkeeper.rules.engine import Engine
-from seatkeeper.rules.licenses_csv import ImportMode, ImportReport
 
 HEADER = "Id,Full Name,Email,Standard,Inspections"
 # What a NOT_UTF8 problem advises (the words).

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rules_support import (
+from seatkeeper.domain.records import Client, ProjectKind
+
+from tests.rules.rules_support import (
     ADMIN,
     A,
     D,
@@ -27,7 +29,6 @@ from rules_support import (
     sync,
     temporary,
 )
-from seatkeeper.domain.records import Client, ProjectKind
 
 # The admin screen of the page: ten users, top to bottom.
 SCREEN = [

@@ -8,7 +8,11 @@ The rules run on the real engine and memory storage (sync, provisioning, import)
 from __future__ import annotations
 
 import pytest
-from rules_support import (
+from seatkeeper.domain.records import user_key
+from seatkeeper.rules.decisions import user_id_problem
+from seatkeeper.rules.licenses_csv import ImportMode
+
+from tests.rules.rules_support import (
     A,
     I,
     S,
@@ -22,9 +26,6 @@ from rules_support import (
     set_state,
     sync,
 )
-from seatkeeper.domain.records import user_key
-from seatkeeper.rules.decisions import user_id_problem
-from seatkeeper.rules.licenses_csv import ImportMode
 
 GUID = "1a75199f-a48b-40d4-b9bc-2ea05faa8197"
 HEX = GUID.replace("-", "")

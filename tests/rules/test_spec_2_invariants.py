@@ -11,7 +11,11 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 
-from rules_support import (
+from seatkeeper.domain.records import AuditReason, ProjectKind, user_key
+from seatkeeper.rules.engine import Engine
+from seatkeeper.storage import load_storage
+
+from tests.rules.rules_support import (
     ADMIN,
     A,
     D,
@@ -39,9 +43,6 @@ from rules_support import (
     sync,
     sync_entries,
 )
-from seatkeeper.domain.records import AuditReason, ProjectKind, user_key
-from seatkeeper.rules.engine import Engine
-from seatkeeper.storage import load_storage
 
 
 def racing_engine(clock, seed: int = 0) -> Engine:

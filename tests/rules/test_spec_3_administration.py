@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rules_support import (
+from seatkeeper.domain.records import AuditReason, ProjectKind, Settings
+from seatkeeper.rules.outcomes import BadRequest
+
+from tests.rules.rules_support import (
     ADMIN,
     A,
     D,
@@ -31,8 +34,6 @@ from rules_support import (
     sync,
     temporary,
 )
-from seatkeeper.domain.records import AuditReason, ProjectKind, Settings
-from seatkeeper.rules.outcomes import BadRequest
 
 GUID = "10ac88c8-2226-4a98-ae0c-b7f57df0c4d3"
 

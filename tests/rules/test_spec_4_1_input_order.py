@@ -10,7 +10,8 @@ import asyncio
 import itertools
 
 import pytest
-from rules_support import (
+
+from tests.rules.rules_support import (
     S,
     all_users,
     async_test,

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from rules_support import (
+from seatkeeper.domain.records import AuditReason, Client, ProjectKind
+from seatkeeper.rules.engine import SyncRequest
+
+from tests.rules.rules_support import (
     A,
     D,
     E,
@@ -31,8 +34,6 @@ from rules_support import (
     sync_entries,
     temporary,
 )
-from seatkeeper.domain.records import AuditReason, Client, ProjectKind
-from seatkeeper.rules.engine import SyncRequest
 
 NOT_FOUND, EXPIRED = "LICENSE_NOT_FOUND", "LICENSE_EXPIRED"
 

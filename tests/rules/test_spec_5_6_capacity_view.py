@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from rules_support import (
+from seatkeeper.domain.records import SubscriptionStatus
+
+from tests.rules.rules_support import (
     A,
     D,
     E,
@@ -24,7 +26,6 @@ from rules_support import (
     set_state,
     sync,
 )
-from seatkeeper.domain.records import SubscriptionStatus
 
 
 async def view(engine, org) -> dict:

@@ -7,7 +7,10 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from rules_support import (
+from seatkeeper.rules.engine import UserFilter
+from seatkeeper.rules.outcomes import BadRequest
+
+from tests.rules.rules_support import (
     A,
     D,
     E,
@@ -22,8 +25,6 @@ from rules_support import (
     set_state,
     sync,
 )
-from seatkeeper.rules.engine import UserFilter
-from seatkeeper.rules.outcomes import BadRequest
 
 
 async def ids_of(engine, org, search=None, user_filter=None) -> list[str]:

@@ -6,7 +6,9 @@ import base64
 from datetime import timedelta
 
 import pytest
-from rules_support import (
+from seatkeeper.rules.outcomes import BadRequest
+
+from tests.rules.rules_support import (
     A,
     D,
     S,
@@ -19,7 +21,6 @@ from rules_support import (
     sync,
     sync_entries,
 )
-from seatkeeper.rules.outcomes import BadRequest
 
 GUID = "1ac99e8f-824b-4b51-84ef-7ff55a555079"
 

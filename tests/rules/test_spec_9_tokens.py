@@ -6,9 +6,10 @@ import dataclasses
 import hashlib
 
 import pytest
-from rules_support import async_test, new_org
 from seatkeeper.domain.records import Role
 from seatkeeper.rules.access import Action, Caller
+
+from tests.rules.rules_support import async_test, new_org
 
 
 def assert_stored_only_as_hash(token, secret: str) -> None:
