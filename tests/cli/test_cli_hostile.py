@@ -4,7 +4,8 @@ the right exit code, nothing changed on the server."""
 from __future__ import annotations
 
 import pytest
-from cli_support import add_seats, as_json, cli, create_organization, one_line
+
+from tests.cli.cli_support import add_seats, as_json, cli, create_organization, one_line
 
 
 @pytest.fixture(scope="module")

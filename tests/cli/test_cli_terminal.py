@@ -7,7 +7,8 @@ import pty
 import subprocess
 
 import pytest
-from cli_support import OPERATOR, SEATKEEPER, clean_environment, create_organization, run
+
+from tests.cli.cli_support import OPERATOR, SEATKEEPER, clean_environment, create_organization, run
 
 
 def _on_a_terminal(*arguments: str, **env: str) -> tuple[int, bytes]:

@@ -12,7 +12,7 @@ import re
 import shlex
 from pathlib import Path
 
-from cli_support import OPERATOR, cli, serving
+from tests.cli.cli_support import OPERATOR, cli, serving
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

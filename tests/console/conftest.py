@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import secrets
-import sys
 import warnings
-from pathlib import Path
 
 import pytest
 from seatkeeper.server.app import create_app
-
-# console_support.py and console_server.py sit beside the tests that use them.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from console_support import (
+
+from tests.console.console_support import (
     INSPECTIONS_SEATS,
     NAMED_USERS,
     SEED_CSV,

@@ -1,0 +1,1 @@
+"""Tests of one layer (see tests/__init__.py)."""
