@@ -208,13 +208,13 @@ async def _read_users(
     if total <= max(READ_CHUNK, 4 * len(rows)):
         by_key: dict[str, MobileUser] = {}
         by_email: dict[str, MobileUser] = {}
-        holders = []
+        every_holder: list[MobileUser] = []
         async for user in _scan(storage, organization_id, UserQuery()):
             by_key[user.key] = user
             by_email[user.email_key] = user
             if user.active_license is not None:
-                holders.append(user)
-        return _Known(by_key, by_email, holders)
+                every_holder.append(user)
+        return _Known(by_key, by_email, every_holder)
     keys = list(dict.fromkeys(r.key for r in rows if r.key and not r.duplicate))
     by_key = {}
     for start in range(0, len(keys), READ_CHUNK):
@@ -224,23 +224,23 @@ async def _read_users(
         # An e-mail matters when the row's Id finds nobody (match by e-mail) or finds a user with
         # another e-mail (ID_EMAIL_CONFLICT if the e-mail is someone else's).
         if row.email_key and not row.duplicate and row.email_key not in by_email:
-            user = await storage.find_user_by_email(organization_id, row.email)
-            if user is not None:
-                by_email[user.email_key] = user
-    holders = None
+            found = await storage.find_user_by_email(organization_id, row.email)
+            if found is not None:
+                by_email[found.email_key] = found
+    holders: list[MobileUser] | None = None
     if mode is ImportMode.REPLACE:
         holders = [user async for user in _scan(storage, organization_id, UserQuery(any_state=A))]
     return _Known(by_key, by_email, holders)
 
 
 def _selectors_after(
-    before: tuple[LicenseState, LicenseState], standard: _Cell, inspections: _Cell
+    before: tuple[LicenseState, LicenseState], standard: _Cell | None, inspections: _Cell | None
 ) -> tuple[LicenseState, LicenseState]:
     """SPEC 7, Values: Assigned -> ASSIGNED; empty -> an ASSIGNED selector becomes UNASSIGNED, the
     others stay (DISABLED stays DISABLED); Disabled -> DISABLED. Both Assigned: INSPECTIONS, which
     includes STANDARD; the STANDARD selector is then left UNASSIGNED (it was asked for, not blocked)."""
 
-    def target(current: LicenseState, cell: _Cell) -> LicenseState:
+    def target(current: LicenseState, cell: _Cell | None) -> LicenseState:
         if cell is _Cell.ASSIGN:
             return A
         if cell is _Cell.DISABLE:
@@ -428,7 +428,12 @@ def _plan_import(
         # A restore: the seats of users absent from the file are released; DISABLED stays.
         for user in known.holders:
             if user.key not in matched:
-                planner.change(user, tuple(U if s is A else s for s in user.selectors))
+                standard, inspections = user.selectors
+                released = (
+                    U if standard is A else standard,
+                    U if inspections is A else inspections,
+                )
+                planner.change(user, released)
     return planner.plan
 
 

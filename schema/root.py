@@ -22,6 +22,7 @@ from seatkeeper.schema.query import Query
 from strawberry.extensions import MaskErrors
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 __all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_TOKENS", "build_schema", "sdl"]
 
@@ -64,7 +65,9 @@ class MaskUnexpectedErrors(MaskErrors):
 
 
 class SeatkeeperSchema(strawberry.Schema):
-    def process_errors(self, errors, execution_context=None) -> None:
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
         # Client errors are answered, not logged; unexpected ones are logged by MaskUnexpectedErrors.
         return None
 

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from seatkeeper.domain.records import LicenseState, LicenseType, Organization, Role
 from seatkeeper.rules.engine import CreatedOrganization, Engine, NewUser, SyncRequest
+from seatkeeper.rules.outcomes import Result
+
+T = TypeVar("T")
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
 
@@ -54,14 +58,14 @@ async def ensure_demo(engine: Engine) -> Demo:
     for token in await engine.list_tokens(organization.id):
         if token.revoked_at is None and token.role in (Role.ADMIN, Role.SYNC):
             await engine.revoke_token(token.id, organization.id)
-    admin = (await engine.create_token(organization.id, Role.ADMIN, "demo admin")).value
-    sync = (await engine.create_token(organization.id, Role.SYNC, "demo sync")).value
+    admin = _ok(await engine.create_token(organization.id, Role.ADMIN, "demo admin"))
+    sync = _ok(await engine.create_token(organization.id, Role.SYNC, "demo sync"))
     return Demo(organization, admin.secret, sync.secret, False)
 
 
 async def create_demo(engine: Engine) -> CreatedOrganization:
     """Create the demo organization with a STANDARD and an INSPECTIONS subscription."""
-    created = (await engine.create_organization(DEMO_NAME)).value
+    created = _ok(await engine.create_organization(DEMO_NAME))
     organization_id = created.organization.id
     until = engine.now() + timedelta(days=365)
     await engine.add_subscription(organization_id, LicenseType.STANDARD, 10, until)
@@ -76,3 +80,10 @@ async def create_demo(engine: Engine) -> CreatedOrganization:
     for user_id, name, email in DEMO_PENDING:
         await engine.sync(organization_id, SyncRequest(user_id, email, name))
     return created
+
+
+def _ok(result: Result[T]) -> T:
+    """The value of a demo operation; its refusal is a bug in the demo data, not a user error."""
+    if result.value is None:
+        raise RuntimeError(f"demo data refused: {result.user_errors}")
+    return result.value
