@@ -41,11 +41,12 @@ it off; its own writes invalidate at once, another process's are seen within tha
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -167,6 +168,11 @@ class SQLiteStorage(BaseStorage):
         if not 0 <= self.cache_seconds <= 60:
             raise ValueError("sqlite:// option cache_seconds must be between 0 and 60")
         self._cache: dict[tuple, tuple[float, Any]] = {}
+        # The sync-log queue (append_sync_log): entries, how many were ever queued and written.
+        self._log_queue: list[SyncLogEntry] = []
+        self._log_appended = 0
+        self._log_flushed = 0
+        self._log_flush: Future[None] | None = None
         self._monotonic: Callable[[], float] = time.monotonic  # tests move their own
         self._generations: dict[str, int] = {}
 
@@ -302,6 +308,8 @@ class SQLiteStorage(BaseStorage):
 
     async def close(self) -> None:
         """Finish queued work, stop the threads and close every connection."""
+        if self._writer is not None:
+            await self._sync_log_written()
         with self._lock:
             writer, reader = self._writer, self._reader
             self._writer = self._reader = None
@@ -626,27 +634,26 @@ class SQLiteStorage(BaseStorage):
                 _insert_users(c, [user])
                 _count_users(c, organization_id, 1)
                 return user
-            user.email = email
-            if full_name:
+            # Only what changed is written: an unchanged e-mail or name would still cost its
+            # index entries a rewrite (most syncs change neither).
+            assignments = "first_sync_at = ?, last_sync_at = ?, last_required = ?"
+            values: list[Any] = [rows.to_time(user.first_sync_at or now), rows.to_time(now)]
+            values.append(required.value)
+            if user.email != email:
+                user.email = email
+                assignments += ", email = ?, email_key = ?"
+                values += [email, fold(email)]
+            if full_name and user.full_name != full_name:
                 user.full_name = full_name
+                assignments += ", full_name = ?, name_key = ?"
+                values += [full_name, fold(full_name)]
             if user.first_sync_at is None:
                 user.first_sync_at = now
             user.last_sync_at = now
             user.last_required = required
             c.execute(
-                "UPDATE users SET email = ?, email_key = ?, full_name = ?, name_key = ?, "
-                "first_sync_at = ?, last_sync_at = ?, last_required = ? WHERE org = ? AND key = ?",
-                (
-                    user.email,
-                    fold(user.email),
-                    user.full_name,
-                    fold(user.full_name),
-                    rows.to_time(user.first_sync_at),
-                    rows.to_time(now),
-                    required.value,
-                    organization_id,
-                    key,
-                ),
+                f"UPDATE users SET {assignments} WHERE org = ? AND key = ?",
+                (*values, organization_id, key),
             )
             return user
 
@@ -750,14 +757,68 @@ class SQLiteStorage(BaseStorage):
     # -- logs ------------------------------------------------------------------------------
 
     async def append_sync_log(self, entry: SyncLogEntry) -> None:
-        def work(c: sqlite3.Connection) -> None:
-            _append_sync_log(c, entry)
+        """Queue the entry; the writer thread appends queued entries in one transaction.
 
-        await self._write(work)
+        A sync then commits once (its user) instead of twice, and under load one transaction
+        carries many syncs' entries. The issue allows it: a crash may lose the last few log
+        entries, never a seat change (those are `apply_changes`, committed before the answer).
+        This process's reads of the sync log (and `purge_sync_log`, `close`) wait for the queue
+        first, so that it reads its own entries; other processes see them within milliseconds.
+        """
+        writer, _ = await self._ready()
+        with self._lock:
+            self._log_queue.append(entry)
+            self._log_appended += 1
+            if self._log_flush is None:
+                self._log_flush = writer.submit(self._flush_sync_log)
+
+    def _flush_sync_log(self) -> None:
+        """On the writer thread: append every queued entry in one transaction."""
+        with self._lock:
+            entries, self._log_queue = self._log_queue, []
+            upto = self._log_appended
+        try:
+            if entries:
+                connection = self._connect()
+                self._begin_immediate(connection)
+                try:
+                    for entry in entries:
+                        _append_sync_log(connection, entry)
+                except BaseException:
+                    connection.execute("ROLLBACK")
+                    raise
+                connection.execute("COMMIT")
+        except Exception as error:  # noqa: BLE001 (the answers went out; say it, keep serving)
+            logging.getLogger("seatkeeper").error(
+                "SQLite %s: %d sync-log entries not written: %s",
+                self.path,
+                len(entries),
+                _one_line(error),
+            )
+        finally:
+            with self._lock:
+                self._log_flushed = upto
+                writer = self._writer
+                if self._log_queue and writer is not None:
+                    self._log_flush = writer.submit(self._flush_sync_log)
+                else:
+                    self._log_flush = None
+
+    async def _sync_log_written(self) -> None:
+        """Wait until every entry this process queued before now is written."""
+        target = self._log_appended
+        while self._log_flushed < target:
+            pending = self._log_flush
+            if pending is None:
+                await asyncio.sleep(0)
+                continue
+            await asyncio.wrap_future(pending)
 
     async def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[SyncLogEntry]:
+        await self._sync_log_written()
+
         def work(c: sqlite3.Connection) -> list[SyncLogEntry]:
             extra = " AND ok = 0" if query.errors_only else ""
             return [
@@ -778,6 +839,7 @@ class SQLiteStorage(BaseStorage):
 
     async def purge_sync_log(self, before: datetime) -> int:
         """Delete in batches, one short transaction each, so that syncs wait for none long."""
+        await self._sync_log_written()
         cut = rows.to_time(before)
         total = 0
         while True:

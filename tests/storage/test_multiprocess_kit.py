@@ -42,7 +42,7 @@ class InProcessLockStorage(SQLiteStorage):
                 holders = await self.count_holders(org, license_type)
                 if gained > 0 and holders + gained > change_set.seat_limits.get(license_type, 0):
                     return SeatShortage(license_type, holders, gained)
-            await asyncio.sleep(0.002)  # the write lands a moment later, as on a busy disk
+            await asyncio.sleep(0.05)  # the write lands a moment later, as on a busy disk
             unlimited = {t: 10**9 for t in SEAT_TYPES}
             return await super().apply_changes(replace(change_set, seat_limits=unlimited))
 
