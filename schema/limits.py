@@ -50,6 +50,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.schema import validate_document
 
 MAX_DEPTH = 10
+#: A document's length in characters, refused before it is lexed: graphql-core's lexer reads a
+#: comment or a string character by character in Python (a 10 MB comment cost seconds of CPU).
+#: The contract's whole document is about 9 KB; CSV files travel in variables, not in documents.
+MAX_DOCUMENT_CHARS = 256 * 1024
 MAX_TOKENS = 5_000
 MAX_ALIASES = 30
 #: Brackets (`{`, `[`, `(`) open at once; depth 10 needs 12, arguments and lists a few more.
@@ -112,7 +116,13 @@ class BoundedCache:
 
 
 def check_lexical(query: str) -> None:
-    """Refuse a document with too many tokens or too deeply nested brackets, before parsing."""
+    """Refuse a document too long, with too many tokens or too deeply nested brackets, before
+    parsing."""
+    if len(query) > MAX_DOCUMENT_CHARS:
+        raise GraphQLError(
+            f"Document longer than {MAX_DOCUMENT_CHARS:,} characters.",
+            extensions={"code": "DOCUMENT_TOO_LARGE"},
+        )
     lexer = Lexer(Source(query))
     tokens = nesting = 0
     token = lexer.advance()

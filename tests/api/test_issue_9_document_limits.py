@@ -133,6 +133,13 @@ def test_one_export_and_every_contract_operation_fit_the_budget(api, org):
 # ---------------------------------------------------------------- finding 2: bounded caches
 
 
+def test_finding_2_a_10_mb_document_is_refused_by_its_length_before_lexing(api, org):
+    query = "#" + "x" * (10 * 1024 * 1024) + "\n{ __typename }"
+    error = _refusal(api.post({"query": query}, token=org.admin))
+    assert error["extensions"]["code"] == "DOCUMENT_TOO_LARGE"
+    assert error["message"] == f"Document longer than {limits.MAX_DOCUMENT_CHARS:,} characters."
+
+
 def test_finding_2_large_documents_are_not_cached_and_caches_are_bounded_in_bytes(api, org):
     """Distinct large documents pass through without staying in memory."""
     before = limits._documents.size
