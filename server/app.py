@@ -26,6 +26,7 @@ from seatkeeper.server.console_routes import console_routes
 from seatkeeper.server.export_filter import users_filter_from_query
 from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
 from seatkeeper.server.logs import hide_query_strings_in_access_log
+from seatkeeper.server.metrics import Metrics, MetricsMiddleware
 from seatkeeper.server.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_RETENTION_DAYS,
@@ -329,6 +330,13 @@ def create_app(
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
 
+    metrics = Metrics()
+    metrics.watch_syncs(engine)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        """Prometheus' text format, for the OPERATOR's token (server/metrics.py)."""
+        return await metrics.endpoint(request, engine)
+
     async def export_licenses(request: Request) -> Response:
         return await export_csv(request, "licenses")
 
@@ -360,11 +368,13 @@ def create_app(
             Route("/readyz", readyz, methods=["GET"]),
             Route("/export/licenses.csv", export_licenses, methods=["GET"]),
             Route("/export/users.csv", export_users, methods=["GET"]),
+            Route("/metrics", metrics_endpoint, methods=["GET"]),
             *console_routes(),
         ],
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.metrics = metrics
     app.add_middleware(KnownOperationsMiddleware, view=graphql)  # inside RequestGuard (added after)
     app.add_middleware(
         RequestGuard,
@@ -372,6 +382,7 @@ def create_app(
         authenticate=graphql.authenticate_header,
         throttle=throttle or throttle_from_environment(),
     )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outside: refusals are counted too
     return app
 
 

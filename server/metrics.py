@@ -1,0 +1,155 @@
+"""`GET /metrics` in Prometheus' text format (prometheus-client), for the OPERATOR's token only.
+
+What is counted (per process: with several workers, each answers for itself):
+
+- `seatkeeper_requests_total{path, status}` and `seatkeeper_request_seconds{path}`: every request
+  through RequestGuard, by route (`/graphql`, `/export/…`, `/healthz`, other paths as `other`);
+- `seatkeeper_refusals_total{status}`: 401 (no valid token) and 429 (throttled) answers;
+- `seatkeeper_syncs_total{outcome, code, reason}`: sync outcomes (`ok`, `license_error` with
+  its code and reason, `user_error` with the first user error's code), on both execution paths;
+- `seatkeeper_seats{organization, license_type, state}`: seats `assigned` and `free` per
+  organization and seat type, read from the storage when the metrics are scraped.
+
+Paths, not GraphQL operation names, label requests: the operation is known only once the body is
+parsed, which the guard does not do (it runs before authentication decides anything).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from seatkeeper.domain.records import Role
+from seatkeeper.rules.engine import Engine, SyncRequest
+from seatkeeper.rules.outcomes import SyncOutcome
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+KNOWN_PATHS = ("/graphql", "/export/licenses.csv", "/export/users.csv", "/healthz", "/readyz")
+
+
+class Metrics:
+    """The registry of one app, and the hooks that feed it."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "seatkeeper_requests",
+            "Requests by route and HTTP status.",
+            ["path", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "seatkeeper_request_seconds",
+            "Time to answer a request, by route.",
+            ["path"],
+            registry=self.registry,
+        )
+        self.refusals = Counter(
+            "seatkeeper_refusals",
+            "Requests refused before anything else: 401 (no valid token), 429 (throttled).",
+            ["status"],
+            registry=self.registry,
+        )
+        self.syncs = Counter(
+            "seatkeeper_syncs",
+            "Sync outcomes (SPEC 4) by outcome, error code and reason.",
+            ["outcome", "code", "reason"],
+            registry=self.registry,
+        )
+        self.seats = Gauge(
+            "seatkeeper_seats",
+            "Seats assigned and free per organization and seat type (read at scrape time).",
+            ["organization", "license_type", "state"],
+            registry=self.registry,
+        )
+
+    # ---------------------------------------------------------------- hooks
+
+    def count_sync(self, outcome: SyncOutcome) -> None:
+        if outcome.error is not None:
+            labels = ("license_error", outcome.error.code.name, outcome.error.reason.name)
+        elif outcome.user_errors:
+            labels = ("user_error", str(outcome.user_errors[0].code), "")
+        else:
+            labels = ("ok", "", "")
+        self.syncs.labels(*labels).inc()
+
+    def watch_syncs(self, engine: Engine) -> None:
+        """Count every sync's outcome: both execution paths call `engine.sync`."""
+        decide: Callable[[str, SyncRequest], Awaitable[SyncOutcome]] = engine.sync
+
+        async def counted_sync(organization_id: str, request: SyncRequest) -> SyncOutcome:
+            outcome = await decide(organization_id, request)
+            self.count_sync(outcome)
+            return outcome
+
+        engine.sync = counted_sync  # type: ignore[method-assign]
+
+    async def refresh_seats(self, engine: Engine) -> None:
+        self.seats.clear()
+        for organization in await engine.list_organizations():
+            for row in await engine.subscriptions_view(organization.id):
+                if row.assigned is None:  # EXTERNAL: no seats
+                    continue
+                kind = row.license_type.name
+                self.seats.labels(organization.id, kind, "assigned").set(row.assigned)
+                self.seats.labels(organization.id, kind, "free").set(row.available or 0)
+
+    # ---------------------------------------------------------------- the route
+
+    async def endpoint(self, request: Request, engine: Engine) -> Response:
+        caller = request.scope.get("state", {}).get("caller")
+        if caller is None or caller.role is not Role.OPERATOR:
+            return Response(
+                b'{"errors":[{"message":"the metrics are the OPERATOR\'s","extensions":'
+                b'{"code":"FORBIDDEN"}}]}',
+                status_code=403,
+                media_type="application/json",
+            )
+        await self.refresh_seats(engine)
+        return Response(generate_latest(self.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+class MetricsMiddleware:
+    """Pure ASGI middleware outside RequestGuard: counts every answer, refusals included."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"] if scope["path"] in KNOWN_PATHS else "other"
+        status = 0
+        started = time.perf_counter()
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            metrics = self.metrics
+            metrics.latency.labels(path).observe(time.perf_counter() - started)
+            metrics.requests.labels(path, str(status)).inc()
+            if status in (401, 429):
+                metrics.refusals.labels(str(status)).inc()
+
+
+__all__: list[Any] = ["Metrics", "MetricsMiddleware"]
