@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from api_support import assert_unauthenticated
 from prometheus_client.parser import text_string_to_metric_families
+
+from tests.api.api_support import assert_unauthenticated
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:
