@@ -90,7 +90,8 @@ or at once when the organization is full and a reservation is refused), not at t
      2–5 at once and is a StorageError.
      Failure anywhere in 1–5 (a lock or an insert applied in part included): the journal is
      `pending`; repair unlocks the users, deletes the users this journal created, deletes the
-     journal and recounts — nothing happened.
+     journal and recounts — nothing happened. A created user whose device synced meanwhile
+     (`record_sync` removes its `created_by`) is kept, seatless: that sync was acknowledged.
   6. **the commit**: `update_one({_id, state: pending, repair_at: null}, {$set: {state:
      committed}})` — a repairer's claim on the journal wins over a late owner.
   7. apply, each step acknowledged before the next, seats let go before seats are taken:

@@ -441,7 +441,12 @@ class ChangeWriter:
                 self._check(deadline)
                 self.store.users.insert_many(
                     [
-                        {**_without_seat(d), "journal": journal_id, "ops": [journal_id]}
+                        {
+                            **_without_seat(d),
+                            "journal": journal_id,
+                            "ops": [journal_id],
+                            "created_by": journal_id,  # until a sync claims it: see _rollback
+                        }
                         for d in batch
                     ],
                     ordered=False,
@@ -601,12 +606,19 @@ class ChangeWriter:
     def _rollback(
         self, org: str, journal_id: str, body: dict, deadline: float | None = None
     ) -> None:
-        """Undo an uncommitted change set: delete the users it created, unlock the others."""
+        """Undo an uncommitted change set: delete the users it created, unlock the others.
+
+        A created user whose device synced meanwhile (`record_sync` removed its `created_by`)
+        is kept, seatless and unlocked: that sync was acknowledged, as if it had come first."""
         users = self.store.users
         for batch in _batches(body["creates"]):
             self._check(deadline)
-            users.delete_many(_key_filter(org, [d["key"] for d in batch], journal=journal_id))
-        if body["changes"] or body["deletes"]:
+            users.delete_many(
+                _key_filter(
+                    org, [d["key"] for d in batch], journal=journal_id, created_by=journal_id
+                )
+            )
+        if body["changes"] or body["deletes"] or body["creates"]:
             self._check(deadline)
             users.update_many({"org": org, "journal": journal_id}, {"$unset": {"journal": ""}})
 
@@ -810,7 +822,9 @@ class ChangeWriter:
         for org, journal_id in sorted(locks):
             if journal_id in alive:
                 continue
-            self.store.users.delete_many({"org": org, "journal": journal_id, "ops": [journal_id]})
+            self.store.users.delete_many(
+                {"org": org, "journal": journal_id, "created_by": journal_id}
+            )
             self.store.users.update_many(
                 {"org": org, "journal": journal_id}, {"$unset": {"journal": ""}}
             )

@@ -49,7 +49,7 @@ COLLECTIONS = (
 )
 
 # Fields a user read never needs: the lock and the history of change sets that wrote it.
-USER_PROJECTION = {"_id": 0, "journal": 0, "ops": 0}
+USER_PROJECTION = {"_id": 0, "journal": 0, "ops": 0, "created_by": 0}
 
 
 def counter_id(organization_id: str, license_type: LicenseType) -> str:
@@ -277,7 +277,14 @@ class MongoStore:
         if full_name:
             changes.update(full_name=full_name, name_key=full_name.casefold())
             del on_insert["full_name"], on_insert["name_key"]
-        update = {"$set": changes, "$setOnInsert": on_insert, "$min": {"first_sync_at": moment}}
+        # `$unset created_by`: a user a pending change set is creating becomes this sync's, kept
+        # if that change set is rolled back (changes.py `_rollback`).
+        update = {
+            "$set": changes,
+            "$setOnInsert": on_insert,
+            "$min": {"first_sync_at": moment},
+            "$unset": {"created_by": ""},
+        }
         for _ in range(3):
             try:
                 doc = self.users.find_one_and_update(

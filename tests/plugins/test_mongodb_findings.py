@@ -471,3 +471,32 @@ def test_explorer_found_an_owner_paused_past_its_deadline_releasing_a_seat_twice
     assert late == Applied()
     assert counter(world, STANDARD) == holders(world)[STANDARD] == 1
     assert counter(world, INSPECTIONS) == holders(world)[INSPECTIONS] == 1
+
+
+def test_a_sync_of_a_user_whose_creation_is_rolled_back_keeps_the_synced_user(world):
+    """Found extending the explorer's reach to syncs: an import crashed after inserting its
+    created users (locked, seatless, pending); the device of one of them synced meanwhile (an
+    acknowledged write: the user exists, synced); repair rolled the import back and deleted
+    that user with the others. The sync must survive: as if it had come first."""
+    from datetime import UTC, datetime
+
+    limits = {STANDARD: 5, INSPECTIONS: 0}
+    seed(world, [])
+    importing = change_set([], limits, creates=[make_user("c0", A), make_user("c1")])
+    commit = is_call("journals.update_one", 2)  # the first one writes the journal
+    world.controller.inject(lambda c: c.who == "P" and commit(c), CRASH)
+    with pytest.raises(SimulatedCrash):
+        world.storages["P"].writer.apply(importing)  # died at its commit: still pending
+    assert world.storages["Q"].store.users.count_documents({"journal": {"$exists": True}}) == 2
+    now = datetime.now(UTC)
+    synced = world.storages["Q"].store.record_sync(ORG, "c0", "c0@example.com", None, STANDARD, now)
+    assert synced.last_sync_at is not None
+    world.later(HOUR)
+    world.storages["Q"].writer.repair()
+    after = users_now(world)
+    assert "c1" not in after  # the import did not happen
+    assert "c0" in after and after["c0"].last_sync_at is not None, "an acknowledged sync lost"
+    assert after["c0"].active_license is None
+    store = world.storages["Q"].store
+    assert store.users.count_documents({"journal": {"$exists": True}}) == 0
+    assert counter(world, STANDARD) == holders(world)[STANDARD] == 0
