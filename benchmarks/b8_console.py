@@ -69,9 +69,10 @@ def request_sequence(server: ConsoleServer, token: str, operations: dict[str, st
 
 
 def page_load(driver, server: ConsoleServer, token: str) -> float:
-    driver.get(f"{server.base}/console/")
+    """Seconds from navigation start to the first screen, signed in with `token`."""
+    driver.get(f"{server.base}/")  # another URL than the next: a real navigation, not a fragment
     driver.execute_script("sessionStorage.setItem('seatkeeper.console.token', arguments[0])", token)
-    driver.get(f"{server.base}/console/#/users")
+    driver.get(f"{server.base}/console/")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         marks = driver.execute_script(
@@ -125,33 +126,40 @@ def run(config: BenchConfig) -> list[Figure]:
                 not_available("B8b", "console first screen in Chromium", f"≤ {TARGET}×", missing)
             )
             return figures
-        driver = chromium(Path(workdir))
         try:
-            ratios, small_ms, large_ms = [], [], []
+            figures.append(browser_figure(server, small.admin, large.admin, label, config))
+        except Exception as error:  # noqa: BLE001 (any failure: the request figure above still stands)
+            figures.append(
+                not_available("B8b", "console first screen in Chromium", f"≤ {TARGET}×", str(error))
+            )
+    return figures
+
+
+def browser_figure(
+    server: ConsoleServer, small: str, large: str, label: str, config: BenchConfig
+) -> Figure:
+    """B8b: median page loads in Chromium, large / small, per round; the median of the rounds."""
+    ratios, small_ms, large_ms = [], [], []
+    with tempfile.TemporaryDirectory() as downloads:
+        driver = chromium(Path(downloads))
+        try:
             for _ in range(config.rounds):
-                page_load(driver, server, small.admin)  # warm the browser's cache of modules
-                s = statistics.median(
-                    page_load(driver, server, small.admin) for _ in range(PAGE_LOADS)
-                )
-                g = statistics.median(
-                    page_load(driver, server, large.admin) for _ in range(PAGE_LOADS)
-                )
+                page_load(driver, server, small)  # warm the browser's cache of modules
+                s = statistics.median(page_load(driver, server, small) for _ in range(PAGE_LOADS))
+                g = statistics.median(page_load(driver, server, large) for _ in range(PAGE_LOADS))
                 ratios.append(g / s)
                 small_ms.append(s * 1000)
                 large_ms.append(g * 1000)
         finally:
             driver.quit()
-        ratio = statistics.median(ratios)
-        figures.append(
-            Figure(
-                "B8b",
-                f"console first screen in Chromium (navigation to users list + Subscriptions drawn) at {label} users",
-                f"{statistics.median(small_ms):.0f} ms at {SMALL} users",
-                ratio,
-                f"≤ {TARGET}×",
-                ratio <= TARGET,
-                f"{statistics.median(large_ms):.0f} ms at {label}; rounds "
-                + ", ".join(f"{r:.2f}" for r in ratios),
-            )
-        )
-    return figures
+    ratio = statistics.median(ratios)
+    return Figure(
+        "B8b",
+        f"console first screen in Chromium (navigation to users list + Subscriptions drawn) at {label} users",
+        f"{statistics.median(small_ms):.0f} ms at {SMALL} users",
+        ratio,
+        f"≤ {TARGET}×",
+        ratio <= TARGET,
+        f"{statistics.median(large_ms):.0f} ms at {label}; rounds "
+        + ", ".join(f"{r:.2f}" for r in ratios),
+    )

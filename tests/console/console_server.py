@@ -1,9 +1,10 @@
 """A real Seatkeeper server process for the console's browser tests, screenshots and benchmark.
 
-`python console_server.py --port N --operator-token T --clock-file F` serves `create_app` on
-memory storage with uvicorn. Its clock is the wall clock (the browser's clock must agree with the
-server's for trial end dates) moved by a whole number of days written in the clock file, which a
-test rewrites to make users inactive without waiting: time in tests stays injected.
+`python console_server.py --port N --operator-token T --clock-file F [--storage URL]` serves
+`create_app` with uvicorn, on memory storage unless told otherwise. Its clock is the wall clock
+(the browser's clock must agree with the server's for trial end dates) moved by the number of
+days written in the clock file, which a test rewrites to make users inactive without waiting:
+time in tests stays injected.
 """
 
 from __future__ import annotations
@@ -42,9 +43,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--operator-token", required=True)
     parser.add_argument("--clock-file", type=Path, required=True)
+    parser.add_argument("--storage", default="memory://", help="storage URL (default memory://)")
     arguments = parser.parse_args()
     app = create_app(
-        "memory://",
+        arguments.storage,
         clock=FileOffsetClock(arguments.clock_file),
         operator_token=arguments.operator_token,
     )

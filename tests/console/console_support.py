@@ -214,8 +214,9 @@ def iso(when: datetime) -> str:
 class ConsoleServer:
     """console_server.py in its own process; `with ConsoleServer(tmp) as server:` ends it after."""
 
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, storage: str = "memory://") -> None:
         self.workdir = workdir
+        self.storage = storage
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.operator_token = "sk_op_" + secrets.token_urlsafe(24)
@@ -243,6 +244,8 @@ class ConsoleServer:
                 self.operator_token,
                 "--clock-file",
                 str(self.clock_file),
+                "--storage",
+                self.storage,
             ],
             stdout=self.log,
             stderr=subprocess.STDOUT,

@@ -534,6 +534,22 @@ def test_import_dry_run_lists_problems_then_apply_the_seed_file(driver, server, 
     assert {("2", "BAD_EMAIL"), ("3", "BAD_VALUE"), ("4", "DUPLICATE_ID")} <= lines
     assert "nothing was changed" in css(driver, ".import-result h3").text
     assert not css(driver, ".import-form button[type=button]").is_enabled()
+    # Past 1,000 problems the list stops, and the total and the counts per code say the rest.
+    many = tmp_path / "many.csv"
+    many.write_text(
+        '"Id","Full Name","Email","Standard","Inspections"\r\n'
+        + "".join(f'"m{i}","M {i}","bad-{i}","",""\r\n' for i in range(1_200)),
+        encoding="utf-8",
+    )
+    css(driver, "input[type=file]").clear()
+    css(driver, "input[type=file]").send_keys(str(many))
+    css(driver, ".import-form button[type=submit]").click()
+    total = wait_for(driver, lambda: css(driver, "#problem-total").text, "the problem total")
+    assert "1,200 problems; the first 1,000 are listed" in total and "BAD_EMAIL 1,200" in total
+    assert (
+        driver.execute_script("return document.querySelectorAll('table.problems tbody tr').length")
+        == 1000
+    )
     # The seed page's sample: a dry run says what would change, then Apply does it.
     css(driver, "input[type=file]").clear()
     css(driver, "input[type=file]").send_keys(str(SEED_CSV))

@@ -121,6 +121,15 @@ export function importScreen(ctx) {
           ["Rows changing nothing", s.unchanged],
         ].map(([label, value]) => h("div", {}, h("dt", {}, label), h("dd", {}, count(value)))),
       ),
+      report.problemTotal > problems.length
+        ? h(
+            "p",
+            { class: "warning", id: "problem-total" },
+            `The file has ${count(report.problemTotal)} problems; the first ${count(problems.length)} are listed. By code: `,
+            report.problemCounts.map((c) => `${c.code} ${count(c.count)}`).join(", "),
+            ".",
+          )
+        : null,
       problems.length
         ? h(
             "table",
