@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from seatkeeper.rules.engine import encode_cursor
+from seatkeeper.resolvers.cursors import encode_cursor
 from seatkeeper.server.app import create_app
 
 from benchmarks.common import (
@@ -35,7 +35,7 @@ CALLS = 60  # per query, organization and round
 def middle_cursor(seeded) -> str:
     """The cursor of the user in the middle of SPEC 6a's order (name, then id)."""
     order = sorted((u.full_name.strip().casefold(), u.id) for u in seeded.users)
-    return encode_cursor(*order[len(order) // 2])
+    return encode_cursor(tuple(order[len(order) // 2]))
 
 
 async def latency(client: AsgiClient, variables: dict, expect_total: int | None) -> float:

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from seatkeeper.domain.records import AuditEntry, SyncLogEntry
 from seatkeeper.resolvers.common import bad_request, engine_of, organization_of
+from seatkeeper.resolvers.cursors import decode_cursor
 from seatkeeper.rules.access import Action, read_actor
 from seatkeeper.rules.outcomes import BadRequest, Page
 from strawberry.types import Info
@@ -24,7 +25,7 @@ async def sync_log(
     organization_id = organization_of(info, Action.READ)
     try:
         return await engine_of(info).sync_log(
-            organization_id, user_id, errors_only, since, until, first, after
+            organization_id, user_id, errors_only, since, until, first, decode_cursor(after)
         )
     except BadRequest as error:
         raise bad_request(error) from None
@@ -49,7 +50,9 @@ async def audit_log(
     organization_id = organization_of(info, Action.READ)
     engine = engine_of(info)
     try:
-        page = await engine.audit_log(organization_id, user_id, since, until, first, after)
+        page = await engine.audit_log(
+            organization_id, user_id, since, until, first, decode_cursor(after)
+        )
     except BadRequest as error:
         raise bad_request(error) from None
     names: dict[str, str] = {}

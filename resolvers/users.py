@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from seatkeeper.domain.records import MobileUser
 from seatkeeper.resolvers.common import actor_of, bad_request, engine_of, organization_of
+from seatkeeper.resolvers.cursors import decode_cursor
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import NewUser, UserFilter
 from seatkeeper.rules.outcomes import BadRequest, Page, Result, UserView
@@ -19,7 +20,10 @@ async def users(
 ) -> Page[UserView]:
     organization_id = organization_of(info, Action.READ)
     try:
-        return await engine_of(info).list_users(organization_id, search, user_filter, first, after)
+        position = decode_cursor(after)
+        return await engine_of(info).list_users(
+            organization_id, search, user_filter, first, position
+        )
     except BadRequest as error:
         raise bad_request(error) from None
 

@@ -25,7 +25,7 @@ from seatkeeper.rules.administration_checks import MAX_BULK_USERS, NewUser
 from seatkeeper.rules.base import Clock, wall_clock
 from seatkeeper.rules.csv_files import CsvOperations
 from seatkeeper.rules.logs import LogOperations
-from seatkeeper.rules.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, encode_cursor
+from seatkeeper.rules.paging import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from seatkeeper.rules.retry import MAX_ATTEMPTS
 from seatkeeper.rules.sync import SyncOperations, SyncRequest
 from seatkeeper.rules.tenancy import (
@@ -51,7 +51,6 @@ __all__ = [
     "NewUser",
     "SyncRequest",
     "UserFilter",
-    "encode_cursor",
     "wall_clock",
 ]
 

@@ -8,8 +8,8 @@ from typing import TypeVar
 
 from seatkeeper.domain.records import AuditEntry, SyncLogEntry, user_key
 from seatkeeper.rules.base import EngineBase
-from seatkeeper.rules.outcomes import BadRequest, Page
-from seatkeeper.rules.paging import check_page_size, decode_cursor, keyset_page
+from seatkeeper.rules.outcomes import BadRequest, Page, Position
+from seatkeeper.rules.paging import check_page_size, check_position, keyset_page
 from seatkeeper.storage.protocol import LogQuery
 
 E = TypeVar("E", SyncLogEntry, AuditEntry)
@@ -26,7 +26,7 @@ class LogOperations(EngineBase):
         since: datetime | None = None,
         until: datetime | None = None,
         first: int | None = None,
-        after: str | None = None,
+        after: Position | None = None,
     ) -> Page[SyncLogEntry]:
         """SPEC 8: the sync log, newest first, by user, errors only, half-open time range."""
         return await self._log_page(
@@ -47,7 +47,7 @@ class LogOperations(EngineBase):
         since: datetime | None = None,
         until: datetime | None = None,
         first: int | None = None,
-        after: str | None = None,
+        after: Position | None = None,
     ) -> Page[AuditEntry]:
         """SPEC 8: every selector change, newest first."""
         return await self._log_page(
@@ -63,12 +63,12 @@ class LogOperations(EngineBase):
         since: datetime | None,
         until: datetime | None,
         first: int | None,
-        after: str | None,
+        after: Position | None,
     ) -> Page[E]:
         size = check_page_size(first)
         position = None
-        if after:
-            at_text, entry_id = decode_cursor(after, 2)
+        if after is not None:
+            at_text, entry_id = check_position(after, 2)
             try:
                 at = datetime.fromisoformat(at_text)
                 if at.tzinfo is None:  # naive: not one of ours, and not comparable (issue 9)

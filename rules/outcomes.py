@@ -17,6 +17,9 @@ from seatkeeper.domain.records import (
 
 T = TypeVar("T")
 
+#: Where a keyset listing stands: the sort key of the last item seen, as strings.
+Position = tuple[str, ...]
+
 #: The exact messages of SPEC 4's table.
 LICENSE_ERROR_MESSAGES = {
     LicenseErrorCode.LICENSE_NOT_FOUND: "LICENSE: NOT FOUND",
@@ -99,14 +102,19 @@ class Result(Generic[T]):
 
 @dataclass(frozen=True)
 class Page(Generic[T]):
+    """One keyset page: the items, each item's opaque position, and whether more follow.
+
+    A position is a tuple of strings that the same listing takes back as `after`; the API layer
+    encodes it as a cursor (`seatkeeper.resolvers.cursors`). The rules never see a cursor."""
+
     items: list[T]
-    cursors: list[str]
+    positions: list[Position]
     has_next_page: bool
     total_count: int | None = None
 
     @property
-    def end_cursor(self) -> str | None:
-        return self.cursors[-1] if self.cursors else None
+    def end_position(self) -> Position | None:
+        return self.positions[-1] if self.positions else None
 
 
 @dataclass(frozen=True)

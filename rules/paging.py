@@ -1,14 +1,16 @@
-"""Keyset paging (SPEC 6a, 8): page sizes, positions and cursors, shared by every listing."""
+"""Keyset paging (SPEC 6a, 8): page sizes and positions, shared by every listing.
+
+A position is the sort key of an item as a tuple of strings; a listing takes the last one it
+gave back as `after`. Encoding positions as cursors is the API layer's business
+(`seatkeeper.resolvers.cursors`): the rules never see one.
+"""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
-import orjson
-from seatkeeper.rules.outcomes import BadRequest, Page
+from seatkeeper.rules.outcomes import BadRequest, Page, Position
 
 R = TypeVar("R")
 Item = TypeVar("Item")
@@ -16,25 +18,18 @@ Item = TypeVar("Item")
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
-
-def encode_cursor(*parts: object) -> str:
-    """An opaque cursor: the keyset position, base64-encoded JSON."""
-    return base64.urlsafe_b64encode(orjson.dumps(parts)).decode("ascii")
+NOT_OURS = "the cursor `after` is not one this server gave out"
 
 
-def decode_cursor(cursor: str, arity: int) -> list[str]:
-    """The keyset position a cursor holds; BadRequest for one this server did not give out."""
-    try:
-        parts = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
-    except (ValueError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
-        raise BadRequest("the cursor `after` is not one this server gave out", ("after",)) from None
+def check_position(after: object, arity: int) -> Position:
+    """`after` as a position of `arity` strings; BadRequest for anything this server never gave."""
     if (
-        not isinstance(parts, list)
-        or len(parts) != arity
-        or not all(isinstance(p, str) for p in parts)
+        not isinstance(after, tuple)
+        or len(after) != arity
+        or not all(isinstance(part, str) for part in after)
     ):
-        raise BadRequest("the cursor `after` is not one this server gave out", ("after",))
-    return parts
+        raise BadRequest(NOT_OURS, ("after",))
+    return after
 
 
 def check_page_size(first: int | None) -> int:
@@ -49,7 +44,7 @@ def check_page_size(first: int | None) -> int:
 def keyset_page(
     rows: Sequence[R],
     first: int,
-    position: Callable[[R], tuple[str, ...]],
+    position: Callable[[R], Position],
     item: Callable[[R], Item],
     total_count: int | None = None,
 ) -> Page[Item]:
@@ -57,7 +52,7 @@ def keyset_page(
     page = rows[:first]
     return Page(
         items=[item(row) for row in page],
-        cursors=[encode_cursor(*position(row)) for row in page],
+        positions=[position(row) for row in page],
         has_next_page=len(rows) > first,
         total_count=total_count,
     )

@@ -12,11 +12,12 @@ from seatkeeper.rules.base import EngineBase
 from seatkeeper.rules.outcomes import (
     BadRequest,
     Page,
+    Position,
     SubscriptionRow,
     SubscriptionSummary,
     UserView,
 )
-from seatkeeper.rules.paging import MAX_PAGE_SIZE, check_page_size, decode_cursor, keyset_page
+from seatkeeper.rules.paging import MAX_PAGE_SIZE, check_page_size, check_position, keyset_page
 from seatkeeper.storage.protocol import UserQuery
 
 
@@ -111,14 +112,14 @@ class ViewOperations(EngineBase):
         search: str | None = None,
         user_filter: UserFilter | None = None,
         first: int | None = None,
-        after: str | None = None,
+        after: Position | None = None,
         with_total: bool = True,
     ) -> Page[UserView]:
         """SPEC 6a: users in name order, filtered, one keyset page at a time."""
         first = check_page_size(first)
         position: tuple[str, str] | None = None
-        if after:
-            name_key, user_id = decode_cursor(after, 2)
+        if after is not None:
+            name_key, user_id = check_position(after, 2)
             position = (name_key, user_id)
         organization = await self._require_organization(organization_id)
         now = self.clock()
@@ -137,7 +138,7 @@ class ViewOperations(EngineBase):
         self, organization_id: str, search: str | None, user_filter: UserFilter | None
     ) -> AsyncIterator[UserView]:
         """Every user matching the search and filter, in list order, fetched a page at a time."""
-        after: str | None = None
+        after: Position | None = None
         while True:
             page = await self.list_users(
                 organization_id, search, user_filter, MAX_PAGE_SIZE, after, with_total=False
@@ -146,7 +147,7 @@ class ViewOperations(EngineBase):
                 yield view
             if not page.has_next_page:
                 return
-            after = page.end_cursor
+            after = page.end_position
 
     @staticmethod
     def _view(user: MobileUser, settings: Settings, now: datetime) -> UserView:

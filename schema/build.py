@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from seatkeeper.domain import records
+from seatkeeper.resolvers.cursors import encode_cursor
 from seatkeeper.resolvers.organization import OrganizationView
 from seatkeeper.rules import outcomes
 from seatkeeper.rules.access import read_actor
@@ -23,13 +24,16 @@ N = TypeVar("N")
 
 
 def page_info(page: outcomes.Page[Any]) -> types.PageInfo:
-    return types.PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
+    end = page.end_position
+    return types.PageInfo(
+        has_next_page=page.has_next_page, end_cursor=encode_cursor(end) if end else None
+    )
 
 
 def edges(page: outcomes.Page[T], to_node: Callable[[T], N]) -> list[types.Edge[N]]:
     return [
-        types.Edge(cursor=cursor, node=to_node(item))
-        for cursor, item in zip(page.cursors, page.items, strict=True)
+        types.Edge(cursor=encode_cursor(position), node=to_node(item))
+        for position, item in zip(page.positions, page.items, strict=True)
     ]
 
 

@@ -174,7 +174,7 @@ async def listed_ids(
         ids += [view.user.id for view in page.items]
         if not page.has_next_page:
             return ids
-        after = page.end_cursor
+        after = page.end_position
 
 
 async def audit_entries(engine: Engine, org: str, user_id: str | None = None) -> list[AuditEntry]:
@@ -185,7 +185,7 @@ async def audit_entries(engine: Engine, org: str, user_id: str | None = None) ->
         entries += page.items
         if not page.has_next_page:
             return entries[::-1]
-        after = page.end_cursor
+        after = page.end_position
 
 
 async def sync_entries(engine: Engine, org: str, user_id: str | None = None) -> list[SyncLogEntry]:
@@ -196,7 +196,7 @@ async def sync_entries(engine: Engine, org: str, user_id: str | None = None) -> 
         entries += page.items
         if not page.has_next_page:
             return entries[::-1]
-        after = page.end_cursor
+        after = page.end_position
 
 
 async def snapshot(engine: Engine, org: str) -> tuple:
