@@ -38,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 import mongomock
 import pytest
@@ -61,7 +62,7 @@ from seatkeeper.storage.contract import (
     make_org,
     make_user,
 )
-from seatkeeper.storage.protocol import Applied, ChangeSet, UserQuery
+from seatkeeper.storage.protocol import Applied, ChangeSet, EmailTaken, UserQuery
 
 A, U = LicenseState.ASSIGNED, LicenseState.UNASSIGNED
 STANDARD, INSPECTIONS = LicenseType.STANDARD, LicenseType.INSPECTIONS
@@ -183,6 +184,7 @@ class Run:
     change_sets: dict[str, ChangeSet] = field(default_factory=dict)
     results: dict[str, object] = field(default_factory=dict)
     errors: dict[str, BaseException] = field(default_factory=dict)
+    synced: set[str] = field(default_factory=set)  # users whose sync was acknowledged
     description: str = ""
 
 
@@ -262,7 +264,18 @@ def check_settled(explorer: Explorer, run: Run, why: str) -> None:
             expected.pop(deletion.user_key, None)
         for user in cs.creates:
             expected[user.key] = user.selectors
+    deleted = {d.user_key for w, cs in run.change_sets.items() for d in cs.deletes}
+    for key in run.synced:  # an acknowledged sync created or updated its user
+        if key in expected:
+            continue
+        if key in state:
+            assert state[key] == (U, U), f"{why}: synced user {key} holds {state[key]}"
+            expected[key] = state[key]
+        else:
+            assert key in deleted, f"{why}: the acknowledged sync of {key} was lost"
     assert state == expected, f"{why}: database {state} != seed + landed {expected}"
+    emails = [d["email_key"] for d in db["users"].find({"org": ORG}, {"email_key": 1})]
+    assert len(emails) == len(set(emails)), f"{why}: two users share an e-mail"
 
 
 def repair_later(explorer: Explorer, crash_at: int | None = None) -> dict[str, int]:
@@ -325,7 +338,14 @@ def run_schedule(
             else:
                 run.errors[who] = error
             explorer.outcomes[type(error or result).__name__] += 1
-        elif error is not None and not isinstance(error, (SimulatedCrash, PyMongoError)):
+        elif isinstance(result, MobileUser):
+            run.synced.add(result.key)
+            explorer.outcomes["synced"] += 1
+        elif isinstance(error, EmailTaken):
+            explorer.outcomes["EmailTaken"] += 1
+        elif error is not None and not isinstance(
+            error, (SimulatedCrash, PyMongoError, EmailTaken)
+        ):
             raise AssertionError(f"{description}: {who} failed: {error!r}") from error
     why = f"[{description}]"
     check_limits(explorer, why + " before repair")
@@ -469,10 +489,19 @@ def random_schedule(explorer: Explorer, seed: int) -> None:
     ctl, world = explorer.world.controller, explorer.world
     kinds = {"P": rng.choice(KINDS), "Q": rng.choice(KINDS)}
     extra: dict[str, Callable[[], object]] = {}
-    third = rng.choice(["none", "recount", "recount", "repair", "skewed repair", "change set"])
+    third = rng.choice(
+        ["none", "recount", "recount", "repair", "skewed repair", "change set", "sync", "sync"]
+    )
     R = world.storages["R"]
     if third == "change set":
         kinds["R"] = rng.choice(KINDS)
+    elif third == "sync":  # a device syncing: an existing, a created or a new user, any e-mail
+        sync_id = rng.choice(["n0", "n1", "s0", "c0", "c2", "x0"])
+        email = rng.choice([f"{sync_id}@example.com", "c0@example.com", "n2@example.com"])
+        third = f"sync {sync_id} {email}"
+        extra["R"] = lambda: R.store.record_sync(
+            ORG, sync_id, email, None, STANDARD, datetime.now(UTC)
+        )
     elif third == "recount":
         extra["R"] = lambda: R.writer.recount(ORG)
     elif third in ("repair", "skewed repair"):
