@@ -151,7 +151,7 @@ explorer (round trips on mongomock; `make bench BENCH_ARGS="--only B6"`):
   zero (the others are bumped by their `$inc` already): one write per such type (a free-up: 1).
 * **switches written as release-then-take** — taken in multi-user change sets: one more
   `bulk_write` per batch of switches. (A one-user switch is one atomic document write.)
-* **periodic repair and repair on SeatShortage** — both taken: 4 round trips per process every
+* **periodic repair and repair on SeatShortage** — both taken: 5 round trips per process every
   `repairSeconds` when nothing is stale; on a refusal, 1 query for stale journals.
 * **the one-user commit locks the user until its audit is written** — taken (finding 5): one more
   write (unlock) per one-user change: a sync's automatic assignment costs 8 round trips, not 7.
