@@ -121,7 +121,7 @@ def test_spec_8_follow_prints_new_entries_as_they_come(url, acme):
         sync(url, acme.sync, "follow-1", "follow-1@example.com")
         sync(url, acme.sync, "follow-2", "follow-2@example.com")
         deadline = time.monotonic() + 15
-        while len(lines) < 2 and time.monotonic() < deadline:
+        while not any("follow-2" in line for line in lines) and time.monotonic() < deadline:
             time.sleep(0.1)
     finally:
         process.send_signal(signal.SIGINT)
@@ -132,6 +132,7 @@ def test_spec_8_follow_prints_new_entries_as_they_come(url, acme):
             process.wait()
     reader.join(timeout=5)
     assert process.returncode == 0, process.stderr.read()
+    # Other tests of this module share the server and may have synced within the last second.
     followed = [json.loads(line)["userId"] for line in lines]
-    assert followed == ["follow-1", "follow-2"]  # oldest first, each once
+    assert [u for u in followed if u.startswith("follow-")] == ["follow-1", "follow-2"]
     assert "Traceback" not in process.stderr.read()

@@ -42,7 +42,9 @@ class InProcessLockStorage(SQLiteStorage):
                 holders = await self.count_holders(org, license_type)
                 if gained > 0 and holders + gained > change_set.seat_limits.get(license_type, 0):
                     return SeatShortage(license_type, holders, gained)
-            await asyncio.sleep(0.05)  # the write lands a moment later, as on a busy disk
+            # The write lands a moment later, as on a busy disk: long enough that the processes'
+            # checks overlap even on a loaded machine (with 0.05 s the kit once saw no race).
+            await asyncio.sleep(0.2)
             unlimited = {t: 10**9 for t in SEAT_TYPES}
             return await super().apply_changes(replace(change_set, seat_limits=unlimited))
 
