@@ -89,10 +89,12 @@ async def console_redirect(request: Request) -> Response:
 
 
 def console_routes() -> list[Route]:
-    """The routes to add to the app: `/`, `/console` and `/console/…` (GET and HEAD)."""
+    """The routes to add to the app: `/`, `/console/…`, and `/console` and `/admin` redirecting
+    to `/console/` (GET and HEAD)."""
     return [
         Route("/", console_index, methods=["GET"]),
         Route("/console", console_redirect, methods=["GET"]),
+        Route("/admin", console_redirect, methods=["GET"]),  # where administrators look first
         Route("/console/", console_index, methods=["GET"]),
         Route("/console/{path:path}", console_file, methods=["GET"]),
     ]

@@ -47,10 +47,13 @@ def test_console_page_is_served_without_a_token_under_a_strict_csp(client, path)
     _assert_strict_headers(response)
 
 
-def test_console_without_a_slash_redirects_to_the_page(client):
-    response = client.get("/console", follow_redirects=False)
+@pytest.mark.parametrize("path", ["/console", "/admin"])
+def test_console_without_a_slash_and_admin_redirect_to_the_page(client, path):
+    # Issue 14: "/ and /admin answer 404" for a new administrator.
+    response = client.get(path, follow_redirects=False)
     assert response.status_code == 308
     assert response.headers["location"] == "/console/"
+    assert client.get(path).text == client.get("/").text
 
 
 @pytest.mark.parametrize("file", FILES, ids=lambda p: str(p.relative_to(CONSOLE)))
