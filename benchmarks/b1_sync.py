@@ -4,6 +4,13 @@ B1: requests/s of the contract's Sync operation for licensed users picked at ran
 (in-memory storage, 16 connections) over requests/s of `POST /bare`, which answers the same bytes
 doing no work. B7: at 64 connections, the p99 latency of sync over its p50.
 
+B13: requests/s of the same syncs shaped as Apollo Client 4 sends them (`__typename` in every
+selection, `operationName`, `extensions.clientLibrary`) over requests/s of the plain Sync: both
+must take the trusted documents' compiled route (target ≥ 0.95).
+
+B14: B1 for the shipped defaults: the server logging as `seatkeeper serve` does by default (its
+log level, its access-log setting) against the bare route of the B1 server.
+
 Each wrk run also reads the server's CPU time (/proc/<pid>/stat). A round where the server was
 not saturated (another process starved wrk on this shared machine) reports the ratio of requests
 per second of server CPU time instead, and the note says so.
@@ -26,6 +33,8 @@ def run(config: BenchConfig) -> list[Figure]:
         return [
             not_available("B1", b1_what, "≥ 0.5", "wrk not installed"),
             not_available("B7", b7_what, "report", "wrk not installed"),
+            not_available("B13", "Apollo-shaped sync ÷ plain sync", "≥ 0.95", "wrk not installed"),
+            not_available("B14", "B1 as shipped", "≥ 0.40", "wrk not installed"),
         ]
     users = config.size(USERS, 1_000)
     with benchmark_server(users, extra_args=config.server_args) as server:
@@ -72,6 +81,28 @@ def run(config: BenchConfig) -> list[Figure]:
             tails.append(loaded.p99_ms / loaded.p50_ms)
             rates64.append(loaded.requests_per_second)
 
+        # B13: Apollo's shape of the same syncs, alternating with the plain document.
+        apollo_ratios = []
+        run_wrk(server, "/graphql", 16, 1, server.apollo_bodies_file)
+        for _ in range(config.rounds):
+            plain = run_wrk(server, "/graphql", 16, config.seconds)
+            apollo = run_wrk(server, "/graphql", 16, config.seconds, server.apollo_bodies_file)
+            if not apollo.clean:
+                problems.append(
+                    f"apollo: {apollo.errors} socket errors, {apollo.status_errors} non-2xx"
+                )
+            apollo_ratios.append(apollo.requests_per_cpu_second / plain.requests_per_cpu_second)
+
+    # B14: the shipped defaults' logging, against the bare route measured above.
+    with benchmark_server(users, extra_args=[*config.server_args, "--shipped"]) as shipped:
+        run_wrk(shipped, "/graphql", 16, 1)
+        shipped_rates, shipped_cpu = [], []
+        for _ in range(config.rounds):
+            result = run_wrk(shipped, "/graphql", 16, config.seconds)
+            shipped_rates.append(result.requests_per_second)
+            shipped_cpu.append(result.requests_per_cpu_second)
+    b14_ratio = median(shipped_rates) / median(bare_rates)
+    b13_ratio = median(apollo_ratios)
     b1_ratio = median(ratios)
     note = "; ".join(problems)
     return [
@@ -90,6 +121,24 @@ def run(config: BenchConfig) -> list[Figure]:
                 else ""
             )
             + (f"; {note}" if note else ""),
+        ),
+        Figure(
+            "B13",
+            "Apollo-shaped sync ÷ plain sync (req/s per server CPU-second)",
+            "plain sync",
+            b13_ratio,
+            "≥ 0.95",
+            b13_ratio >= 0.95,
+            f"rounds {', '.join(f'{r:.2f}' for r in apollo_ratios)}",
+        ),
+        Figure(
+            "B14",
+            "B1 as shipped: `seatkeeper serve` default logging, sync ÷ bare route (req/s)",
+            f"bare route {median(bare_rates):,.0f} req/s",
+            b14_ratio,
+            "≥ 0.40",
+            b14_ratio >= 0.40,
+            f"sync {median(shipped_rates):,.0f} req/s (bare route of the B1 server)",
         ),
         Figure(
             "B7",

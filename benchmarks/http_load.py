@@ -56,6 +56,7 @@ class RunningServer:
     pid: int
     info: dict
     bodies_file: Path
+    apollo_bodies_file: Path
 
 
 @contextmanager
@@ -67,6 +68,7 @@ def benchmark_server(
     with tempfile.TemporaryDirectory(prefix="seatkeeper-bench-") as scratch:
         info_file = Path(scratch) / "info.json"
         bodies_file = Path(scratch) / "bodies.jsonl"
+        apollo_bodies_file = Path(scratch) / "apollo-bodies.jsonl"
         log_file = open(Path(scratch) / "server.log", "w+")  # noqa: SIM115 - the server writes to it until the finally block closes it
         command = pinned(
             [
@@ -83,6 +85,8 @@ def benchmark_server(
                 str(info_file),
                 "--bodies-file",
                 str(bodies_file),
+                "--apollo-bodies-file",
+                str(apollo_bodies_file),
                 *(extra_args or []),
             ],
             SERVER_CORE,
@@ -109,7 +113,7 @@ def benchmark_server(
                     pass
                 time.sleep(0.2)
             info = json.loads(info_file.read_text())
-            yield RunningServer(url, process.pid, info, bodies_file)
+            yield RunningServer(url, process.pid, info, bodies_file, apollo_bodies_file)
         finally:
             process.terminate()
             try:
@@ -156,8 +160,15 @@ class WrkResult:
         return self.errors == 0 and self.status_errors == 0
 
 
-def run_wrk(server: RunningServer, path: str, connections: int, seconds: float) -> WrkResult:
-    """One wrk run posting the Sync operation for random seeded users to `path`."""
+def run_wrk(
+    server: RunningServer,
+    path: str,
+    connections: int,
+    seconds: float,
+    bodies_file: Path | None = None,
+) -> WrkResult:
+    """One wrk run posting the Sync operation for random seeded users to `path` (the bodies of
+    `bodies_file` when given, e.g. the Apollo-shaped ones)."""
     command = pinned(
         [
             wrk_path() or "wrk",
@@ -170,7 +181,7 @@ def run_wrk(server: RunningServer, path: str, connections: int, seconds: float) 
             str(LUA_SCRIPT),
             f"{server.url}{path}",
             "--",
-            str(server.bodies_file),
+            str(bodies_file or server.bodies_file),
             server.info["sync_token"],
         ],
         WRK_CORE,

@@ -33,6 +33,8 @@ MODULES = {
     "B23s": "benchmarks.b23s_sqlite",
     "B12": "benchmarks.b12_workers",
     "B7": "benchmarks.b1_sync",
+    "B13": "benchmarks.b1_sync",
+    "B14": "benchmarks.b1_sync",
     "B2": "benchmarks.b2_users",
     "B3": "benchmarks.b3_set_license_state",
     "B4": "benchmarks.b4_import",
@@ -43,7 +45,23 @@ MODULES = {
     "9/B8": "benchmarks.b8_b11_limits",
     "9/B11": "benchmarks.b8_b11_limits",
 }
-ORDER = ["B1", "B1s", "B2", "B3", "B23s", "B4", "B5", "B6", "B7", "B8", "B12", "9/B8", "9/B11"]
+ORDER = [
+    "B1",
+    "B1s",
+    "B2",
+    "B3",
+    "B23s",
+    "B4",
+    "B5",
+    "B6",
+    "B7",
+    "B8",
+    "B12",
+    "9/B8",
+    "9/B11",
+    "B13",
+    "B14",
+]
 
 
 def group(figure_id: str) -> str:

@@ -31,6 +31,26 @@ from starlette.routing import Route
 from benchmarks.common import all_standard, contract_operation, realistic_mix, seed_organization
 
 SYNC = contract_operation("Sync")
+#: Apollo Client's extensions on every request (B13).
+APOLLO_EXTENSIONS = {"clientLibrary": {"name": "@apollo/client", "version": "4.0.0"}}
+
+
+def apollo_shaped(operation: str) -> str:
+    """The operation as Apollo Client sends it: `__typename` added to every nested selection,
+    printed by its own printer (graphql-js's, which graphql-core's follows)."""
+    from graphql import FieldNode, NameNode, SelectionSetNode, Visitor, parse, print_ast, visit
+
+    class AddTypename(Visitor):
+        def leave_selection_set(self, node: SelectionSetNode, key, parent, *_):
+            if not isinstance(parent, FieldNode):
+                return None  # the operation's own selection: Apollo adds none there
+            names = {getattr(s, "name", None) and s.name.value for s in node.selections}
+            if "__typename" in names:
+                return None
+            typename = FieldNode(name=NameNode(value="__typename"), arguments=(), directives=())
+            return SelectionSetNode(selections=(*node.selections, typename))
+
+    return print_ast(visit(parse(operation), AddTypename()))
 
 
 def bare_app(body: bytes) -> Starlette:
@@ -99,6 +119,20 @@ async def build(args: argparse.Namespace):
                 },
                 out,
             )
+    if args.apollo_bodies_file:
+        # B13: the same syncs as Apollo Client 4 sends them (Sync with __typename added,
+        # operationName, extensions.clientLibrary).
+        apollo_sync = apollo_shaped(SYNC)
+        with open(args.apollo_bodies_file, "wb") as out:
+            for user in seeded.users:
+                body = {
+                    "operationName": "Sync",
+                    "variables": {"input": {"userId": user.id, "email": user.email}},
+                    "query": apollo_sync,
+                    "extensions": APOLLO_EXTENSIONS,
+                }
+                out.write(orjson.dumps(body))
+                out.write(b"\n")
     if args.bodies_file:
         # One request body per line (JSON has no raw newline): the Sync operation exactly as the
         # contract writes it, with one seeded user's variables. wrk picks a line at random.
@@ -131,6 +165,14 @@ def main() -> None:
         "--bodies-file", help="write one Sync request body per seeded user here, for sync.lua"
     )
     parser.add_argument(
+        "--apollo-bodies-file", help="the same syncs shaped as Apollo Client sends them (B13)"
+    )
+    parser.add_argument(
+        "--shipped",
+        action="store_true",
+        help="log as `seatkeeper serve` does by default (its log level and access-log setting)",
+    )
+    parser.add_argument(
         "--loop", default="auto", help="uvicorn --loop (auto picks uvloop when installed)"
     )
     parser.add_argument(
@@ -144,6 +186,14 @@ def main() -> None:
     import uvicorn
 
     app = asyncio.run(build(args))
+    log_level, access_log = "warning", args.access_log
+    if args.shipped:
+        import logging
+
+        from seatkeeper.server.cli import DEFAULT_ACCESS_LOG, DEFAULT_LOG_LEVEL
+
+        logging.basicConfig(level=DEFAULT_LOG_LEVEL.upper())  # as `serve` configures logging
+        log_level, access_log = DEFAULT_LOG_LEVEL, DEFAULT_ACCESS_LOG
     uvicorn.run(
         app,
         host=args.host,
@@ -151,8 +201,8 @@ def main() -> None:
         workers=1,
         loop=args.loop,
         http=args.http,
-        log_level="warning",
-        access_log=args.access_log,
+        log_level=log_level,
+        access_log=access_log,
     )
 
 

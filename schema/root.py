@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSchema
 from seatkeeper.resolvers.common import bad_request
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema import types
@@ -24,12 +24,21 @@ from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-__all__ = ["MAX_ALIASES", "MAX_DEPTH", "MAX_TOKENS", "build_schema", "sdl"]
+__all__ = [
+    "MAX_ALIASES",
+    "MAX_DEPTH",
+    "MAX_TOKENS",
+    "build_schema",
+    "executable_schema",
+    "is_unexpected",
+    "mask_error",
+    "sdl",
+]
 
 log = logging.getLogger("seatkeeper")
 
 
-def _is_unexpected(error: GraphQLError) -> bool:
+def is_unexpected(error: GraphQLError) -> bool:
     """A resolver raised something other than a deliberate GraphQL error: a bug, to be masked.
 
     Errors without a path (syntax, validation, variable coercion) are the client's and stay. A
@@ -41,27 +50,36 @@ def _is_unexpected(error: GraphQLError) -> bool:
     )
 
 
+def mask_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    """What the client sees of an error `is_unexpected` picked: a BadRequest as its typed error,
+    anything else as `Unexpected error (request id …)`, logged with the same id.
+
+    Every way of executing a document (Strawberry's, and the trusted documents' compiled one in
+    server/compiled.py) masks with this function.
+    """
+    if isinstance(error.original_error, BadRequest):
+        refused = bad_request(error.original_error)
+        return GraphQLError(
+            refused.message, nodes=error.nodes, path=error.path, extensions=refused.extensions
+        )
+    log.error("unexpected error in request %s", request_id, exc_info=error.original_error)
+    return GraphQLError(
+        f"Unexpected error (request id {request_id}).",
+        nodes=error.nodes,
+        path=error.path,
+        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
+    )
+
+
 class MaskUnexpectedErrors(MaskErrors):
     """Hide internals from the client; log them with the request id the client is shown."""
 
     def __init__(self) -> None:
-        super().__init__(should_mask_error=_is_unexpected)
+        super().__init__(should_mask_error=is_unexpected)
 
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-        if isinstance(error.original_error, BadRequest):
-            refused = bad_request(error.original_error)
-            return GraphQLError(
-                refused.message, nodes=error.nodes, path=error.path, extensions=refused.extensions
-            )
         context = self.execution_context.context
-        request_id = getattr(context, "request_id", None) or "-"
-        log.error("unexpected error in request %s", request_id, exc_info=error.original_error)
-        return GraphQLError(
-            f"Unexpected error (request id {request_id}).",
-            nodes=error.nodes,
-            path=error.path,
-            extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
-        )
+        return mask_error(error, getattr(context, "request_id", None) or "-")
 
 
 class SeatkeeperSchema(strawberry.Schema):
@@ -84,6 +102,20 @@ def build_schema() -> strawberry.Schema:
             DocumentLimits,
             MaskUnexpectedErrors,
         ],
+    )
+
+
+def executable_schema(schema: strawberry.Schema) -> GraphQLSchema:
+    """graphql-core's schema over the very type objects (so the very resolvers) of `schema`.
+
+    Strawberry keeps its own graphql-core schema private; its converter hands out the types it
+    built (one object per type name), from which this schema is assembled. The trusted documents'
+    tests compare what both execute, byte for byte.
+    """
+    converter = schema.schema_converter
+    return GraphQLSchema(
+        query=converter.from_object(Query.__strawberry_definition__),
+        mutation=converter.from_object(Mutation.__strawberry_definition__),
     )
 
 

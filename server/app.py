@@ -11,20 +11,23 @@ import asyncio
 import contextlib
 import logging
 import os
-from typing import Any
+from collections.abc import Sequence
 
 import orjson
-from cross_web import HTTPException  # what strawberry raises for malformed requests
 from seatkeeper.domain.records import Role
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
 from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.schema import build_schema
+from seatkeeper.schema.root import executable_schema
 from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
 from seatkeeper.server.console_routes import console_routes
+from seatkeeper.server.cors import origins_from_environment, parse_origins, with_cors
+from seatkeeper.server.documents import Documents
 from seatkeeper.server.export_filter import users_filter_from_query
-from seatkeeper.server.known_operations import KnownOperations, KnownOperationsMiddleware
+from seatkeeper.server.graphiql import ASSETS_PATH, assets_dir, graphiql_page
+from seatkeeper.server.graphql_http import GraphQLHTTP
 from seatkeeper.server.logs import hide_query_strings_in_access_log
 from seatkeeper.server.metrics import Metrics, MetricsMiddleware
 from seatkeeper.server.retention import (
@@ -37,11 +40,11 @@ from seatkeeper.server.retention import (
 from seatkeeper.server.throttle import Throttle
 from seatkeeper.storage import Storage, StorageError, load_storage
 from starlette.applications import Starlette
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.asgi import GraphQL
 
 DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 OPERATOR = Caller(Role.OPERATOR, None, "operator")
@@ -150,38 +153,14 @@ def _error_response(
     )
 
 
-_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+class Authenticator:
+    """SPEC 9: `Authorization: Bearer <token>`; the OPERATOR's secret is configuration."""
 
-
-class SeatkeeperGraphQL(GraphQL):
-    """Strawberry's ASGI view with our context (engine, caller, request id) and orjson."""
-
-    def __init__(self, engine: Engine, operator_token: str | None, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+    def __init__(self, engine: Engine, operator_token: str | None) -> None:
         self.engine = engine
         self._operator_hash = hash_secret(operator_token) if operator_token else None
-        # The contract's Sync, answered without the generic GraphQL machinery (issue 6). None
-        # turns it off; every request then takes the generic path (the tests compare the two).
-        self.known_operations: KnownOperations | None = KnownOperations(
-            self.schema, engine, self.authenticate_header
-        )
 
-    async def get_context(self, request: Request, response: Response) -> Context:
-        return Context(
-            engine=self.engine,
-            caller=await self._caller(request),
-            request_id=request.scope.get("state", {}).get("request_id", "-"),
-        )
-
-    async def _caller(self, request: Request) -> Caller | None:
-        """The caller RequestGuard authenticated (every request that runs an operation has one)."""
-        caller = request.scope.get("state", {}).get("caller")
-        if caller is not None:
-            return caller
-        return await self.authenticate_header(request.headers.get("authorization", ""))
-
-    async def authenticate_header(self, header: str) -> Caller | None:
-        """SPEC 9: `Authorization: Bearer <token>`; the OPERATOR's secret is configuration."""
+    async def __call__(self, header: str) -> Caller | None:
         scheme, _, secret = header.partition(" ")
         secret = secret.strip()
         if scheme.lower() != "bearer" or not secret:
@@ -189,54 +168,6 @@ class SeatkeeperGraphQL(GraphQL):
         if self._operator_hash and same_secret(hash_secret(secret), self._operator_hash):
             return OPERATOR
         return await self.engine.authenticate(secret)
-
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
-
-    def decode_json(self, data: str | bytes) -> object:
-        """orjson (its errors are json.JSONDecodeError, which strawberry answers with 400).
-
-        Only an object (or a list, which strawberry refuses as a batch) may go on: strawberry reads
-        a body with `data.get(...)`, so a bare JSON string, number or null was a 500.
-        """
-        value = orjson.loads(data)
-        if not isinstance(value, (dict, list)):
-            kind = _JSON_KINDS.get(type(value), "value")
-            raise HTTPException(400, f"Expected a JSON object, got a JSON {kind}")
-        return value
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        # Strawberry answers a malformed request (bad JSON, no query, a mutation over GET) with
-        # plain text; clients of a JSON API get the same reason as a GraphQL-shaped JSON error.
-        if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
-            return
-        request = Request(scope, receive)
-        try:
-            response = await self.run(request)
-        except HTTPException as error:
-            request_id = scope.get("state", {}).get("request_id")
-            response = _error_response(error.status_code, error.reason, "BAD_REQUEST", request_id)
-        except BodyTooLarge:
-            raise  # RequestGuard answers 413
-        except ClientDisconnect:
-            # Nobody to answer, and nothing wrong with the server: one line (issue 9).
-            request_id = scope.get("state", {}).get("request_id") or "-"
-            log.info("client disconnected before its request %s was read", request_id)
-            return
-        except Exception as error:
-            # Outside the resolvers (authentication reads the storage): masked like a resolver's
-            # error, and logged with the request id the client is shown. A storage failure is 503.
-            request_id = scope.get("state", {}).get("request_id") or "-"
-            log.error("unexpected error in request %s", request_id, exc_info=error)
-            if isinstance(error, StorageError):
-                status, code, what = 503, "STORAGE_UNAVAILABLE", "The storage is unavailable"
-            else:
-                status, code, what = 500, "INTERNAL_SERVER_ERROR", "Unexpected error"
-            response = _error_response(
-                status, f"{what} (request id {request_id}).", code, request_id
-            )
-        await response(scope, receive, send)
 
 
 def create_app(
@@ -249,6 +180,8 @@ def create_app(
     sync_log_retention_days: int = DEFAULT_RETENTION_DAYS,
     purge_interval_seconds: float = DEFAULT_INTERVAL_SECONDS,
     throttle: Throttle | None = None,
+    trusted_documents: bool = True,
+    cors_origins: Sequence[str] = (),
 ) -> Starlette:
     """Build the Seatkeeper ASGI application.
 
@@ -260,17 +193,25 @@ def create_app(
     `purge_interval_seconds` (SPEC 8; 0 days keeps them; see `server/retention.py`). `throttle`
     (default: `Throttle.default()`, failed authentication throttled per client address) is
     described in `server/throttle.py`.
+    `trusted_documents=False` executes every operation through Strawberry (the tests compare it
+    with the trusted documents' compiled route). `cors_origins` lists the origins browsers may
+    call from (server/cors.py; none: CORS off).
     """
     hide_query_strings_in_access_log()
     backend = load_storage(storage) if isinstance(storage, str) else storage
     engine = Engine(backend, clock)
     operator_token = operator_token or os.environ.get("SEATKEEPER_OPERATOR_TOKEN") or None
-    graphql = SeatkeeperGraphQL(
-        engine,
-        operator_token,
-        graphql_ide="graphiql" if graphiql else None,
-        allow_queries_via_get=True,
-    )
+    authenticate = Authenticator(engine, operator_token)
+    schema = build_schema()
+    documents = Documents(executable_schema(schema), trusted=trusted_documents)
+
+    async def context_for(scope: Scope, authorization: str, request_id: str) -> Context:
+        caller = scope.get("state", {}).get("caller")  # RequestGuard authenticated it
+        if caller is None:
+            caller = await authenticate(authorization)
+        return Context(engine=engine, caller=caller, request_id=request_id)
+
+    graphql = GraphQLHTTP(schema, documents, context_for, graphiql_page() if graphiql else None)
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -288,7 +229,9 @@ def create_app(
     async def export_csv(request: Request, kind: str) -> Response:
         """SPEC 7 files as a stream, for the command line: no giant string in memory."""
         request_id = request.scope.get("state", {}).get("request_id")
-        caller = await graphql._caller(request)
+        caller = request.scope.get("state", {}).get("caller")  # RequestGuard authenticated it
+        if caller is None:
+            caller = await authenticate(request.headers.get("authorization", ""))
         if caller is None:
             return _error_response(
                 401, "a valid bearer token is required", "UNAUTHENTICATED", request_id
@@ -363,7 +306,12 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", graphql),  # every method: the endpoint answers 405 itself
+            *(
+                [Mount(ASSETS_PATH, StaticFiles(directory=assets_dir()), name="graphiql")]
+                if graphiql
+                else []
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/readyz", readyz, methods=["GET"]),
             Route("/export/licenses.csv", export_licenses, methods=["GET"]),
@@ -375,19 +323,26 @@ def create_app(
     )
     app.state.engine = engine
     app.state.metrics = metrics
-    app.add_middleware(KnownOperationsMiddleware, view=graphql)  # inside RequestGuard (added after)
+    app.state.graphql = graphql
     app.add_middleware(
         RequestGuard,
         max_body_bytes=max_body_bytes,
-        authenticate=graphql.authenticate_header,
+        authenticate=authenticate,
         throttle=throttle or throttle_from_environment(),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outside: refusals are counted too
+    if cors_origins:  # outermost: preflights are answered before the token is asked for
+        app.add_middleware(cors_middleware_factory, origins=parse_origins(cors_origins))
     return app
 
 
 # `?bom=` of the CSV downloads (SPEC 7, Export options); absent means no BOM, as before.
 _BOM_VALUES = {"1": True, "true": True, "0": False, "false": False}
+
+
+def cors_middleware_factory(app: ASGIApp, origins: list[str]) -> ASGIApp:
+    """Starlette's `add_middleware` takes a factory: CORS for `origins` (server/cors.py)."""
+    return with_cors(app, origins)
 
 
 def app_from_environment() -> Starlette:
@@ -400,6 +355,7 @@ def app_from_environment() -> Starlette:
             os.environ.get("SEATKEEPER_SYNC_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
         ),
         throttle=throttle_from_environment(),
+        cors_origins=origins_from_environment(),
     )
 
 

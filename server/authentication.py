@@ -24,17 +24,30 @@ import orjson
 from seatkeeper.rules.access import Caller
 from seatkeeper.server.throttle import Throttle, client_address
 from seatkeeper.storage import StorageError
-from starlette._utils import get_route_path  # the router's own reading of the path
 from starlette.types import Scope, Send
 
 log = logging.getLogger("seatkeeper")
 
 #: Paths whose every request needs a token (GraphQL operations, CSV downloads, metrics).
 PROTECTED_PREFIXES = ("/graphql", "/export/", "/metrics")
-#: Methods that reach a protected route; any other is the router's 405, decided first.
-API_METHODS = frozenset({"GET", "HEAD", "POST"})
+#: Methods that reach a protected route; any other is a 405, decided first (by the router, or
+#: by the /graphql endpoint itself, which answers HEAD, PUT… with 405 and `Allow`).
+API_METHODS = frozenset({"GET", "POST"})
 
 Authenticate = Callable[[str], Awaitable[Caller | None]]
+
+
+def get_route_path(scope: Scope) -> str:
+    """The path as the router matches it: `path` without the `root_path` it is mounted under
+    (what Starlette's private `get_route_path` does; private APIs change without notice)."""
+    path: str = scope["path"]
+    root_path: str = scope.get("root_path", "")
+    if root_path and path.startswith(root_path) and path != root_path:
+        if path[len(root_path)] == "/":
+            return path[len(root_path) :]
+    elif root_path and path == root_path:
+        return ""
+    return path
 
 
 def needs_token(scope: Scope) -> bool:

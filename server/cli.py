@@ -47,6 +47,12 @@ def _check_port_free(host: str, port: int) -> None:
             fail(f"cannot listen on {host}:{port}: {error.strerror}")
 
 
+#: `serve`'s logging defaults (benchmarks/server_app.py --shipped measures B1 with them, B14).
+DEFAULT_LOG_LEVEL = "info"
+#: Off: uvicorn's access log through Python logging cost a quarter of sync throughput (issue 12).
+DEFAULT_ACCESS_LOG = False
+
+
 @main.command()
 @click.option(
     "--host",
@@ -178,9 +184,24 @@ def _check_port_free(host: str, port: int) -> None:
 )
 @click.option(
     "--log-level",
-    default="info",
+    default=DEFAULT_LOG_LEVEL,
     show_default=True,
     type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=DEFAULT_ACCESS_LOG,
+    show_default=True,
+    envvar="SEATKEEPER_ACCESS_LOG",
+    help="Log every request (uvicorn's access log; it costs about a quarter of sync throughput).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    envvar="SEATKEEPER_CORS_ORIGINS",
+    help="An origin browsers may call the API from (repeatable; the variable takes a comma-"
+    "separated list; * for any, then without credentials). Default: CORS off.",
 )
 def serve(
     host: str,
@@ -202,11 +223,19 @@ def serve(
     token_requests_per_second: float | None,
     trusted_proxies: str,
     log_level: str,
+    access_log: bool,
+    cors_origins: tuple[str, ...],
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
     import uvicorn
     from seatkeeper.rules.engine import Engine
     from seatkeeper.server.app import create_app
+    from seatkeeper.server.cors import CorsConfigError, parse_origins
+
+    try:
+        origins = parse_origins(cors_origins)
+    except CorsConfigError as error:
+        fail(str(error))
     from seatkeeper.server.demo import Demo, ensure_demo
     from seatkeeper.server.startup import (
         OperatorSecret,
@@ -309,6 +338,7 @@ def serve(
         os.environ["SEATKEEPER_SYNC_LOG_RETENTION_DAYS"] = str(sync_log_retention_days)
         if no_graphiql:
             os.environ["SEATKEEPER_NO_GRAPHIQL"] = "1"
+        os.environ["SEATKEEPER_CORS_ORIGINS"] = ",".join(origins)
         uvicorn.run(
             "seatkeeper.server.app:app_from_environment",
             factory=True,
@@ -316,6 +346,7 @@ def serve(
             port=port,
             workers=workers,
             log_level=log_level,
+            access_log=access_log,
             **limits.uvicorn_settings(),
         )
         return
@@ -325,8 +356,16 @@ def serve(
         graphiql=not no_graphiql,
         max_body_bytes=max_body_bytes,
         sync_log_retention_days=sync_log_retention_days,
+        cors_origins=origins,
     )
-    uvicorn.run(app, host=host, port=port, log_level=log_level, **limits.uvicorn_settings())
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=access_log,
+        **limits.uvicorn_settings(),
+    )
 
 
 show_environment(

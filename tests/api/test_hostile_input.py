@@ -103,8 +103,10 @@ def test_badly_typed_request_fields_are_400(client, body, message):
     assert message in _bad_request(client.post("/graphql", json=body))
 
 
-def test_an_unsupported_content_type_is_400(client):
-    assert _bad_request(_raw(client, b"{ __typename }", "text/plain")) == "Unsupported content type"
+def test_an_unsupported_content_type_is_415(client):
+    response = _raw(client, b"{ __typename }", "text/plain")
+    assert response.status_code == 415
+    assert [e["extensions"]["code"] for e in _errors(response)] == ["UNSUPPORTED_MEDIA_TYPE"]
 
 
 def test_a_syntax_error_is_reported_with_its_location(client):
@@ -130,7 +132,9 @@ def test_a_mutation_sent_with_get_is_refused_and_changes_nothing(api, org):
     response = api.client.get(
         "/graphql", params=params, headers={"Authorization": f"Bearer {org.sync}"}
     )
-    assert _bad_request(response) == "mutations are not allowed when using GET"
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert [e["extensions"]["code"] for e in _errors(response)] == ["METHOD_NOT_ALLOWED"]
     assert api.user(org, "u1") is None
     assert api.data("SyncLog", token=org.admin)["syncLog"]["edges"] == []
 
@@ -273,7 +277,8 @@ def test_the_default_body_limit_is_20_mb(client):
 def test_wrong_variable_types_are_refused(api, org):
     def message(operation, variables, token=org.admin):
         status, body = api.gql(operation, variables, token)
-        assert status == 200 and body["data"] is None
+        assert status == 200 and "data" not in body  # a request error: nothing was executed
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
         return body["errors"][0]["message"]
 
     assert "Variable '$first'" in message("Users", {"first": "ten"})
@@ -350,7 +355,8 @@ def test_spec_6a_a_search_longer_than_256_is_a_clear_error(api, org):
 )
 def test_a_bad_datetime_is_a_clear_error(api, org, value, message):
     status, body = api.gql("SyncLog", {"filter": {"since": value}}, org.admin)
-    assert status == 200 and body["data"] is None
+    assert status == 200 and "data" not in body  # a request error: nothing was executed
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert message in body["errors"][0]["message"]
 
 

@@ -297,3 +297,40 @@ def test_issue_9_serve_applies_its_transport_limit_flags(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.mark.parametrize("flag", [None, "--access-log"])
+def test_the_access_log_is_off_by_default_and_on_by_flag(tmp_path, flag):
+    """Issue 12: uvicorn's per-request access log cost a quarter of sync throughput; it is off
+    unless asked for (--access-log or SEATKEEPER_ACCESS_LOG=1)."""
+    port = _free_port()
+    err = tmp_path / "output.txt"
+    command = [SEATKEEPER, "serve", "--storage", "memory://", "--port", str(port)]
+    with err.open("wb") as output:  # uvicorn writes its access log to stdout
+        process = subprocess.Popen(
+            command + ([flag] if flag else []),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            env=_environment(tmp_path / "data"),
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base, process)
+        httpx.get(f"{base}/readyz", timeout=5)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    logged = err.read_text(encoding="utf-8")
+    assert ('"GET /readyz HTTP/1.1" 200' in logged) == (flag is not None), logged
+
+
+def test_a_malformed_cors_origin_ends_serve_with_one_line(tmp_path):
+    result = subprocess.run(
+        [SEATKEEPER, "serve", "--storage", "memory://", "--cors-origin", "admin.example.com"],
+        capture_output=True,
+        text=True,
+        env=_environment(tmp_path / "data"),
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert "is not an origin" in result.stderr and "Traceback" not in result.stderr

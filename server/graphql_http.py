@@ -1,0 +1,429 @@
+"""GraphQL over HTTP at `/graphql`, as the GraphQL-over-HTTP specification says.
+
+Media types: a POST body must be `application/json` (matched as a media type: case-insensitive,
+parameters parsed, a charset other than UTF-8 refused) else 415. The answer is
+`application/graphql-response+json` or `application/json` as the Accept header prefers
+(`application/json` without an Accept header, for `*/*` and `application/*`); 406 when neither
+is acceptable. Under `application/graphql-response+json` a request error (the document does not
+parse or validate, the variables do not coerce) is a 400 without a `data` key; under
+`application/json` it is a 200 (without `data` too). Methods: GET (queries only) and POST; any
+other method, and a mutation over GET, is 405 with an `Allow` header. Every error carries
+`extensions.code` (README, "Error codes").
+
+Apollo's automatic persisted queries: `extensions.persistedQuery.sha256Hash` instead of (or with)
+the document; an unknown hash answers `PersistedQueryNotFound` and the client sends the document
+with its hash. Trusted operations (server/documents.py) are persisted under their fingerprint.
+
+Order of refusals: 405 (method), then 413 (RequestGuard), 415 (content type), 406 (Accept), 400
+(malformed request), then GraphQL (a mutation over GET is 405 once its document is known).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import parse_qsl
+
+import orjson
+from graphql import GraphQLError
+from graphql.execution import get_variable_values
+from seatkeeper.resolvers.common import Context
+from seatkeeper.rules.access import Caller
+from seatkeeper.schema.root import is_unexpected, mask_error
+from seatkeeper.server.documents import Documents, Prepared
+from seatkeeper.storage import StorageError
+from starlette.requests import ClientDisconnect
+from starlette.types import Message, Receive, Scope, Send
+from strawberry import Schema
+
+log = logging.getLogger("seatkeeper")
+
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+#: What the response's Content-Type says for each media type.
+CONTENT_TYPES = {JSON: b"application/json", GRAPHQL_RESPONSE: b"application/graphql-response+json"}
+ALLOWED_METHODS = "GET, POST"
+APQ_CACHE_SIZE = 1_000
+MAX_APQ_DOCUMENT = 64 * 1024
+
+_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
+
+Authenticate = Callable[[str], Awaitable[Caller | None]]
+
+
+class RequestError(Exception):
+    """A request refused before GraphQL: status, message, code and extra headers."""
+
+    def __init__(
+        self, status: int, message: str, code: str, headers: dict[str, str] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.headers = headers or {}
+
+
+# ---------------------------------------------------------------- media types
+
+
+def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
+    """`Type/Subtype; a=b` -> ("type/subtype", {"a": "b"}) (RFC 9110: case-insensitive names)."""
+    kind, *parameters = value.split(";")
+    parsed: dict[str, str] = {}
+    for parameter in parameters:
+        name, _, raw = parameter.partition("=")
+        parsed[name.strip().lower()] = raw.strip().strip('"')
+    return kind.strip().lower(), parsed
+
+
+def negotiate(accept: str | None) -> str | None:
+    """The media type to answer in, from an Accept header; None when nothing acceptable."""
+    if accept is None or not accept.strip():
+        return JSON
+    best: tuple[float, int, str] | None = None
+    for position, item in enumerate(accept.split(",")):
+        if not item.strip():
+            continue
+        kind, parameters = parse_media_type(item)
+        try:
+            quality = float(parameters.get("q", "1"))
+        except ValueError:
+            quality = 0.0
+        if quality <= 0:
+            continue
+        if kind == GRAPHQL_RESPONSE:
+            candidate, preference = GRAPHQL_RESPONSE, 2
+        elif kind in (JSON, "application/*", "*/*"):
+            candidate, preference = JSON, 1
+        else:
+            continue
+        choice = (quality, preference, candidate)
+        if best is None or choice[:2] > best[:2]:
+            best = choice
+    return best[2] if best else None
+
+
+def _accepts_html(accept: str | None) -> bool:
+    return accept is not None and "text/html" in accept.lower()
+
+
+# ---------------------------------------------------------------- the endpoint
+
+
+class GraphQLHTTP:
+    """The `/graphql` endpoint as a pure ASGI app (no Request/Response objects on the hot path)."""
+
+    def __init__(
+        self,
+        schema: Schema,
+        documents: Documents,
+        context_for: Callable[[Scope, str, str], Awaitable[Context]],
+        graphiql_html: str | None,
+    ) -> None:
+        """`context_for(scope, authorization_header, request_id)` builds a request's context."""
+        self.schema = schema
+        self.documents = documents
+        self.context_for = context_for
+        self.graphiql_html = graphiql_html
+        self.persisted: OrderedDict[str, str] = OrderedDict()  # APQ: hash -> document
+        #: Counts of executions by route, for tests and the benchmarks ("trusted"/"general").
+        self.runs = {"trusted": 0, "general": 0}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request_id = scope.get("state", {}).get("request_id") or "-"
+        media = JSON
+        try:
+            method = scope["method"]
+            if method not in ("GET", "POST"):
+                raise RequestError(
+                    405,
+                    f"{method} is not allowed; use POST (or GET for queries)",
+                    "METHOD_NOT_ALLOWED",
+                    {"allow": ALLOWED_METHODS},
+                )
+            content_type = accept = None
+            authorization = ""
+            for name, value in scope["headers"]:  # the first of each, as Starlette reads them
+                if name == b"content-type" and content_type is None:
+                    content_type = value.decode("latin-1")
+                elif name == b"accept" and accept is None:
+                    accept = value.decode("latin-1")
+                elif name == b"authorization" and not authorization:
+                    authorization = value.decode("latin-1")
+            if method == "GET":
+                params = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
+                if (
+                    self.graphiql_html is not None
+                    and "query" not in params
+                    and "extensions" not in params
+                    and _accepts_html(accept)
+                ):
+                    await _send(send, 200, self.graphiql_html.encode(), b"text/html; charset=utf-8")
+                    return
+                chosen = negotiate(accept)
+                if chosen is None:
+                    raise _not_acceptable()
+                media = chosen
+                body = _from_query_string(params)
+            else:
+                _check_content_type(content_type)
+                chosen = negotiate(accept)
+                if chosen is None:
+                    raise _not_acceptable()
+                media = chosen
+                # Not inside the `except Exception` below: RequestGuard's refusal of a body over
+                # the limit, raised by `receive`, must reach RequestGuard.
+                body = _decode_body(await _read_body(receive))
+            status, answer = await self._answer_masked(
+                scope, body, method, authorization, request_id, media
+            )
+        except ClientDisconnect:
+            # Nobody to answer, and nothing wrong with the server: one line (issue 9).
+            log.info("client disconnected before its request %s was read", request_id)
+            return
+        except RequestError as error:
+            headers = [(k.encode(), v.encode()) for k, v in error.headers.items()]
+            answer = orjson.dumps(
+                {"errors": [{"message": error.message, "extensions": {"code": error.code}}]}
+            )
+            await _send(send, error.status, answer, CONTENT_TYPES[media], headers)
+            return
+        await _send(send, status, answer, CONTENT_TYPES[media])
+
+    async def _answer_masked(
+        self,
+        scope: Scope,
+        body: dict[str, Any],
+        method: str,
+        authorization: str,
+        request_id: str,
+        media: str,
+    ) -> tuple[int, bytes]:
+        try:
+            return await self.answer(scope, body, method, authorization, request_id, media)
+        except RequestError:
+            raise
+        except Exception as error:
+            # Outside the resolvers (authentication reads the storage): masked like a resolver's
+            # error, and logged with the request id the client is shown. A storage failure is 503.
+            log.error("unexpected error in request %s", request_id, exc_info=error)
+            if isinstance(error, StorageError):
+                status, code, what = 503, "STORAGE_UNAVAILABLE", "The storage is unavailable"
+            else:
+                status, code, what = 500, "INTERNAL_SERVER_ERROR", "Unexpected error"
+            message = f"{what} (request id {request_id})."
+            return status, orjson.dumps(
+                {"errors": [{"message": message, "extensions": {"code": code}}]}
+            )
+
+    async def answer(
+        self,
+        scope: Scope,
+        body: dict[str, Any],
+        method: str,
+        authorization: str,
+        request_id: str,
+        media: str,
+    ) -> tuple[int, bytes]:
+        """Status and JSON body for a well-formed request."""
+        query, operation_name, variables, extensions = _request_fields(body)
+        query = self._persisted_query(query, extensions, media)
+        prepared = self.documents.prepare(query, operation_name)
+        if prepared.bad_operation_name:
+            raise RequestError(
+                400, prepared.errors[0].message, prepared.errors[0].extensions["code"]
+            )
+        if prepared.errors:
+            return self._request_errors(prepared.errors, media)
+        if method == "GET" and not _is_query(prepared):
+            raise RequestError(
+                405,
+                "mutations are not allowed when using GET",
+                "METHOD_NOT_ALLOWED",
+                {"allow": "POST"},
+            )
+        if prepared.is_subscription:
+            raise RequestError(400, "subscriptions are not supported", "BAD_REQUEST")
+        operation = prepared.operation
+        assert operation is not None
+        coerced = get_variable_values(
+            self.documents.schema,
+            operation.variable_definitions or (),
+            variables or {},
+            max_errors=50,
+        )
+        if isinstance(coerced, list):
+            for error in coerced:
+                error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
+            return self._request_errors(coerced, media)
+        self._remember(extensions, query)
+        context = await self.context_for(scope, authorization, request_id)
+        compiled = prepared.compiled
+        result_extensions = None
+        if compiled is not None:
+            self.runs["trusted"] += 1
+            data, errors = await compiled.execute(context, coerced)
+            errors = [mask_error(e, request_id) if is_unexpected(e) else e for e in errors]
+        else:
+            self.runs["general"] += 1
+            result = await self.schema.execute(query, variables, context, None, operation_name)
+            data, errors = result.data, list(result.errors or ())
+            result_extensions = result.extensions
+        response: dict[str, Any] = {"data": data}
+        if errors:
+            response["errors"] = [error.formatted for error in errors]
+        if result_extensions:
+            response["extensions"] = result_extensions
+        return 200, orjson.dumps(response)
+
+    def _request_errors(self, errors: list[GraphQLError], media: str) -> tuple[int, bytes]:
+        status = 400 if media == GRAPHQL_RESPONSE else 200
+        return status, orjson.dumps({"errors": [error.formatted for error in errors]})
+
+    # ------------------------------------------------------------ persisted queries
+
+    def _persisted_query(
+        self, query: str | None, extensions: dict[str, Any] | None, media: str
+    ) -> str:
+        persisted = (extensions or {}).get("persistedQuery")
+        if persisted is None:
+            if query is None:
+                raise RequestError(400, "No GraphQL query found in the request", "BAD_REQUEST")
+            return query
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            raise RequestError(
+                400, "Unsupported persisted query version", "PERSISTED_QUERY_NOT_SUPPORTED"
+            )
+        digest = persisted.get("sha256Hash")
+        if not isinstance(digest, str) or len(digest) != 64:
+            raise RequestError(400, "`sha256Hash` must be 64 hex digits", "BAD_REQUEST")
+        digest = digest.lower()
+        if query is not None:
+            if hashlib.sha256(query.encode("utf-8")).hexdigest() != digest:
+                raise RequestError(400, "provided sha does not match query", "BAD_REQUEST")
+            return query
+        known = self.persisted.get(digest) or self.documents.text_of(digest)
+        if known is None:
+            # Apollo's clients read the error and send the document: 200 for application/json
+            # (as Apollo's older servers), 404 under graphql-response+json (as Apollo Server 4).
+            status = 404 if media == GRAPHQL_RESPONSE else 200
+            raise RequestError(status, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND")
+        return known
+
+    def _remember(self, extensions: dict[str, Any] | None, query: str) -> None:
+        """Keep a document sent with its hash (it validated), for hash-only requests to come."""
+        persisted = (extensions or {}).get("persistedQuery")
+        if not isinstance(persisted, dict) or len(query) > MAX_APQ_DOCUMENT:
+            return
+        digest = str(persisted.get("sha256Hash", "")).lower()
+        self.persisted[digest] = query
+        self.persisted.move_to_end(digest)
+        if len(self.persisted) > APQ_CACHE_SIZE:
+            self.persisted.popitem(last=False)
+
+
+def _is_query(prepared: Prepared) -> bool:
+    return not prepared.is_mutation and not prepared.is_subscription
+
+
+def _not_acceptable() -> RequestError:
+    return RequestError(
+        406,
+        f"none of the media types in Accept can be produced; use {GRAPHQL_RESPONSE} or {JSON}",
+        "NOT_ACCEPTABLE",
+    )
+
+
+def _check_content_type(content_type: str | None) -> None:
+    if content_type is None:
+        raise RequestError(415, f"Content-Type is required: {JSON}", "UNSUPPORTED_MEDIA_TYPE")
+    kind, parameters = parse_media_type(content_type)
+    charset = parameters.get("charset", "utf-8").lower()
+    if kind != JSON or charset not in ("utf-8", "utf8"):
+        raise RequestError(415, "Unsupported content type", "UNSUPPORTED_MEDIA_TYPE")
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientDisconnect()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _decode_body(body: bytes) -> dict[str, Any]:
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise RequestError(400, "Unable to parse request body as JSON", "BAD_REQUEST") from None
+    if isinstance(value, list):
+        raise RequestError(400, "Batching is not enabled", "BAD_REQUEST")
+    if not isinstance(value, dict):
+        kind = _JSON_KINDS.get(type(value), "value")
+        raise RequestError(400, f"Expected a JSON object, got a JSON {kind}", "BAD_REQUEST")
+    return value
+
+
+def _from_query_string(params: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "query": params.get("query"),
+        "operationName": params.get("operationName"),
+    }
+    for name in ("variables", "extensions"):
+        raw = params.get(name)
+        if raw is None or raw == "":
+            continue
+        try:
+            body[name] = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise RequestError(400, f"`{name}` must be a JSON object", "BAD_REQUEST") from None
+    return body
+
+
+def _request_fields(
+    body: dict[str, Any],
+) -> tuple[str | None, str | None, dict[str, Any] | None, dict[str, Any] | None]:
+    query = body.get("query")
+    operation_name = body.get("operationName")
+    variables = body.get("variables")
+    extensions = body.get("extensions")
+    if query is not None and not isinstance(query, str):
+        raise RequestError(400, "`query` must be a string", "BAD_REQUEST")
+    if query == "":
+        query = None
+    if operation_name is not None and not isinstance(operation_name, str):
+        raise RequestError(400, "`operationName` must be a string", "BAD_REQUEST")
+    if variables is not None and not isinstance(variables, dict):
+        raise RequestError(400, "`variables` must be an object", "BAD_REQUEST")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise RequestError(400, "`extensions` must be an object", "BAD_REQUEST")
+    return query, operation_name, variables, extensions
+
+
+async def _send(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: bytes,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-length", str(len(body)).encode("latin-1")),
+                (b"content-type", content_type),
+                *(headers or ()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

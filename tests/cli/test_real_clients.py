@@ -1,0 +1,136 @@
+"""Real clients against `seatkeeper serve` as a real process (issue 12): the GraphQL-over-HTTP audit
+suite (graphql-http), Apollo Client 4 (Node), and Python's `gql`.
+
+The Node clients live in tests/clients (package.json and package-lock.json pin them; `.ci/run`
+runs `npm ci` there). Without Node or those packages on a developer machine these tests skip with
+a one-line reason; in CI (CI=true) they fail instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_serve import SEATKEEPER, _environment, _free_port, _printed, _wait_until_healthy
+
+CLIENTS = Path(__file__).resolve().parents[1] / "clients"
+CONTRACT = Path(__file__).resolve().parents[1] / "contract" / "operations.graphql"
+NODE = shutil.which("node")
+IN_CI = os.environ.get("CI") == "true"
+
+
+def _need_node() -> str:
+    missing = None
+    if NODE is None:
+        missing = "Node is not installed (apt-get install nodejs npm)"
+    elif not (CLIENTS / "node_modules" / "graphql-http").is_dir():
+        missing = "the Node clients are not installed (cd tests/clients && npm ci)"
+    if missing and IN_CI:
+        pytest.fail(f"{missing}: CI must install them (.ci/run)")
+    if missing:
+        pytest.skip(missing)
+    assert NODE is not None
+    return NODE
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """`seatkeeper serve --demo` on a free port: (GraphQL URL, operator, ADMIN and SYNC tokens)."""
+    scratch = tmp_path_factory.mktemp("real-clients")
+    port = _free_port()
+    out = scratch / "stdout.txt"
+    with out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [SEATKEEPER, "serve", "--demo", "--storage", "memory://", "--port", str(port)],
+            stdout=stdout,
+            stderr=subprocess.STDOUT,
+            env=_environment(scratch / "data"),
+        )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_healthy(base, process)
+        output = out.read_text(encoding="utf-8")
+        yield {
+            "url": f"{base}/graphql",
+            "operator": _printed(r"^Operator token \(shown once\): (\S+)$", output),
+            "admin": _printed(r"ADMIN token:\s+(\S+)$", output),
+            "sync": _printed(r"SYNC token:\s+(\S+)$", output),
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert "Traceback" not in out.read_text(encoding="utf-8")
+
+
+def _node(script: str, *args: str) -> dict:
+    node = _need_node()
+    result = subprocess.run(
+        [node, str(CLIENTS / script), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=CLIENTS,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_the_graphql_over_http_audit_is_clean(demo):
+    """graphql-http's serverAudits: before issue 12, 53 ok, 8 warnings."""
+    results = _node("audit.mjs", demo["url"], demo["admin"])
+    assert results["error"] == []
+    assert results["warn"] == []
+    assert results["ok"] >= 60
+
+
+def test_apollo_client_4_runs_the_contract_and_its_sync_is_trusted(demo):
+    from seatkeeper.server.app import create_app
+
+    out = _node("apollo.mjs", demo["url"], demo["admin"], demo["sync"], str(CONTRACT))
+    results = out["results"]
+    assert results["createUsers"]["createUsers"]["userErrors"] == []
+    assert results["sync"]["sync"]["ok"] is True
+    assert results["sync"]["sync"]["license"]["type"] == "STANDARD"
+    assert results["users"]["users"]["totalCount"] >= 1
+    assert results["organization"]["organization"]["name"]
+    # What Apollo sent for its Sync is its own shape, and the server's documents recognise it
+    # as the trusted Sync (the compiled route), as they recognise the contract's own text.
+    (sync_request,) = [s for s in out["sent"] if s["body"].get("operationName") == "Sync"]
+    body = sync_request["body"]
+    assert "__typename" in body["query"]
+    assert "clientLibrary" in body.get("extensions", {})
+    assert sync_request["accept"].startswith("application/graphql-response+json")
+    documents = create_app("memory://").state.graphql.documents
+    assert documents.prepare(body["query"], "Sync").compiled is not None
+
+
+def test_python_gql_runs_the_contract(demo):
+    gql_module = pytest.importorskip(
+        "gql", reason="gql is in the test extra: pip install -e .[test]"
+    )
+    from gql.transport.httpx import HTTPXTransport
+
+    contract = CONTRACT.read_text(encoding="utf-8")
+
+    def client(token: str):
+        transport = HTTPXTransport(url=demo["url"], headers={"Authorization": f"Bearer {token}"})
+        return gql_module.Client(transport=transport)
+
+    document = gql_module.gql(contract)
+    with client(demo["sync"]) as session:
+        synced = session.execute(
+            document,
+            variable_values={"input": {"userId": "gql-1", "email": "gql-1@example.com"}},
+            operation_name="Sync",
+        )
+    assert synced["sync"]["userErrors"] == []
+    with client(demo["admin"]) as session:
+        users = session.execute(document, variable_values={"first": 3}, operation_name="Users")
+        tokens = session.execute(document, operation_name="Tokens")
+    assert users["users"]["totalCount"] >= 1
+    assert {t["role"] for t in tokens["tokens"]} >= {"ADMIN", "SYNC"}
