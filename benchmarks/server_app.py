@@ -123,7 +123,7 @@ async def build(args: argparse.Namespace):
         # B13: the same syncs as Apollo Client 4 sends them (Sync with __typename added,
         # operationName, extensions.clientLibrary).
         apollo_sync = apollo_shaped(SYNC)
-        with open(args.apollo_bodies_file, "wb") as out:
+        with open(args.apollo_bodies_file, "wb") as out:  # noqa: ASYNC230 - setup, before serving
             for user in seeded.users:
                 body = {
                     "operationName": "Sync",

@@ -23,9 +23,9 @@ routes. tests/api/test_trusted_documents.py compares both routes byte for byte.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from graphql import (
     DocumentNode,
@@ -53,6 +53,10 @@ Completer = Callable[[Any, Path, list[GraphQLError]], Any]
 
 #: The key under which Strawberry keeps its field definition in a graphql-core field.
 STRAWBERRY_DEFINITION = "strawberry-definition"
+
+
+def _is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
+    return inspect.isawaitable(value)
 
 
 class _Null(Exception):
@@ -110,11 +114,11 @@ class CompiledOperation:
                     None,
                     self.operation,
                     # What Strawberry's resolvers see: the plain dict of coerced values.
-                    variables.coerced,
+                    cast(Any, variables.coerced),
                     context,
-                    inspect.isawaitable,
+                    _is_awaitable,
                     None,
-                    None,
+                    cast(Any, None),  # graphql-core's executor helpers: resolvers never use them
                 )
                 arguments = get_argument_values(definition, root.nodes[0], variables)
                 resolve = definition.resolve
@@ -232,11 +236,11 @@ def _raw_completer(
                 errors.append(located_error(error, nodes, path.as_list()))
                 raise _Null from None
             if serialized is Undefined or serialized is None:
-                error = TypeError(
+                problem = TypeError(
                     f"Expected `{field_type}.serialize({value!r})` to return non-nullable value,"
                     f" returned: {serialized!r}"
                 )
-                errors.append(located_error(error, nodes, path.as_list()))
+                errors.append(located_error(problem, nodes, path.as_list()))
                 raise _Null
             return serialized
 

@@ -24,11 +24,13 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from graphql import (
     REMOVE,
     DocumentNode,
     FieldNode,
+    FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     GraphQLSchema,
@@ -101,7 +103,9 @@ def _with_code(errors: list[GraphQLError], code: str) -> list[GraphQLError]:
 
 def _operation_document(document: DocumentNode, operation: OperationDefinitionNode) -> DocumentNode:
     """The operation with the fragments it uses (transitively), in the document's order."""
-    fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
     used: set[str] = set()
 
     class Spreads(Visitor):
@@ -234,7 +238,7 @@ class Documents:
         return prepared
 
 
-def _remember(cache: OrderedDict, key: object, value: Prepared) -> None:
+def _remember(cache: OrderedDict[Any, Prepared], key: Any, value: Prepared) -> None:
     cache[key] = value
     if len(cache) > CACHE_SIZE:
         cache.popitem(last=False)

@@ -234,9 +234,9 @@ class GraphQLHTTP:
         query = self._persisted_query(query, extensions, media)
         prepared = self.documents.prepare(query, operation_name)
         if prepared.bad_operation_name:
-            raise RequestError(
-                400, prepared.errors[0].message, prepared.errors[0].extensions["code"]
-            )
+            first = prepared.errors[0]
+            code = (first.extensions or {}).get("code", "BAD_REQUEST")
+            raise RequestError(400, first.message, code)
         if prepared.errors:
             return self._request_errors(prepared.errors, media)
         if method == "GET" and not _is_query(prepared):

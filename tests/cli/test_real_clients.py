@@ -75,6 +75,7 @@ def _node(script: str, *args: str) -> dict:
         text=True,
         timeout=120,
         cwd=CLIENTS,
+        check=False,  # the return code is asserted with stderr as the message
     )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -331,6 +331,7 @@ def test_a_malformed_cors_origin_ends_serve_with_one_line(tmp_path):
         text=True,
         env=_environment(tmp_path / "data"),
         timeout=30,
+        check=False,  # it must fail: asserted below
     )
     assert result.returncode != 0
     assert "is not an origin" in result.stderr and "Traceback" not in result.stderr
