@@ -23,10 +23,15 @@ T = TypeVar("T")
 N = TypeVar("N")
 
 
-def page_info(page: outcomes.Page[Any]) -> types.PageInfo:
+def page_info(page: outcomes.Page[Any], after: str | None) -> types.PageInfo:
+    """Relay's PageInfo of a page read forward from `after` (a page after a cursor has edges
+    before it: the one the cursor names at least)."""
     end = page.end_position
     return types.PageInfo(
-        has_next_page=page.has_next_page, end_cursor=encode_cursor(end) if end else None
+        has_next_page=page.has_next_page,
+        end_cursor=encode_cursor(end) if end else None,
+        has_previous_page=after is not None,
+        start_cursor=encode_cursor(page.positions[0]) if page.positions else None,
     )
 
 

@@ -66,7 +66,7 @@ class Query:
         page = await user_resolvers.users(info, search, rules_filter(filter), first, after)
         return types.UserConnection(
             total_count=page.total_count or 0,  # list_users counts unless told not to
-            page_info=build.page_info(page),
+            page_info=build.page_info(page, after),
             edges=build.edges(page, types.MobileUser.from_view),
         )
 
@@ -108,7 +108,7 @@ class Query:
             after,
         )
         return types.SyncLogConnection(
-            page_info=build.page_info(page), edges=build.edges(page, build.sync_entry)
+            page_info=build.page_info(page, after), edges=build.edges(page, build.sync_entry)
         )
 
     @strawberry.field(description="Newest first (SPEC 8).")
@@ -124,7 +124,7 @@ class Query:
             info, _id(given.user_id), given.since, given.until, first, after
         )
         return types.AuditLogConnection(
-            page_info=build.page_info(found.page),
+            page_info=build.page_info(found.page, after),
             edges=build.edges(found.page, lambda e: build.audit_entry(e, found.token_names)),
         )
 

@@ -90,10 +90,24 @@ def user_errors(errors: list[_UserError]) -> list[UserError]:
     return [UserError.from_rules(e) for e in errors]
 
 
-@strawberry.type
+@strawberry.type(
+    description="Where a page stands in its list (the Relay connection specification's PageInfo)."
+)
 class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(
+        description="Whether more items follow: ask again with `after: endCursor`."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the page's last item (null for an empty page)."
+    )
+    has_previous_page: bool = strawberry.field(
+        default=False,
+        description="Whether items come before this page: true when it was read `after` a "
+        "cursor. Pages are read forward only (`first`/`after`).",
+    )
+    start_cursor: str | None = strawberry.field(
+        default=None, description="The cursor of the page's first item (null for an empty page)."
+    )
 
 
 N = TypeVar("N")

@@ -294,3 +294,33 @@ def test_a_document_that_does_not_validate_is_not_persisted(client):
     query = "{ nope }"
     _post(client, {"query": query, "extensions": _apq(query)})
     assert _codes(_post(client, {"extensions": _apq(query)})) == ["PERSISTED_QUERY_NOT_FOUND"]
+
+
+# ---------------------------------------------------------------- Relay's PageInfo
+
+
+def test_spec_6a_page_info_follows_relay(api, org):
+    """Relay clients require hasPreviousPage and startCursor as well (issue 12)."""
+    api.create_users(org, *({"id": f"u{i}"} for i in range(3)))
+    query = (
+        "query($after: String) { users(first: 2, after: $after) { edges { cursor } "
+        "pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }"
+    )
+    _, first = api.query(query, {}, org.admin)
+    page = first["data"]["users"]
+    cursors = [edge["cursor"] for edge in page["edges"]]
+    assert page["pageInfo"] == {
+        "hasNextPage": True,
+        "hasPreviousPage": False,
+        "startCursor": cursors[0],
+        "endCursor": cursors[-1],
+    }
+    _, second = api.query(query, {"after": cursors[-1]}, org.admin)
+    info = second["data"]["users"]["pageInfo"]
+    last = second["data"]["users"]["edges"][-1]["cursor"]
+    assert info == {
+        "hasNextPage": False,
+        "hasPreviousPage": True,
+        "startCursor": last,
+        "endCursor": last,
+    }
