@@ -3,6 +3,8 @@ builds its payload from the outcome."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from seatkeeper.resolvers import import_export as import_export_resolvers
 from seatkeeper.resolvers import licenses as license_resolvers
@@ -18,8 +20,21 @@ from strawberry.types import Info
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="SPEC 4. License errors are data.")
-    async def sync(self, info: Info, input: types.SyncInput) -> types.SyncPayload:
+    @strawberry.mutation(
+        description=(
+            "Decide whether a user may use the app now, and record the decision (SPEC 4). "
+            "SYNC, ADMIN. A refusal is data (`ok: false`, `error`), never a GraphQL error. "
+            "userErrors codes: INVALID_INPUT, EMAIL_TAKEN, PROJECT_NOT_FOUND."
+        )
+    )
+    async def sync(
+        self,
+        info: Info,
+        input: Annotated[
+            types.SyncInput,
+            strawberry.argument(description="Who is syncing, from which project and client."),
+        ],
+    ) -> types.SyncPayload:
         request = SyncRequest(
             user_id=str(input.user_id),
             email=input.email,
@@ -29,9 +44,22 @@ class Mutation:
         )
         return build.sync_payload(await sync_resolvers.sync(info, request))
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Assign, unassign or disable one license type for up to 100,000 users, all or "
+            "none (SPEC 3). ADMIN. userErrors codes: USER_NOT_FOUND, NOT_ENOUGH_SEATS, "
+            "TRIAL_ACTIVE, INVALID_INPUT."
+        )
+    )
     async def set_license_state(
-        self, info: Info, input: types.SetLicenseStateInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.SetLicenseStateInput,
+            strawberry.argument(
+                description="The users, the license type and the state to give them."
+            ),
+        ],
     ) -> types.SetLicenseStatePayload:
         result = await license_resolvers.set_license_state(
             info, [str(i) for i in input.user_ids], input.license_type, input.state
@@ -40,9 +68,19 @@ class Mutation:
             users=build.users_of(result), user_errors=types.user_errors(result.user_errors)
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Create up to 100,000 users, all or none, with their license states (SPEC 3). "
+            "ADMIN. userErrors codes: INVALID_INPUT, USER_EXISTS, EMAIL_TAKEN, "
+            "NOT_ENOUGH_SEATS, TRIAL_ACTIVE."
+        )
+    )
     async def create_users(
-        self, info: Info, users: list[types.UserInput]
+        self,
+        info: Info,
+        users: Annotated[
+            list[types.UserInput], strawberry.argument(description="1 to 100,000 new users.")
+        ],
     ) -> types.CreateUsersPayload:
         new_users = [
             NewUser(str(u.id), u.full_name, u.email, u.standard, u.inspections) for u in users
@@ -52,9 +90,18 @@ class Mutation:
             users=build.users_of(result), user_errors=types.user_errors(result.user_errors)
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Delete up to 100,000 users, all or none; their seats are freed (SPEC 3). "
+            "ADMIN. userErrors codes: USER_NOT_FOUND, INVALID_INPUT."
+        )
+    )
     async def delete_users(
-        self, info: Info, user_ids: list[strawberry.ID]
+        self,
+        info: Info,
+        user_ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="1 to 100,000 user ids.")
+        ],
     ) -> types.DeleteUsersPayload:
         result = await user_resolvers.delete_users(info, [str(i) for i in user_ids])
         return types.DeleteUsersPayload(
@@ -62,9 +109,18 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Change the organization's settings; fields left out keep their value. ADMIN. "
+            "userErrors code: INVALID_INPUT."
+        )
+    )
     async def update_settings(
-        self, info: Info, input: types.SettingsInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.SettingsInput, strawberry.argument(description="The settings to change.")
+        ],
     ) -> types.UpdateSettingsPayload:
         result = await organization_resolvers.update_settings(
             info,
@@ -78,9 +134,18 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Create a project, or rename it and change its kind (SPEC 5). ADMIN. userErrors "
+            "code: INVALID_INPUT."
+        )
+    )
     async def upsert_project(
-        self, info: Info, input: types.ProjectInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.ProjectInput, strawberry.argument(description="The project's id, name and kind.")
+        ],
     ) -> types.UpsertProjectPayload:
         result = await organization_resolvers.upsert_project(
             info, str(input.id), input.name, input.kind
@@ -90,18 +155,41 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Apply a licenses CSV file, MERGE or REPLACE, all or none; `dryRun` reports "
+            "without applying (SPEC 7). ADMIN. userErrors codes: CSV_INVALID, "
+            "NOT_ENOUGH_SEATS, TRIAL_ACTIVE, INVALID_INPUT."
+        )
+    )
     async def import_licenses(
-        self, info: Info, input: types.ImportLicensesInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.ImportLicensesInput,
+            strawberry.argument(
+                description="The CSV text (decoded as UTF-8), the mode and whether to only try."
+            ),
+        ],
     ) -> types.ImportLicensesPayload:
         report = await import_export_resolvers.import_licenses(
             info, input.csv, input.mode, input.dry_run
         )
         return build.import_payload(report)
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Create an organization with its first ADMIN and SYNC tokens (shown once). "
+            "OPERATOR only. userErrors code: INVALID_INPUT."
+        )
+    )
     async def create_organization(
-        self, info: Info, input: types.CreateOrganizationInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.CreateOrganizationInput,
+            strawberry.argument(description="The organization's name and trial length."),
+        ],
     ) -> types.CreateOrganizationPayload:
         outcome = await organization_resolvers.create_organization(
             info, input.name, input.trial_days
@@ -114,9 +202,20 @@ class Mutation:
             user_errors=types.user_errors(outcome.result.user_errors),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Add a subscription (seats of one license type for a period) to an "
+            "organization. OPERATOR only. userErrors codes: ORGANIZATION_NOT_FOUND, "
+            "INVALID_INPUT."
+        )
+    )
     async def add_subscription(
-        self, info: Info, input: types.AddSubscriptionInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.AddSubscriptionInput,
+            strawberry.argument(description="The organization, license type, seats and period."),
+        ],
     ) -> types.AddSubscriptionPayload:
         outcome = await subscription_resolvers.add_subscription(
             info,
@@ -132,9 +231,22 @@ class Mutation:
             user_errors=types.user_errors(outcome.result.user_errors),
         )
 
-    @strawberry.mutation
+    @strawberry.mutation(
+        description=(
+            "Create a named API token of a role (its secret is shown once, only its hash is "
+            "kept). ADMIN for its organization; the OPERATOR for any. userErrors codes: "
+            "ORGANIZATION_NOT_FOUND, INVALID_INPUT."
+        )
+    )
     async def create_token(
-        self, info: Info, input: types.CreateTokenInput
+        self,
+        info: Info,
+        input: Annotated[
+            types.CreateTokenInput,
+            strawberry.argument(
+                description="The organization (the OPERATOR names it), role and name."
+            ),
+        ],
     ) -> types.CreateTokenPayload:
         result = await token_resolvers.create_token(
             info, str(input.organization_id), input.role, input.name
@@ -146,8 +258,19 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation
-    async def revoke_token(self, info: Info, id: strawberry.ID) -> types.RevokeTokenPayload:
+    @strawberry.mutation(
+        description=(
+            "Revoke a token: it stops working at once; it stays listed. ADMIN for its "
+            "organization; the OPERATOR for any. userErrors code: TOKEN_NOT_FOUND."
+        )
+    )
+    async def revoke_token(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The token's id (not its secret).")
+        ],
+    ) -> types.RevokeTokenPayload:
         result = await token_resolvers.revoke_token(info, str(id))
         return types.RevokeTokenPayload(
             token=types.ApiToken.from_rules(result.value) if result.value else None,

@@ -24,6 +24,38 @@ BomArgument = Annotated[
 ]
 
 
+OrganizationIdArgument = Annotated[
+    strawberry.ID | None,
+    strawberry.argument(
+        description="The organization to read: the OPERATOR must name one; any other token reads "
+        "its own (naming another is FORBIDDEN)."
+    ),
+]
+SearchArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Part of a user's id, name or e-mail, case-insensitive (at most 256 "
+        "characters; longer is BAD_USER_INPUT)."
+    ),
+]
+UserFilterArgument = Annotated[
+    types.UserFilter | None, strawberry.argument(description="Only the users that match all of it.")
+]
+FirstArgument = Annotated[
+    int | None,
+    strawberry.argument(
+        description="Page size: 1–500 (default 50); outside that range is BAD_USER_INPUT."
+    ),
+]
+AfterArgument = Annotated[
+    str | None,
+    strawberry.argument(
+        description="The `endCursor` of the previous page (from the same list); another cursor "
+        "is BAD_USER_INPUT."
+    ),
+]
+
+
 def _id(value: strawberry.ID | None) -> str | None:
     return str(value) if value is not None else None
 
@@ -36,32 +68,41 @@ def rules_filter(user_filter: types.UserFilter | None) -> RulesUserFilter | None
 
 @strawberry.type
 class Query:
-    @strawberry.field(description="The caller's organization (the OPERATOR names one).")
+    @strawberry.field(
+        description="The caller's organization, its settings and projects. ADMIN, READER; the "
+        "OPERATOR names one. Null for an OPERATOR naming an unknown organization."
+    )
     async def organization(
-        self, info: Info, organization_id: strawberry.ID | None = None
+        self, info: Info, organization_id: OrganizationIdArgument = None
     ) -> types.Organization | None:
         view = await organization_resolvers.organization(info, _id(organization_id))
         return build.organization(view) if view else None
 
-    @strawberry.field(description="Every organization (OPERATOR).")
+    @strawberry.field(description="Every organization, oldest first. OPERATOR only.")
     async def organizations(self, info: Info) -> list[types.Organization]:
         return [build.organization(v) for v in await organization_resolvers.organizations(info)]
 
-    @strawberry.field(description="One row per license type (SPEC 6).")
+    @strawberry.field(
+        description="One row per license type: seats, holders, status (SPEC 6). ADMIN, READER; "
+        "the OPERATOR names the organization."
+    )
     async def subscriptions(
-        self, info: Info, organization_id: strawberry.ID | None = None
+        self, info: Info, organization_id: OrganizationIdArgument = None
     ) -> list[types.SubscriptionSummary]:
         rows = await subscription_resolvers.subscriptions(info, _id(organization_id))
         return [build.subscription_summary(row) for row in rows]
 
-    @strawberry.field(description="SPEC 6a.")
+    @strawberry.field(
+        description="The organization's users, a page at a time, ordered by id (SPEC 6a). "
+        "ADMIN, READER."
+    )
     async def users(
         self,
         info: Info,
-        search: str | None = None,
-        filter: types.UserFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        search: SearchArgument = None,
+        filter: UserFilterArgument = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
     ) -> types.UserConnection:
         page = await user_resolvers.users(info, search, rules_filter(filter), first, after)
         return types.UserConnection(
@@ -70,32 +111,49 @@ class Query:
             edges=build.edges(page, types.MobileUser.from_view),
         )
 
-    @strawberry.field
-    async def user(self, info: Info, id: strawberry.ID) -> types.MobileUser | None:
+    @strawberry.field(
+        description="One user by id (any spelling of a GUID finds it), or null. ADMIN, READER."
+    )
+    async def user(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
+    ) -> types.MobileUser | None:
         view = await user_resolvers.user(info, str(id))
         return types.MobileUser.from_view(view) if view else None
 
-    @strawberry.field(description="The licenses CSV file (SPEC 7).")
+    @strawberry.field(
+        description="The licenses CSV file, as import reads it (SPEC 7). ADMIN, READER; one "
+        "export per operation."
+    )
     async def export_licenses(self, info: Info, bom: BomArgument = False) -> str:
         return await import_export_resolvers.export_licenses(info, bom)
 
-    @strawberry.field(description="The users CSV file (SPEC 7).")
+    @strawberry.field(
+        description="The users CSV file (SPEC 7), the same users as `users` with the same "
+        "search and filter. ADMIN, READER; one export per operation."
+    )
     async def export_users(
         self,
         info: Info,
-        search: str | None = None,
-        filter: types.UserFilter | None = None,
+        search: SearchArgument = None,
+        filter: UserFilterArgument = None,
         bom: BomArgument = False,
     ) -> str:
         return await import_export_resolvers.export_users(info, search, rules_filter(filter), bom)
 
-    @strawberry.field(description="Newest first (SPEC 8).")
+    @strawberry.field(
+        description="Every sync and its answer, newest first (SPEC 8; kept 90 days by default). "
+        "ADMIN, READER."
+    )
     async def sync_log(
         self,
         info: Info,
-        filter: types.SyncLogFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        filter: Annotated[
+            types.SyncLogFilter | None, strawberry.argument(description="Only matching entries.")
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
     ) -> types.SyncLogConnection:
         given = filter or types.SyncLogFilter()
         page = await log_resolvers.sync_log(
@@ -111,13 +169,18 @@ class Query:
             page_info=build.page_info(page, after), edges=build.edges(page, build.sync_entry)
         )
 
-    @strawberry.field(description="Newest first (SPEC 8).")
+    @strawberry.field(
+        description="Every change of a license and who made it, newest first (SPEC 8). ADMIN, "
+        "READER."
+    )
     async def audit_log(
         self,
         info: Info,
-        filter: types.AuditLogFilter | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        filter: Annotated[
+            types.AuditLogFilter | None, strawberry.argument(description="Only matching entries.")
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
     ) -> types.AuditLogConnection:
         given = filter or types.AuditLogFilter()
         found = await log_resolvers.audit_log(
@@ -128,9 +191,12 @@ class Query:
             edges=build.edges(found.page, lambda e: build.audit_entry(e, found.token_names)),
         )
 
-    @strawberry.field
+    @strawberry.field(
+        description="The organization's API tokens, revoked ones included (never their secrets). "
+        "ADMIN; the OPERATOR names the organization (or sees every organization's)."
+    )
     async def tokens(
-        self, info: Info, organization_id: strawberry.ID | None = None
+        self, info: Info, organization_id: OrganizationIdArgument = None
     ) -> list[types.ApiToken]:
         found = await token_resolvers.tokens(info, _id(organization_id))
         return [types.ApiToken.from_rules(t) for t in found]
