@@ -28,7 +28,10 @@ def _need_node() -> str:
     missing = None
     if NODE is None:
         missing = "Node is not installed (apt-get install nodejs npm)"
-    elif not (CLIENTS / "node_modules" / "graphql-http").is_dir():
+    elif not all(
+        (CLIENTS / "node_modules" / p).is_dir()
+        for p in ("graphql-http", "@apollo/client", "@graphql-codegen/cli", "typescript")
+    ):
         missing = "the Node clients are not installed (cd tests/clients && npm ci)"
     if missing and IN_CI:
         pytest.fail(f"{missing}: CI must install them (.ci/run)")
@@ -135,3 +138,31 @@ def test_python_gql_runs_the_contract(demo):
         tokens = session.execute(document, operation_name="Tokens")
     assert users["users"]["totalCount"] >= 1
     assert {t["role"] for t in tokens["tokens"]} >= {"ADMIN", "SYNC"}
+
+
+def test_typescript_types_from_graphql_codegen_compile_strictly(tmp_path):
+    """graphql-codegen over schema.graphql and the contract with strict scalars (every scalar must
+    be mapped: DateTime is a string), then `tsc --strict`: what a TypeScript front end does."""
+    _need_node()
+    out = tmp_path / "types.ts"
+    bin_dir = CLIENTS / "node_modules" / ".bin"
+    generated = subprocess.run(
+        [str(bin_dir / "graphql-codegen"), "--config", "codegen.cjs"],
+        cwd=CLIENTS,
+        env={**os.environ, "OUT": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,  # asserted with its output
+    )
+    assert generated.returncode == 0, generated.stdout + generated.stderr
+    text = out.read_text(encoding="utf-8")
+    assert "export type SyncMutation = " in text and "export type UsersQuery = " in text
+    compiled = subprocess.run(
+        [str(bin_dir / "tsc"), "--noEmit", "--strict", "--skipLibCheck", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,  # asserted with its output
+    )
+    assert compiled.returncode == 0, compiled.stdout + compiled.stderr
