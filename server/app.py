@@ -21,7 +21,12 @@ from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.schema import build_schema
 from seatkeeper.schema.root import executable_schema
-from seatkeeper.server.authentication import Authenticate, authenticate_request, needs_token
+from seatkeeper.server.authentication import (
+    Authenticate,
+    authenticate_request,
+    get_route_path,
+    needs_token,
+)
 from seatkeeper.server.console_routes import console_routes
 from seatkeeper.server.cors import origins_from_environment, parse_origins, with_cors
 from seatkeeper.server.documents import Documents
@@ -324,6 +329,10 @@ def create_app(
     app.state.engine = engine
     app.state.metrics = metrics
     app.state.graphql = graphql
+    # Innermost of the middleware: /graphql goes straight to its endpoint, without Starlette's
+    # exception middleware and router (the endpoint answers every method and error itself);
+    # every middleware added after this one still wraps it.
+    app.add_middleware(GraphQLFirst, endpoint=graphql)
     app.add_middleware(
         RequestGuard,
         max_body_bytes=max_body_bytes,
@@ -338,6 +347,20 @@ def create_app(
 
 # `?bom=` of the CSV downloads (SPEC 7, Export options); absent means no BOM, as before.
 _BOM_VALUES = {"1": True, "true": True, "0": False, "false": False}
+
+
+class GraphQLFirst:
+    """Pure ASGI: requests for /graphql to the GraphQL endpoint, anything else down the stack."""
+
+    def __init__(self, app: ASGIApp, endpoint: ASGIApp) -> None:
+        self.app = app
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and get_route_path(scope) == "/graphql":
+            await self.endpoint(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
 
 
 def cors_middleware_factory(app: ASGIApp, origins: list[str]) -> ASGIApp:

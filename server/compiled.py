@@ -23,6 +23,7 @@ routes. tests/api/test_trusted_documents.py compares both routes byte for byte.
 from __future__ import annotations
 
 import inspect
+import operator
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeGuard, cast
@@ -253,6 +254,17 @@ def _raw_completer(
     raise NotCompilable  # interfaces, unions, types with is_type_of
 
 
+def _basic_resolver(definition: GraphQLField, strawberry_field: Any) -> Callable[..., Any]:
+    """A basic field's resolver: Strawberry's reads `getattr(source, python_name)` (its default
+    resolver) through three calls; the same read, made directly, when that is all it does."""
+    if strawberry_field.default_resolver is getattr:
+        read = operator.attrgetter(strawberry_field.python_name)
+        return lambda source, _info: read(source)
+    resolve = definition.resolve
+    assert resolve is not None
+    return resolve
+
+
 def _object_completer(object_type: GraphQLObjectType, nodes: list[FieldNode]) -> Completer:
     type_name = object_type.name
     fields: list[tuple[str, Callable[..., Any] | None, Completer, bool, list[FieldNode]]] = []
@@ -273,7 +285,9 @@ def _object_completer(object_type: GraphQLObjectType, nodes: list[FieldNode]) ->
             raise NotCompilable  # a field with a resolver of its own: graphql-core runs it
         complete = _completer(definition.type, [node], type_name, name)
         nullable = not isinstance(definition.type, GraphQLNonNull)
-        fields.append((key, definition.resolve, complete, nullable, [node]))
+        fields.append(
+            (key, _basic_resolver(definition, strawberry_field), complete, nullable, [node])
+        )
     _unique([f[0] for f in fields])
 
     def complete_object(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
