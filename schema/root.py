@@ -23,6 +23,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.base import get_object_definition
 
 __all__ = [
     "MAX_ALIASES",
@@ -114,8 +115,8 @@ def executable_schema(schema: strawberry.Schema) -> GraphQLSchema:
     """
     converter = schema.schema_converter
     return GraphQLSchema(
-        query=converter.from_object(Query.__strawberry_definition__),
-        mutation=converter.from_object(Mutation.__strawberry_definition__),
+        query=converter.from_object(get_object_definition(Query, strict=True)),
+        mutation=converter.from_object(get_object_definition(Mutation, strict=True)),
     )
 
 
