@@ -10,8 +10,8 @@ import enum
 from collections.abc import Mapping
 from typing import TypeVar
 
+from seatkeeper.domain.records import LicenseState, LicenseType
 from seatkeeper.rules.engine import UserFilter
-from seatkeeper.rules.records import LicenseState, LicenseType
 
 E = TypeVar("E", bound=enum.Enum)
 

@@ -59,8 +59,8 @@ def test_spec_8_the_engine_is_system_and_no_token_may_be_named_so(api, org):
 
 def test_spec_8_actor_references():
     """How an actor is recorded: `<ROLE>:<token id>` for a token, `OPERATOR`, `system`."""
+    from seatkeeper.domain.records import Role
     from seatkeeper.rules.access import Caller, actor_of, read_actor
-    from seatkeeper.rules.records import Role
 
     token = Caller(Role.READER, "org", "system", "tok-1")  # a name is never trusted alone
     assert actor_of(token) == "READER:tok-1"
