@@ -177,6 +177,11 @@ class _Tenant:
     order: list[tuple[str, str, str]] = field(
         default_factory=list
     )  # (name key, id, user key), sorted
+    # Per seat type, the (grace_started_at, key) of the users pending for it (`_pending_entry`),
+    # sorted: SPEC 6's pending count in O(log n), not a scan of every user (issue 14, B8a).
+    pending: dict[LicenseType, list[tuple[datetime, str]]] = field(
+        default_factory=lambda: {t: [] for t in SEAT_TYPES}
+    )
     sync_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_SYNC_LOG, None))
     audit_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_AUDIT_LOG, None))
 
@@ -184,6 +189,45 @@ class _Tenant:
 def _sort_entry(user: MobileUser) -> tuple[str, str, str]:
     name_key, user_id = user_sort_key(user)
     return (name_key, user_id, user.key)
+
+
+def _pending_entry(user: MobileUser) -> tuple[LicenseType, tuple[datetime, str]] | None:
+    """The seat type `user` is pending for and its place in `_Tenant.pending`, or None.
+
+    Exactly `UserQuery(pending_for=t).matches(user)`: a user is pending for at most one type,
+    the one its latest sync required (`last_required`).
+    """
+    required = user.last_required
+    if required is None or required not in SEAT_TYPES or user.grace_started_at is None:
+        return None
+    if not UserQuery(pending_for=required).matches(user):
+        return None
+    return required, (user.grace_started_at, user.key)
+
+
+def _pend(tenant: _Tenant, user: MobileUser) -> None:
+    """Index `user` among the pending users if it is one; call after any change to it."""
+    entry = _pending_entry(user)
+    if entry is not None:
+        bisect.insort(tenant.pending[entry[0]], entry[1])
+
+
+def _unpend(tenant: _Tenant, user: MobileUser) -> None:
+    """Undo `_pend`: call before the user's selectors, requirement or grace start change."""
+    entry = _pending_entry(user)
+    if entry is None:
+        return
+    pending = tenant.pending[entry[0]]
+    index = bisect.bisect_left(pending, entry[1])
+    if index < len(pending) and pending[index] == entry[1]:
+        del pending[index]
+
+
+def _is_pending_count(query: UserQuery) -> bool:
+    """Whether `query` is SPEC 6's pending count alone, which `_Tenant.pending` answers."""
+    return query.pending_for in SEAT_TYPES and query == UserQuery(
+        pending_for=query.pending_for, grace_since=query.grace_since
+    )
 
 
 class MemoryStorage(BaseStorage):
@@ -243,8 +287,10 @@ class MemoryStorage(BaseStorage):
         held = user.active_license
         if held is not None:
             tenant.holders[held].add(user.key)
+        _pend(tenant, user)
 
     def _unindex_user(self, tenant: _Tenant, user: MobileUser) -> None:
+        _unpend(tenant, user)
         del tenant.users[user.key]
         tenant.emails.pop(user.email_key, None)
         entry = _sort_entry(user)
@@ -409,10 +455,12 @@ class MemoryStorage(BaseStorage):
                 if full_name:
                     user.full_name = full_name
                 self._index_user(tenant, user)
+            _unpend(tenant, user)
             if user.first_sync_at is None:
                 user.first_sync_at = now
             user.last_sync_at = now
             user.last_required = required
+            _pend(tenant, user)
             return _copy(user)
 
     async def start_grace_period(
@@ -424,7 +472,9 @@ class MemoryStorage(BaseStorage):
             if user is None:
                 return None
             if user.grace_started_at is None:
+                _unpend(tenant, user)
                 user.grace_started_at = now
+                _pend(tenant, user)
             return _copy(user)
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
@@ -465,6 +515,7 @@ class MemoryStorage(BaseStorage):
                 self._unindex_user(tenant, tenant.users[deletion.user_key])
             for change in change_set.changes:
                 user = tenant.users[change.user_key]
+                _unpend(tenant, user)
                 for holders in tenant.holders.values():
                     holders.discard(user.key)
                 user.standard = change.standard
@@ -473,6 +524,7 @@ class MemoryStorage(BaseStorage):
                 held = user.active_license
                 if held is not None:
                     tenant.holders[held].add(user.key)
+                _pend(tenant, user)
             for user in change_set.creates:
                 self._index_user(tenant, _copy(user))
             for entry in change_set.audit:
@@ -550,6 +602,13 @@ class MemoryStorage(BaseStorage):
                 and query == UserQuery(selector=query.selector)
             ):
                 return len(tenant.holders[query.selector[0]])
+            if query.pending_for is not None and _is_pending_count(query):
+                pending = tenant.pending[query.pending_for]
+                if query.grace_since is None:
+                    return len(pending)
+                # Grace started strictly after grace_since: entries past the last one at or before.
+                since = query.grace_since
+                return len(pending) - bisect.bisect_right(pending, since, key=itemgetter(0))
             return sum(1 for user in tenant.users.values() if query.matches(user))
 
     # -- logs ------------------------------------------------------------------------------
