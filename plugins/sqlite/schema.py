@@ -166,8 +166,18 @@ INSERT INTO user_counts (org, users)
     SELECT id, (SELECT count(*) FROM users WHERE users.org = organizations.id) FROM organizations;
 """
 
+# Version 3: SPEC 6's pending count (`count_users` with `pending_for` and `grace_since`, on every
+# subscriptions view) searched the organization's users through `held` or its key and read every
+# one (B8a: 37 -> 872 ms at 100 -> 100,000 users). This index leads it straight to the users whose
+# latest sync required the type and whose grace window started after `grace_since`; partial, so
+# users who never had a grace window (most of them) are not in it.
+_V3 = """
+CREATE INDEX users_pending ON users (org, last_required, grace_started_at)
+    WHERE grace_started_at IS NOT NULL;
+"""
+
 #: MIGRATIONS[n] takes a file from schema version n to n + 1 (statements run in order).
-MIGRATIONS: list[str] = [_V1, _V2]
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from seatkeeper.domain.records import LicenseType, Organization
+from seatkeeper.domain.records import LicenseState, LicenseType, Organization
 from seatkeeper.plugins.sqlite import SQLiteStorage, parse_url
 from seatkeeper.plugins.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION
 from seatkeeper.storage import (
@@ -313,6 +313,9 @@ def test_every_query_the_protocol_makes_uses_an_index(tmp_path):
         await storage.list_tokens(ORG)
         await storage.find_token("hash")
         await storage.get_project(ORG, "default")
+        for license_type in (LicenseType.STANDARD, LicenseType.INSPECTIONS):  # SPEC 6 pending
+            await storage.count_users(ORG, UserQuery(pending_for=license_type))
+            await storage.count_users(ORG, UserQuery(pending_for=license_type, grace_since=at(1)))
         plans = {}
         for sql in {s for s in statements if s.lstrip().upper().startswith(("SELECT", "DELETE"))}:
             plans[sql] = await storage._read(
@@ -402,3 +405,119 @@ def test_a_version_1_file_is_migrated_to_the_current_schema_keeping_its_users(tm
         return version, before, after
 
     assert asyncio.run(upgrade()) == (SCHEMA_VERSION, 3, 4)
+
+
+def _pending_population() -> list:
+    """Users of every pending situation: required STANDARD or INSPECTIONS, grace or not,
+    holding a seat or disabled for the type, grace started early or late."""
+    users = []
+    for n in range(40):
+        standard = (A, U, U, LicenseState.DISABLED)[n % 4]
+        user = make_user(f"u{n:02d}", standard, assigned_at=at(0) if standard is A else None)
+        user.last_required = (LicenseType.STANDARD, LicenseType.INSPECTIONS, None)[n % 3]
+        user.grace_started_at = None if n % 5 == 0 else at(n)
+        users.append(user)
+    return users
+
+
+_PENDING_QUERIES = [
+    UserQuery(pending_for=license_type, grace_since=since)
+    for license_type in (LicenseType.STANDARD, LicenseType.INSPECTIONS)
+    for since in (None, at(10), at(30))
+]
+
+
+def test_spec_6_issue_14_the_pending_count_searches_its_own_index(tmp_path):
+    """B8a: SPEC 6's pending count (every subscriptions view) went through `held` or the
+    primary key and read every user of the organization (37 -> 872 ms at 100 -> 100,000).
+    Its plan now searches `users_pending` on (org, last_required, grace_started_at) and counts
+    exactly what `UserQuery.matches` selects."""
+    statements: list[str] = []
+
+    async def scenario():
+        storage = load_storage(_url(tmp_path / "sk.db"))
+        await storage.open()
+        await make_org(storage)
+        users = _pending_population()
+        await add_users(storage, users)
+        connect = storage._connect
+
+        def traced():
+            connection = connect()
+            connection.set_trace_callback(statements.append)
+            return connection
+
+        storage._connect = traced
+        counts = []
+        for query in _PENDING_QUERIES:
+            counted = await storage.count_users(ORG, query)
+            counts.append((counted, sum(1 for u in users if query.matches(u))))
+        counting = [s for s in statements if "count(*)" in s]
+        plans = [
+            await storage._read(
+                lambda c, sql=sql: [r[3] for r in c.execute("EXPLAIN QUERY PLAN " + sql)]
+            )
+            for sql in counting
+        ]
+        await storage.close()
+        return counts, plans
+
+    counts, plans = asyncio.run(scenario())
+    assert all(counted == expected for counted, expected in counts), counts
+    assert any(expected > 0 for _, expected in counts)
+    assert len(plans) == len(_PENDING_QUERIES)
+    for plan in plans:
+        assert len(plan) == 1 and plan[0].startswith("SEARCH users USING INDEX users_pending ("), (
+            plan
+        )
+
+
+def test_a_version_2_file_gets_the_pending_index_and_counts_its_pending_users(tmp_path):
+    """PRAGMA user_version 2 -> 3: a file without `users_pending` gets it at open, in the
+    migration's transaction, and its existing users are counted through it."""
+    from seatkeeper.plugins.sqlite import rows, schema
+
+    path = tmp_path / "v2.db"
+    plain = sqlite3.connect(path, isolation_level=None)
+    for script in schema.MIGRATIONS[:2]:
+        for statement in schema._statements(script):
+            plain.execute(statement)
+    plain.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    plain.execute("PRAGMA user_version = 2")
+    organization = Organization(ORG, "Old", at(0))
+    plain.execute(
+        f"INSERT INTO organizations ({rows.ORGANIZATION_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)",
+        rows.organization_row(organization),
+    )
+    users = _pending_population()
+    holders = sum(1 for u in users if u.standard is A)
+    plain.executemany(
+        "INSERT INTO seat_holders (org, license_type, holders) VALUES (?, ?, ?)",
+        [(ORG, "STANDARD", holders), (ORG, "INSPECTIONS", 0)],
+    )
+    plain.execute("INSERT INTO user_counts (org, users) VALUES (?, ?)", (ORG, len(users)))
+    plain.executemany(
+        f"INSERT INTO users ({rows.USER_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+        [rows.user_row(u) for u in users],
+    )
+    assert plain.execute(
+        "SELECT count(*) FROM sqlite_schema WHERE name = 'users_pending'"
+    ).fetchone() == (0,)
+    plain.close()
+
+    async def upgrade():
+        storage = load_storage(_url(path))
+        await storage.open()
+        version = await storage._read(lambda c: c.execute("PRAGMA user_version").fetchone()[0])
+        indexed = await storage._read(
+            lambda c: c.execute(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = 'users_pending'"
+            ).fetchone()[0]
+        )
+        counts = [await storage.count_users(ORG, query) for query in _PENDING_QUERIES]
+        await storage.close()
+        return version, indexed, counts
+
+    expected = [sum(1 for u in users if q.matches(u)) for q in _PENDING_QUERIES]
+    assert asyncio.run(upgrade()) == (SCHEMA_VERSION, 1, expected)
+    assert SCHEMA_VERSION == 3
