@@ -13,6 +13,7 @@ it differs from the index on the server, `collMod` changes it in place.
 | users | `(org, held, assigned_at, key)` | holders ranked by `assignedAt` (SPEC 5) |
 | users | `(org, held, last_sync_at, assigned_at, key)` | the longest inactive holder (SPEC 4.6.2) |
 | users | `(org, last_sync_at)` | the `inactive` filter (SPEC 6a) |
+| users | `(org, last_required, grace_started_at)` | the pending count (SPEC 6) |
 | users | `(org, journal)` sparse | users locked by an unfinished change set |
 | users | `(journal)` sparse | repair's sweep for locks whose journal is gone, across organizations |
 | clock | `_id` | one document stamped `$currentDate`: how a process reads the server's clock |
@@ -65,6 +66,12 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
             {"name": "holder_activity"},
         ),
         ([("org", ASC), ("last_sync_at", ASC)], {"name": "user_last_sync"}),
+        # SPEC 6's pending count: equal org and last_required, then the grace start's range, so
+        # that the subscriptions view reads only recently pending users, not the organization.
+        (
+            [("org", ASC), ("last_required", ASC), ("grace_started_at", ASC)],
+            {"name": "user_pending"},
+        ),
         ([("org", ASC), ("journal", ASC)], {"name": "user_journal", "sparse": True}),
         ([("journal", ASC)], {"name": "user_lock", "sparse": True}),
     ],

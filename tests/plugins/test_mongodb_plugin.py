@@ -193,6 +193,24 @@ def test_open_creates_every_index_idempotently_with_the_retention_ttl():
     asyncio.run(check())
 
 
+def test_spec_6_issue_14_the_pending_count_filter_leads_an_index():
+    """B8a: SPEC 6's pending count (every subscriptions view) filters on org and last_required
+    (equal) and grace_started_at (a range); no index led with those, so a server scanned the
+    organization's users. An index must begin with exactly those fields, equalities first."""
+    from seatkeeper.plugins.mongodb.queries import user_filter
+
+    for license_type in (LicenseType.STANDARD, LicenseType.INSPECTIONS):
+        query = UserQuery(pending_for=license_type, grace_since=T0)
+        found = user_filter(ORG, query)
+        assert found is not None
+        clauses = found["$and"]
+        equal = [k for c in clauses for k, v in c.items() if k in ("org", "last_required")]
+        assert equal == ["org", "last_required"]
+        assert any("$gt" in c.get("grace_started_at", {}) for c in clauses)
+    leading = [[field for field, _ in keys[:3]] for keys, _ in INDEXES["users"]]
+    assert ["org", "last_required", "grace_started_at"] in leading
+
+
 def _entry(at: datetime, entry_id: str) -> SyncLogEntry:
     return SyncLogEntry(
         ORG, at, "u1", "u1@example.com", "default", Client.MOBILE, True, id=entry_id
