@@ -950,6 +950,49 @@ class HolderQueryContract(_ContractBase):
 
         run(check())
 
+    def test_spec_5_holders_ranked_before_follows_every_change(self, storage, run):
+        """SPEC 5's ranking stays right after seats are released, taken, switched, re-taken
+        later, users deleted and renamed: a backend keeping its own ordered index must keep it
+        current on every write."""
+
+        async def check_ranking():
+            users = await all_users(storage)
+            for license_type in SEATS:
+                holders = [u for u in users if u.active_license is license_type]
+                marks = [(u.assigned_at, u.key) for u in holders]
+                marks += [(at(m), k) for m in (-1, 5, 30) for k in ("", "u5", "\U0010ffff")]
+                for mark in marks:
+                    expected = sum(1 for u in holders if (u.assigned_at, u.key) < mark)
+                    got = await storage.holders_ranked_before(ORG, license_type, *mark)
+                    assert got == expected, (license_type, mark)
+
+        async def check():
+            await make_org(storage)
+            await add_users(storage, self.population())
+            await check_ranking()
+            users = await all_users(storage)
+            holders = [u for u in users if u.active_license is not None]
+            others = [u for u in users if u.active_license is None and D not in u.selectors]
+            changes = [(u, (U, U)) for u in holders[:4]]  # released
+            changes += [(u, (A, U)) for u in others[:3]]  # taken, ranked last (later)
+            changes += [(u, (U, A) if u.standard is A else (A, U)) for u in holders[4:7]]
+            result = await storage.apply_changes(change_set(changes, NO_LIMIT, when=at(20)))
+            assert result == Applied()
+            await check_ranking()
+            users = await all_users(storage)
+            holders = [u for u in users if u.active_license is not None]
+            result = await storage.apply_changes(change_set([], NO_LIMIT, deletes=holders[:3]))
+            assert result == Applied()
+            await check_ranking()
+            renamed = holders[3]
+            await storage.record_sync(
+                ORG, renamed.id, "renamed@example.com", "Renamed", STANDARD, at(21)
+            )
+            await check_ranking()
+            assert await storage.holders_ranked_before(OTHER_ORG, STANDARD, at(30), "") == 0
+
+        run(check())
+
     def test_spec_4_6_2_find_longest_inactive_holder(self, storage, run):
         """SPEC 4.6.2: inactive longest (lastSyncAt, else assignedAt) at or before the cutoff;
         ties by older assignedAt, then smaller id."""

@@ -175,6 +175,11 @@ class _Tenant:
     holders: dict[LicenseType, set[str]] = field(
         default_factory=lambda: {t: set() for t in SEAT_TYPES}
     )
+    # Per seat type, the holders' (assigned_at, key), sorted: SPEC 5's ranking in O(log n)
+    # (issue 9, finding 7: a scan of 100k holders on every over-capacity sync).
+    ranked: dict[LicenseType, list[tuple[datetime, str]]] = field(
+        default_factory=lambda: {t: [] for t in SEAT_TYPES}
+    )
     order: list[tuple[str, str, str]] = field(
         default_factory=list
     )  # (name key, id, user key), sorted
@@ -285,9 +290,7 @@ class MemoryStorage(BaseStorage):
         tenant.users[user.key] = user
         tenant.emails[user.email_key] = user.key
         bisect.insort(tenant.order, _sort_entry(user))
-        held = user.active_license
-        if held is not None:
-            tenant.holders[held].add(user.key)
+        self._hold(tenant, user)
         _pend(tenant, user)
 
     def _unindex_user(self, tenant: _Tenant, user: MobileUser) -> None:
@@ -298,8 +301,30 @@ class MemoryStorage(BaseStorage):
         index = bisect.bisect_left(tenant.order, entry)
         if index < len(tenant.order) and tenant.order[index] == entry:
             del tenant.order[index]
+        self._release(tenant, user)
+
+    @staticmethod
+    def _hold(tenant: _Tenant, user: MobileUser) -> None:
+        """Index `user` among its seat type's holders (set and ranking), if it holds one."""
+        held = user.active_license
+        if held is None:
+            return
+        tenant.holders[held].add(user.key)
+        if user.assigned_at is not None:  # a holder always has one; the ranking needs it
+            bisect.insort(tenant.ranked[held], (user.assigned_at, user.key))
+
+    @staticmethod
+    def _release(tenant: _Tenant, user: MobileUser) -> None:
+        """Undo `_hold`: call it before the user's selectors or assigned_at change."""
         for holders in tenant.holders.values():
             holders.discard(user.key)
+        held = user.active_license
+        if held is None or user.assigned_at is None:
+            return
+        ranked, entry = tenant.ranked[held], (user.assigned_at, user.key)
+        index = bisect.bisect_left(ranked, entry)
+        if index < len(ranked) and ranked[index] == entry:
+            del ranked[index]
 
     # -- organizations, projects, settings ------------------------------------------------
 
@@ -517,14 +542,11 @@ class MemoryStorage(BaseStorage):
             for change in change_set.changes:
                 user = tenant.users[change.user_key]
                 _unpend(tenant, user)
-                for holders in tenant.holders.values():
-                    holders.discard(user.key)
+                self._release(tenant, user)
                 user.standard = change.standard
                 user.inspections = change.inspections
                 user.assigned_at = change.assigned_at
-                held = user.active_license
-                if held is not None:
-                    tenant.holders[held].add(user.key)
+                self._hold(tenant, user)
                 _pend(tenant, user)
             for user in change_set.creates:
                 self._index_user(tenant, _copy(user))
@@ -544,10 +566,8 @@ class MemoryStorage(BaseStorage):
             tenant = self._tenant(organization_id)
             if tenant is None:
                 return 0
-            mark = (assigned_at, key)
-            return sum(
-                1 for k in tenant.holders[license_type] if (tenant.users[k].assigned_at, k) < mark
-            )
+            # Bisect the sorted ranking: no holder record is read (issue 9, finding 7).
+            return bisect.bisect_left(tenant.ranked[license_type], (assigned_at, key))
 
     async def find_longest_inactive_holder(
         self, organization_id: str, license_type: LicenseType, cutoff: datetime

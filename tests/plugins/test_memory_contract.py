@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from seatkeeper.domain.records import Client, SyncLogEntry
+from seatkeeper.domain.records import Client, LicenseState, LicenseType, SyncLogEntry
 from seatkeeper.storage import LogQuery, StorageConfigError, load_storage
-from seatkeeper.storage.contract import ORG, StorageContract, at, make_org
+from seatkeeper.storage.contract import ORG, StorageContract, add_users, at, make_org, make_user
 
 
 @pytest.fixture
@@ -104,3 +104,46 @@ def test_bad_sync_log_cap_is_a_clear_configuration_error(url):
     message = str(caught.value)
     assert "memory" in message and "sync_log_cap" in message
     assert isinstance(caught.value.__cause__, ValueError)
+
+
+class _CountingDict(dict):
+    """A dict that counts its item reads: how many user records an operation touches."""
+
+    reads = 0
+
+    def __getitem__(self, key):
+        self.reads += 1
+        return super().__getitem__(key)
+
+    def get(self, key, default=None):
+        self.reads += 1
+        return super().get(key, default)
+
+
+def test_spec_5_issue_9_finding_7_ranking_a_holder_reads_no_holder_records():
+    """Finding 7: with 10,000 holders and the subscription ended (SPEC 5 over capacity), each
+    holder's sync ranked itself by reading every holder. The ranking answers from the ordered
+    index: it reads no user record, however many hold a seat (and stays right, see the kit)."""
+
+    async def scenario():
+        storage = load_storage("memory://")
+        await make_org(storage)
+        holders = [
+            make_user(f"u{n:05d}", LicenseState.ASSIGNED, assigned_at=at(n % 500))
+            for n in range(10_000)
+        ]
+        await add_users(storage, holders)
+        tenant = storage._tenants[ORG]
+        tenant.users = counting = _CountingDict(tenant.users)
+        middle = holders[5_000]
+        ahead = await storage.holders_ranked_before(
+            ORG, LicenseType.STANDARD, middle.assigned_at, middle.key
+        )
+        expected = sum(
+            1 for u in holders if (u.assigned_at, u.key) < (middle.assigned_at, middle.key)
+        )
+        return ahead, expected, counting.reads
+
+    ahead, expected, reads = asyncio.run(scenario())
+    assert ahead == expected
+    assert reads == 0
