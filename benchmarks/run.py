@@ -41,6 +41,7 @@ MODULES = {
     "B5": "benchmarks.b5_memory",
     "B6": "benchmarks.b6_mongodb",
     "B8": "benchmarks.b8_console",
+    "B9": "benchmarks.b9_fairness",
     "B10": "benchmarks.b10_capacity_fall",
     # Issue 9's B8 and B11 (issue 14 named its console figure B8 first): prefixed with the issue.
     "9/B8": "benchmarks.b8_b11_limits",
@@ -57,6 +58,7 @@ ORDER = [
     "B6",
     "B7",
     "B8",
+    "B9",
     "B10",
     "B12",
     "9/B8",
