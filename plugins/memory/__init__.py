@@ -52,6 +52,9 @@ from seatkeeper.storage.protocol import (
 
 DEFAULT_SYNC_LOG_CAP = 1_000_000
 
+# Change sets writing more users than this rebuild the sorted indexes once (apply_changes).
+_BULK_WRITE = 1_000
+
 # Readers get copies, never the stored records. copy.copy on a slots dataclass goes through
 # __reduce_ex__ and was a third of a sync's engine time (benchmarks/, issue 6); calling the
 # class with its own field values makes the same shallow copy several times faster.
@@ -304,27 +307,38 @@ class MemoryStorage(BaseStorage):
         self._release(tenant, user)
 
     @staticmethod
-    def _hold(tenant: _Tenant, user: MobileUser) -> None:
-        """Index `user` among its seat type's holders (set and ranking), if it holds one."""
+    def _hold(tenant: _Tenant, user: MobileUser, rank: bool = True) -> None:
+        """Index `user` among its seat type's holders (set and ranking), if it holds one.
+
+        `rank=False` leaves the ranking to `_rerank` (bulk writes)."""
         held = user.active_license
         if held is None:
             return
         tenant.holders[held].add(user.key)
-        if user.assigned_at is not None:  # a holder always has one; the ranking needs it
+        if rank and user.assigned_at is not None:  # a holder always has one; ranking needs it
             bisect.insort(tenant.ranked[held], (user.assigned_at, user.key))
 
     @staticmethod
-    def _release(tenant: _Tenant, user: MobileUser) -> None:
+    def _release(tenant: _Tenant, user: MobileUser, rank: bool = True) -> None:
         """Undo `_hold`: call it before the user's selectors or assigned_at change."""
         for holders in tenant.holders.values():
             holders.discard(user.key)
         held = user.active_license
-        if held is None or user.assigned_at is None:
+        if not rank or held is None or user.assigned_at is None:
             return
         ranked, entry = tenant.ranked[held], (user.assigned_at, user.key)
         index = bisect.bisect_left(ranked, entry)
         if index < len(ranked) and ranked[index] == entry:
             del ranked[index]
+
+    @staticmethod
+    def _rerank(tenant: _Tenant) -> None:
+        """Rebuild every seat type's ranking from the holder sets, in O(n log n)."""
+        for license_type, keys in tenant.holders.items():
+            users = tenant.users
+            tenant.ranked[license_type] = sorted(
+                (users[k].assigned_at, k) for k in keys if users[k].assigned_at is not None
+            )
 
     # -- organizations, projects, settings ------------------------------------------------
 
@@ -536,20 +550,34 @@ class MemoryStorage(BaseStorage):
                 limit = change_set.seat_limits.get(license_type, 0)
                 if gained > 0 and holders + gained > limit:
                     return SeatShortage(license_type, holders, gained)
-            # Every check passed: write.
+            # Every check passed: write. A large change set rebuilds the sorted indexes once
+            # instead of inserting into them user by user: each insertion moves half of a list,
+            # and 200,000 created users took 29 s holding the event loop (issue 9, B9).
+            bulk = len(change_set.creates) + len(change_set.changes) > _BULK_WRITE
             for deletion in change_set.deletes:
                 self._unindex_user(tenant, tenant.users[deletion.user_key])
             for change in change_set.changes:
                 user = tenant.users[change.user_key]
                 _unpend(tenant, user)
-                self._release(tenant, user)
+                self._release(tenant, user, rank=not bulk)
                 user.standard = change.standard
                 user.inspections = change.inspections
                 user.assigned_at = change.assigned_at
-                self._hold(tenant, user)
+                self._hold(tenant, user, rank=not bulk)
                 _pend(tenant, user)
-            for user in change_set.creates:
-                self._index_user(tenant, _copy(user))
+            if bulk:
+                for user in change_set.creates:
+                    created = _copy(user)
+                    tenant.users[created.key] = created
+                    tenant.emails[created.email_key] = created.key
+                    tenant.order.append(_sort_entry(created))
+                    self._hold(tenant, created, rank=False)
+                    _pend(tenant, created)
+                tenant.order.sort()  # sorted runs: Timsort merges them in about linear time
+                self._rerank(tenant)
+            else:
+                for user in change_set.creates:
+                    self._index_user(tenant, _copy(user))
             for entry in change_set.audit:
                 tenant.audit_log.append(_AUDIT_LOG.pack(entry))
             return Applied()
