@@ -3,7 +3,8 @@
 Every operation runs under one re-entrant lock and never awaits while holding it, so each is
 atomic under concurrent asyncio tasks and under threads alike. Indexes kept current on every
 write (holders per seat type, e-mails, the users' sort order, the pending users per seat type by
-grace start) make counts O(1) or O(log n) and pages cost what the page costs, not what the
+grace start, the holders' SPEC 5 ranking) make counts and the over-capacity rank O(1) or
+O(log n) and pages cost what the page costs, not what the
 organization holds.
 
 URL options: `memory://?sync_log_cap=N` bounds the sync log per organization (default 1,000,000
