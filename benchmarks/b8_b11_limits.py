@@ -1,4 +1,4 @@
-"""Issue 9's B8 and B11 (ids `9/B8a`, `9/B8b`, `9/B11`: issue 14 named its console figure B8): refusing costly documents is cheap, and large documents leave no memory.
+"""Issue 9's B8 and B11: refusing costly documents is cheap, and large documents leave no memory.
 
 In-process through the whole ASGI app (authentication, GraphQL, limits), with a READER token:
 
@@ -65,7 +65,7 @@ async def measure(config: BenchConfig) -> list[Figure]:
     counter = iter(range(10**9))
 
     figures = []
-    for levels, figure_id in ((22, "9/B8a"), (40, "9/B8b")):
+    for levels, figure_id in ((22, "B8a"), (40, "B8b")):
         ratios, bomb_ms, plain_ms = [], [], []
         for _ in range(config.rounds):
             plain = await median_seconds(
@@ -106,7 +106,7 @@ async def measure(config: BenchConfig) -> list[Figure]:
     growth = median(growths)
     figures.append(
         Figure(
-            "9/B11",
+            "B11",
             f"RSS growth after {count} distinct 10 MB queries, READER token",
             "RSS before",
             growth,

@@ -40,12 +40,11 @@ MODULES = {
     "B4": "benchmarks.b4_import",
     "B5": "benchmarks.b5_memory",
     "B6": "benchmarks.b6_mongodb",
-    "B8": "benchmarks.b8_console",
+    "B8": "benchmarks.b8_b11_limits",
     "B9": "benchmarks.b9_fairness",
     "B10": "benchmarks.b10_capacity_fall",
-    # Issue 9's B8 and B11 (issue 14 named its console figure B8 first): prefixed with the issue.
-    "9/B8": "benchmarks.b8_b11_limits",
-    "9/B11": "benchmarks.b8_b11_limits",
+    "B11": "benchmarks.b8_b11_limits",
+    "B15": "benchmarks.b15_console",
 }
 ORDER = [
     "B1",
@@ -60,17 +59,17 @@ ORDER = [
     "B8",
     "B9",
     "B10",
+    "B11",
     "B12",
-    "9/B8",
-    "9/B11",
     "B13",
     "B14",
+    "B15",
 ]
 
 
 def group(figure_id: str) -> str:
     """The ORDER entry a figure belongs to: the longest that begins its id (B8a -> B8,
-    B12 -> B12, 9/B11 -> 9/B11)."""
+    B12 -> B12, B15a -> B15)."""
     matches = [entry for entry in ORDER if figure_id.startswith(entry)]
     return max(matches, key=len) if matches else figure_id[:2]
 

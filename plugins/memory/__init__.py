@@ -188,7 +188,7 @@ class _Tenant:
         default_factory=list
     )  # (name key, id, user key), sorted
     # Per seat type, the (grace_started_at, key) of the users pending for it (`_pending_entry`),
-    # sorted: SPEC 6's pending count in O(log n), not a scan of every user (issue 14, B8a).
+    # sorted: SPEC 6's pending count in O(log n), not a scan of every user (issue 14, B15a).
     pending: dict[LicenseType, list[tuple[datetime, str]]] = field(
         default_factory=lambda: {t: [] for t in SEAT_TYPES}
     )

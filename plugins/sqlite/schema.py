@@ -168,7 +168,7 @@ INSERT INTO user_counts (org, users)
 
 # Version 3: SPEC 6's pending count (`count_users` with `pending_for` and `grace_since`, on every
 # subscriptions view) searched the organization's users through `held` or its key and read every
-# one (B8a: 37 -> 872 ms at 100 -> 100,000 users). This index leads it straight to the users whose
+# one (B15a: 37 -> 872 ms at 100 -> 100,000 users). This index leads it straight to the users whose
 # latest sync required the type and whose grace window started after `grace_since`; partial, so
 # users who never had a grace window (most of them) are not in it.
 _V3 = """

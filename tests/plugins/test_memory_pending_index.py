@@ -1,4 +1,4 @@
-"""The memory plugin answers SPEC 6's pending count from an index, not a scan (issue 14, B8a).
+"""The memory plugin answers SPEC 6's pending count from an index, not a scan (issue 14, B15a).
 
 The kit (storage/contract.py) checks that the count stays exactly `UserQuery.matches`; these
 tests check that it reads no user record, however many users the organization holds, and that
@@ -70,7 +70,7 @@ def _population(size: int) -> list[MobileUser]:
 
 
 def test_spec_6_issue_14_pending_count_reads_no_user_record_at_10000_users() -> None:
-    """B8a: the subscriptions view's pending count scanned every user (9 → 86 ms at 100 →
+    """B15a: the subscriptions view's pending count scanned every user (9 → 86 ms at 100 →
     100,000 users). It is now answered from a per-type sorted index: no user record is read."""
 
     async def scenario() -> list[tuple[int, int, int]]:

@@ -194,7 +194,7 @@ def test_open_creates_every_index_idempotently_with_the_retention_ttl():
 
 
 def test_spec_6_issue_14_the_pending_count_filter_leads_an_index():
-    """B8a: SPEC 6's pending count (every subscriptions view) filters on org and last_required
+    """B15a: SPEC 6's pending count (every subscriptions view) filters on org and last_required
     (equal) and grace_started_at (a range); no index led with those, so a server scanned the
     organization's users. An index must begin with exactly those fields, equalities first."""
     from seatkeeper.plugins.mongodb.queries import user_filter

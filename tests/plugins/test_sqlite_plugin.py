@@ -428,7 +428,7 @@ _PENDING_QUERIES = [
 
 
 def test_spec_6_issue_14_the_pending_count_searches_its_own_index(tmp_path):
-    """B8a: SPEC 6's pending count (every subscriptions view) went through `held` or the
+    """B15a: SPEC 6's pending count (every subscriptions view) went through `held` or the
     primary key and read every user of the organization (37 -> 872 ms at 100 -> 100,000).
     Its plan now searches `users_pending` on (org, last_required, grace_started_at) and counts
     exactly what `UserQuery.matches` selects."""

@@ -4,11 +4,11 @@ A real server process (tests/console/console_server.py) holds two organizations 
 public API, one of 100 users and one of 100,000 (the same mix: 57 Standard and 10 Inspections
 seats held, three pending users). Two measurements, each a ratio large / small:
 
-* B8a — the console's own first-screen GraphQL requests over HTTP, exactly as it sends them
+* B15a — the console's own first-screen GraphQL requests over HTTP, exactly as it sends them
   (each operation of server/trusted_documents/console.graphql alone, by name): ConsoleViewer,
   ConsoleOrganization, ConsoleSubscriptions and ConsoleUsers(first: 50), in sequence; median of
   many sequences.
-* B8b — in Debian's Chromium (when installed): from navigation start to the
+* B15b — in Debian's Chromium (when installed): from navigation start to the
   `seatkeeper:first-screen` performance mark the console sets once the users list and the
   Subscriptions pane are drawn; median of several page loads.
 """
@@ -109,7 +109,7 @@ def run(config: BenchConfig) -> list[Figure]:
         ratio = statistics.median(ratios)
         figures.append(
             Figure(
-                "B8a",
+                "B15a",
                 f"console first-screen GraphQL requests (4, over HTTP) at {label} users",
                 f"{statistics.median(small_ms):.1f} ms at {SMALL} users",
                 ratio,
@@ -123,14 +123,16 @@ def run(config: BenchConfig) -> list[Figure]:
         missing = browser_missing()
         if missing:
             figures.append(
-                not_available("B8b", "console first screen in Chromium", f"≤ {TARGET}×", missing)
+                not_available("B15b", "console first screen in Chromium", f"≤ {TARGET}×", missing)
             )
             return figures
         try:
             figures.append(browser_figure(server, small.admin, large.admin, label, config))
         except Exception as error:  # noqa: BLE001 (any failure: the request figure above still stands)
             figures.append(
-                not_available("B8b", "console first screen in Chromium", f"≤ {TARGET}×", str(error))
+                not_available(
+                    "B15b", "console first screen in Chromium", f"≤ {TARGET}×", str(error)
+                )
             )
     return figures
 
@@ -138,7 +140,7 @@ def run(config: BenchConfig) -> list[Figure]:
 def browser_figure(
     server: ConsoleServer, small: str, large: str, label: str, config: BenchConfig
 ) -> Figure:
-    """B8b: median page loads in Chromium, large / small, per round; the median of the rounds."""
+    """B15b: median page loads in Chromium, large / small, per round; the median of the rounds."""
     ratios, small_ms, large_ms = [], [], []
     with tempfile.TemporaryDirectory() as downloads:
         driver = chromium(Path(downloads))
@@ -154,7 +156,7 @@ def browser_figure(
             driver.quit()
     ratio = statistics.median(ratios)
     return Figure(
-        "B8b",
+        "B15b",
         f"console first screen in Chromium (navigation to users list + Subscriptions drawn) at {label} users",
         f"{statistics.median(small_ms):.0f} ms at {SMALL} users",
         ratio,
