@@ -22,6 +22,7 @@ routes. tests/api/test_trusted_documents.py compares both routes byte for byte.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import operator
 from collections.abc import Awaitable, Callable, Mapping
@@ -34,6 +35,8 @@ from graphql import (
     GraphQLEnumType,
     GraphQLError,
     GraphQLField,
+    GraphQLInputObjectType,
+    GraphQLInputType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -49,8 +52,15 @@ from graphql import (
 from graphql.execution import get_argument_values
 from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
+from strawberry.relay import GlobalID
+from strawberry.types import Info
+from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
 
 Completer = Callable[[Any, Path, list[GraphQLError]], Any]
+#: A root field's resolver, called with graphql-core's resolve info and the field's arguments.
+RootResolver = Callable[..., Any]
+#: Strawberry's conversion of one GraphQL input value (already coerced) to its Python value.
+Converter = Callable[[Any], Any]
 
 #: The key under which Strawberry keeps its field definition in a graphql-core field.
 STRAWBERRY_DEFINITION = "strawberry-definition"
@@ -76,6 +86,7 @@ class _RootField:
     nodes: list[FieldNode]
     complete: Completer
     nullable: bool
+    resolve: RootResolver | None = None
 
 
 class CompiledOperation:
@@ -122,7 +133,7 @@ class CompiledOperation:
                     cast(Any, None),  # graphql-core's executor helpers: resolvers never use them
                 )
                 arguments = get_argument_values(definition, root.nodes[0], variables)
-                resolve = definition.resolve
+                resolve = root.resolve
                 assert resolve is not None
                 value = resolve(None, info, **arguments)
                 if inspect.isawaitable(value):
@@ -160,7 +171,8 @@ def compile_operation(
             definition = root_type.fields[name]
             complete = _completer(definition.type, [node], root_type.name, name)
             nullable = not isinstance(definition.type, GraphQLNonNull)
-            roots.append(_RootField(key, name, definition, [node], complete, nullable))
+            resolve = _root_resolver(definition)
+            roots.append(_RootField(key, name, definition, [node], complete, nullable, resolve))
         _unique([r.key for r in roots])
     except NotCompilable:
         return None
@@ -310,3 +322,158 @@ def _object_completer(object_type: GraphQLObjectType, nodes: list[FieldNode]) ->
         return result
 
     return complete_object
+
+
+# ---------------------------------------------------------------- root resolvers and arguments
+
+
+def _root_resolver(definition: GraphQLField) -> RootResolver:
+    """What Strawberry's resolver wrapper does for a root field, decided once.
+
+    Strawberry's wrapper (schema_converter.from_resolver) builds an `Info`, converts the
+    arguments with `convert_arguments` (walking the argument's type annotations on every call:
+    a quarter of a sync's CPU), then calls the resolver with self/root/info as it asks for
+    them. Here the conversion is a closure per argument, built from the same Strawberry types,
+    and the resolver is called the same way. Fields this does not cover (field extensions,
+    permission classes, `Maybe`, `GlobalID`, inputs with `from_input`, lazy types) keep
+    Strawberry's own wrapper: correct, only slower. The Strawberry schema is built without
+    exception handlers or a custom info class (schema/root.py), which the wrapper also reads.
+    """
+    resolve = definition.resolve
+    assert resolve is not None
+    field = (definition.extensions or {}).get(STRAWBERRY_DEFINITION)
+    resolver = getattr(field, "base_resolver", None)
+    if field is None or resolver is None or field.extensions:
+        return resolve
+    try:
+        converters = _argument_converters(definition, field)
+    except NotCompilable:
+        return resolve
+    call = resolver.__call__
+    pass_self = resolver.self_parameter is not None
+    source_names = [
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    ]
+    info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
+
+    def resolve_root(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+        strawberry_info = Info(_raw_info=info, _field=field)
+        kwargs = {
+            python_name: convert(arguments[graphql_name])
+            for graphql_name, python_name, convert in converters
+            if graphql_name in arguments
+        }
+        for name in source_names:
+            kwargs[name] = source
+        if info_name is not None:
+            kwargs[info_name] = strawberry_info
+        return call(source, **kwargs) if pass_self else call(**kwargs)
+
+    return resolve_root
+
+
+def _argument_converters(
+    definition: GraphQLField, field: Any
+) -> list[tuple[str, str, Converter]]:
+    """(GraphQL name, Python name, converter) of each argument, in Strawberry's order."""
+    by_argument = {
+        id((argument.extensions or {}).get(STRAWBERRY_DEFINITION)): (name, argument)
+        for name, argument in definition.args.items()
+    }
+    converters = []
+    for argument in field.arguments:
+        found = by_argument.get(id(argument))
+        if found is None or not argument.python_name:
+            raise NotCompilable
+        graphql_name, graphql_argument = found
+        convert = _converter(graphql_argument.type, argument.type)
+        converters.append((graphql_name, argument.python_name, convert))
+    if len(converters) != len(definition.args):
+        raise NotCompilable
+    return converters
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(graphql_type: GraphQLInputType, strawberry_type: Any) -> Converter:
+    """Strawberry's `convert_argument` for values of this type, decided once (see above)."""
+    if isinstance(strawberry_type, StrawberryMaybe):
+        raise NotCompilable  # Some(...) wrapping and its null rules: left to Strawberry
+    if isinstance(strawberry_type, StrawberryOptional):
+        if isinstance(graphql_type, GraphQLNonNull):
+            raise NotCompilable
+        return _converter(graphql_type, strawberry_type.of_type)  # None stays None below
+    if isinstance(graphql_type, GraphQLNonNull):
+        graphql_type = graphql_type.of_type
+    if isinstance(graphql_type, (GraphQLScalarType, GraphQLEnumType)):
+        if strawberry_type is GlobalID or isinstance(strawberry_type, StrawberryList):
+            raise NotCompilable
+        return _same  # graphql-core parsed it (enum members, custom scalars); Strawberry keeps it
+    if isinstance(graphql_type, GraphQLList):
+        if not isinstance(strawberry_type, StrawberryList):
+            raise NotCompilable
+        item = _converter(graphql_type.of_type, strawberry_type.of_type)
+        if item is _same:
+
+            def convert_leaf_list(value: Any) -> Any:
+                # A copy: graphql-core hands every request the same default list.
+                return None if value is None else list(value)
+
+            return convert_leaf_list
+
+        def convert_list(value: Any) -> Any:
+            return None if value is None else [item(v) for v in value]
+
+        return convert_list
+    if isinstance(graphql_type, GraphQLInputObjectType):
+        return _input_object_converter(graphql_type, strawberry_type)
+    raise NotCompilable
+
+
+def _input_object_converter(
+    graphql_type: GraphQLInputObjectType, strawberry_type: Any
+) -> Converter:
+    type_definition = getattr(strawberry_type, "__strawberry_definition__", None)
+    if (
+        type_definition is None
+        or (graphql_type.extensions or {}).get(STRAWBERRY_DEFINITION) is not type_definition
+        or not type_definition.is_input
+        or type_definition.from_input is not None
+    ):
+        raise NotCompilable
+    by_field = {
+        id((input_field.extensions or {}).get(STRAWBERRY_DEFINITION)): (name, input_field)
+        for name, input_field in graphql_type.fields.items()
+    }
+    # Strawberry's implicit None for fields without a default (required ones are always given).
+    implicit = {
+        f.python_name: None
+        for f in type_definition.fields
+        if f.default_value is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
+    fields = []
+    for strawberry_field in type_definition.fields:
+        found = by_field.get(id(strawberry_field))
+        if found is None:
+            raise NotCompilable
+        name, input_field = found
+        resolved = strawberry_field.resolve_type(type_definition=type_definition)
+        fields.append((name, strawberry_field.python_name, _converter(input_field.type, resolved)))
+    if len(fields) != len(graphql_type.fields):
+        raise NotCompilable
+    build = strawberry_type
+
+    def convert_input(value: Any) -> Any:
+        if value is None:
+            return None
+        kwargs = dict(implicit)
+        for name, python_name, convert in fields:
+            if name in value:
+                kwargs[python_name] = convert(value[name])
+        return build(**kwargs)
+
+    return convert_input
