@@ -2,6 +2,8 @@
 
     python -m benchmarks.sync_cpu                    # µs of CPU per sync, both routes
     python -m benchmarks.sync_cpu --profile 20000    # and cProfile's top functions
+    python -m benchmarks.sync_cpu --ablate           # and the trusted route without the
+                                                     # compiled variables and arguments
 
 The app is built as benchmarks/server_app.py builds it (`create_app("memory://")`, 10,000
 licensed users); each request is the contract's Sync for a user picked in turn, sent by
@@ -19,6 +21,7 @@ import pstats
 import time
 
 import orjson
+from seatkeeper.server import compiled
 from seatkeeper.server.app import create_app
 
 from benchmarks.common import AsgiClient, all_standard, contract_operation, seed_organization
@@ -26,7 +29,9 @@ from benchmarks.common import AsgiClient, all_standard, contract_operation, seed
 SYNC = contract_operation("Sync")
 
 
-async def _client(users: int, trusted: bool) -> tuple[AsgiClient, list[bytes]]:
+async def _client(
+    users: int, trusted: bool, ablate: bool = False
+) -> tuple[AsgiClient, list[bytes]]:
     app = create_app("memory://", graphiql=False, trusted_documents=trusted)
     engine = app.state.engine
     await engine.storage.open()
@@ -35,7 +40,18 @@ async def _client(users: int, trusted: bool) -> tuple[AsgiClient, list[bytes]]:
         orjson.dumps({"query": SYNC, "variables": {"input": {"userId": u.id, "email": u.email}}})
         for u in seeded.users
     ]
-    return AsgiClient(app, seeded.sync_token), bodies
+    client = AsgiClient(app, seeded.sync_token)
+    if ablate:
+        # The operation is compiled at its first request: compiled without the variables'
+        # coercion (graphql-core's) and with Strawberry's own resolver wrapper.
+        variables, root_resolver = compiled.compile_variables, compiled._root_resolver
+        compiled.compile_variables = lambda *args: None
+        compiled._root_resolver = lambda definition: definition.resolve
+        try:
+            await client.post_raw(bodies[0])
+        finally:
+            compiled.compile_variables, compiled._root_resolver = variables, root_resolver
+    return client, bodies
 
 
 async def _run(client: AsgiClient, bodies: list[bytes], count: int) -> float:
@@ -50,8 +66,12 @@ async def _run(client: AsgiClient, bodies: list[bytes], count: int) -> float:
 
 
 async def main(args: argparse.Namespace) -> None:
-    routes = [("trusted (compiled)", True)] + ([("general", False)] if args.general else [])
-    clients = [(name, *await _client(args.users, trusted)) for name, trusted in routes]
+    routes = [("trusted (compiled)", True, False)]
+    if args.ablate:
+        routes.append(("trusted, Strawberry's arguments, graphql-core's variables", True, True))
+    if args.general:
+        routes.append(("general", False, False))
+    clients = [(name, *await _client(args.users, t, ablate)) for name, t, ablate in routes]
     for name, client, bodies in clients:
         await _run(client, bodies, 2_000)  # warm up caches
     for _ in range(args.rounds):
@@ -74,6 +94,7 @@ if __name__ == "__main__":
     parser.add_argument("--requests", type=int, default=5_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--general", action="store_true", help="also Strawberry's general route")
+    parser.add_argument("--ablate", action="store_true", help="also without compiled inputs")
     parser.add_argument("--profile", type=int, default=0, help="profile this many requests")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=45)

@@ -52,6 +52,7 @@ from graphql import (
 from graphql.execution import get_argument_values
 from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
+from seatkeeper.server.variables import CompiledVariables, compile_variables
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
@@ -99,6 +100,10 @@ class CompiledOperation:
         self.operation = operation
         self.root_type = schema.get_root_type(operation.operation)
         self.roots = roots
+        #: The variables' coercion, compiled (server/variables.py); None: graphql-core's.
+        self.variables: CompiledVariables | None = compile_variables(
+            schema, operation.variable_definitions or ()
+        )
 
     async def execute(
         self, context: object, variables: VariableValues
@@ -358,7 +363,7 @@ def _root_resolver(definition: GraphQLField) -> RootResolver:
     ]
     info_name = resolver.info_parameter.name if resolver.info_parameter is not None else None
 
-    def resolve_root(source: Any, info: GraphQLResolveInfo, **arguments: Any) -> Any:
+    def resolve_root(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
         strawberry_info = Info(_raw_info=info, _field=field)
         kwargs = {
             python_name: convert(arguments[graphql_name])
@@ -374,9 +379,7 @@ def _root_resolver(definition: GraphQLField) -> RootResolver:
     return resolve_root
 
 
-def _argument_converters(
-    definition: GraphQLField, field: Any
-) -> list[tuple[str, str, Converter]]:
+def _argument_converters(definition: GraphQLField, field: Any) -> list[tuple[str, str, Converter]]:
     """(GraphQL name, Python name, converter) of each argument, in Strawberry's order."""
     by_argument = {
         id((argument.extensions or {}).get(STRAWBERRY_DEFINITION)): (name, argument)
@@ -437,14 +440,13 @@ def _converter(graphql_type: GraphQLInputType, strawberry_type: Any) -> Converte
 def _input_object_converter(
     graphql_type: GraphQLInputObjectType, strawberry_type: Any
 ) -> Converter:
-    type_definition = getattr(strawberry_type, "__strawberry_definition__", None)
-    if (
-        type_definition is None
-        or (graphql_type.extensions or {}).get(STRAWBERRY_DEFINITION) is not type_definition
-        or not type_definition.is_input
-        or type_definition.from_input is not None
-    ):
+    type_definition: Any = getattr(strawberry_type, "__strawberry_definition__", None)
+    if type_definition is None:
         raise NotCompilable
+    if not type_definition.is_input or type_definition.from_input is not None:
+        raise NotCompilable  # an input type that builds its own value: Strawberry calls it
+    if id((graphql_type.extensions or {}).get(STRAWBERRY_DEFINITION)) != id(type_definition):
+        raise NotCompilable  # not the type Strawberry converted this argument's type from
     by_field = {
         id((input_field.extensions or {}).get(STRAWBERRY_DEFINITION)): (name, input_field)
         for name, input_field in graphql_type.fields.items()

@@ -30,6 +30,7 @@ from urllib.parse import parse_qsl
 import orjson
 from graphql import GraphQLError
 from graphql.execution import get_variable_values
+from graphql.execution.values import VariableValues
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Caller
 from seatkeeper.schema.root import is_unexpected, mask_error
@@ -250,19 +251,23 @@ class GraphQLHTTP:
             raise RequestError(400, "subscriptions are not supported", "BAD_REQUEST")
         operation = prepared.operation
         assert operation is not None
-        coerced = get_variable_values(
-            self.documents.schema,
-            operation.variable_definitions or (),
-            variables or {},
-            max_errors=50,
-        )
+        compiled = prepared.compiled
+        coerced: VariableValues | list[GraphQLError] | None = None
+        if compiled is not None and compiled.variables is not None:
+            coerced = compiled.variables.coerce(variables or {})  # None: graphql-core decides
+        if coerced is None:
+            coerced = get_variable_values(
+                self.documents.schema,
+                operation.variable_definitions or (),
+                variables or {},
+                max_errors=50,
+            )
         if isinstance(coerced, list):
             for error in coerced:
                 error.extensions = {**(error.extensions or {}), "code": "BAD_USER_INPUT"}
             return self._request_errors(coerced, media)
         self._remember(extensions, query)
         context = await self.context_for(scope, authorization, request_id)
-        compiled = prepared.compiled
         result_extensions = None
         if compiled is not None:
             self.runs["trusted"] += 1

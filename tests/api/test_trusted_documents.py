@@ -380,3 +380,81 @@ def test_the_private_import_scan_catches_what_it_looks_for():
         "from starlette._utils import get_route_path\nfrom strawberry.schema.schema import _x\n"
     )
     assert len(PRIVATE_IMPORT.findall(sample)) == 2
+
+
+HOSTILE_VALUES = [None, "", "x" * 5_000, 0, -1, 2**63, 1.5, True, [], ["a", 1], {}, {"a": [[1]]}, "ü\u0000☃"]  # fmt: skip
+
+
+def _hostile_variants(value):
+    """`value` with each position in turn replaced by hostile values, left out, or given extras."""
+    yield from HOSTILE_VALUES
+    if isinstance(value, dict):
+        yield {**value, "notAField": 1}
+        for key, item in value.items():
+            yield {k: v for k, v in value.items() if k != key}
+            for variant in _hostile_variants(item):
+                yield {**value, key: variant}
+    elif isinstance(value, list):
+        yield value * 3
+        yield value[0] if value else None  # one value where a list is expected
+        for variant in _hostile_variants(value[0] if value else None):
+            yield [variant]
+
+
+@pytest.mark.parametrize("operation", [o for o in OPERATIONS if o != "Sync"] + ["Sync"])
+def test_hostile_variables_are_coerced_and_converted_alike(twins, operation):
+    """The compiled variable coercion (server/variables.py) and argument conversion
+    (server/compiled.py) against graphql-core's and Strawberry's: every position of each
+    operation's variables given wrong, empty, huge and hostile values, left out, or extra keys."""
+    trusted, general = twins
+    role = "SYNC" if operation == "Sync" else "OPERATOR" if "Organization" in operation else "ADMIN"
+    variables = [_variables(t, operation) for t in twins]
+    cases = [list(_hostile_variants(v)) for v in variables]
+    assert len(cases[0]) == len(cases[1])
+    for case in range(len(cases[0])):
+        answers = []
+        for twin, variants in zip(twins, cases):
+            body = {"query": DOCUMENT, "operationName": operation, "variables": variants[case]}
+            headers = {"authorization": f"Bearer {twin.tokens[role]}"}
+            answers.append(twin.client.post("/graphql", json=body, headers=headers))
+        assert answers[0].status_code == answers[1].status_code, (operation, cases[0][case])
+        texts = [trusted.normalised(answers[0].content), general.normalised(answers[1].content)]
+        if operation in ("Organizations", "Tokens"):  # listed in id order; ids drawn at random
+            texts = [sorted(re.findall(r"\{[^{}]*\}", text)) for text in texts]
+        assert texts[0] == texts[1], (operation, cases[0][case])
+    assert trusted.endpoint.runs["general"] == 0
+    assert trusted.endpoint.runs["trusted"] == general.endpoint.runs["general"]
+
+
+def test_the_compiled_coercion_is_graphql_cores_or_steps_aside(twins):
+    """Valid variables: the very VariableValues graphql-core makes; anything else: FALL_BACK."""
+    from graphql.execution import get_variable_values
+    from seatkeeper.server.variables import FALL_BACK
+
+    trusted, _ = twins
+    documents = trusted.endpoint.documents
+    for operation in OPERATIONS:
+        prepared = documents.prepare(DOCUMENT, operation)
+        compiled = prepared.compiled.variables
+        assert compiled is not None, operation
+        definitions = prepared.operation.variable_definitions or ()
+        valid = _variables(trusted, operation)
+        assert compiled.coerce(valid) is not FALL_BACK, operation  # the fast path is taken
+        for variables in _hostile_variants(_variables(trusted, operation)):
+            if not isinstance(variables, dict):
+                continue
+            expected = get_variable_values(documents.schema, definitions, variables)
+            got = compiled.coerce(variables)
+            if isinstance(expected, list):
+                assert got is FALL_BACK, (operation, variables)
+            elif got is not FALL_BACK:
+                assert got.coerced == expected.coerced, (operation, variables)
+                assert _sources(got) == _sources(expected), (operation, variables)
+
+
+def _sources(values):
+    """Variable sources comparable across calls (type_from_ast builds new wrapper types)."""
+    return {
+        name: (s.signature.name, str(s.signature.type), s.signature.default, s.value)
+        for name, s in values.sources.items()
+    }
