@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from graphql import (
     DocumentNode,
@@ -37,6 +38,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
     Source,
@@ -83,7 +85,10 @@ _CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R}
 _CAP = 1 << 62
 
 
-class BoundedCache:
+V = TypeVar("V")
+
+
+class BoundedCache(Generic[V]):
     """An LRU map from document text to a value, bounded by the total length of its keys.
 
     Only texts of at most `max_item` characters are kept, so a stream of large distinct documents
@@ -94,15 +99,15 @@ class BoundedCache:
         self.max_bytes = max_bytes
         self.max_item = max_item
         self.size = 0
-        self._items: OrderedDict[str, object] = OrderedDict()
+        self._items: OrderedDict[str, V] = OrderedDict()
 
-    def get(self, key: str) -> object | None:
+    def get(self, key: str) -> V | None:
         value = self._items.get(key)
         if value is not None:
             self._items.move_to_end(key)
         return value
 
-    def put(self, key: str, value: object) -> None:
+    def put(self, key: str, value: V) -> None:
         if len(key) > self.max_item or key in self._items:
             return
         self._items[key] = value
@@ -179,7 +184,10 @@ def _spreads(selection_set: SelectionSetNode) -> Iterator[str]:
         for selection in stack.pop().selections:
             if isinstance(selection, FragmentSpreadNode):
                 yield selection.name.value
-            elif selection.selection_set is not None:  # a field or an inline fragment
+            elif (
+                isinstance(selection, (FieldNode, InlineFragmentNode))
+                and selection.selection_set is not None
+            ):
                 stack.append(selection.selection_set)
 
 
@@ -192,7 +200,10 @@ def _summarise(selection_set: SelectionSetNode, fragments: dict[str, Summary]) -
         if not children_done:
             stack.append((node, True))
             for selection in node.selections:
-                if not isinstance(selection, FragmentSpreadNode) and selection.selection_set:
+                if (
+                    isinstance(selection, (FieldNode, InlineFragmentNode))
+                    and selection.selection_set
+                ):
                     stack.append((selection.selection_set, False))
             continue
         depth = aliases = cost = exports = 0
@@ -201,8 +212,8 @@ def _summarise(selection_set: SelectionSetNode, fragments: dict[str, Summary]) -
                 part = fragments.get(selection.name.value, _EMPTY)
             elif isinstance(selection, InlineFragmentNode):
                 part = done[id(selection.selection_set)]
-            else:
-                field: FieldNode = selection
+            elif isinstance(selection, FieldNode):
+                field = selection
                 name = field.name.value
                 child = done[id(field.selection_set)] if field.selection_set else _EMPTY
                 field_depth = 0
@@ -218,6 +229,8 @@ def _summarise(selection_set: SelectionSetNode, fragments: dict[str, Summary]) -
                     field_cost,
                     child.exports + field_exports,
                 )
+            else:  # graphql-core's three kinds of selection are the ones above
+                continue
             depth = max(depth, part.depth)
             aliases = min(aliases + part.aliases, _CAP)
             cost = min(cost + part.cost, _CAP)
@@ -226,8 +239,8 @@ def _summarise(selection_set: SelectionSetNode, fragments: dict[str, Summary]) -
     return done[id(selection_set)]
 
 
-def _error(message: str, node: object | None = None, code: str = "QUERY_TOO_COMPLEX"):
-    return GraphQLError(message, node, extensions={"code": code})  # type: ignore[arg-type]
+def _error(message: str, node: Node | None = None, code: str = "QUERY_TOO_COMPLEX") -> GraphQLError:
+    return GraphQLError(message, node, extensions={"code": code})
 
 
 def limit_errors(document: DocumentNode) -> list[GraphQLError]:
@@ -303,8 +316,8 @@ def limit_errors(document: DocumentNode) -> list[GraphQLError]:
     return errors
 
 
-_documents = BoundedCache()
-_verdicts = BoundedCache()
+_documents: BoundedCache[DocumentNode] = BoundedCache()
+_verdicts: BoundedCache[list[GraphQLError]] = BoundedCache()
 
 
 def cached_document(query: str) -> DocumentNode:
@@ -313,7 +326,7 @@ def cached_document(query: str) -> DocumentNode:
     if document is None:
         document = parse_bounded(query)
         _documents.put(query, document)
-    return document  # type: ignore[return-value]
+    return document
 
 
 def document_errors(
@@ -327,7 +340,7 @@ def document_errors(
     if errors is None:
         errors = limit_errors(document) or validate_document(schema, document, rules)
         _verdicts.put(query, errors)
-    return errors  # type: ignore[return-value]
+    return errors
 
 
 def variable_errors(variables: object) -> list[GraphQLError]:
@@ -352,13 +365,13 @@ class DocumentLimits(SchemaExtension):
     """Parse and validate with the limits above and the bounded caches (replaces strawberry's
     MaxTokensLimiter, ParserCache, ValidationCache and depth/alias validators)."""
 
-    def on_parse(self):  # type: ignore[no-untyped-def]
+    def on_parse(self) -> Iterator[None]:
         context = self.execution_context
         if context.query and context.graphql_document is None:
             context.graphql_document = cached_document(context.query)
         yield
 
-    def on_validate(self):  # type: ignore[no-untyped-def]
+    def on_validate(self) -> Iterator[None]:
         context = self.execution_context
         if context.query and context.graphql_document is not None:
             context.pre_execution_errors = document_errors(

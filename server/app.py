@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 
 import orjson
 from seatkeeper.domain.records import Role
@@ -265,7 +265,7 @@ def create_app(
                 return _error_response(400, str(error), "BAD_USER_INPUT", request_id)
             rows = engine.iter_export_users(organization_id, search, user_filter)
 
-        async def encoded():
+        async def encoded() -> AsyncIterator[bytes]:
             if bom:  # SPEC 7, Export options: for Excel, which reads UTF-8 only with it
                 yield BOM.encode("utf-8")
             async for line in rows:
@@ -292,7 +292,7 @@ def create_app(
         return await export_csv(request, "users")
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.open()
         purging = None
         if needs_purging(engine, sync_log_retention_days):
