@@ -15,12 +15,13 @@ from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.rules.engine import NewUser, SyncRequest
 from seatkeeper.schema import build, types
+from seatkeeper.schema.fields import root_mutation
 from strawberry.types import Info
 
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Decide whether a user may use the app now, and record the decision (SPEC 4). "
             "SYNC, ADMIN. A refusal is data (`ok: false`, `error`), never a GraphQL error. "
@@ -44,7 +45,7 @@ class Mutation:
         )
         return build.sync_payload(await sync_resolvers.sync(info, request))
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Assign, unassign or disable one license type for up to 100,000 users, all or "
             "none (SPEC 3). ADMIN. userErrors codes: USER_NOT_FOUND, NOT_ENOUGH_SEATS, "
@@ -68,7 +69,7 @@ class Mutation:
             users=build.users_of(result), user_errors=types.user_errors(result.user_errors)
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Create up to 100,000 users, all or none, with their license states (SPEC 3). "
             "ADMIN. userErrors codes: INVALID_INPUT, USER_EXISTS, EMAIL_TAKEN, "
@@ -90,7 +91,7 @@ class Mutation:
             users=build.users_of(result), user_errors=types.user_errors(result.user_errors)
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Delete up to 100,000 users, all or none; their seats are freed (SPEC 3). "
             "ADMIN. userErrors codes: USER_NOT_FOUND, INVALID_INPUT."
@@ -109,7 +110,7 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Change the organization's settings; fields left out keep their value. ADMIN. "
             "userErrors code: INVALID_INPUT."
@@ -134,7 +135,7 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Create a project, or rename it and change its kind (SPEC 5). ADMIN. userErrors "
             "code: INVALID_INPUT."
@@ -155,7 +156,7 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Apply a licenses CSV file, MERGE or REPLACE, all or none; `dryRun` reports "
             "without applying (SPEC 7). ADMIN. userErrors codes: CSV_INVALID, "
@@ -177,7 +178,7 @@ class Mutation:
         )
         return build.import_payload(report)
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Create an organization with its first ADMIN and SYNC tokens (shown once). "
             "OPERATOR only. userErrors code: INVALID_INPUT."
@@ -202,7 +203,7 @@ class Mutation:
             user_errors=types.user_errors(outcome.result.user_errors),
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Add a subscription (seats of one license type for a period) to an "
             "organization. OPERATOR only. userErrors codes: ORGANIZATION_NOT_FOUND, "
@@ -231,7 +232,7 @@ class Mutation:
             user_errors=types.user_errors(outcome.result.user_errors),
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Create a named API token of a role (its secret is shown once, only its hash is "
             "kept). ADMIN for its organization; the OPERATOR for any. userErrors codes: "
@@ -258,7 +259,7 @@ class Mutation:
             user_errors=types.user_errors(result.user_errors),
         )
 
-    @strawberry.mutation(
+    @root_mutation(
         description=(
             "Revoke a token: it stops working at once; it stays listed. ADMIN for its "
             "organization; the OPERATOR for any. userErrors code: TOKEN_NOT_FOUND."

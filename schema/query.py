@@ -14,6 +14,7 @@ from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.rules.engine import UserFilter as RulesUserFilter
 from seatkeeper.schema import build, types
+from seatkeeper.schema.fields import root_field
 from strawberry.types import Info
 
 BomArgument = Annotated[
@@ -68,7 +69,7 @@ def rules_filter(user_filter: types.UserFilter | None) -> RulesUserFilter | None
 
 @strawberry.type
 class Query:
-    @strawberry.field(
+    @root_field(
         description="The caller's organization, its settings and projects. ADMIN, READER; the "
         "OPERATOR names one. Null for an OPERATOR naming an unknown organization."
     )
@@ -78,11 +79,11 @@ class Query:
         view = await organization_resolvers.organization(info, _id(organization_id))
         return build.organization(view) if view else None
 
-    @strawberry.field(description="Every organization, oldest first. OPERATOR only.")
+    @root_field(description="Every organization, oldest first. OPERATOR only.")
     async def organizations(self, info: Info) -> list[types.Organization]:
         return [build.organization(v) for v in await organization_resolvers.organizations(info)]
 
-    @strawberry.field(
+    @root_field(
         description="One row per license type: seats, holders, status (SPEC 6). ADMIN, READER; "
         "the OPERATOR names the organization."
     )
@@ -92,7 +93,7 @@ class Query:
         rows = await subscription_resolvers.subscriptions(info, _id(organization_id))
         return [build.subscription_summary(row) for row in rows]
 
-    @strawberry.field(
+    @root_field(
         description="The organization's users, a page at a time, ordered by id (SPEC 6a). "
         "ADMIN, READER."
     )
@@ -111,7 +112,7 @@ class Query:
             edges=build.edges(page, types.MobileUser.from_view),
         )
 
-    @strawberry.field(
+    @root_field(
         description="One user by id (any spelling of a GUID finds it), or null. ADMIN, READER."
     )
     async def user(
@@ -122,14 +123,14 @@ class Query:
         view = await user_resolvers.user(info, str(id))
         return types.MobileUser.from_view(view) if view else None
 
-    @strawberry.field(
+    @root_field(
         description="The licenses CSV file, as import reads it (SPEC 7). ADMIN, READER; one "
         "export per operation."
     )
     async def export_licenses(self, info: Info, bom: BomArgument = False) -> str:
         return await import_export_resolvers.export_licenses(info, bom)
 
-    @strawberry.field(
+    @root_field(
         description="The users CSV file (SPEC 7), the same users as `users` with the same "
         "search and filter. ADMIN, READER; one export per operation."
     )
@@ -142,7 +143,7 @@ class Query:
     ) -> str:
         return await import_export_resolvers.export_users(info, search, rules_filter(filter), bom)
 
-    @strawberry.field(
+    @root_field(
         description="Every sync and its answer, newest first (SPEC 8; kept 90 days by default). "
         "ADMIN, READER."
     )
@@ -169,7 +170,7 @@ class Query:
             page_info=build.page_info(page, after), edges=build.edges(page, build.sync_entry)
         )
 
-    @strawberry.field(
+    @root_field(
         description="Every change of a license and who made it, newest first (SPEC 8). ADMIN, "
         "READER."
     )
@@ -191,7 +192,7 @@ class Query:
             edges=build.edges(found.page, lambda e: build.audit_entry(e, found.token_names)),
         )
 
-    @strawberry.field(
+    @root_field(
         description="The organization's API tokens, revoked ones included (never their secrets). "
         "ADMIN; the OPERATOR names the organization (or sees every organization's)."
     )
@@ -201,7 +202,7 @@ class Query:
         found = await token_resolvers.tokens(info, _id(organization_id))
         return [types.ApiToken.from_rules(t) for t in found]
 
-    @strawberry.field(description="Who the caller is (any role, SYNC included).")
+    @root_field(description="Who the caller is (any role, SYNC included).")
     async def viewer(self, info: Info) -> types.Viewer:
         outcome = await viewer_resolvers.viewer(info)
         caller = outcome.caller
