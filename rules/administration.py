@@ -111,7 +111,13 @@ class AdministrationOperations(EngineBase):
             subscriptions = await self.storage.list_subscriptions(organization_id)
             limits = decisions.seat_limits(subscriptions, now)
             result = await self.storage.apply_changes(
-                ChangeSet(organization_id, changes=changes, seat_limits=limits, audit=audit)
+                ChangeSet(
+                    organization_id,
+                    changes=changes,
+                    seat_limits=limits,
+                    audit=audit,
+                    order_audit=True,
+                )
             )
             if isinstance(result, Applied):
                 updated = await self.storage.get_users(organization_id, keys)
@@ -161,7 +167,13 @@ class AdministrationOperations(EngineBase):
         subscriptions = await self.storage.list_subscriptions(organization_id)
         limits = decisions.seat_limits(subscriptions, now)
         result = await self.storage.apply_changes(
-            ChangeSet(organization_id, creates=records, seat_limits=limits, audit=audit)
+            ChangeSet(
+                organization_id,
+                creates=records,
+                seat_limits=limits,
+                audit=audit,
+                order_audit=True,
+            )
         )
         if isinstance(result, AlreadyExists):
             return Result(user_errors=exists_errors(result, new_users))
@@ -207,6 +219,7 @@ class AdministrationOperations(EngineBase):
                     organization_id,
                     deletes=[UserDeletion(k, users[k].selectors) for k in keys],
                     audit=audit,
+                    order_audit=True,
                 )
             )
             if isinstance(result, Applied):

@@ -559,6 +559,7 @@ async def import_licenses(
                 changes=plan.changes,
                 seat_limits=limits,
                 audit=plan.audit,
+                order_audit=True,
             )
         )
         if isinstance(result, Applied):

@@ -253,7 +253,13 @@ class SyncOperations(EngineBase):
         )
         change = selector_change(user, after, now)
         result = await self.storage.apply_changes(
-            ChangeSet(organization.id, changes=[change], seat_limits=limits, audit=audit)
+            ChangeSet(
+                organization.id,
+                changes=[change],
+                seat_limits=limits,
+                audit=audit,
+                order_audit=True,
+            )
         )
         if isinstance(result, Applied):
             return self._granted_seat(user, after, change, required)
@@ -289,6 +295,7 @@ class SyncOperations(EngineBase):
                         changes=[selector_change(victim, victim_after, now), change],
                         seat_limits=limits,
                         audit=audit,
+                        order_audit=True,
                     )
                 )
                 if isinstance(freed, Applied):

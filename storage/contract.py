@@ -1410,6 +1410,45 @@ class LogContract(_ContractBase):
 
         run(check())
 
+    async def _commit_after_aba(self, storage, planned_at: datetime) -> list[AuditEntry]:
+        """A change set planned first (its entries with the smallest ids, at `planned_at`) and
+        committed last, after two others (ordered too) took and gave back the seat at minute 5 (A-B-A:
+        its expectation still holds, as for an import planned while syncs ran). Returns the
+        audit log, oldest first, after checking that it replays to the stored selectors."""
+        await make_org(storage)
+        await add_users(storage, [make_user("u1")])
+        user = await storage.get_user(ORG, "u1")
+        late = change_set([(user, (A, U))], NO_LIMIT, when=planned_at, operation_id="late")
+        late.audit = [replace(e, id="0" * 32) for e in late.audit]
+        late.order_audit = True
+        for step, target in enumerate([(A, U), (U, U)]):
+            current = await storage.get_user(ORG, "u1")
+            between = change_set(
+                [(current, target)], NO_LIMIT, when=at(5), operation_id=f"between{step}"
+            )
+            between.order_audit = True
+            assert await storage.apply_changes(between) == Applied()
+        assert await storage.apply_changes(late) == Applied()
+        oldest_first = list(reversed(await all_audit(storage)))
+        assert [e.operation_id for e in oldest_first] == ["between0", "between1", "late"]
+        state = U
+        for entry in oldest_first:
+            assert entry.from_state is state, entry
+            state = entry.to_state
+        assert (await storage.get_user(ORG, "u1")).standard is state is A
+        return oldest_first
+
+    def test_spec_8_ordered_audit_lists_in_commit_order(self, storage, run):
+        """Invariant 4, SPEC 8: with `order_audit`, entries of one instant list in the order their
+        change sets committed, not the order in which their ids were planned."""
+        run(self._commit_after_aba(storage, at(5)))
+
+    def test_spec_8_ordered_audit_is_never_before_what_it_follows(self, storage, run):
+        """Invariant 4, SPEC 8: with `order_audit`, an entry planned at an earlier instant than
+        entries committed before it is raised to their instant, so it still lists after them."""
+        oldest_first = run(self._commit_after_aba(storage, at(0)))
+        assert oldest_first[-1].at == at(5)
+
 
 # ----------------------------------------------------------------------------- concurrency
 

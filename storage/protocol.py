@@ -21,6 +21,9 @@ Promises that matter most (SPEC 2):
 * E-mail addresses are unique per organization, compared case-insensitively (invariant 3):
   `record_sync` and `apply_changes` refuse to give a user an e-mail another user holds.
 * `apply_changes` appends its audit entries in the same atomic step as the changes (invariant 4).
+  With `ChangeSet.order_audit` (the engine always sets it) the backend also gives them their
+  place in the log inside that step (`order_audit_entries`): the log's `(at, id)` order is then
+  the order in which change sets committed, not the order in which the engine planned them.
 
 Cases settled here (the contract kit's `EdgeCaseContract` tests each):
 
@@ -57,7 +60,7 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -72,6 +75,7 @@ from seatkeeper.domain.records import (
     Subscription,
     SyncLogEntry,
     Token,
+    new_sortable_id,
     seat_held,
 )
 
@@ -111,6 +115,11 @@ class ChangeSet:
     deletes: list[UserDeletion] = field(default_factory=list)
     seat_limits: dict[LicenseType, int] = field(default_factory=dict)
     audit: list[AuditEntry] = field(default_factory=list)
+    #: Stamp the audit entries' order when the change set commits (`order_audit_entries`), not
+    #: keep the `at` and `id` they were planned with. The engine sets it: a change set planned
+    #: before another one committed (an import planned in a worker thread, a sync between) must
+    #: still list after it, or the audit log no longer replays to the stored state (invariant 4).
+    order_audit: bool = False
 
     def holder_delta(self, current: dict[str, MobileUser]) -> dict[LicenseType, int]:
         """Net change of holders per seat type, given the current records of the touched users."""
@@ -130,6 +139,38 @@ class ChangeSet:
             if before is not None:
                 delta[before] -= 1
         return delta
+
+
+def order_audit_entries(
+    entries: list[AuditEntry], newest: tuple[datetime, str] | None
+) -> list[AuditEntry]:
+    """The audit entries of a committing change set, stamped to list after `newest`.
+
+    `newest` is the `(at, id)` of the organization's newest audit entry, read inside the same
+    atomic step as the write (None when there is none). Each entry's `at` is raised to the newest
+    `at` when it is older (never lowered), and each gets a fresh id (`new_sortable_id`) that sorts
+    after `newest` and after the entries before it in the list. A backend that honours
+    `ChangeSet.order_audit` writes these instead of the entries it was given.
+    """
+    stamped: list[AuditEntry] = []
+    last = newest
+    for entry in entries:
+        at = entry.at if last is None or entry.at > last[0] else last[0]
+        entry_id = new_sortable_id(at)
+        if last is not None and at == last[0] and entry_id <= last[1]:
+            # Another process's sequence at the same instant: count on from the newest id.
+            entry_id = _id_after(last[1])
+        stamped.append(replace(entry, at=at, id=entry_id))
+        last = (at, entry_id)
+    return stamped
+
+
+def _id_after(entry_id: str) -> str:
+    """An id that sorts just after `entry_id` (same length for ours; longer for any other)."""
+    try:
+        return f"{int(entry_id, 16) + 1:0{len(entry_id)}x}"
+    except ValueError:
+        return entry_id + "0"
 
 
 @dataclass(frozen=True)

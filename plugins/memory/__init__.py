@@ -48,6 +48,7 @@ from seatkeeper.storage.protocol import (
     LogQuery,
     SeatShortage,
     UserQuery,
+    order_audit_entries,
     user_sort_key,
 )
 
@@ -159,6 +160,10 @@ class _TimeOrderedLog:
             end = min(end, bisect.bisect_left(self._entries, (until, ""), key=position))
         for index in range(end - 1, -1, -1):
             yield self._entries[index]
+
+    def newest(self) -> tuple[datetime, str] | None:
+        """The sort key `(at, id)` of the newest entry, or None when empty."""
+        return self.packing.position(self._entries[-1]) if self._entries else None
 
     def purge(self, before: datetime) -> int:
         cut = bisect.bisect_left(self._entries, (before, ""), key=self.packing.position)
@@ -579,7 +584,10 @@ class MemoryStorage(BaseStorage):
             else:
                 for user in change_set.creates:
                     self._index_user(tenant, _copy(user))
-            for entry in change_set.audit:
+            audit = change_set.audit
+            if change_set.order_audit:  # under the lock: the log's order is the commit order
+                audit = order_audit_entries(audit, tenant.audit_log.newest())
+            for entry in audit:
                 tenant.audit_log.append(_AUDIT_LOG.pack(entry))
             return Applied()
 

@@ -39,6 +39,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bson.errors import InvalidDocument
@@ -53,6 +54,7 @@ from seatkeeper.storage.protocol import (
     Conflict,
     SeatShortage,
     StorageError,
+    order_audit_entries,
 )
 
 from . import documents as docs
@@ -246,6 +248,15 @@ class ChangeWriter:
         early = self._duplicate_creates(change_set)
         if early is not None:
             return early
+        if change_set.order_audit and change_set.audit:
+            # Fresh ids now, before the journal is written (repair re-inserts the journal's
+            # entries by id, so they must not change after it): of entries at one instant, this
+            # change set's list after those committed before it started to write, not after those
+            # planned before it. Not as strict as memory and sqlite, which stamp inside their one
+            # atomic step and also raise `at` to the newest entry's: that needs a read of the
+            # newest entry, one more round trip on an auto-assigning sync, and would still leave
+            # the window between this journal and the commit.
+            change_set = replace(change_set, audit=order_audit_entries(change_set.audit, None))
         gains, losses = seat_deltas(change_set)
         # Types whose holders move but whose count does not (a free-up, a swap): their counter's
         # version is bumped all the same, so that a recount racing the change is discarded.

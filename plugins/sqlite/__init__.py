@@ -85,6 +85,7 @@ from seatkeeper.storage.protocol import (
     StorageError,
     UserQuery,
     fold,
+    order_audit_entries,
 )
 
 T = TypeVar("T")
@@ -1012,11 +1013,18 @@ def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:
                 "UPDATE seat_holders SET holders = holders + ? WHERE org = ? AND license_type = ?",
                 (moved, org, license_type.value),
             )
-    if change_set.audit:
+    audit = change_set.audit
+    if audit and change_set.order_audit:  # inside the transaction: the commit order
+        newest = c.execute(
+            "SELECT at, id FROM audit_log WHERE org = ? ORDER BY at DESC, id DESC LIMIT 1", (org,)
+        ).fetchone()
+        newest_at = rows.from_time(newest[0]) if newest else None
+        audit = order_audit_entries(audit, (newest_at, newest[1]) if newest_at else None)
+    if audit:
         c.executemany(
             f"INSERT INTO audit_log ({rows.AUDIT_COLUMNS.replace('user_id,', 'user_id, user_key,')}) "
             f"VALUES ({', '.join('?' * 12)})",
-            (rows.audit_row(e) for e in change_set.audit),
+            (rows.audit_row(e) for e in audit),
         )
     return Applied()
 

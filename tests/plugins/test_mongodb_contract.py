@@ -39,16 +39,14 @@ def mongomock_storage(
 # Cases the protocol settled after the plugin was written (issue 11, `EdgeCaseContract`): the
 # MongoDB plugin does otherwise today (delete-then-recreate: its creates are inserted, locked,
 # before the commit, so they cannot take the key or e-mail of a user deleted after it). Strict: the day the plugin follows, these fail and go.
-def _not_yet(test):
+def _not_yet(test, reason="issue 11 settled this case; the MongoDB plugin does not follow it yet"):
     """The kit's test, expected to fail here only (a copy: the kit's own function stays clean)."""
 
     @functools.wraps(test)
     def copy(self, *args, **kwargs):
         return test(self, *args, **kwargs)
 
-    return pytest.mark.xfail(
-        strict=True, reason="issue 11 settled this case; the MongoDB plugin does not follow it yet"
-    )(copy)
+    return pytest.mark.xfail(strict=True, reason=reason)(copy)
 
 
 class TestMongoDBOnMongomock(StorageContract):
@@ -56,6 +54,12 @@ class TestMongoDBOnMongomock(StorageContract):
 
     test_delete_then_recreate_in_one_change_set_replaces_the_user = _not_yet(
         StorageContract.test_delete_then_recreate_in_one_change_set_replaces_the_user
+    )
+    # The plugin stamps fresh ids when its journal is written but keeps the planned `at`: raising
+    # it needs a read of the newest entry, one more round trip per auto-assigning sync (issue 9).
+    test_spec_8_ordered_audit_is_never_before_what_it_follows = _not_yet(
+        StorageContract.test_spec_8_ordered_audit_is_never_before_what_it_follows,
+        "the MongoDB plugin orders entries of one instant only (see plugins/mongodb/changes.py)",
     )
 
     @pytest.fixture
