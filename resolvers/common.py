@@ -7,6 +7,7 @@ from typing import Any
 
 from graphql import GraphQLError
 from seatkeeper.domain.records import Role
+from seatkeeper.resolvers.fields import api_path
 from seatkeeper.rules import access
 from seatkeeper.rules.access import Action, Caller
 from seatkeeper.rules.engine import Engine
@@ -67,7 +68,8 @@ def organization_of(
 
 
 def bad_request(error: BadRequest) -> PublicError:
-    return PublicError(error.message, error.code, field=list(error.field or ()))
+    """A query's bad argument as the client sees it: `extensions.field` spelled by the API."""
+    return PublicError(error.message, error.code, field=api_path(error.field) or [])
 
 
 def actor_of(info: Info) -> str:

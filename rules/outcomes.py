@@ -14,6 +14,7 @@ from seatkeeper.domain.records import (
     MobileUser,
     SubscriptionStatus,
 )
+from seatkeeper.rules.fields import FieldPath
 
 T = TypeVar("T")
 
@@ -48,9 +49,11 @@ class ErrorCode(enum.StrEnum):
 
 @dataclass(frozen=True)
 class UserError:
+    """A refusal of the operation's input; `field` names the offending input in neutral terms."""
+
     code: ErrorCode
     message: str
-    field: tuple[str, ...] | None = None
+    field: FieldPath | None = None
     user_id: str | None = None
 
 
@@ -153,7 +156,7 @@ class BadRequest(Exception):
     """A query argument outside its allowed range (a page size, a cursor): the query fails."""
 
     def __init__(
-        self, message: str, field: tuple[str, ...] | None = None, code: str = "BAD_USER_INPUT"
+        self, message: str, field: FieldPath | None = None, code: str = "BAD_USER_INPUT"
     ) -> None:
         super().__init__(message)
         self.message = message

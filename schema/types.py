@@ -11,6 +11,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 from seatkeeper.domain import records
+from seatkeeper.resolvers.fields import api_path
 from seatkeeper.rules.licenses_csv import ImportMode as _ImportMode
 from seatkeeper.rules.outcomes import UserError as _UserError
 from seatkeeper.rules.outcomes import UserView
@@ -77,17 +78,18 @@ class UserError:
     user_id: strawberry.ID | None = None
 
     @classmethod
-    def from_rules(cls, error: _UserError) -> UserError:
+    def from_rules(cls, error: _UserError, within: tuple[str, ...] = ()) -> UserError:
+        """`within`: the argument the mutation takes the rules' inputs in (`input`), if any."""
         return cls(
             code=error.code,
             message=error.message,
-            field=list(error.field) if error.field else None,
+            field=api_path(error.field, within),
             user_id=strawberry.ID(error.user_id) if error.user_id is not None else None,
         )
 
 
-def user_errors(errors: list[_UserError]) -> list[UserError]:
-    return [UserError.from_rules(e) for e in errors]
+def user_errors(errors: list[_UserError], within: tuple[str, ...] = ()) -> list[UserError]:
+    return [UserError.from_rules(e, within) for e in errors]
 
 
 @strawberry.type(
