@@ -23,6 +23,7 @@ from seatkeeper.domain.records import (
 from seatkeeper.rules import decisions
 from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
 from seatkeeper.rules.base import EngineBase
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
 
 MAX_SEATS = 10_000_000
@@ -51,13 +52,13 @@ class TenancyOperations(EngineBase):
         """Create an organization with its default project, and its first ADMIN and SYNC tokens."""
         problems = []
         if problem := decisions.label_problem(name, "organization name"):
-            problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
+            problems.append(UserError(ErrorCode.INVALID_INPUT, problem, (InputField.NAME,)))
         if trial_days is None or not 0 <= trial_days <= MAX_TRIAL_DAYS:
             problems.append(
                 UserError(
                     ErrorCode.INVALID_INPUT,
                     f"trialDays must be between 0 and {MAX_TRIAL_DAYS}",
-                    ("input", "trialDays"),
+                    (InputField.TRIAL_DAYS,),
                 )
             )
         if problems:
@@ -95,7 +96,7 @@ class TenancyOperations(EngineBase):
                     UserError(
                         ErrorCode.ORGANIZATION_NOT_FOUND,
                         f"no organization {organization_id!r}",
-                        ("input", "organizationId"),
+                        (InputField.ORGANIZATION_ID,),
                     )
                 ]
             )
@@ -108,7 +109,7 @@ class TenancyOperations(EngineBase):
                 UserError(
                     ErrorCode.INVALID_INPUT,
                     f"seats must be between 1 and {MAX_SEATS} for {license_type.value}",
-                    ("input", "seats"),
+                    (InputField.SEATS,),
                 )
             )
         if not valid_until > valid_from:
@@ -116,7 +117,7 @@ class TenancyOperations(EngineBase):
                 UserError(
                     ErrorCode.INVALID_INPUT,
                     "validUntil must be after validFrom",
-                    ("input", "validUntil"),
+                    (InputField.VALID_UNTIL,),
                 )
             )
         if problems:
@@ -143,17 +144,17 @@ class TenancyOperations(EngineBase):
                 UserError(
                     ErrorCode.INVALID_INPUT,
                     "tokens are created with role ADMIN, SYNC or READER",
-                    ("input", "role"),
+                    (InputField.ROLE,),
                 )
             )
         if problem := decisions.token_name_problem(name):
-            problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", "name")))
+            problems.append(UserError(ErrorCode.INVALID_INPUT, problem, (InputField.NAME,)))
         if await self.storage.get_organization(organization_id) is None:
             problems.append(
                 UserError(
                     ErrorCode.ORGANIZATION_NOT_FOUND,
                     f"no organization {organization_id!r}",
-                    ("input", "organizationId"),
+                    (InputField.ORGANIZATION_ID,),
                 )
             )
         if problems:
@@ -169,7 +170,9 @@ class TenancyOperations(EngineBase):
         if token is None:
             return Result(
                 user_errors=[
-                    UserError(ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", ("id",))
+                    UserError(
+                        ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", (InputField.ID,)
+                    )
                 ]
             )
         return Result(token)

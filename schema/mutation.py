@@ -13,6 +13,7 @@ from seatkeeper.resolvers import subscriptions as subscription_resolvers
 from seatkeeper.resolvers import sync as sync_resolvers
 from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
+from seatkeeper.resolvers.fields import IN_INPUT
 from seatkeeper.rules.engine import NewUser, SyncRequest
 from seatkeeper.schema import build, types
 from seatkeeper.schema.fields import root_mutation
@@ -200,7 +201,7 @@ class Mutation:
             organization=build.organization(outcome.view) if outcome.view else None,
             admin_token=created.admin_token if created else None,
             sync_token=created.sync_token if created else None,
-            user_errors=types.user_errors(outcome.result.user_errors),
+            user_errors=types.user_errors(outcome.result.user_errors, IN_INPUT),
         )
 
     @root_mutation(
@@ -229,7 +230,7 @@ class Mutation:
         added = outcome.result.value
         return types.AddSubscriptionPayload(
             subscription=build.subscription(added, outcome.now) if added else None,
-            user_errors=types.user_errors(outcome.result.user_errors),
+            user_errors=types.user_errors(outcome.result.user_errors, IN_INPUT),
         )
 
     @root_mutation(
@@ -256,7 +257,7 @@ class Mutation:
         return types.CreateTokenPayload(
             token=created.secret if created else None,
             token_id=strawberry.ID(created.token.id) if created else None,
-            user_errors=types.user_errors(result.user_errors),
+            user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
 
     @root_mutation(

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from seatkeeper.domain.records import AuditReason, ProjectKind, Settings
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest
 
 from tests.rules.rules_support import (
@@ -568,7 +569,7 @@ async def test_spec_3_seat_subscriptions_need_at_least_one_seat(engine, clock):
     for seats in (0, -5, None):
         result = await engine.add_subscription(org, S, seats, until)
         assert [(e.code, e.field) for e in result.user_errors] == [
-            ("INVALID_INPUT", ("input", "seats"))
+            ("INVALID_INPUT", (InputField.SEATS,))
         ]
     assert await engine.storage.list_subscriptions(org) == []
     one = await engine.add_subscription(org, I, 1, until)
@@ -593,7 +594,7 @@ async def test_spec_3_valid_until_must_be_after_valid_from(engine, clock):
     for until in (start, start - timedelta(seconds=1)):
         result = await engine.add_subscription(org, S, 5, until, start)
         assert [(e.code, e.field) for e in result.user_errors] == [
-            ("INVALID_INPUT", ("input", "validUntil"))
+            ("INVALID_INPUT", (InputField.VALID_UNTIL,))
         ]
     assert await engine.storage.list_subscriptions(org) == []
 

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from seatkeeper.domain.records import Role
 from seatkeeper.rules.access import Action, Caller
+from seatkeeper.rules.fields import InputField
 
 from tests.rules.rules_support import async_test, new_org
 
@@ -96,7 +97,9 @@ async def test_spec_9_system_and_operator_are_reserved_token_names(engine, name)
     engine's own. Reserved in any case, surrounding spaces ignored."""
     org = await new_org(engine)
     result = await engine.create_token(org, Role.ADMIN, name)
-    assert [(e.code, e.field) for e in result.user_errors] == [("INVALID_INPUT", ("input", "name"))]
+    assert [(e.code, e.field) for e in result.user_errors] == [
+        ("INVALID_INPUT", (InputField.NAME,))
+    ]
     assert "reserved" in result.user_errors[0].message
     assert len(await engine.list_tokens(org)) == 2
 
@@ -163,7 +166,9 @@ async def test_spec_9_revoking_an_unknown_or_foreign_token_is_token_not_found(en
     across = await engine.revoke_token(foreign.token.id, acme)
 
     for result in (unknown, hostile, across):
-        assert [(e.code, e.field) for e in result.user_errors] == [("TOKEN_NOT_FOUND", ("id",))]
+        assert [(e.code, e.field) for e in result.user_errors] == [
+            ("TOKEN_NOT_FOUND", (InputField.ID,))
+        ]
     assert len(hostile.user_errors[0].message) < 200  # the message does not echo 10k characters
     assert await engine.authenticate(foreign.secret) is not None
     assert (await engine.revoke_token(foreign.token.id, None)).ok
