@@ -38,6 +38,7 @@ from seatkeeper.rules.base import (
     selector_change,
     trial_error,
 )
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
 from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
 from seatkeeper.storage.protocol import (
@@ -73,13 +74,13 @@ class AdministrationOperations(EngineBase):
         now = self.clock()
         if decisions.in_trial(organization, now):
             return Result(user_errors=[trial_error()])
-        problems = bulk_problems(user_ids, ("input", "userIds"))
+        problems = bulk_problems(user_ids, (InputField.USER_IDS,))
         if license_type is LicenseType.EXTERNAL:
             problems.append(
                 UserError(
                     ErrorCode.INVALID_INPUT,
                     "EXTERNAL licenses are per organization; users have no EXTERNAL selector",
-                    ("input", "licenseType"),
+                    (InputField.LICENSE_TYPE,),
                 )
             )
         if problems:
@@ -89,7 +90,7 @@ class AdministrationOperations(EngineBase):
 
         async def attempt() -> Result[list[MobileUser]] | Again:
             users = await self.storage.get_users(organization_id, keys)
-            missing = missing_users(user_ids, users, ("input", "userIds"))
+            missing = missing_users(user_ids, users, (InputField.USER_IDS,))
             if missing:
                 return Result(user_errors=missing)
             changes: list[SelectorChange] = []
@@ -124,7 +125,7 @@ class AdministrationOperations(EngineBase):
                 return Result([updated[k] for k in keys if k in updated])
             if isinstance(result, SeatShortage):
                 return Result(
-                    user_errors=[shortage_error(result, gaining, limits, ("input", "userIds"))]
+                    user_errors=[shortage_error(result, gaining, limits, (InputField.USER_IDS,))]
                 )
             return AGAIN
 
@@ -179,7 +180,9 @@ class AdministrationOperations(EngineBase):
             return Result(user_errors=exists_errors(result, new_users))
         if isinstance(result, SeatShortage):
             gaining = sum(1 for r in records if r.active_license is result.license_type)
-            return Result(user_errors=[shortage_error(result, gaining, limits, ("users",))])
+            return Result(
+                user_errors=[shortage_error(result, gaining, limits, (InputField.USERS,))]
+            )
         return Result(records)
 
     async def delete_users(
@@ -190,7 +193,7 @@ class AdministrationOperations(EngineBase):
         A later sync with the same id creates a fresh user with a fresh temporary window.
         """
         await self._require_organization(organization_id)
-        problems = bulk_problems(user_ids, ("userIds",))
+        problems = bulk_problems(user_ids, (InputField.USER_IDS,))
         if problems:
             return Result(user_errors=problems)
         keys = list(dict.fromkeys(user_key(i) for i in user_ids))
@@ -199,7 +202,7 @@ class AdministrationOperations(EngineBase):
 
         async def attempt() -> Result[list[str]] | Again:
             users = await self.storage.get_users(organization_id, keys)
-            missing = missing_users(user_ids, users, ("userIds",))
+            missing = missing_users(user_ids, users, (InputField.USER_IDS,))
             if missing:
                 return Result(user_errors=missing)
             cleared = (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED)
@@ -239,17 +242,26 @@ class AdministrationOperations(EngineBase):
         """SPEC 3, Settings: change the given fields; out-of-range day counts change nothing."""
         organization = await self._require_organization(organization_id)
         problems = []
-        for name, camel, value in (
-            ("inactivity_days", "inactivityDays", inactivity_days),
-            ("grace_period_days", "gracePeriodDays", grace_period_days),
+        # The messages quote the API's names: they are read by people who wrote that input.
+        for field, value, out_of_range in (
+            (
+                InputField.INACTIVITY_DAYS,
+                inactivity_days,
+                "inactivityDays must be between {low} and {high}, got {value}",
+            ),
+            (
+                InputField.GRACE_PERIOD_DAYS,
+                grace_period_days,
+                "gracePeriodDays must be between {low} and {high}, got {value}",
+            ),
         ):
-            low, high = decisions.SETTING_RANGES[name]
+            low, high = decisions.SETTING_RANGES[field.value]
             if value is not None and not low <= value <= high:
                 problems.append(
                     UserError(
                         ErrorCode.INVALID_INPUT,
-                        f"{camel} must be between {low} and {high}, got {value}",
-                        ("input", camel),
+                        out_of_range.format(low=low, high=high, value=value),
+                        (field,),
                     )
                 )
         if problems:
@@ -276,10 +288,10 @@ class AdministrationOperations(EngineBase):
         """Create a project or change its name and kind (the default project's kind included)."""
         await self._require_organization(organization_id)
         problems = [
-            UserError(ErrorCode.INVALID_INPUT, problem, ("input", field_name))
-            for field_name, problem in (
-                ("id", decisions.label_problem(project_id, "project id", 64)),
-                ("name", decisions.label_problem(name, "project name")),
+            UserError(ErrorCode.INVALID_INPUT, problem, (field,))
+            for field, problem in (
+                (InputField.ID, decisions.label_problem(project_id, "project id", 64)),
+                (InputField.NAME, decisions.label_problem(name, "project name")),
             )
             if problem
         ]

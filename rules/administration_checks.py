@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser, user_key
 from seatkeeper.rules import decisions
+from seatkeeper.rules.fields import FieldPath, InputField
 from seatkeeper.rules.outcomes import ErrorCode, UserError
 from seatkeeper.storage.protocol import AlreadyExists, SeatShortage
 
@@ -27,7 +28,7 @@ class NewUser:
     inspections: LicenseState = LicenseState.UNASSIGNED
 
 
-def capped(problems: list[UserError], field: tuple[str, ...]) -> list[UserError]:
+def capped(problems: list[UserError], field: FieldPath) -> list[UserError]:
     """At most MAX_LISTED_PROBLEMS entries, then one giving the total and the counts by code
     (SPEC 3: a bulk request's answer stays small however many of its entries are wrong)."""
     if len(problems) <= MAX_LISTED_PROBLEMS:
@@ -42,7 +43,7 @@ def capped(problems: list[UserError], field: tuple[str, ...]) -> list[UserError]
     return [*problems[:MAX_LISTED_PROBLEMS], UserError(code, message, field)]
 
 
-def bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError]:
+def bulk_problems(user_ids: list[str], field: FieldPath) -> list[UserError]:
     if not user_ids:
         return [UserError(ErrorCode.INVALID_INPUT, "the list of user ids is empty", field)]
     if len(user_ids) > MAX_BULK_USERS:
@@ -50,7 +51,7 @@ def bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError
             UserError(ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", field)
         ]
     problems = [
-        UserError(ErrorCode.INVALID_INPUT, problem, (*field, str(index)))
+        UserError(ErrorCode.INVALID_INPUT, problem, (*field, index))
         for index, user_id in enumerate(user_ids)
         if (problem := decisions.user_id_problem(user_id))
     ]
@@ -58,7 +59,7 @@ def bulk_problems(user_ids: list[str], field: tuple[str, ...]) -> list[UserError
 
 
 def missing_users(
-    user_ids: list[str], users: dict[str, MobileUser], field: tuple[str, ...]
+    user_ids: list[str], users: dict[str, MobileUser], field: FieldPath
 ) -> list[UserError]:
     """SPEC 3: USER_NOT_FOUND for each unknown id, at most MAX_LISTED_PROBLEMS of them, then one
     entry giving the total (100,000 unknown ids answered 12 MB of errors: issue 9)."""
@@ -71,7 +72,7 @@ def missing_users(
         if total <= MAX_LISTED_PROBLEMS:
             listed.append(
                 UserError(
-                    ErrorCode.USER_NOT_FOUND, f"no user {user_id!r}", (*field, str(index)), user_id
+                    ErrorCode.USER_NOT_FOUND, f"no user {user_id!r}", (*field, index), user_id
                 )
             )
     if total > MAX_LISTED_PROBLEMS:
@@ -81,7 +82,7 @@ def missing_users(
 
 
 def shortage_error(
-    shortage: SeatShortage, needed: int, limits: dict[LicenseType, int], field: tuple[str, ...]
+    shortage: SeatShortage, needed: int, limits: dict[LicenseType, int], field: FieldPath
 ) -> UserError:
     free = max(0, limits.get(shortage.license_type, 0) - shortage.holders)
     return UserError(
@@ -93,22 +94,26 @@ def shortage_error(
 
 def new_user_problems(new_users: list[NewUser]) -> list[UserError]:
     if not new_users:
-        return [UserError(ErrorCode.INVALID_INPUT, "the list of users is empty", ("users",))]
+        return [
+            UserError(ErrorCode.INVALID_INPUT, "the list of users is empty", (InputField.USERS,))
+        ]
     if len(new_users) > MAX_BULK_USERS:
         return [
             UserError(
-                ErrorCode.INVALID_INPUT, f"at most {MAX_BULK_USERS} users per request", ("users",)
+                ErrorCode.INVALID_INPUT,
+                f"at most {MAX_BULK_USERS} users per request",
+                (InputField.USERS,),
             )
         ]
     problems = []
     seen_keys: set[str] = set()
     seen_emails: set[str] = set()
     for index, new_user in enumerate(new_users):
-        where = ("users", str(index))
+        where = (InputField.USERS, index)
         for field_name, problem in (
-            ("id", decisions.user_id_problem(new_user.id)),
-            ("fullName", decisions.name_problem(new_user.full_name, required=True)),
-            ("email", decisions.email_problem(new_user.email)),
+            (InputField.ID, decisions.user_id_problem(new_user.id)),
+            (InputField.FULL_NAME, decisions.name_problem(new_user.full_name, required=True)),
+            (InputField.EMAIL, decisions.email_problem(new_user.email)),
         ):
             if problem:
                 problems.append(
@@ -122,7 +127,7 @@ def new_user_problems(new_users: list[NewUser]) -> list[UserError]:
                 UserError(
                     ErrorCode.INVALID_INPUT,
                     "a user holds at most one license type",
-                    (*where, "inspections"),
+                    (*where, InputField.INSPECTIONS),
                     new_user.id,
                 )
             )
@@ -133,7 +138,7 @@ def new_user_problems(new_users: list[NewUser]) -> list[UserError]:
                     UserError(
                         ErrorCode.USER_EXISTS,
                         "this id appears twice in the list",
-                        (*where, "id"),
+                        (*where, InputField.ID),
                         new_user.id,
                     )
                 )
@@ -145,12 +150,12 @@ def new_user_problems(new_users: list[NewUser]) -> list[UserError]:
                     UserError(
                         ErrorCode.EMAIL_TAKEN,
                         "this email appears twice in the list",
-                        (*where, "email"),
+                        (*where, InputField.EMAIL),
                         new_user.id,
                     )
                 )
             seen_emails.add(email_key)
-    return capped(problems, ("users",))
+    return capped(problems, (InputField.USERS,))
 
 
 def exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[UserError]:
@@ -162,7 +167,7 @@ def exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[UserE
                 UserError(
                     ErrorCode.USER_EXISTS,
                     f"a user {new_user.id!r} exists",
-                    ("users", str(index), "id"),
+                    (InputField.USERS, index, InputField.ID),
                     new_user.id,
                 )
             )
@@ -171,8 +176,8 @@ def exists_errors(result: AlreadyExists, new_users: list[NewUser]) -> list[UserE
                 UserError(
                     ErrorCode.EMAIL_TAKEN,
                     "this email belongs to another user",
-                    ("users", str(index), "email"),
+                    (InputField.USERS, index, InputField.EMAIL),
                     new_user.id,
                 )
             )
-    return capped(errors, ("users",))
+    return capped(errors, (InputField.USERS,))

@@ -67,7 +67,8 @@ class Mutation:
             info, [str(i) for i in input.user_ids], input.license_type, input.state
         )
         return types.SetLicenseStatePayload(
-            users=build.users_of(result), user_errors=types.user_errors(result.user_errors)
+            users=build.users_of(result),
+            user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
 
     @root_mutation(
@@ -133,7 +134,7 @@ class Mutation:
         )
         return types.UpdateSettingsPayload(
             settings=types.Settings.from_rules(result.value) if result.value else None,
-            user_errors=types.user_errors(result.user_errors),
+            user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
 
     @root_mutation(
@@ -154,7 +155,7 @@ class Mutation:
         )
         return types.UpsertProjectPayload(
             project=types.Project.from_rules(result.value) if result.value else None,
-            user_errors=types.user_errors(result.user_errors),
+            user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
 
     @root_mutation(

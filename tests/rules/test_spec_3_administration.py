@@ -197,8 +197,8 @@ async def test_spec_3_each_unknown_user_id_is_user_not_found_and_nothing_changes
     result = await set_state(engine, org, ["ghost-1", "known", "ghost-2"], S, D)
 
     assert [(e.code, e.user_id, e.field) for e in result.user_errors] == [
-        ("USER_NOT_FOUND", "ghost-1", ("input", "userIds", "0")),
-        ("USER_NOT_FOUND", "ghost-2", ("input", "userIds", "2")),
+        ("USER_NOT_FOUND", "ghost-1", (InputField.USER_IDS, 0)),
+        ("USER_NOT_FOUND", "ghost-2", (InputField.USER_IDS, 2)),
     ]
     assert await snapshot(engine, org) == before
 
@@ -218,12 +218,12 @@ async def test_spec_3_user_not_found_lists_at_most_1000_entries_then_the_total(e
     errors = result.user_errors
     assert len(errors) == 1_001
     assert [e.user_id for e in errors[:1_000]] == ghosts[:1_000]
-    assert errors[999].field == ("input", "userIds", "1000")
+    assert errors[999].field == (InputField.USER_IDS, 1000)
     total = errors[-1]
     assert (total.code, total.user_id, total.field) == (
         "USER_NOT_FOUND",
         None,
-        ("input", "userIds"),
+        (InputField.USER_IDS,),
     )
     assert total.message == "2,500 user ids name no user (the first 1,000 are listed)"
     assert await snapshot(engine, org) == before
@@ -515,12 +515,12 @@ async def test_spec_3_settings_within_range_are_stored_and_others_kept(engine, c
 @pytest.mark.parametrize(
     "changes, field",
     [
-        pytest.param({"inactivity_days": 0}, "inactivityDays", id="inactivity-0"),
-        pytest.param({"inactivity_days": 3651}, "inactivityDays", id="inactivity-3651"),
-        pytest.param({"inactivity_days": -1}, "inactivityDays", id="inactivity-negative"),
-        pytest.param({"grace_period_days": -1}, "gracePeriodDays", id="grace-negative"),
-        pytest.param({"grace_period_days": 366}, "gracePeriodDays", id="grace-366"),
-        pytest.param({"grace_period_days": 10**12}, "gracePeriodDays", id="grace-huge"),
+        pytest.param({"inactivity_days": 0}, InputField.INACTIVITY_DAYS, id="inactivity-0"),
+        pytest.param({"inactivity_days": 3651}, InputField.INACTIVITY_DAYS, id="inactivity-3651"),
+        pytest.param({"inactivity_days": -1}, InputField.INACTIVITY_DAYS, id="inactivity-negative"),
+        pytest.param({"grace_period_days": -1}, InputField.GRACE_PERIOD_DAYS, id="grace-negative"),
+        pytest.param({"grace_period_days": 366}, InputField.GRACE_PERIOD_DAYS, id="grace-366"),
+        pytest.param({"grace_period_days": 10**12}, InputField.GRACE_PERIOD_DAYS, id="grace-huge"),
     ],
 )
 @async_test
@@ -531,7 +531,7 @@ async def test_spec_3_settings_out_of_range_are_invalid_input_and_change_nothing
     the valid fields of the same request."""
     org = await new_org(engine)
     result = await engine.update_settings(org, auto_assign_licenses=True, **changes)
-    assert [(e.code, e.field) for e in result.user_errors] == [("INVALID_INPUT", ("input", field))]
+    assert [(e.code, e.field) for e in result.user_errors] == [("INVALID_INPUT", (field,))]
     assert (await engine.get_organization(org)).settings == Settings()
 
 
