@@ -27,6 +27,7 @@ from seatkeeper.domain.records import (
 )
 from seatkeeper.rules import decisions
 from seatkeeper.rules.base import EngineBase, Selectors, audit_entries, selector_change
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import (
     ErrorCode,
     GrantedLicense,
@@ -92,7 +93,7 @@ class SyncOperations(EngineBase):
                     UserError(
                         ErrorCode.PROJECT_NOT_FOUND,
                         f"no project {project_id!r} in this organization",
-                        ("input", "projectId"),
+                        (InputField.PROJECT_ID,),
                     )
                 ]
             )
@@ -107,7 +108,7 @@ class SyncOperations(EngineBase):
                     UserError(
                         ErrorCode.EMAIL_TAKEN,
                         "this email belongs to another user of the organization",
-                        ("input", "email"),
+                        (InputField.EMAIL,),
                     )
                 ]
             )
@@ -115,19 +116,19 @@ class SyncOperations(EngineBase):
 
     def _sync_input_problems(self, request: SyncRequest) -> list[UserError]:
         problems = []
-        for field_name, problem in (
-            ("userId", decisions.user_id_problem(request.user_id)),
-            ("email", decisions.email_problem(request.email)),
-            ("fullName", decisions.name_problem(request.full_name, required=False)),
+        for field, problem in (
+            (InputField.USER_ID, decisions.user_id_problem(request.user_id)),
+            (InputField.EMAIL, decisions.email_problem(request.email)),
+            (InputField.FULL_NAME, decisions.name_problem(request.full_name, required=False)),
             (
-                "projectId",
+                InputField.PROJECT_ID,
                 decisions.label_problem(request.project_id, "project id", 64)
                 if request.project_id is not None
                 else None,
             ),
         ):
             if problem:
-                problems.append(UserError(ErrorCode.INVALID_INPUT, problem, ("input", field_name)))
+                problems.append(UserError(ErrorCode.INVALID_INPUT, problem, (field,)))
         return problems
 
     async def _decide(

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import strawberry
 from seatkeeper.domain import records
 from seatkeeper.resolvers.cursors import encode_cursor
+from seatkeeper.resolvers.fields import IN_INPUT
 from seatkeeper.resolvers.organization import OrganizationView
 from seatkeeper.rules import outcomes
 from seatkeeper.rules.access import read_actor
@@ -109,7 +110,7 @@ def sync_payload(outcome: outcomes.SyncOutcome) -> types.SyncPayload:
         if refused
         else None,
         user=types.MobileUser.from_user(outcome.user) if outcome.user else None,
-        user_errors=types.user_errors(outcome.user_errors),
+        user_errors=types.user_errors(outcome.user_errors, IN_INPUT),
     )
 
 

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 
 import pytest
+from seatkeeper.rules.fields import InputField
 
 from tests.rules.rules_support import (
     S,
@@ -93,7 +94,7 @@ async def test_spec_4_1_unknown_project_comes_before_a_taken_email(engine):
     before = await snapshot(engine, org)
     outcome = await one_sync(engine, org, attempt(**UNKNOWN_PROJECT, **TAKEN_EMAIL))
     assert [(e.code, e.field) for e in outcome.user_errors] == [
-        ("PROJECT_NOT_FOUND", ("input", "projectId"))
+        ("PROJECT_NOT_FOUND", (InputField.PROJECT_ID,))
     ]
     assert outcome.error is None and await snapshot(engine, org) == before
     assert (await sync_entries(engine, org))[-1].error_code == "PROJECT_NOT_FOUND"
@@ -104,7 +105,9 @@ async def test_spec_4_1_a_taken_email_is_the_last_input_check(engine):
     org = await org_with_owner(engine)
     before = await snapshot(engine, org)
     outcome = await one_sync(engine, org, attempt(**TAKEN_EMAIL))
-    assert [(e.code, e.field) for e in outcome.user_errors] == [("EMAIL_TAKEN", ("input", "email"))]
+    assert [(e.code, e.field) for e in outcome.user_errors] == [
+        ("EMAIL_TAKEN", (InputField.EMAIL,))
+    ]
     assert outcome.error is None and await snapshot(engine, org) == before
     assert (await sync_entries(engine, org))[-1].error_code == "EMAIL_TAKEN"
     assert [u.id for u in await all_users(engine, org)] == ["owner"]

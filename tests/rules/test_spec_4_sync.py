@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from seatkeeper.domain.records import AuditReason, Client, ProjectKind
 from seatkeeper.rules.engine import SyncRequest
+from seatkeeper.rules.fields import InputField
 
 from tests.rules.rules_support import (
     A,
@@ -52,7 +53,7 @@ async def test_spec_4_1_unknown_project_is_project_not_found_and_changes_nothing
     outcome = await sync(engine, org, "ann", project="no-such-project")
 
     assert [(e.code, e.field) for e in outcome.user_errors] == [
-        ("PROJECT_NOT_FOUND", ("input", "projectId"))
+        ("PROJECT_NOT_FOUND", (InputField.PROJECT_ID,))
     ]
     assert outcome.license is None and outcome.error is None
     assert await snapshot(engine, org) == before
@@ -108,7 +109,7 @@ async def test_spec_4_1_empty_over_long_or_hostile_user_id_is_invalid_input(engi
     outcome = await sync(engine, org, user_id, email="someone@example.com", name="Someone")
 
     assert [(e.code, e.field) for e in outcome.user_errors] == [
-        ("INVALID_INPUT", ("input", "userId"))
+        ("INVALID_INPUT", (InputField.USER_ID,))
     ]
     assert await snapshot(engine, org) == before
     [entry] = await sync_entries(engine, org)
@@ -141,7 +142,7 @@ async def test_spec_4_1_malformed_or_hostile_email_is_invalid_input(engine, emai
     outcome = await sync(engine, org, "ann", email=email)
 
     assert [(e.code, e.field) for e in outcome.user_errors] == [
-        ("INVALID_INPUT", ("input", "email"))
+        ("INVALID_INPUT", (InputField.EMAIL,))
     ]
     assert await snapshot(engine, org) == before
     assert [e.error_code for e in await sync_entries(engine, org)] == ["INVALID_INPUT"]
