@@ -125,6 +125,7 @@ from seatkeeper.rules.csv_import import (
     decode_licenses_file,
     parse_licenses_file,
 )
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import ErrorCode, UserError
 from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
 from seatkeeper.storage.protocol import (
@@ -493,7 +494,7 @@ def _report(applied: bool, summary: ImportSummary, problems: list[ImportProblem]
             UserError(
                 ErrorCode.CSV_INVALID,
                 f"the file has {errors:,} error{'s' if errors != 1 else ''}; nothing was changed",
-                ("input", "csv"),
+                (InputField.CSV,),
             )
         )
     return ImportReport(

@@ -172,7 +172,7 @@ def import_payload(report: ImportReport) -> types.ImportLicensesPayload:
             )
             for p in report.problems
         ],
-        user_errors=types.user_errors(report.user_errors),
+        user_errors=types.user_errors(report.user_errors, IN_INPUT),
         problem_total=report.problem_total,
         problem_counts=[
             types.ProblemCount(code=code, count=count)
