@@ -10,6 +10,7 @@ import base64
 import binascii
 
 import orjson
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest, Position
 from seatkeeper.rules.paging import NOT_OURS
 
@@ -26,7 +27,7 @@ def decode_cursor(cursor: str | None) -> Position | None:
     try:
         parts = orjson.loads(base64.urlsafe_b64decode(cursor.encode("ascii")))
     except (ValueError, binascii.Error, UnicodeEncodeError, orjson.JSONDecodeError):
-        raise BadRequest(NOT_OURS, ("after",)) from None
+        raise BadRequest(NOT_OURS, (InputField.AFTER,)) from None
     if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
-        raise BadRequest(NOT_OURS, ("after",))
+        raise BadRequest(NOT_OURS, (InputField.AFTER,))
     return tuple(parts)

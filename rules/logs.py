@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from seatkeeper.domain.records import AuditEntry, SyncLogEntry, user_key
 from seatkeeper.rules.base import EngineBase
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest, Page, Position
 from seatkeeper.rules.paging import check_page_size, check_position, keyset_page
 from seatkeeper.storage.protocol import LogQuery
@@ -76,7 +77,7 @@ class LogOperations(EngineBase):
                 position = (at.astimezone(UTC), entry_id)
             except (ValueError, OverflowError):
                 raise BadRequest(
-                    "the cursor `after` is not one this server gave out", ("after",)
+                    "the cursor `after` is not one this server gave out", (InputField.AFTER,)
                 ) from None
         query = LogQuery(
             user_key=user_key(user_id) if user_id else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest, Page, Position
 
 R = TypeVar("R")
@@ -28,7 +29,7 @@ def check_position(after: object, arity: int) -> Position:
         or len(after) != arity
         or not all(isinstance(part, str) for part in after)
     ):
-        raise BadRequest(NOT_OURS, ("after",))
+        raise BadRequest(NOT_OURS, (InputField.AFTER,))
     return after
 
 
@@ -37,7 +38,9 @@ def check_page_size(first: int | None) -> int:
     if first is None:
         return DEFAULT_PAGE_SIZE
     if not 1 <= first <= MAX_PAGE_SIZE:
-        raise BadRequest(f"`first` must be between 1 and {MAX_PAGE_SIZE}, got {first}", ("first",))
+        raise BadRequest(
+            f"`first` must be between 1 and {MAX_PAGE_SIZE}, got {first}", (InputField.FIRST,)
+        )
     return first
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from seatkeeper.domain.records import LicenseState, LicenseType, MobileUser, Settings, user_key
 from seatkeeper.rules import decisions
 from seatkeeper.rules.base import EngineBase
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import (
     BadRequest,
     Page,
@@ -83,7 +84,7 @@ class ViewOperations(EngineBase):
     ) -> UserQuery:
         """SPEC 6a: the storage query for a search and a filter."""
         if search is not None and len(search) > 256:
-            raise BadRequest("`search` is longer than 256 characters", ("search",))
+            raise BadRequest("`search` is longer than 256 characters", (InputField.SEARCH,))
         user_filter = user_filter or UserFilter()
         selector = any_state = active_before = active_since = None
         if user_filter.license_type is LicenseType.EXTERNAL:

@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from seatkeeper.resolvers.cursors import decode_cursor
 from seatkeeper.rules.engine import UserFilter
+from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest
 
 from tests.rules.rules_support import (
@@ -336,7 +337,7 @@ async def test_spec_6a_a_garbage_cursor_is_a_bad_request(engine, cursor):
     org = await new_org(engine)
     with pytest.raises(BadRequest) as raised:  # the API decodes, the rules check the position
         await engine.list_users(org, after=decode_cursor(cursor))
-    assert raised.value.field == ("after",)
+    assert raised.value.field == (InputField.AFTER,)
 
 
 @async_test
