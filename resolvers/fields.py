@@ -48,7 +48,5 @@ def api_path(path: FieldPath | None, within: tuple[str, ...] = ()) -> list[str] 
     return [*within, *(_spelled(part) for part in path)]
 
 
-def _spelled(part: InputField | int | str) -> str:
-    if isinstance(part, InputField):
-        return API_NAMES[part]
-    return str(part)
+def _spelled(part: InputField | int) -> str:
+    return API_NAMES[part] if isinstance(part, InputField) else str(part)

@@ -38,4 +38,4 @@ class InputField(enum.StrEnum):
 
 
 #: Where an offending input sits: names, and indexes into lists.
-FieldPath = tuple[InputField | int | str, ...]
+FieldPath = tuple[InputField | int, ...]

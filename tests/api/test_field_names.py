@@ -1,11 +1,14 @@
 """Neutral field names and their API spelling (issue 10: the rules do not know the API's shape).
 
 The rules name an offending input with `InputField`; `seatkeeper.resolvers.fields` spells it as
-the schema does. Every name is spelled, and each spelling is one the schema has.
+the schema does. Every name is spelled, each spelling is one the schema has, and the rules hold
+no camelCase name of their own.
 """
 
 from __future__ import annotations
 
+import ast
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from seatkeeper.resolvers.fields import API_NAMES, IN_INPUT, api_path
 from seatkeeper.rules.fields import InputField
 
 ROOT = Path(__file__).resolve().parents[2]
+CAMEL = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)+")
 
 
 def _schema_input_names() -> set[str]:
@@ -43,3 +47,13 @@ def test_a_path_is_spelled_under_its_argument_with_indexes_as_strings():
     assert api_path(path, IN_INPUT) == ["input", "userIds", "3"]
     assert api_path((InputField.USERS, 0, InputField.FULL_NAME)) == ["users", "0", "fullName"]
     assert api_path(None, IN_INPUT) is None
+
+
+def test_the_rules_hold_no_camel_case_name():
+    """A camelCase string in rules/ would be the API's spelling leaking down (field paths)."""
+    found = []
+    for module in sorted((ROOT / "rules").glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and CAMEL.fullmatch(str(node.value)):
+                found.append(f"{module.name}:{node.lineno}: {node.value!r}")
+    assert found == []
