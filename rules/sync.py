@@ -1,8 +1,9 @@
 """SPEC 4 (sync) and SPEC 5 (capacity at sync time): whether a user may sync, and the sync log.
 
-Every sync is recorded (the user, then a sync-log entry), then decided: trial, EXTERNAL
-projects, a covering seat (unless over capacity), blocked selectors, automatic assignment and
-freeing up, and the temporary license. License outcomes are data, never exceptions.
+Every sync reads its user, decides — trial, EXTERNAL projects, a covering seat (unless over
+capacity), blocked selectors, automatic assignment and freeing up, the temporary license — and
+then writes the user's record, what it decided and the sync-log entry in one `write_sync`.
+License outcomes are data, never exceptions.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from seatkeeper.domain.records import (
     new_id,
 )
 from seatkeeper.rules import decisions
-from seatkeeper.rules.base import EngineBase, Selectors, audit_entries, selector_change
+from seatkeeper.rules.base import EngineBase, audit_entries, selector_change
 from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import (
     ErrorCode,
@@ -35,14 +36,15 @@ from seatkeeper.rules.outcomes import (
     SyncOutcome,
     UserError,
 )
-from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
+from seatkeeper.rules.retry import MAX_ATTEMPTS
 from seatkeeper.storage.protocol import (
-    Applied,
     ChangeSet,
-    Conflict,
     EmailTaken,
     SeatShortage,
-    SelectorChange,
+    SyncRecord,
+    SyncWrites,
+    SyncWritten,
+    recorded_user,
 )
 
 
@@ -57,6 +59,23 @@ class SyncRequest:
     client: Client = Client.MOBILE
 
 
+@dataclass
+class _Plan:
+    """A decided sync: the answer, and what to write with its sync-log entry (`write_sync`)."""
+
+    outcome: SyncOutcome
+    start_grace: bool = False
+    change_set: ChangeSet | None = None
+
+
+@dataclass
+class _Tries:
+    """What earlier attempts of one sync learned: how far SPEC 4.6 got before a SeatShortage."""
+
+    shortages: int = 0  # 0: assign; 1: the assignment was short, free up; 2: no seat
+    holders: int = 0  # holders of the required type when the assignment was refused
+
+
 class SyncOperations(EngineBase):
     """SPEC 4–5: the sync mutation."""
 
@@ -64,55 +83,80 @@ class SyncOperations(EngineBase):
         """SPEC 4: decide whether the user may sync; record the user and a sync-log entry.
 
         License errors are returned as data in `SyncOutcome.error`; input problems (SPEC 4.1) as
-        `user_errors`, which change nothing but the sync log (SPEC 4.8, invariant 5).
+        `user_errors`, which change nothing but the sync log (SPEC 4.8, invariant 5). The user's
+        record, a grace start or seat change, and the log entry are one `write_sync`: the user
+        is read, the sync decided on that record, and the write refused (then decided again) if
+        a concurrent write changed what the decision rests on.
         """
         now = self.clock()
-        outcome = await self._sync(organization_id, request, now)
-        await self.storage.append_sync_log(
-            self._sync_log_entry(organization_id, request, outcome, now)
-        )
-        return outcome
-
-    async def _sync(self, organization_id: str, request: SyncRequest, now: datetime) -> SyncOutcome:
-        # 4.1 Input and user.
         problems = self._sync_input_problems(request)
         if problems:
-            return SyncOutcome(user_errors=problems)
+            return await self._log_only(
+                organization_id, request, SyncOutcome(user_errors=problems), now
+            )
         organization = await self.storage.get_organization(organization_id)
         if organization is None:
-            return SyncOutcome(
-                user_errors=[
-                    UserError(ErrorCode.ORGANIZATION_NOT_FOUND, "the organization no longer exists")
-                ]
+            error = UserError(ErrorCode.ORGANIZATION_NOT_FOUND, "the organization no longer exists")
+            return await self._log_only(
+                organization_id, request, SyncOutcome(user_errors=[error]), now
             )
         project_id = request.project_id or DEFAULT_PROJECT_ID
         project = await self.storage.get_project(organization_id, project_id)
         if project is None:
-            return SyncOutcome(
-                user_errors=[
-                    UserError(
-                        ErrorCode.PROJECT_NOT_FOUND,
-                        f"no project {project_id!r} in this organization",
-                        (InputField.PROJECT_ID,),
-                    )
-                ]
+            error = UserError(
+                ErrorCode.PROJECT_NOT_FOUND,
+                f"no project {project_id!r} in this organization",
+                (InputField.PROJECT_ID,),
+            )
+            return await self._log_only(
+                organization_id, request, SyncOutcome(user_errors=[error]), now
             )
         required = project.kind.required_license
+        record = SyncRecord(
+            organization_id, request.user_id, request.email, request.full_name, required, now
+        )
+        key = record.key
+        tries = _Tries()
         try:
+            for _ in range(MAX_ATTEMPTS):
+                before = await self.storage.get_user(organization_id, key)
+                user = recorded_user(before, record)
+                plan = await self._decide(organization, required, user, now, tries)
+                entry = self._sync_log_entry(organization_id, request, plan.outcome, now)
+                result = await self.storage.write_sync(
+                    SyncWrites(record, before, entry, plan.start_grace, plan.change_set)
+                )
+                if isinstance(result, SyncWritten):
+                    plan.outcome.user = result.user
+                    return plan.outcome
+                if isinstance(result, SeatShortage) and tries.shortages < 2:
+                    tries.shortages += 1
+                    tries.holders = tries.holders if tries.shortages > 1 else result.holders
+                else:  # a concurrent write changed the user or a seat: decide again from scratch
+                    tries = _Tries()
+            # Every attempt met a concurrent write: record the sync, refuse the seat.
             user = await self.storage.record_sync(
                 organization_id, request.user_id, request.email, request.full_name, required, now
             )
         except EmailTaken:
-            return SyncOutcome(
-                user_errors=[
-                    UserError(
-                        ErrorCode.EMAIL_TAKEN,
-                        "this email belongs to another user of the organization",
-                        (InputField.EMAIL,),
-                    )
-                ]
+            error = UserError(
+                ErrorCode.EMAIL_TAKEN,
+                "this email belongs to another user of the organization",
+                (InputField.EMAIL,),
             )
-        return await self._decide(organization, required, user, now)
+            return await self._log_only(
+                organization_id, request, SyncOutcome(user_errors=[error]), now
+            )
+        return await self._log_only(organization_id, request, self._no_seat(user, required), now)
+
+    async def _log_only(
+        self, organization_id: str, request: SyncRequest, outcome: SyncOutcome, now: datetime
+    ) -> SyncOutcome:
+        """A sync that writes nothing but its log entry (an input error, an e-mail taken)."""
+        await self.storage.append_sync_log(
+            self._sync_log_entry(organization_id, request, outcome, now)
+        )
+        return outcome
 
     def _sync_input_problems(self, request: SyncRequest) -> list[UserError]:
         problems = []
@@ -132,64 +176,48 @@ class SyncOperations(EngineBase):
         return problems
 
     async def _decide(
-        self, organization: Organization, required: LicenseType, user: MobileUser, now: datetime
-    ) -> SyncOutcome:
-        """SPEC 4, steps 2–7, for a recorded user."""
+        self,
+        organization: Organization,
+        required: LicenseType,
+        user: MobileUser,
+        now: datetime,
+        tries: _Tries,
+    ) -> _Plan:
+        """SPEC 4, steps 2–7, for the user as this sync records it (nothing written here)."""
         settings = organization.settings
         # 4.2 Trial: everything passes, no seat taken, no temporary window started.
         if decisions.in_trial(organization, now):
-            return SyncOutcome(
-                user=user,
-                license=GrantedLicense(required, trial=True, expires_at=organization.trial_ends_at),
+            return _Plan(
+                SyncOutcome(
+                    user=user,
+                    license=GrantedLicense(
+                        required, trial=True, expires_at=organization.trial_ends_at
+                    ),
+                )
             )
         subscriptions = await self.storage.list_subscriptions(organization.id)
         # 4.3 EXTERNAL project: covered by the organization's subscription, no seat.
         if required is LicenseType.EXTERNAL:
             if decisions.type_active(subscriptions, LicenseType.EXTERNAL, now):
-                return SyncOutcome(user=user, license=GrantedLicense(LicenseType.EXTERNAL))
+                return _Plan(SyncOutcome(user=user, license=GrantedLicense(LicenseType.EXTERNAL)))
             if decisions.type_expired(subscriptions, LicenseType.EXTERNAL, now):
-                return self._refuse(
+                return _Plan(
+                    self._refuse(
+                        user,
+                        LicenseErrorCode.LICENSE_EXPIRED,
+                        LicenseErrorReason.SUBSCRIPTION_EXPIRED,
+                        required,
+                    )
+                )
+            return _Plan(
+                self._refuse(
                     user,
-                    LicenseErrorCode.LICENSE_EXPIRED,
-                    LicenseErrorReason.SUBSCRIPTION_EXPIRED,
+                    LicenseErrorCode.LICENSE_NOT_FOUND,
+                    LicenseErrorReason.NO_SUBSCRIPTION,
                     required,
                 )
-            return self._refuse(
-                user,
-                LicenseErrorCode.LICENSE_NOT_FOUND,
-                LicenseErrorReason.NO_SUBSCRIPTION,
-                required,
             )
-
         limits = decisions.seat_limits(subscriptions, now)
-        current = user
-
-        async def attempt() -> SyncOutcome | Again:
-            nonlocal current
-            outcome = await self._decide_seat(
-                organization, settings, limits, required, current, now
-            )
-            if not isinstance(outcome, Again):
-                return outcome
-            # A concurrent write changed the user or the seat we meant to free: read again.
-            fresh = await self.storage.get_user(organization.id, current.key)
-            if fresh is None:  # deleted meanwhile: nothing is held, nothing to grant
-                return self._no_seat(current, required)
-            current = fresh
-            return AGAIN
-
-        return await with_conflict_retry(attempt, lambda: self._no_seat(current, required))
-
-    async def _decide_seat(
-        self,
-        organization: Organization,
-        settings: Settings,
-        limits: dict[LicenseType, int],
-        required: LicenseType,
-        user: MobileUser,
-        now: datetime,
-    ) -> SyncOutcome | Again:
-        """SPEC 4, steps 4–7. AGAIN when a concurrent write got in the way (decide again)."""
         held = user.active_license
         # 4.4 Covered: a held covering seat wins, unless it is over capacity (SPEC 5).
         if decisions.covers(held, required):
@@ -199,30 +227,42 @@ class SyncOperations(EngineBase):
                     if limits[held] == 0
                     else LicenseErrorReason.OVER_CAPACITY
                 )
-                return self._refuse(user, LicenseErrorCode.LICENSE_EXPIRED, reason, held)
-            return SyncOutcome(user=user, license=GrantedLicense(held))
+                return _Plan(self._refuse(user, LicenseErrorCode.LICENSE_EXPIRED, reason, held))
+            return _Plan(SyncOutcome(user=user, license=GrantedLicense(held)))
         # 4.5 Blocked.
         if user.selector(required) is LicenseState.DISABLED:
-            return self._refuse(
-                user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.DISABLED, required
+            return _Plan(
+                self._refuse(
+                    user, LicenseErrorCode.LICENSE_NOT_FOUND, LicenseErrorReason.DISABLED, required
+                )
             )
         # 4.6 Automatic assignment.
         if settings.auto_assign_licenses:
-            return await self._auto_assign(organization, settings, limits, required, user, now)
+            return await self._auto_assign(
+                organization, settings, limits, required, user, now, tries
+            )
         # 4.7 The temporary license, one window per user record.
         started_at = user.grace_started_at
+        start_grace = started_at is None
         if started_at is None:
-            user = await self.storage.start_grace_period(organization.id, user.key, now) or user
-            if user.grace_started_at is None:
-                user = replace(user, grace_started_at=now)
-            started_at = user.grace_started_at or now
+            user = replace(user, grace_started_at=now)
+            started_at = now
         ends = decisions.grace_window_end(started_at, settings)
         if now < ends:
-            return SyncOutcome(
-                user=user, license=GrantedLicense(required, temporary=True, expires_at=ends)
+            return _Plan(
+                SyncOutcome(
+                    user=user, license=GrantedLicense(required, temporary=True, expires_at=ends)
+                ),
+                start_grace=start_grace,
             )
-        return self._refuse(
-            user, LicenseErrorCode.LICENSE_EXPIRED, LicenseErrorReason.GRACE_PERIOD_ENDED, required
+        return _Plan(
+            self._refuse(
+                user,
+                LicenseErrorCode.LICENSE_EXPIRED,
+                LicenseErrorReason.GRACE_PERIOD_ENDED,
+                required,
+            ),
+            start_grace=start_grace,
         )
 
     async def _over_capacity(
@@ -245,32 +285,36 @@ class SyncOperations(EngineBase):
         required: LicenseType,
         user: MobileUser,
         now: datetime,
-    ) -> SyncOutcome | Again:
-        """SPEC 4.6: assign a free seat of the required type, else free up an inactive one."""
+        tries: _Tries,
+    ) -> _Plan:
+        """SPEC 4.6: assign a free seat of the required type, else free up an inactive one.
+
+        The first attempt assigns; after a SeatShortage the next frees up the holder inactive
+        longest (if that makes a seat free); after a second shortage, no seat.
+        """
         operation_id = new_id()
         after = decisions.with_selector(user, required, LicenseState.ASSIGNED)
         audit = audit_entries(
             organization.id, now, user, after, SYSTEM_ACTOR, AuditReason.AUTO_ASSIGN, operation_id
         )
         change = selector_change(user, after, now)
-        result = await self.storage.apply_changes(
-            ChangeSet(
-                organization.id,
-                changes=[change],
-                seat_limits=limits,
-                audit=audit,
-                order_audit=True,
+        granted = SyncOutcome(user=user, license=GrantedLicense(required))
+        if tries.shortages == 0:
+            return _Plan(
+                granted,
+                change_set=ChangeSet(
+                    organization.id,
+                    changes=[change],
+                    seat_limits=limits,
+                    audit=audit,
+                    order_audit=True,
+                ),
             )
-        )
-        if isinstance(result, Applied):
-            return self._granted_seat(user, after, change, required)
-        if isinstance(result, Conflict):
-            return AGAIN
         # 4.6.2 No seat free: free up the one inactive longest, if that makes one free.
         if (
-            isinstance(result, SeatShortage)
+            tries.shortages == 1
             and settings.auto_free_up_licenses
-            and result.holders <= limits[required]
+            and tries.holders <= limits[required]
         ):
             victim = await self.storage.find_longest_inactive_holder(
                 organization.id, required, decisions.inactivity_cutoff(settings, now)
@@ -290,34 +334,18 @@ class SyncOperations(EngineBase):
                     )
                     + audit
                 )
-                freed = await self.storage.apply_changes(
-                    ChangeSet(
+                granted.freed_user_id = victim.id
+                return _Plan(
+                    granted,
+                    change_set=ChangeSet(
                         organization.id,
                         changes=[selector_change(victim, victim_after, now), change],
                         seat_limits=limits,
                         audit=audit,
                         order_audit=True,
-                    )
+                    ),
                 )
-                if isinstance(freed, Applied):
-                    outcome = self._granted_seat(user, after, change, required)
-                    outcome.freed_user_id = victim.id
-                    return outcome
-                if isinstance(freed, Conflict):
-                    return AGAIN
-        return self._no_seat(user, required)
-
-    @staticmethod
-    def _granted_seat(
-        user: MobileUser,
-        after: Selectors,
-        change: SelectorChange,
-        required: LicenseType,
-    ) -> SyncOutcome:
-        assigned = replace(
-            user, standard=after[0], inspections=after[1], assigned_at=change.assigned_at
-        )
-        return SyncOutcome(user=assigned, license=GrantedLicense(required))
+        return _Plan(self._no_seat(user, required))
 
     @staticmethod
     def _refuse(

@@ -12,6 +12,7 @@ database can answer faster (an index, a counter). The derivations, and what they
 | `count_holders` | `count_users(selector=(type, ASSIGNED))` (a holder, by invariant 2) | the holders |
 | `holders_ranked_before` | `list_users(selector=(type, ASSIGNED))` pages | the holders |
 | `find_longest_inactive_holder` | the same pages | the holders |
+| `write_sync` | `record_sync`, `apply_changes`, `start_grace_period`, `append_sync_log` | up to four writes, each atomic but not together (override to make it one) |
 
 `open`, `close` and `ping` do nothing unless overridden.
 
@@ -40,12 +41,18 @@ from seatkeeper.domain.records import (
 )
 from seatkeeper.storage.protocol import (
     UNDECLARED,
+    Applied,
     ApplyResult,
     Capabilities,
     ChangeSet,
+    Conflict,
     LogQuery,
+    SyncWriteResult,
+    SyncWrites,
+    SyncWritten,
     UserQuery,
     fold,
+    sync_basis,
     user_sort_key,
 )
 
@@ -233,3 +240,34 @@ class BaseStorage(ABC):
             if best_rank is None or rank < best_rank:
                 best, best_rank = user, rank
         return best
+
+    async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
+        """Composed from the primitives, in the protocol's order, each step atomic on its own.
+
+        Not one atomic step: a crash between two writes leaves the earlier ones (the record
+        without its entry, say), and a refusal after the record leaves the record written —
+        which a plugin written before `write_sync` existed did too. The basis is checked on
+        the user `record_sync` returns, and the seat change comes after the record. A plugin
+        overrides this to land everything in one transaction (see the `sqlite` plugin).
+        """
+        record = writes.record
+        user = await self.record_sync(
+            record.organization_id,
+            record.user_id,
+            record.email,
+            record.full_name,
+            record.required,
+            record.now,
+        )
+        if sync_basis(user) != sync_basis(writes.expected):
+            return Conflict((user.key,))
+        if writes.change_set is not None:
+            result = await self.apply_changes(writes.change_set)
+            if not isinstance(result, Applied):
+                return result
+        if writes.start_grace:
+            await self.start_grace_period(record.organization_id, user.key, record.now)
+        if writes.change_set is not None or writes.start_grace:
+            user = await self.get_user(record.organization_id, user.key) or user
+        await self.append_sync_log(writes.log)
+        return SyncWritten(user)

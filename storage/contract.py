@@ -85,6 +85,7 @@ __all__ = [
     "LogContract",
     "OrganizationContract",
     "StorageContract",
+    "SyncWriteContract",
     "TokenContract",
     "UserContract",
     "UserListContract",
@@ -1869,6 +1870,9 @@ class EdgeCaseContract(_ContractBase):
 # ------------------------------------------------------------------------------ all of it
 
 
+from seatkeeper.storage.contract_sync import SyncWriteContract
+
+
 class StorageContract(
     OrganizationContract,
     TokenContract,
@@ -1879,5 +1883,6 @@ class StorageContract(
     LogContract,
     ConcurrencyContract,
     EdgeCaseContract,
+    SyncWriteContract,
 ):
     """Every promise of the Storage protocol. Subclass it as `Test…` and provide `storage_factory`."""

@@ -47,6 +47,7 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 | --- | --- |
 | record_sync | one `find_one_and_update(upsert=True, return_document=AFTER)` on the user; `$setOnInsert` the new record, `$set` name/email/lastSyncAt, `$min` firstSyncAt; DuplicateKeyError on the e-mail index → EmailTaken |
 | start_grace_period | `find_one_and_update({grace_started_at: null}, $set)`, then a plain read if it was already set |
+| write_sync | the record, grace start and a one-user seat change as one conditional `find_one_and_update` on the user (its basis in the filter, upsert for a new user); a seat change that moves a counter or another user goes through apply_changes' journal; the log entry `insert_one`, queued and written in batches after the answer |
 | apply_changes, one existing user | upsert a journal stamped with the server's clock (the intent, with the audit entries); `find_one_and_update` on the counter document `{holders: {$lte: limit - gain}}` with `$inc` (the guard is the capacity check) for a gained seat; the user's `update_one` with the expected selectors and `journal: null` in the filter (the commit; it locks the user with the journal id and pushes it onto `ops`); insert the audit entries (keyed by their ids); `$inc: -n` for a released seat; unlock the user; delete the journal. A miss: release, delete journal, Conflict. Failure: the counter is at worst too high (a seat looks taken, never over-allocated); `repair()` (periodic, and on a refused reservation) writes the audit if the user is locked by the journal or its `ops` holds the id, unlocks, deletes the journal, recounts |
 | apply_changes, several users / creates / deletes | insert a journal (`pending`); lock the users (`update_many` with the expected selectors and `journal: null` in the filter, `$set: {journal: id}`); reserve the net seat gain per type with the guarded `$inc`; insert the created users, locked; the commit: the journal `pending` → `committed`; then, each step acknowledged before the next and seats let go before seats are taken (a switch written as a release then a take), delete, `update_many` per new state (unlocking), insert audit, release, delete the journal. `repair()` rolls a `pending` journal back (unlock, delete its creates) and a `committed` one forward (every step is filtered on the lock or keyed by id: idempotent) |
 | count_holders | read the counter document (never below the holders: seats are counted before they are held and uncounted after; equal when no change set is in flight) |
@@ -77,6 +78,7 @@ from seatkeeper.domain.records import (
     Token,
     new_sortable_id,
     seat_held,
+    user_key,
 )
 
 
@@ -203,6 +205,96 @@ class SeatShortage:
 
 
 ApplyResult = Applied | Conflict | AlreadyExists | SeatShortage
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """What a sync records of its user (SPEC 4.1), whatever is decided: see `recorded_user`."""
+
+    organization_id: str
+    user_id: str
+    email: str
+    full_name: str | None  # None keeps the stored name (a new user is named by the e-mail)
+    required: LicenseType  # the license the sync's project requires (the user's last_required)
+    now: datetime
+
+    @property
+    def key(self) -> str:
+        return user_key(self.user_id)
+
+
+@dataclass
+class SyncWrites:
+    """Everything one sync writes (SPEC 4), for `write_sync` to land whole or not at all.
+
+    The engine reads the user (`get_user`), decides on `recorded_user(expected, record)` — the
+    user as this sync records it — and then hands over the record, what it decided to write
+    (a grace start or a seat change) and the sync-log entry that reports the decision.
+    """
+
+    record: SyncRecord
+    #: The user as the engine read it before deciding, None if absent: the write is refused as
+    #: a Conflict unless `sync_basis` of the stored user still equals `sync_basis(expected)`.
+    expected: MobileUser | None
+    log: SyncLogEntry  # the sync-log entry reporting the decision (SPEC 4.8)
+    start_grace: bool = False  # set grace_started_at = now if unset (SPEC 4.7)
+    #: The seat change (SPEC 4.6: an automatic assignment, with a free-up), applied after the
+    #: record, with `apply_changes`'s checks; it may change the syncing user even when that user
+    #: is created by this very write (expected selectors UNASSIGNED, UNASSIGNED).
+    change_set: ChangeSet | None = None
+
+
+@dataclass(frozen=True)
+class SyncWritten:
+    """`write_sync` succeeded: the record, the grace start or seat change, and the entry landed."""
+
+    user: MobileUser  # the user as stored afterwards
+
+
+SyncWriteResult = SyncWritten | Conflict | AlreadyExists | SeatShortage
+
+
+def sync_basis(
+    user: MobileUser | None,
+) -> tuple[LicenseState, LicenseState, datetime | None, datetime | None]:
+    """What a sync's decision rests on: both selectors, `assigned_at` and `grace_started_at`.
+
+    An absent user has the basis of the one a sync creates (nothing held, no grace), so that a
+    first sync racing another first sync of the same id is no conflict: both decided alike.
+    """
+    if user is None:
+        return (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED, None, None)
+    return (user.standard, user.inspections, user.assigned_at, user.grace_started_at)
+
+
+def recorded_user(before: MobileUser | None, record: SyncRecord) -> MobileUser:
+    """The user as a sync's `record` leaves it over `before` (SPEC 4.1; `record_sync`'s rule).
+
+    Created with both selectors UNASSIGNED, `created_at = now` and the e-mail for a missing full
+    name when `before` is None; otherwise e-mail and (when given) full name replaced. Then
+    `first_sync_at` set if unset, `last_sync_at = now`, `last_required = required`. Selectors,
+    seat and grace are left as they were. `before` itself is not changed.
+    """
+    now = record.now
+    if before is None:
+        return MobileUser(
+            organization_id=record.organization_id,
+            id=record.user_id,
+            full_name=record.full_name or record.email,
+            email=record.email,
+            created_at=now,
+            first_sync_at=now,
+            last_sync_at=now,
+            last_required=record.required,
+        )
+    return replace(
+        before,
+        email=record.email,
+        full_name=record.full_name or before.full_name,
+        first_sync_at=before.first_sync_at or now,
+        last_sync_at=now,
+        last_required=record.required,
+    )
 
 
 @dataclass(frozen=True)
@@ -469,6 +561,33 @@ class Storage(Protocol):
         first refusal in that order wins. Then all writes and all audit entries land together:
         deletions first, then selector changes, then creates. An unknown organization raises
         LookupError.
+        """
+
+    async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
+        """Land all that one sync writes, atomically, or nothing of it, and say why not.
+
+        In one atomic step (SQLite: one `BEGIN IMMEDIATE` transaction, one commit; memory: one
+        critical section; MongoDB: see the table above):
+
+        1. the user's basis is checked: unless `sync_basis` of the stored user (None if absent)
+           equals `sync_basis(writes.expected)`, Conflict naming the user's key;
+        2. the record: the user upserted as `recorded_user` says (created if absent); another
+           user holding the e-mail (case-insensitively) raises EmailTaken;
+        3. the seat change, if any: `change_set` with every check of `apply_changes`, seen
+           after the record (so it may change a user this write creates); a refusal is returned
+           as that result (Conflict, AlreadyExists, SeatShortage);
+        4. the grace start, if asked: `grace_started_at = now` unless already set;
+        5. the sync-log entry `writes.log`, appended.
+
+        On every refusal and error nothing is written: no user, no last_sync_at, no entry (the
+        engine decides again and writes again). An unknown organization raises LookupError.
+        Returns SyncWritten with the user as stored afterwards.
+
+        A backend may write the log entry (step 5 only) after answering, in batches, provided a
+        crash can lose nothing but such entries: the record, the grace start and the seat
+        change with its audit entries are durable when this returns. `BaseStorage` composes
+        this from `record_sync`, `apply_changes`, `start_grace_period` and `append_sync_log`,
+        each atomic but not the whole (a crash between two leaves the earlier ones written).
         """
 
     async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:

@@ -47,8 +47,14 @@ from seatkeeper.storage.protocol import (
     EmailTaken,
     LogQuery,
     SeatShortage,
+    SyncRecord,
+    SyncWriteResult,
+    SyncWrites,
+    SyncWritten,
     UserQuery,
+    fold,
     order_audit_entries,
+    sync_basis,
     user_sort_key,
 )
 
@@ -236,6 +242,14 @@ def _unpend(tenant: _Tenant, user: MobileUser) -> None:
     index = bisect.bisect_left(pending, entry[1])
     if index < len(pending) and pending[index] == entry[1]:
         del pending[index]
+
+
+def _start_grace(tenant: _Tenant, user: MobileUser, now: datetime) -> None:
+    """Start the user's grace window at `now` unless it started before (SPEC 4.7)."""
+    if user.grace_started_at is None:
+        _unpend(tenant, user)
+        user.grace_started_at = now
+        _pend(tenant, user)
 
 
 def _is_pending_count(query: UserQuery) -> bool:
@@ -478,36 +492,41 @@ class MemoryStorage(BaseStorage):
         required: LicenseType,
         now: datetime,
     ) -> MobileUser:
-        key = user_key(user_id)
         with self._lock:
             tenant = self._tenants[organization_id]
-            owner = tenant.emails.get(email.casefold())
-            if owner is not None and owner != key:
-                raise EmailTaken(email, tenant.users[owner].id)
-            user = tenant.users.get(key)
-            if user is None:
-                user = MobileUser(
-                    organization_id=organization_id,
-                    id=user_id,
-                    full_name=full_name or email,
-                    email=email,
-                    created_at=now,
-                )
-                self._index_user(tenant, user)
-            elif user.email != email or (full_name and user.full_name != full_name):
-                # Re-index under the new e-mail and name.
-                self._unindex_user(tenant, user)
-                user.email = email
-                if full_name:
-                    user.full_name = full_name
-                self._index_user(tenant, user)
-            _unpend(tenant, user)
-            if user.first_sync_at is None:
-                user.first_sync_at = now
-            user.last_sync_at = now
-            user.last_required = required
-            _pend(tenant, user)
-            return _copy(user)
+            record = SyncRecord(organization_id, user_id, email, full_name, required, now)
+            return _copy(self._record(tenant, record))
+
+    def _record(self, tenant: _Tenant, record: SyncRecord) -> MobileUser:
+        """`record_sync` under the lock: the stored user, recorded (EmailTaken before any write)."""
+        key, email, full_name, now = record.key, record.email, record.full_name, record.now
+        owner = tenant.emails.get(email.casefold())
+        if owner is not None and owner != key:
+            raise EmailTaken(email, tenant.users[owner].id)
+        user = tenant.users.get(key)
+        if user is None:
+            user = MobileUser(
+                organization_id=record.organization_id,
+                id=record.user_id,
+                full_name=full_name or email,
+                email=email,
+                created_at=now,
+            )
+            self._index_user(tenant, user)
+        elif user.email != email or (full_name and user.full_name != full_name):
+            # Re-index under the new e-mail and name.
+            self._unindex_user(tenant, user)
+            user.email = email
+            if full_name:
+                user.full_name = full_name
+            self._index_user(tenant, user)
+        _unpend(tenant, user)
+        if user.first_sync_at is None:
+            user.first_sync_at = now
+        user.last_sync_at = now
+        user.last_required = record.required
+        _pend(tenant, user)
+        return user
 
     async def start_grace_period(
         self, organization_id: str, key: str, now: datetime
@@ -517,79 +536,108 @@ class MemoryStorage(BaseStorage):
             user = tenant.users.get(key) if tenant else None
             if user is None:
                 return None
-            if user.grace_started_at is None:
-                _unpend(tenant, user)
-                user.grace_started_at = now
-                _pend(tenant, user)
+            _start_grace(tenant, user, now)
             return _copy(user)
+
+    async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
+        """Everything under the lock once: check, record, seat change, grace, entry."""
+        record = writes.record
+        with self._lock:
+            tenant = self._tenants[record.organization_id]
+            before = tenant.users.get(record.key)
+            if sync_basis(before) != sync_basis(writes.expected):
+                return Conflict((record.key,))
+            owner = tenant.emails.get(fold(record.email))
+            if owner is not None and owner != record.key:
+                raise EmailTaken(record.email, tenant.users[owner].id)
+            change_set = writes.change_set
+            if change_set is not None and before is not None:
+                # The record changes no selector: check and apply the seat change first, so
+                # that a refusal has written nothing.
+                result = self._apply(tenant, change_set)
+                if not isinstance(result, Applied):
+                    return result
+                change_set = None
+            user = self._record(tenant, record)
+            if change_set is not None:  # a user this write creates: refused, it goes again
+                result = self._apply(tenant, change_set)
+                if not isinstance(result, Applied):
+                    self._unindex_user(tenant, user)
+                    return result
+            if writes.start_grace:
+                _start_grace(tenant, user, record.now)
+            self._append_sync_log(tenant, writes.log)
+            return SyncWritten(_copy(user))
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
         with self._lock:
-            tenant = self._tenants[change_set.organization_id]
-            touched = [c.user_key for c in change_set.changes] + [
-                d.user_key for d in change_set.deletes
-            ]
-            conflicts = tuple(
-                c.user_key
-                for c in [*change_set.changes, *change_set.deletes]
-                if c.user_key not in tenant.users
-                or tenant.users[c.user_key].selectors != c.expected
-            )
-            if conflicts or len(set(touched)) != len(touched):
-                return Conflict(conflicts or tuple(touched))
-            deleted = {d.user_key for d in change_set.deletes}
-            taken_keys, taken_emails = [], []
-            seen_keys, seen_emails = set(), set()
+            return self._apply(self._tenants[change_set.organization_id], change_set)
+
+    def _apply(self, tenant: _Tenant, change_set: ChangeSet) -> ApplyResult:
+        """`apply_changes` under the lock: check everything, then write."""
+        touched = [c.user_key for c in change_set.changes] + [
+            d.user_key for d in change_set.deletes
+        ]
+        conflicts = tuple(
+            c.user_key
+            for c in [*change_set.changes, *change_set.deletes]
+            if c.user_key not in tenant.users or tenant.users[c.user_key].selectors != c.expected
+        )
+        if conflicts or len(set(touched)) != len(touched):
+            return Conflict(conflicts or tuple(touched))
+        deleted = {d.user_key for d in change_set.deletes}
+        taken_keys, taken_emails = [], []
+        seen_keys, seen_emails = set(), set()
+        for user in change_set.creates:
+            if (user.key in tenant.users and user.key not in deleted) or user.key in seen_keys:
+                taken_keys.append(user.key)
+            owner = tenant.emails.get(user.email_key)
+            if (owner is not None and owner not in deleted) or user.email_key in seen_emails:
+                taken_emails.append(user.email_key)
+            seen_keys.add(user.key)
+            seen_emails.add(user.email_key)
+        if taken_keys or taken_emails:
+            return AlreadyExists(tuple(taken_keys), tuple(taken_emails))
+        delta = change_set.holder_delta(tenant.users)
+        for license_type, gained in delta.items():
+            holders = len(tenant.holders[license_type])
+            limit = change_set.seat_limits.get(license_type, 0)
+            if gained > 0 and holders + gained > limit:
+                return SeatShortage(license_type, holders, gained)
+        # Every check passed: write. A large change set rebuilds the sorted indexes once
+        # instead of inserting into them user by user: each insertion moves half of a list,
+        # and 200,000 created users took 29 s holding the event loop (issue 9, B9).
+        bulk = len(change_set.creates) + len(change_set.changes) > _BULK_WRITE
+        for deletion in change_set.deletes:
+            self._unindex_user(tenant, tenant.users[deletion.user_key])
+        for change in change_set.changes:
+            user = tenant.users[change.user_key]
+            _unpend(tenant, user)
+            self._release(tenant, user, rank=not bulk)
+            user.standard = change.standard
+            user.inspections = change.inspections
+            user.assigned_at = change.assigned_at
+            self._hold(tenant, user, rank=not bulk)
+            _pend(tenant, user)
+        if bulk:
             for user in change_set.creates:
-                if (user.key in tenant.users and user.key not in deleted) or user.key in seen_keys:
-                    taken_keys.append(user.key)
-                owner = tenant.emails.get(user.email_key)
-                if (owner is not None and owner not in deleted) or user.email_key in seen_emails:
-                    taken_emails.append(user.email_key)
-                seen_keys.add(user.key)
-                seen_emails.add(user.email_key)
-            if taken_keys or taken_emails:
-                return AlreadyExists(tuple(taken_keys), tuple(taken_emails))
-            delta = change_set.holder_delta(tenant.users)
-            for license_type, gained in delta.items():
-                holders = len(tenant.holders[license_type])
-                limit = change_set.seat_limits.get(license_type, 0)
-                if gained > 0 and holders + gained > limit:
-                    return SeatShortage(license_type, holders, gained)
-            # Every check passed: write. A large change set rebuilds the sorted indexes once
-            # instead of inserting into them user by user: each insertion moves half of a list,
-            # and 200,000 created users took 29 s holding the event loop (issue 9, B9).
-            bulk = len(change_set.creates) + len(change_set.changes) > _BULK_WRITE
-            for deletion in change_set.deletes:
-                self._unindex_user(tenant, tenant.users[deletion.user_key])
-            for change in change_set.changes:
-                user = tenant.users[change.user_key]
-                _unpend(tenant, user)
-                self._release(tenant, user, rank=not bulk)
-                user.standard = change.standard
-                user.inspections = change.inspections
-                user.assigned_at = change.assigned_at
-                self._hold(tenant, user, rank=not bulk)
-                _pend(tenant, user)
-            if bulk:
-                for user in change_set.creates:
-                    created = _copy(user)
-                    tenant.users[created.key] = created
-                    tenant.emails[created.email_key] = created.key
-                    tenant.order.append(_sort_entry(created))
-                    self._hold(tenant, created, rank=False)
-                    _pend(tenant, created)
-                tenant.order.sort()  # sorted runs: Timsort merges them in about linear time
-                self._rerank(tenant)
-            else:
-                for user in change_set.creates:
-                    self._index_user(tenant, _copy(user))
-            audit = change_set.audit
-            if change_set.order_audit:  # under the lock: the log's order is the commit order
-                audit = order_audit_entries(audit, tenant.audit_log.newest())
-            for entry in audit:
-                tenant.audit_log.append(_AUDIT_LOG.pack(entry))
-            return Applied()
+                created = _copy(user)
+                tenant.users[created.key] = created
+                tenant.emails[created.email_key] = created.key
+                tenant.order.append(_sort_entry(created))
+                self._hold(tenant, created, rank=False)
+                _pend(tenant, created)
+            tenant.order.sort()  # sorted runs: Timsort merges them in about linear time
+            self._rerank(tenant)
+        else:
+            for user in change_set.creates:
+                self._index_user(tenant, _copy(user))
+        audit = change_set.audit
+        if change_set.order_audit:  # under the lock: the log's order is the commit order
+            audit = order_audit_entries(audit, tenant.audit_log.newest())
+        for entry in audit:
+            tenant.audit_log.append(_AUDIT_LOG.pack(entry))
+        return Applied()
 
     async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
         with self._lock:
@@ -675,16 +723,20 @@ class MemoryStorage(BaseStorage):
         with self._lock:
             tenant = self._tenant(entry.organization_id)
             if tenant is not None:
-                # A million entries repeat the same users' ids and e-mails: hold the user
-                # record's own strings when they are equal, not one copy per entry (B5).
-                user_id, email = entry.user_id, entry.email
-                user = tenant.users.get(user_key(user_id))
-                if user is not None:
-                    if user.id == user_id:
-                        user_id = user.id
-                    if user.email == email:
-                        email = user.email
-                tenant.sync_log.append(_SYNC_LOG.pack(entry, user_id=user_id, email=email))
+                self._append_sync_log(tenant, entry)
+
+    @staticmethod
+    def _append_sync_log(tenant: _Tenant, entry: SyncLogEntry) -> None:
+        # A million entries repeat the same users' ids and e-mails: hold the user record's own
+        # strings when they are equal, not one copy per entry (B5).
+        user_id, email = entry.user_id, entry.email
+        user = tenant.users.get(user_key(user_id))
+        if user is not None:
+            if user.id == user_id:
+                user_id = user.id
+            if user.email == email:
+                email = user.email
+        tenant.sync_log.append(_SYNC_LOG.pack(entry, user_id=user_id, email=email))
 
     async def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None

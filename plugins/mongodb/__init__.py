@@ -184,8 +184,9 @@ stays larger than it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 from bson.errors import InvalidDocument
@@ -207,6 +208,9 @@ from seatkeeper.storage.protocol import (
     ChangeSet,
     LogQuery,
     StorageError,
+    SyncWriteResult,
+    SyncWrites,
+    SyncWritten,
     UserQuery,
 )
 
@@ -214,6 +218,7 @@ from .changes import ChangeSetAbandoned, ChangeWriter
 from .config import MongoSettings, acquire_client, parse_url, release_client
 from .indexes import ensure_indexes
 from .store import MongoStore
+from .sync_writes import write_sync
 
 __all__ = ["ChangeSetAbandoned", "MongoStorage"]
 
@@ -251,6 +256,12 @@ class MongoStorage:
         )
         self._indexed = False
         self._repairing: asyncio.Task | None = None
+        # The sync-log queue (write_sync): entries, how many were ever queued and written.
+        self._log_lock = threading.Lock()
+        self._log_queue: list[SyncLogEntry] = []
+        self._log_queued = 0
+        self._log_written = 0
+        self._log_flush: Future[None] | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -299,6 +310,8 @@ class MongoStorage:
         def call():
             self._ready()
             self._ensure_indexes()
+            if method == "write_sync":
+                return write_sync(self._store, self._writer, *args)
             target = self._writer if method in ("apply", "repair") else self._store
             return getattr(target, method)(*args)
 
@@ -356,6 +369,8 @@ class MongoStorage:
         if self._repairing is not None:
             self._repairing.cancel()
             self._repairing = None
+        if self._executor is not None:
+            await self._sync_log_written()
         if self._client is not None and self._injected is None:
             release_client(self.settings)
         self._client = self._store = self._writer = None
@@ -467,6 +482,61 @@ class MongoStorage:
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
         return await self._run("apply", change_set)
 
+    async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
+        """`sync_writes.write_sync` in one worker hop; the log entry queued after the answer."""
+        result = await self._run("write_sync", writes)
+        if isinstance(result, SyncWritten):
+            with self._log_lock:
+                self._log_queue.append(writes.log)
+                self._log_queued += 1
+            # Submitted once this request's task yields: the answer goes out first.
+            asyncio.get_running_loop().call_soon(self._flush_soon)
+        return result
+
+    def _flush_soon(self) -> None:
+        with self._log_lock:
+            if self._log_flush is not None or not self._log_queue:
+                return
+            self._log_flush = self._pool().submit(self._flush_sync_log)
+
+    def _flush_sync_log(self) -> None:
+        """In a worker thread: write every queued entry in one `insert_many`."""
+        with self._log_lock:
+            entries, self._log_queue = self._log_queue, []
+            upto = self._log_queued
+        try:
+            if entries:
+                self._ready()
+                self._ensure_indexes()
+                self._store.append_sync_logs(entries)
+        except Exception as error:  # noqa: BLE001 (the answers went out; say it, keep serving)
+            logging.getLogger("seatkeeper").error(
+                "MongoDB at %s: %d sync-log entries not written: %s",
+                self.settings.hosts,
+                len(entries),
+                one_line(error),
+            )
+        finally:
+            with self._log_lock:
+                self._log_written = max(self._log_written, upto)
+                self._log_flush = None
+            self._flush_soon()
+
+    async def flush_sync_log(self) -> None:
+        """Wait until every sync-log entry this process queued before now is written."""
+        await self._sync_log_written()
+
+    async def _sync_log_written(self) -> None:
+        """Wait until every entry this process queued before now is written."""
+        target = self._log_queued
+        while self._log_written < target:
+            self._flush_soon()
+            pending = self._log_flush
+            if pending is None:
+                await asyncio.sleep(0)
+                continue
+            await asyncio.wrap_future(pending)
+
     async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
         return await self._run("count_holders", organization_id, license_type)
 
@@ -500,9 +570,11 @@ class MongoStorage:
     async def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[SyncLogEntry]:
+        await self._sync_log_written()
         return await self._run("list_sync_log", organization_id, query, first, after)
 
     async def purge_sync_log(self, before: datetime) -> int:
+        await self._sync_log_written()
         return await self._run("purge_sync_log", before)
 
     async def list_audit_log(

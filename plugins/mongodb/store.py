@@ -396,6 +396,16 @@ class MongoStore:
             return
         self.sync_log.insert_one(docs.sync_log_document(entry, user_key(entry.user_id)))
 
+    def append_sync_logs(self, entries: list[SyncLogEntry]) -> None:
+        """Append entries of known organizations in one `insert_many` (the queued batch)."""
+        documents = [
+            docs.sync_log_document(e, user_key(e.user_id))
+            for e in entries
+            if self.known(e.organization_id)
+        ]
+        if documents:
+            self.sync_log.insert_many(documents, ordered=False)
+
     def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[SyncLogEntry]:

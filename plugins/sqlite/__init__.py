@@ -66,10 +66,9 @@ from seatkeeper.domain.records import (
     Subscription,
     SyncLogEntry,
     Token,
-    user_key,
 )
 from seatkeeper.plugins.sqlite import backup as copies
-from seatkeeper.plugins.sqlite import rows
+from seatkeeper.plugins.sqlite import rows, sync_writes
 from seatkeeper.plugins.sqlite.schema import SchemaError, migrate
 from seatkeeper.storage.base import BaseStorage
 from seatkeeper.storage.protocol import (
@@ -83,9 +82,13 @@ from seatkeeper.storage.protocol import (
     LogQuery,
     SeatShortage,
     StorageError,
+    SyncRecord,
+    SyncWriteResult,
+    SyncWrites,
     UserQuery,
     fold,
     order_audit_entries,
+    recorded_user,
 )
 
 T = TypeVar("T")
@@ -609,56 +612,27 @@ class SQLiteStorage(BaseStorage):
         required: LicenseType,
         now: datetime,
     ) -> MobileUser:
-        key = user_key(user_id)
+        record = SyncRecord(organization_id, user_id, email, full_name, required, now)
 
         def work(c: sqlite3.Connection) -> MobileUser:
-            owner = c.execute(
-                "SELECT key, id FROM users WHERE org = ? AND email_key = ?",
-                (organization_id, fold(email)),
-            ).fetchone()
-            if owner is not None and owner[0] != key:
-                raise EmailTaken(email, owner[1])
-            user = _get_user(c, organization_id, key)
-            if user is None:
-                if not _organization_exists(c, organization_id):
-                    raise KeyError(organization_id)
-                user = MobileUser(
-                    organization_id=organization_id,
-                    id=user_id,
-                    full_name=full_name or email,
-                    email=email,
-                    created_at=now,
-                    first_sync_at=now,
-                    last_sync_at=now,
-                    last_required=required,
-                )
-                _insert_users(c, [user])
-                _count_users(c, organization_id, 1)
-                return user
-            # Only what changed is written: an unchanged e-mail or name would still cost its
-            # index entries a rewrite (most syncs change neither).
-            assignments = "first_sync_at = ?, last_sync_at = ?, last_required = ?"
-            values: list[Any] = [rows.to_time(user.first_sync_at or now), rows.to_time(now)]
-            values.append(required.value)
-            if user.email != email:
-                user.email = email
-                assignments += ", email = ?, email_key = ?"
-                values += [email, fold(email)]
-            if full_name and user.full_name != full_name:
-                user.full_name = full_name
-                assignments += ", full_name = ?, name_key = ?"
-                values += [full_name, fold(full_name)]
-            if user.first_sync_at is None:
-                user.first_sync_at = now
-            user.last_sync_at = now
-            user.last_required = required
-            c.execute(
-                f"UPDATE users SET {assignments} WHERE org = ? AND key = ?",
-                (*values, organization_id, key),
-            )
-            return user
+            _check_email(c, record)
+            return _record(c, record, _get_user(c, organization_id, record.key))
 
         return await self._write(work)
+
+    async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
+        """One BEGIN IMMEDIATE transaction, one commit: check, record, seat change, grace, entry.
+
+        A refusal rolls the whole transaction back (nothing written, nothing committed).
+        """
+
+        def work(c: sqlite3.Connection) -> SyncWriteResult:
+            return sync_writes.write(c, writes)
+
+        try:
+            return await self._write(work)
+        except sync_writes.Refused as refused:
+            return refused.result
 
     async def start_grace_period(
         self, organization_id: str, key: str, now: datetime
@@ -929,6 +903,44 @@ def _holders(c: sqlite3.Connection, organization_id: str, license_type: LicenseT
         (organization_id, license_type.value),
     ).fetchone()
     return row[0] if row else 0
+
+
+def _check_email(c: sqlite3.Connection, record: SyncRecord) -> None:
+    """Raise EmailTaken, before anything is written, if another user holds the e-mail."""
+    owner = c.execute(
+        "SELECT key, id FROM users WHERE org = ? AND email_key = ?",
+        (record.organization_id, fold(record.email)),
+    ).fetchone()
+    if owner is not None and owner[0] != record.key:
+        raise EmailTaken(record.email, owner[1])
+
+
+def _record(c: sqlite3.Connection, record: SyncRecord, user: MobileUser | None) -> MobileUser:
+    """Write `recorded_user(user, record)` over the stored `user` (None: absent); return it."""
+    organization_id, now = record.organization_id, record.now
+    after = recorded_user(user, record)
+    if user is None:
+        if not _organization_exists(c, organization_id):
+            raise KeyError(organization_id)
+        _insert_users(c, [after])
+        _count_users(c, organization_id, 1)
+        return after
+    # Only what changed is written: an unchanged e-mail or name would still cost its index
+    # entries a rewrite (most syncs change neither).
+    assignments = "first_sync_at = ?, last_sync_at = ?, last_required = ?"
+    values: list[Any] = [rows.to_time(after.first_sync_at), rows.to_time(now)]
+    values.append(record.required.value)
+    if user.email != after.email:
+        assignments += ", email = ?, email_key = ?"
+        values += [after.email, fold(after.email)]
+    if user.full_name != after.full_name:
+        assignments += ", full_name = ?, name_key = ?"
+        values += [after.full_name, fold(after.full_name)]
+    c.execute(
+        f"UPDATE users SET {assignments} WHERE org = ? AND key = ?",
+        (*values, organization_id, record.key),
+    )
+    return after
 
 
 def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:

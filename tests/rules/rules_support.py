@@ -272,8 +272,13 @@ class YieldingStorage:
             for _ in range(self._random.randint(0, 3)):
                 await asyncio.sleep(0)
             result = await method(*args, **kwargs)
-            if name == "apply_changes":
-                org = args[0].organization_id
+            if name in ("apply_changes", "write_sync"):
+                written = args[0]
+                org = (
+                    written.organization_id
+                    if name == "apply_changes"
+                    else written.record.organization_id
+                )
                 for license_type in (S, I):
                     count = await self._inner.count_holders(org, license_type)
                     self.max_holders[license_type] = max(self.max_holders[license_type], count)

@@ -739,6 +739,11 @@ class BeforeApply:
             await action()
         return await self._inner.apply_changes(change_set)
 
+    async def write_sync(self, writes):
+        if writes.change_set is not None:  # a sync's seat change (SPEC 4.6) counts as an apply
+            self.applies += 1
+        return await self._inner.write_sync(writes)
+
 
 def engine_with(clock, make_action) -> tuple[Engine, BeforeApply]:
     storage = BeforeApply(load_storage("memory://"), None)
