@@ -18,7 +18,7 @@ from seatkeeper.resolvers.organization import OrganizationView
 from seatkeeper.rules import outcomes
 from seatkeeper.rules.access import read_actor
 from seatkeeper.rules.licenses_csv import ImportReport
-from seatkeeper.schema import types
+from seatkeeper.schema import enums, types
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -168,7 +168,7 @@ def import_payload(report: ImportReport) -> types.ImportLicensesPayload:
                 line=p.line,
                 code=p.code,
                 message=p.message,
-                severity=types.ProblemSeverity(p.severity),
+                severity=enums.ProblemSeverity(p.severity),
             )
             for p in report.problems
         ],

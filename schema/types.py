@@ -5,7 +5,6 @@ Names and fields follow tests/contract/operations.graphql; the schema may offer 
 
 from __future__ import annotations
 
-import enum
 from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
@@ -15,6 +14,19 @@ from seatkeeper.resolvers.fields import api_path
 from seatkeeper.rules.licenses_csv import ImportMode as _ImportMode
 from seatkeeper.rules.outcomes import UserError as _UserError
 from seatkeeper.rules.outcomes import UserView
+from seatkeeper.schema.enums import (
+    AuditReason,
+    Client,
+    ImportMode,
+    LicenseErrorCode,
+    LicenseErrorReason,
+    LicenseState,
+    LicenseType,
+    ProblemSeverity,
+    ProjectKind,
+    Role,
+    SubscriptionStatus,
+)
 
 # ---------------------------------------------------------------- scalars
 
@@ -46,26 +58,6 @@ DateTimeScalar = strawberry.scalar(
     serialize=_serialize_datetime,
     parse_value=_parse_datetime,
 )
-
-# ---------------------------------------------------------------- enums
-
-LicenseType = strawberry.enum(records.LicenseType)
-LicenseState = strawberry.enum(records.LicenseState)
-ProjectKind = strawberry.enum(records.ProjectKind)
-Client = strawberry.enum(records.Client)
-Role = strawberry.enum(records.Role)
-SubscriptionStatus = strawberry.enum(records.SubscriptionStatus)
-LicenseErrorCode = strawberry.enum(records.LicenseErrorCode)
-LicenseErrorReason = strawberry.enum(records.LicenseErrorReason)
-AuditReason = strawberry.enum(records.AuditReason)
-ImportMode = strawberry.enum(_ImportMode, name="ImportMode")
-
-
-@strawberry.enum
-class ProblemSeverity(enum.Enum):
-    ERROR = "ERROR"
-    WARNING = "WARNING"
-
 
 # ---------------------------------------------------------------- common
 
