@@ -20,7 +20,11 @@ from seatkeeper.schema.fields import root_mutation
 from strawberry.types import Info
 
 
-@strawberry.type
+@strawberry.type(
+    description="Every change, each with the roles that may call it (SPEC 9) and the userErrors "
+    "codes its payload can carry. A mutation with userErrors changed nothing (SPEC 2, invariant "
+    "5); a role without the right gets the GraphQL error FORBIDDEN."
+)
 class Mutation:
     @root_mutation(
         description=(
@@ -50,7 +54,7 @@ class Mutation:
         description=(
             "Assign, unassign or disable one license type for up to 100,000 users, all or "
             "none (SPEC 3). ADMIN. userErrors codes: USER_NOT_FOUND, NOT_ENOUGH_SEATS, "
-            "TRIAL_ACTIVE, INVALID_INPUT."
+            "TRIAL_ACTIVE, INVALID_INPUT, CONFLICT."
         )
     )
     async def set_license_state(
@@ -96,7 +100,7 @@ class Mutation:
     @root_mutation(
         description=(
             "Delete up to 100,000 users, all or none; their seats are freed (SPEC 3). "
-            "ADMIN. userErrors codes: USER_NOT_FOUND, INVALID_INPUT."
+            "ADMIN. userErrors codes: USER_NOT_FOUND, INVALID_INPUT, CONFLICT."
         )
     )
     async def delete_users(
@@ -161,8 +165,8 @@ class Mutation:
     @root_mutation(
         description=(
             "Apply a licenses CSV file, MERGE or REPLACE, all or none; `dryRun` reports "
-            "without applying (SPEC 7). ADMIN. userErrors codes: CSV_INVALID, "
-            "NOT_ENOUGH_SEATS, TRIAL_ACTIVE, INVALID_INPUT."
+            "without applying (SPEC 7). ADMIN. userErrors codes: CSV_INVALID (its problems "
+            "say why, NOT_ENOUGH_SEATS among them), TRIAL_ACTIVE, CONFLICT."
         )
     )
     async def import_licenses(

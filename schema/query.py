@@ -67,7 +67,11 @@ def rules_filter(user_filter: types.UserFilter | None) -> RulesUserFilter | None
     return RulesUserFilter(user_filter.license_type, user_filter.state, user_filter.inactive)
 
 
-@strawberry.type
+@strawberry.type(
+    description="Every read, each with the roles that may call it (SPEC 9). A token reads its own "
+    "organization (the OPERATOR names one where it may). A role without the right gets the "
+    "GraphQL error FORBIDDEN; a bad argument, BAD_USER_INPUT."
+)
 class Query:
     @root_field(
         description="The caller's organization, its settings and projects. ADMIN, READER; the "
@@ -94,7 +98,8 @@ class Query:
         return [build.subscription_summary(row) for row in rows]
 
     @root_field(
-        description="The organization's users, a page at a time, ordered by id (SPEC 6a). "
+        description="The organization's users, a page at a time, ordered by full name "
+        "case-insensitively, then id (SPEC 6a). "
         "ADMIN, READER."
     )
     async def users(
