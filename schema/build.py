@@ -18,7 +18,7 @@ from seatkeeper.resolvers.organization import OrganizationView
 from seatkeeper.rules import outcomes
 from seatkeeper.rules.access import read_actor
 from seatkeeper.rules.licenses_csv import ImportReport
-from seatkeeper.schema import enums, types
+from seatkeeper.schema import enums, payloads, types
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -89,9 +89,9 @@ def subscription(subscription: records.Subscription, now: datetime) -> types.Lic
     )
 
 
-def sync_payload(outcome: outcomes.SyncOutcome) -> types.SyncPayload:
+def sync_payload(outcome: outcomes.SyncOutcome) -> payloads.SyncPayload:
     granted, refused = outcome.license, outcome.error
-    return types.SyncPayload(
+    return payloads.SyncPayload(
         ok=outcome.ok,
         license=types.License(
             type=granted.type,
@@ -151,11 +151,11 @@ def audit_entry(entry: records.AuditEntry, names: dict[str, str]) -> types.Audit
     )
 
 
-def import_payload(report: ImportReport) -> types.ImportLicensesPayload:
+def import_payload(report: ImportReport) -> payloads.ImportLicensesPayload:
     summary = report.summary
-    return types.ImportLicensesPayload(
+    return payloads.ImportLicensesPayload(
         applied=report.applied,
-        summary=types.ImportSummary(
+        summary=payloads.ImportSummary(
             rows=summary.rows,
             assigned=summary.assigned,
             unassigned=summary.unassigned,
@@ -164,7 +164,7 @@ def import_payload(report: ImportReport) -> types.ImportLicensesPayload:
             unchanged=summary.unchanged,
         ),
         problems=[
-            types.ImportProblem(
+            payloads.ImportProblem(
                 line=p.line,
                 code=p.code,
                 message=p.message,
@@ -175,7 +175,7 @@ def import_payload(report: ImportReport) -> types.ImportLicensesPayload:
         user_errors=types.user_errors(report.user_errors, IN_INPUT),
         problem_total=report.problem_total,
         problem_counts=[
-            types.ProblemCount(code=code, count=count)
+            payloads.ProblemCount(code=code, count=count)
             for code, count in report.problem_counts.items()
         ],
     )

@@ -1,7 +1,7 @@
 """The GraphQL enums, with a description of every value (issue 12: the SDL is documentation).
 
 Most are the domain's own Python enums (resolvers return their members), which cannot carry
-`strawberry.enum_value(...)` since the domain imports nothing from Strawberry; `_described` sets
+`strawberry.enum_value(...)` since the domain imports nothing from Strawberry; `_describe` sets
 their value descriptions on the definition `strawberry.enum` builds, and refuses an enum with a
 value left undescribed, so a value added to the domain fails at import, not in the SDL's linter.
 """
@@ -20,9 +20,9 @@ from strawberry.types.enum import has_enum_definition
 E = TypeVar("E", bound=enum.Enum)
 
 
-def _described(
+def _describe(
     enum_class: type[E], description: str, values: Mapping[E, str], name: str | None = None
-) -> type[E]:
+) -> None:
     """`strawberry.enum(enum_class)` with a description for the type and for each of its values."""
     missing = [member.name for member in enum_class if member not in values]
     if missing:
@@ -32,13 +32,13 @@ def _described(
         raise TypeError(f"{enum_class.__name__} is not a Strawberry enum")
     for value in described.__strawberry_definition__.values:
         value.description = values[enum_class[value.name]]
-    return enum_class  # the same class: strawberry.enum marks it and returns it
 
 
 _SEAT = "a seat type: held by one user each"
 
-LicenseType = _described(
-    records.LicenseType,
+LicenseType = records.LicenseType
+_describe(
+    LicenseType,
     "A license type (SPEC 1). STANDARD and INSPECTIONS are seats, held by one user each; "
     "EXTERNAL is per organization.",
     {
@@ -50,8 +50,9 @@ LicenseType = _described(
     },
 )
 
-LicenseState = _described(
-    records.LicenseState,
+LicenseState = records.LicenseState
+_describe(
+    LicenseState,
     "The state of a user's license selector for one seat type (SPEC 1).",
     {
         records.LicenseState.ASSIGNED: "The user holds a seat of this type (switch right, green).",
@@ -62,8 +63,9 @@ LicenseState = _described(
     },
 )
 
-ProjectKind = _described(
-    records.ProjectKind,
+ProjectKind = records.ProjectKind
+_describe(
+    ProjectKind,
     "What a project requires: the license type of the same name (SPEC 1).",
     {
         records.ProjectKind.STANDARD: "Inspections disabled: a STANDARD or INSPECTIONS seat "
@@ -74,8 +76,9 @@ ProjectKind = _described(
     },
 )
 
-Client = _described(
-    records.Client,
+Client = records.Client
+_describe(
+    Client,
     "What kind of client syncs; all consume licenses alike (SPEC 4).",
     {
         records.Client.MOBILE: "The mobile app (the default).",
@@ -84,8 +87,9 @@ Client = _described(
     },
 )
 
-Role = _described(
-    records.Role,
+Role = records.Role
+_describe(
+    Role,
     "What a token may do (SPEC 9). Tokens are created with ADMIN, SYNC or READER; OPERATOR is "
     "the vendor's secret, given as configuration.",
     {
@@ -98,8 +102,9 @@ Role = _described(
     },
 )
 
-SubscriptionStatus = _described(
-    records.SubscriptionStatus,
+SubscriptionStatus = records.SubscriptionStatus
+_describe(
+    SubscriptionStatus,
     "Where a subscription stands in time (valid when validFrom <= now < validUntil).",
     {
         records.SubscriptionStatus.ACTIVE: "Valid now: its seats count in the capacity.",
@@ -108,8 +113,9 @@ SubscriptionStatus = _described(
     },
 )
 
-LicenseErrorCode = _described(
-    records.LicenseErrorCode,
+LicenseErrorCode = records.LicenseErrorCode
+_describe(
+    LicenseErrorCode,
     "Why a sync is refused, in short; the message is exactly `LICENSE: NOT FOUND` or "
     "`LICENSE: EXPIRED` (SPEC 4).",
     {
@@ -120,8 +126,9 @@ LicenseErrorCode = _described(
     },
 )
 
-LicenseErrorReason = _described(
-    records.LicenseErrorReason,
+LicenseErrorReason = records.LicenseErrorReason
+_describe(
+    LicenseErrorReason,
     "Why a sync is refused, in detail (SPEC 4).",
     {
         records.LicenseErrorReason.DISABLED: "The user's selector of the required type is "
@@ -139,8 +146,9 @@ LicenseErrorReason = _described(
     },
 )
 
-AuditReason = _described(
-    records.AuditReason,
+AuditReason = records.AuditReason
+_describe(
+    AuditReason,
     "Why a license selector changed (SPEC 2, invariant 4).",
     {
         records.AuditReason.MANUAL: "An ADMIN set it (setLicenseState, createUsers).",
@@ -155,8 +163,9 @@ AuditReason = _described(
     },
 )
 
-ImportMode = _described(
-    _ImportMode,
+ImportMode = _ImportMode
+_describe(
+    ImportMode,
     "How an import treats the users absent from the file (SPEC 7).",
     {
         _ImportMode.MERGE: "Leave them as they are (the default).",

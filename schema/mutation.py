@@ -15,7 +15,7 @@ from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers.fields import IN_INPUT
 from seatkeeper.rules.engine import NewUser, SyncRequest
-from seatkeeper.schema import build, types
+from seatkeeper.schema import build, inputs, payloads, types
 from seatkeeper.schema.fields import root_mutation
 from strawberry.types import Info
 
@@ -37,10 +37,10 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.SyncInput,
+            inputs.SyncInput,
             strawberry.argument(description="Who is syncing, from which project and client."),
         ],
-    ) -> types.SyncPayload:
+    ) -> payloads.SyncPayload:
         request = SyncRequest(
             user_id=str(input.user_id),
             email=input.email,
@@ -61,16 +61,16 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.SetLicenseStateInput,
+            inputs.SetLicenseStateInput,
             strawberry.argument(
                 description="The users, the license type and the state to give them."
             ),
         ],
-    ) -> types.SetLicenseStatePayload:
+    ) -> payloads.SetLicenseStatePayload:
         result = await license_resolvers.set_license_state(
             info, [str(i) for i in input.user_ids], input.license_type, input.state
         )
-        return types.SetLicenseStatePayload(
+        return payloads.SetLicenseStatePayload(
             users=build.users_of(result),
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
@@ -86,14 +86,14 @@ class Mutation:
         self,
         info: Info,
         users: Annotated[
-            list[types.UserInput], strawberry.argument(description="1 to 100,000 new users.")
+            list[inputs.UserInput], strawberry.argument(description="1 to 100,000 new users.")
         ],
-    ) -> types.CreateUsersPayload:
+    ) -> payloads.CreateUsersPayload:
         new_users = [
             NewUser(str(u.id), u.full_name, u.email, u.standard, u.inspections) for u in users
         ]
         result = await user_resolvers.create_users(info, new_users)
-        return types.CreateUsersPayload(
+        return payloads.CreateUsersPayload(
             users=build.users_of(result), user_errors=types.user_errors(result.user_errors)
         )
 
@@ -109,9 +109,9 @@ class Mutation:
         user_ids: Annotated[
             list[strawberry.ID], strawberry.argument(description="1 to 100,000 user ids.")
         ],
-    ) -> types.DeleteUsersPayload:
+    ) -> payloads.DeleteUsersPayload:
         result = await user_resolvers.delete_users(info, [str(i) for i in user_ids])
-        return types.DeleteUsersPayload(
+        return payloads.DeleteUsersPayload(
             deleted_ids=[strawberry.ID(i) for i in result.value or []],
             user_errors=types.user_errors(result.user_errors),
         )
@@ -126,9 +126,9 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.SettingsInput, strawberry.argument(description="The settings to change.")
+            inputs.SettingsInput, strawberry.argument(description="The settings to change.")
         ],
-    ) -> types.UpdateSettingsPayload:
+    ) -> payloads.UpdateSettingsPayload:
         result = await organization_resolvers.update_settings(
             info,
             input.auto_assign_licenses,
@@ -136,7 +136,7 @@ class Mutation:
             input.inactivity_days,
             input.grace_period_days,
         )
-        return types.UpdateSettingsPayload(
+        return payloads.UpdateSettingsPayload(
             settings=types.Settings.from_rules(result.value) if result.value else None,
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
@@ -151,13 +151,13 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.ProjectInput, strawberry.argument(description="The project's id, name and kind.")
+            inputs.ProjectInput, strawberry.argument(description="The project's id, name and kind.")
         ],
-    ) -> types.UpsertProjectPayload:
+    ) -> payloads.UpsertProjectPayload:
         result = await organization_resolvers.upsert_project(
             info, str(input.id), input.name, input.kind
         )
-        return types.UpsertProjectPayload(
+        return payloads.UpsertProjectPayload(
             project=types.Project.from_rules(result.value) if result.value else None,
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
@@ -173,12 +173,12 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.ImportLicensesInput,
+            inputs.ImportLicensesInput,
             strawberry.argument(
                 description="The CSV text (decoded as UTF-8), the mode and whether to only try."
             ),
         ],
-    ) -> types.ImportLicensesPayload:
+    ) -> payloads.ImportLicensesPayload:
         report = await import_export_resolvers.import_licenses(
             info, input.csv, input.mode, input.dry_run
         )
@@ -194,15 +194,15 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.CreateOrganizationInput,
+            inputs.CreateOrganizationInput,
             strawberry.argument(description="The organization's name and trial length."),
         ],
-    ) -> types.CreateOrganizationPayload:
+    ) -> payloads.CreateOrganizationPayload:
         outcome = await organization_resolvers.create_organization(
             info, input.name, input.trial_days
         )
         created = outcome.result.value
-        return types.CreateOrganizationPayload(
+        return payloads.CreateOrganizationPayload(
             organization=build.organization(outcome.view) if outcome.view else None,
             admin_token=created.admin_token if created else None,
             sync_token=created.sync_token if created else None,
@@ -220,10 +220,10 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.AddSubscriptionInput,
+            inputs.AddSubscriptionInput,
             strawberry.argument(description="The organization, license type, seats and period."),
         ],
-    ) -> types.AddSubscriptionPayload:
+    ) -> payloads.AddSubscriptionPayload:
         outcome = await subscription_resolvers.add_subscription(
             info,
             str(input.organization_id),
@@ -233,7 +233,7 @@ class Mutation:
             input.valid_from,
         )
         added = outcome.result.value
-        return types.AddSubscriptionPayload(
+        return payloads.AddSubscriptionPayload(
             subscription=build.subscription(added, outcome.now) if added else None,
             user_errors=types.user_errors(outcome.result.user_errors, IN_INPUT),
         )
@@ -249,17 +249,17 @@ class Mutation:
         self,
         info: Info,
         input: Annotated[
-            types.CreateTokenInput,
+            inputs.CreateTokenInput,
             strawberry.argument(
                 description="The organization (the OPERATOR names it), role and name."
             ),
         ],
-    ) -> types.CreateTokenPayload:
+    ) -> payloads.CreateTokenPayload:
         result = await token_resolvers.create_token(
             info, str(input.organization_id), input.role, input.name
         )
         created = result.value
-        return types.CreateTokenPayload(
+        return payloads.CreateTokenPayload(
             token=created.secret if created else None,
             token_id=strawberry.ID(created.token.id) if created else None,
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
@@ -277,9 +277,9 @@ class Mutation:
         id: Annotated[
             strawberry.ID, strawberry.argument(description="The token's id (not its secret).")
         ],
-    ) -> types.RevokeTokenPayload:
+    ) -> payloads.RevokeTokenPayload:
         result = await token_resolvers.revoke_token(info, str(id))
-        return types.RevokeTokenPayload(
+        return payloads.RevokeTokenPayload(
             token=types.ApiToken.from_rules(result.value) if result.value else None,
             user_errors=types.user_errors(result.user_errors),
         )

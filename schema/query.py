@@ -13,7 +13,7 @@ from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.rules.engine import UserFilter as RulesUserFilter
-from seatkeeper.schema import build, types
+from seatkeeper.schema import build, inputs, types
 from seatkeeper.schema.fields import root_field
 from strawberry.types import Info
 
@@ -40,7 +40,8 @@ SearchArgument = Annotated[
     ),
 ]
 UserFilterArgument = Annotated[
-    types.UserFilter | None, strawberry.argument(description="Only the users that match all of it.")
+    inputs.UserFilter | None,
+    strawberry.argument(description="Only the users that match all of it."),
 ]
 FirstArgument = Annotated[
     int | None,
@@ -61,7 +62,7 @@ def _id(value: strawberry.ID | None) -> str | None:
     return str(value) if value is not None else None
 
 
-def rules_filter(user_filter: types.UserFilter | None) -> RulesUserFilter | None:
+def rules_filter(user_filter: inputs.UserFilter | None) -> RulesUserFilter | None:
     if user_filter is None:
         return None
     return RulesUserFilter(user_filter.license_type, user_filter.state, user_filter.inactive)
@@ -156,12 +157,12 @@ class Query:
         self,
         info: Info,
         filter: Annotated[
-            types.SyncLogFilter | None, strawberry.argument(description="Only matching entries.")
+            inputs.SyncLogFilter | None, strawberry.argument(description="Only matching entries.")
         ] = None,
         first: FirstArgument = None,
         after: AfterArgument = None,
     ) -> types.SyncLogConnection:
-        given = filter or types.SyncLogFilter()
+        given = filter or inputs.SyncLogFilter()
         page = await log_resolvers.sync_log(
             info,
             _id(given.user_id),
@@ -183,12 +184,12 @@ class Query:
         self,
         info: Info,
         filter: Annotated[
-            types.AuditLogFilter | None, strawberry.argument(description="Only matching entries.")
+            inputs.AuditLogFilter | None, strawberry.argument(description="Only matching entries.")
         ] = None,
         first: FirstArgument = None,
         after: AfterArgument = None,
     ) -> types.AuditLogConnection:
-        given = filter or types.AuditLogFilter()
+        given = filter or inputs.AuditLogFilter()
         found = await log_resolvers.audit_log(
             info, _id(given.user_id), given.since, given.until, first, after
         )
