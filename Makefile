@@ -40,11 +40,19 @@ $(CHECK_STAMP): $(STAMP) pyproject.toml
 	$(LINK_TREE_PTH)
 	touch $(CHECK_STAMP)
 
+# The SDL is documentation (issue 12): graphql-schema-linter's description rules
+# (tests/clients/.graphql-schema-linterrc) on schema.graphql, so that every type, field, argument,
+# input field and enum value keeps a description. It is a pinned npm package of tests/clients,
+# which `.ci/run` installs (`npm ci`) before `make check`.
+SCHEMA_LINTER := tests/clients/node_modules/.bin/graphql-schema-linter
+
 check: $(CHECK_STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	@test -x $(SCHEMA_LINTER) || { echo "make check: graphql-schema-linter is not installed; run \`npm ci\` in tests/clients (needs Node and npm)" >&2; exit 1; }
+	$(SCHEMA_LINTER) --config-directory tests/clients --format compact schema.graphql
 
 # Benchmarks (issue 6; not tests): one table, written to benchmarks/RESULTS.md. HTTP figures need
 # wrk (`sudo apt-get install wrk`); without it they are skipped and the others still run.

@@ -1,7 +1,7 @@
 """The GraphQL enums, with a description of every value (issue 12: the SDL is documentation).
 
 Most are the domain's own Python enums (resolvers return their members), which cannot carry
-`strawberry.enum_value(...)` since the domain imports nothing from Strawberry; `_describe` sets
+`strawberry.enum_value(...)` since the domain imports nothing from Strawberry; `describe_enum` sets
 their value descriptions on the definition `strawberry.enum` builds, and refuses an enum with a
 value left undescribed, so a value added to the domain fails at import, not in the SDL's linter.
 """
@@ -20,7 +20,7 @@ from strawberry.types.enum import has_enum_definition
 E = TypeVar("E", bound=enum.Enum)
 
 
-def _describe(
+def describe_enum(
     enum_class: type[E], description: str, values: Mapping[E, str], name: str | None = None
 ) -> None:
     """`strawberry.enum(enum_class)` with a description for the type and for each of its values."""
@@ -37,7 +37,7 @@ def _describe(
 _SEAT = "a seat type: held by one user each"
 
 LicenseType = records.LicenseType
-_describe(
+describe_enum(
     LicenseType,
     "A license type (SPEC 1). STANDARD and INSPECTIONS are seats, held by one user each; "
     "EXTERNAL is per organization.",
@@ -51,7 +51,7 @@ _describe(
 )
 
 LicenseState = records.LicenseState
-_describe(
+describe_enum(
     LicenseState,
     "The state of a user's license selector for one seat type (SPEC 1).",
     {
@@ -64,7 +64,7 @@ _describe(
 )
 
 ProjectKind = records.ProjectKind
-_describe(
+describe_enum(
     ProjectKind,
     "What a project requires: the license type of the same name (SPEC 1).",
     {
@@ -77,7 +77,7 @@ _describe(
 )
 
 Client = records.Client
-_describe(
+describe_enum(
     Client,
     "What kind of client syncs; all consume licenses alike (SPEC 4).",
     {
@@ -88,7 +88,7 @@ _describe(
 )
 
 Role = records.Role
-_describe(
+describe_enum(
     Role,
     "What a token may do (SPEC 9). Tokens are created with ADMIN, SYNC or READER; OPERATOR is "
     "the vendor's secret, given as configuration.",
@@ -103,7 +103,7 @@ _describe(
 )
 
 SubscriptionStatus = records.SubscriptionStatus
-_describe(
+describe_enum(
     SubscriptionStatus,
     "Where a subscription stands in time (valid when validFrom <= now < validUntil).",
     {
@@ -114,7 +114,7 @@ _describe(
 )
 
 LicenseErrorCode = records.LicenseErrorCode
-_describe(
+describe_enum(
     LicenseErrorCode,
     "Why a sync is refused, in short; the message is exactly `LICENSE: NOT FOUND` or "
     "`LICENSE: EXPIRED` (SPEC 4).",
@@ -127,7 +127,7 @@ _describe(
 )
 
 LicenseErrorReason = records.LicenseErrorReason
-_describe(
+describe_enum(
     LicenseErrorReason,
     "Why a sync is refused, in detail (SPEC 4).",
     {
@@ -147,7 +147,7 @@ _describe(
 )
 
 AuditReason = records.AuditReason
-_describe(
+describe_enum(
     AuditReason,
     "Why a license selector changed (SPEC 2, invariant 4).",
     {
@@ -164,7 +164,7 @@ _describe(
 )
 
 ImportMode = _ImportMode
-_describe(
+describe_enum(
     ImportMode,
     "How an import treats the users absent from the file (SPEC 7).",
     {
