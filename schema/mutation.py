@@ -30,7 +30,8 @@ class Mutation:
         description=(
             "Decide whether a user may use the app now, and record the decision (SPEC 4). "
             "SYNC, ADMIN. A refusal is data (`ok: false`, `error`), never a GraphQL error. "
-            "userErrors codes: INVALID_INPUT, EMAIL_TAKEN, PROJECT_NOT_FOUND."
+            "userErrors codes: INVALID_INPUT, EMAIL_TAKEN, PROJECT_NOT_FOUND, "
+            "ORGANIZATION_NOT_FOUND."
         )
     )
     async def sync(

@@ -112,6 +112,16 @@ def test_every_payload_names_the_codes_its_user_errors_can_carry():
             assert all(word in codes for word in _codes_named(text)), name
 
 
+def test_each_mutation_and_its_payload_name_the_same_user_error_codes():
+    """The root field's summary and its payload's `userErrors` are two places: kept in step."""
+    assert SCHEMA.mutation_type is not None
+    for name, field in SCHEMA.mutation_type.fields.items():
+        payload = field.type.of_type
+        assert isinstance(payload, GraphQLObjectType), name
+        in_payload = _codes_named(payload.fields["userErrors"].description or "")
+        assert _codes_named(field.description or "") == in_payload, name
+
+
 def _codes_named(text: str) -> set[str]:
     """The words of `text` written like error codes (upper case with an underscore)."""
     words = {w.strip(".,;:()`") for w in text.split()}
