@@ -1,4 +1,4 @@
-"""The HTTP server: `create_app`, authentication, settings from the environment, the command line."""
+"""The HTTP server: `create_app`, authentication, its settings (`Settings`), the command line."""
 
 from __future__ import annotations
 

@@ -28,13 +28,13 @@ from seatkeeper.server.authentication import (
     needs_token,
 )
 from seatkeeper.server.console_routes import console_routes
-from seatkeeper.server.cors import origins_from_environment, parse_origins, with_cors
+from seatkeeper.server.cors import parse_origins, with_cors
 from seatkeeper.server.documents import Documents
 from seatkeeper.server.export_filter import users_filter_from_query
 from seatkeeper.server.graphiql import ASSETS_PATH, assets_dir, graphiql_page
 from seatkeeper.server.graphql_http import GraphQLHTTP
 from seatkeeper.server.logs import hide_query_strings_in_access_log
-from seatkeeper.server.metrics import Metrics, MetricsMiddleware
+from seatkeeper.server.metrics import CountingEngine, Metrics, MetricsMiddleware
 from seatkeeper.server.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_RETENTION_DAYS,
@@ -42,7 +42,14 @@ from seatkeeper.server.retention import (
     purge_on_schedule,
     purge_once,
 )
+from seatkeeper.server.settings import (
+    DEFAULT_MAX_BODY_BYTES,
+    SETTINGS_VARIABLE,
+    Settings,
+    operator_token_from,
+)
 from seatkeeper.server.throttle import Throttle
+from seatkeeper.server.transport import install_limits
 from seatkeeper.storage import Storage, StorageError, load_storage
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -51,7 +58,6 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024
 OPERATOR = Caller(Role.OPERATOR, None, "operator")
 
 log = logging.getLogger("seatkeeper")
@@ -192,8 +198,10 @@ def create_app(
 
     `storage` is a storage URL (a plugin chosen by its scheme) or a ready backend; `clock` returns
     the current time as an aware UTC datetime (default: the wall clock); `operator_token` is the
-    OPERATOR role's secret (default: the SEATKEEPER_OPERATOR_TOKEN environment variable; with
-    neither, no request is an OPERATOR's). While the app runs (its lifespan), sync-log entries
+    OPERATOR role's secret (default: SEATKEEPER_OPERATOR_TOKEN, as documented for embedders; with
+    neither, only the OPERATOR tokens kept in the storage are an OPERATOR's). Nothing else is read
+    from the environment here: `app_from_settings` builds the app that `seatkeeper serve`'s checked
+    settings describe (server/settings.py). While the app runs (its lifespan), sync-log entries
     older than `sync_log_retention_days` are purged at start-up and every
     `purge_interval_seconds` (SPEC 8; 0 days keeps them; see `server/retention.py`). `throttle`
     (default: `Throttle.default()`, failed authentication throttled per client address) is
@@ -203,9 +211,11 @@ def create_app(
     call from (server/cors.py; none: CORS off).
     """
     hide_query_strings_in_access_log()
+    if operator_token is None:
+        operator_token = operator_token_from(os.environ)
     backend = load_storage(storage) if isinstance(storage, str) else storage
-    engine = Engine(backend, clock)
-    operator_token = operator_token or os.environ.get("SEATKEEPER_OPERATOR_TOKEN") or None
+    metrics = Metrics()
+    engine = CountingEngine(backend, clock, metrics)  # sync outcomes counted for /metrics
     authenticate = Authenticator(engine, operator_token)
     schema = build_schema()
     documents = Documents(executable_schema(schema), trusted=trusted_documents)
@@ -278,9 +288,6 @@ def create_app(
             headers={"content-disposition": f'attachment; filename="{filename}"'},
         )
 
-    metrics = Metrics()
-    metrics.watch_syncs(engine)
-
     async def metrics_endpoint(request: Request) -> Response:
         """Prometheus' text format, for the OPERATOR's token (server/metrics.py)."""
         return await metrics.endpoint(request, engine)
@@ -337,7 +344,7 @@ def create_app(
         RequestGuard,
         max_body_bytes=max_body_bytes,
         authenticate=authenticate,
-        throttle=throttle or throttle_from_environment(),
+        throttle=throttle or Throttle.default(),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outside: refusals are counted too
     if cors_origins:  # outermost: preflights are answered before the token is asked for
@@ -368,28 +375,32 @@ def cors_middleware_factory(app: ASGIApp, origins: list[str]) -> ASGIApp:
     return with_cors(app, origins)
 
 
-def app_from_environment() -> Starlette:
-    """The app as configured by SEATKEEPER_* variables: what each uvicorn worker process builds."""
+def app_from_settings(settings: Settings, storage: Storage | None = None) -> Starlette:
+    """The app `settings` describe (server/settings.py), on `storage` when it is already loaded
+    (`seatkeeper serve` opened it to check it), else on `settings.storage`."""
     return create_app(
-        os.environ.get("SEATKEEPER_STORAGE", "memory://"),
-        graphiql=not os.environ.get("SEATKEEPER_NO_GRAPHIQL"),
-        max_body_bytes=int(os.environ.get("SEATKEEPER_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)),
-        sync_log_retention_days=int(
-            os.environ.get("SEATKEEPER_SYNC_LOG_RETENTION_DAYS", DEFAULT_RETENTION_DAYS)
-        ),
-        throttle=throttle_from_environment(),
-        cors_origins=origins_from_environment(),
+        storage if storage is not None else settings.storage,
+        operator_token=settings.operator_token,
+        graphiql=settings.graphiql,
+        max_body_bytes=settings.max_body_bytes,
+        sync_log_retention_days=settings.sync_log_retention_days,
+        throttle=settings.throttle(),
+        cors_origins=settings.cors_origins,
     )
 
 
-def throttle_from_environment() -> Throttle:
-    """SEATKEEPER_AUTH_FAILURES_BURST / _PER_MINUTE, SEATKEEPER_TOKEN_REQUESTS_PER_SECOND (off
-    when unset), SEATKEEPER_TRUSTED_PROXIES (comma-separated addresses or networks)."""
-    environ = os.environ
-    per_token = environ.get("SEATKEEPER_TOKEN_REQUESTS_PER_SECOND")
-    return Throttle.default(
-        failures_burst=int(environ.get("SEATKEEPER_AUTH_FAILURES_BURST", 20)),
-        failures_per_minute=float(environ.get("SEATKEEPER_AUTH_FAILURES_PER_MINUTE", 60)),
-        token_requests_per_second=float(per_token) if per_token else None,
-        trusted_proxies=environ.get("SEATKEEPER_TRUSTED_PROXIES", ""),
-    )
+def worker_app() -> Starlette:
+    """What each uvicorn worker process of `seatkeeper serve --workers N` builds: the settings
+    `serve` checked, from SEATKEEPER_SETTINGS_JSON (server/settings.py explains why)."""
+    settings = Settings.from_json(os.environ[SETTINGS_VARIABLE])
+    install_limits(settings.transport)  # uvicorn builds the protocols after the app is loaded
+    return app_from_settings(settings)
+
+
+def app_from_environment() -> Starlette:
+    """The app as configured by the documented SEATKEEPER_* variables (README "Configuration"),
+    for `uvicorn --factory seatkeeper.server.app:app_from_environment`: SettingsError when one is
+    wrong."""
+    settings = Settings.from_environment(os.environ)
+    install_limits(settings.transport)
+    return app_from_settings(settings)

@@ -5,19 +5,12 @@ Bad configuration ends with one line on stderr and a non-zero exit code, never a
 
 from __future__ import annotations
 
-import asyncio
-import errno
-import logging
 import os
-import socket
-import sys
 
 import click
 from seatkeeper.server import cli_admin, cli_logs, cli_users, storage_commands
 from seatkeeper.server.cli_config import OneLineErrors, completion, config_group, show_environment
 from seatkeeper.server.client import fail
-from seatkeeper.storage import StorageConfigError, load_storage
-from seatkeeper.storage.loader import redact
 
 
 @click.group(cls=OneLineErrors)
@@ -29,22 +22,6 @@ def main() -> None:
     SEATKEEPER_TOKEN, or a profile saved with `seatkeeper config save`). Exit codes: 0 done, 1
     refused by the rules or a file with errors, 2 usage, configuration or connection.
     """
-
-
-def _check_port_free(host: str, port: int) -> None:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as error:
-        fail(f"cannot resolve host {host!r}: {error.strerror}")
-    family, kind, proto, _, address = infos[0]
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(address)
-        except OSError as error:
-            if error.errno == errno.EADDRINUSE:
-                fail(f"port {port} on {host} is already in use")
-            fail(f"cannot listen on {host}:{port}: {error.strerror}")
 
 
 #: `serve`'s logging defaults (benchmarks/server_app.py --shipped measures B1 with them, B14).
@@ -227,145 +204,44 @@ def serve(
     cors_origins: tuple[str, ...],
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
-    import uvicorn
-    from seatkeeper.rules.engine import Engine
-    from seatkeeper.server.app import create_app
     from seatkeeper.server.cors import CorsConfigError, parse_origins
-
-    try:
-        origins = parse_origins(cors_origins)
-    except CorsConfigError as error:
-        fail(str(error))
-    from seatkeeper.server.demo import Demo, ensure_demo
-    from seatkeeper.server.startup import (
-        OperatorSecret,
+    from seatkeeper.server.serving import run
+    from seatkeeper.server.settings import (
+        Settings,
+        SettingsError,
         default_storage_url,
-        describe_storage,
-        settle_operator_secret,
+        operator_token_from,
     )
-    from seatkeeper.server.throttle import parse_networks
-    from seatkeeper.server.transport import TransportLimits
-    from seatkeeper.storage import SUPPORTED_PROTOCOL_VERSIONS, capabilities_of
 
-    logging.basicConfig(
-        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    storage = storage or default_storage_url()
+    # The settings, whole and checked, before anything starts (server/settings.py).
     try:
-        backend = load_storage(storage)
-    except StorageConfigError as error:
-        fail(str(error))
-    capabilities = capabilities_of(backend)
-    if capabilities.protocol_version not in SUPPORTED_PROTOCOL_VERSIONS:
-        fail(
-            f"the storage plugin for {redact(storage)} implements protocol version "
-            f"{capabilities.protocol_version}; this server supports versions "
-            f"{SUPPORTED_PROTOCOL_VERSIONS.start}-{SUPPORTED_PROTOCOL_VERSIONS.stop - 1}"
-        )
-    if workers > 1 and not capabilities.shared_between_processes:
-        fail(
-            f"--workers {workers} needs a storage shared between processes; {redact(storage)} "
-            f"({type(backend).__name__}) is not: each process would hold its own licenses"
-        )
-    _check_port_free(host, port)
-
-    # Open the storage here, before uvicorn starts: an unreachable database (or a failing index
-    # build) then ends the command with one line instead of a traceback from the lifespan.
-    async def prepare() -> tuple[Demo | None, OperatorSecret]:
-        await backend.open()
-        created = await ensure_demo(Engine(backend)) if demo else None
-        operator = await settle_operator_secret(backend, rotate=demo)
-        if workers > 1:
-            await backend.close()  # each worker process opens its own client
-        return created, operator
-
-    try:
-        created, operator = asyncio.run(prepare())
-    except Exception as error:  # any driver error: said in one line, the details in the log
-        logging.getLogger("seatkeeper").debug("storage start-up failed", exc_info=error)
-        fail(f"cannot open the storage {redact(storage)}: {error}".splitlines()[0])
-    click.echo(describe_storage(storage, backend))
-    if not capabilities.durable:
-        logging.getLogger("seatkeeper").warning(
-            "storage %s keeps nothing: everything is lost when the server stops", redact(storage)
-        )
-    operator_token = os.environ.get("SEATKEEPER_OPERATOR_TOKEN")
-    if operator.printable:
-        click.echo(f"Operator token (shown once): {operator.printable}")
-    elif operator.token is not None:
-        click.echo(
-            "Operator token: kept in the storage (hash only) since "
-            f"{operator.token.created_at:%Y-%m-%d %H:%M} UTC; "
-            "`seatkeeper rotate-operator-token` prints a new one"
-        )
-
-    if created is not None:
-        organization = created.organization
-        state = "created" if created.created else "kept in the storage"
-        click.echo(f"Demo organization ({state}): {organization.name} ({organization.id})")
-        click.echo(f"  ADMIN token: {created.admin_token}")
-        click.echo(f"  SYNC token:  {created.sync_token}")
-    click.echo(f"Console: http://{host}:{port}/ (sign in with an ADMIN, READER or operator token)")
-    click.echo(
-        f"GraphiQL: http://{host}:{port}/graphql"
-        if not no_graphiql
-        else f"GraphQL: http://{host}:{port}/graphql"
-    )
-    sys.stdout.flush()
-
-    limits = TransportLimits(
-        max_header_bytes=max_header_bytes,
-        max_headers=max_headers,
-        header_timeout=header_timeout,
-        body_timeout=body_timeout,
-        max_connections=max_connections,
-        keep_alive=keep_alive,
-    )
-    os.environ.update(limits.to_environment())  # what each worker's protocol class reads
-    try:
-        parse_networks(trusted_proxies)
-    except ValueError as error:
-        fail(f"--trusted-proxies: {error}")
-    # What each worker's app reads (server/app.py throttle_from_environment).
-    os.environ["SEATKEEPER_AUTH_FAILURES_BURST"] = str(auth_failures_burst)
-    os.environ["SEATKEEPER_AUTH_FAILURES_PER_MINUTE"] = str(auth_failures_per_minute)
-    os.environ["SEATKEEPER_TRUSTED_PROXIES"] = trusted_proxies
-    if token_requests_per_second:
-        os.environ["SEATKEEPER_TOKEN_REQUESTS_PER_SECOND"] = str(token_requests_per_second)
-    if workers > 1:
-        os.environ["SEATKEEPER_STORAGE"] = storage  # the default resolved: every worker's file
-        os.environ["SEATKEEPER_MAX_BODY_BYTES"] = str(max_body_bytes)
-        os.environ["SEATKEEPER_SYNC_LOG_RETENTION_DAYS"] = str(sync_log_retention_days)
-        if no_graphiql:
-            os.environ["SEATKEEPER_NO_GRAPHIQL"] = "1"
-        os.environ["SEATKEEPER_CORS_ORIGINS"] = ",".join(origins)
-        uvicorn.run(
-            "seatkeeper.server.app:app_from_environment",
-            factory=True,
+        settings = Settings(
+            storage=storage or default_storage_url(os.environ),
             host=host,
             port=port,
+            demo=demo,
+            no_graphiql=no_graphiql,
             workers=workers,
+            max_body_bytes=max_body_bytes,
+            sync_log_retention_days=sync_log_retention_days,
+            max_connections=max_connections,
+            max_header_bytes=max_header_bytes,
+            max_headers=max_headers,
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            keep_alive=keep_alive,
+            auth_failures_burst=auth_failures_burst,
+            auth_failures_per_minute=auth_failures_per_minute,
+            token_requests_per_second=token_requests_per_second,
+            trusted_proxies=trusted_proxies,
             log_level=log_level,
             access_log=access_log,
-            **limits.uvicorn_settings(),
+            cors_origins=tuple(parse_origins(cors_origins)),
+            operator_token=operator_token_from(os.environ),
         )
-        return
-    app = create_app(
-        backend,
-        operator_token=operator_token,
-        graphiql=not no_graphiql,
-        max_body_bytes=max_body_bytes,
-        sync_log_retention_days=sync_log_retention_days,
-        cors_origins=origins,
-    )
-    uvicorn.run(
-        app,
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=access_log,
-        **limits.uvicorn_settings(),
-    )
+    except (SettingsError, CorsConfigError) as error:
+        fail(str(error))
+    run(settings)
 
 
 show_environment(

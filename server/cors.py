@@ -9,13 +9,11 @@ Access-Control-Request-Method) are answered here, before authentication: they ca
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-ENVIRONMENT_VARIABLE = "SEATKEEPER_CORS_ORIGINS"
 #: Headers a browser page may send: the token, the body's type, content negotiation, Apollo's.
 ALLOWED_HEADERS = [
     "authorization",
@@ -30,11 +28,6 @@ PREFLIGHT_MAX_AGE = 600
 
 class CorsConfigError(ValueError):
     pass
-
-
-def origins_from_environment() -> list[str]:
-    """SEATKEEPER_CORS_ORIGINS, comma-separated (empty: CORS off)."""
-    return parse_origins([os.environ.get(ENVIRONMENT_VARIABLE, "")])
 
 
 def parse_origins(values: Iterable[str]) -> list[str]:

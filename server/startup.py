@@ -1,8 +1,8 @@
 """What `seatkeeper serve` settles before it serves: where data lives, and the operator's secret.
 
 * **Where data lives.** Without `--storage` (or `SEATKEEPER_STORAGE`), a SQLite file
-  `seatkeeper.db` in the data folder: `SEATKEEPER_DATA_DIR` if set, else
-  `$XDG_DATA_HOME/seatkeeper`, else `~/.local/share/seatkeeper` (the Docker image sets
+  `seatkeeper.db` in the data folder (server/settings.py `data_dir`: `SEATKEEPER_DATA_DIR` if set,
+  else `$XDG_DATA_HOME/seatkeeper`, else `~/.local/share/seatkeeper`; the Docker image sets
   `SEATKEEPER_DATA_DIR=/data`, a volume). The folder is created on first start.
 * **The operator's secret.** `SEATKEEPER_OPERATOR_TOKEN`, when set, is the operator's secret
   (configuration; never printed). Otherwise the secret is a token of role OPERATOR kept in the
@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,23 +23,7 @@ from seatkeeper.rules.engine import Clock, wall_clock
 from seatkeeper.storage import Storage, capabilities_of
 from seatkeeper.storage.loader import redact
 
-DATABASE_FILE = "seatkeeper.db"
 OPERATOR_TOKEN_NAME = "operator"
-
-
-def data_dir() -> Path:
-    """The folder of the default SQLite file (see the module docstring)."""
-    configured = os.environ.get("SEATKEEPER_DATA_DIR")
-    if configured:
-        return Path(configured).expanduser()
-    xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
-    return base / "seatkeeper"
-
-
-def default_storage_url() -> str:
-    """`sqlite:///` and the absolute path of the default file."""
-    return f"sqlite:///{(data_dir() / DATABASE_FILE).absolute()}"
 
 
 def describe_storage(url: str, backend: object) -> str:
@@ -65,14 +48,15 @@ class OperatorSecret:
 
 
 async def settle_operator_secret(
-    storage: Storage, *, rotate: bool, clock: Clock = wall_clock
+    storage: Storage, *, rotate: bool, configured: bool, clock: Clock = wall_clock
 ) -> OperatorSecret:
     """The operator's secret: configured, found in the storage, or created there (printed once).
 
-    `rotate` revokes the stored operator tokens and creates a new one (the demo, and
+    `configured`: SEATKEEPER_OPERATOR_TOKEN is set (`Settings.operator_token`), and then nothing
+    is stored. `rotate` revokes the stored operator tokens and creates a new one (the demo, and
     `seatkeeper rotate-operator-token`).
     """
-    if os.environ.get("SEATKEEPER_OPERATOR_TOKEN"):
+    if configured:
         return OperatorSecret(True, None, None)
     now = clock()
     stored = [

@@ -9,10 +9,12 @@ SQLite file) and ends with one line on stderr and a non-zero code when it cannot
 from __future__ import annotations
 
 import asyncio
+import os
 
 import click
 from seatkeeper.server.client import fail
-from seatkeeper.server.startup import OperatorSecret, default_storage_url, settle_operator_secret
+from seatkeeper.server.settings import default_storage_url, operator_token_from
+from seatkeeper.server.startup import OperatorSecret, settle_operator_secret
 from seatkeeper.storage import StorageConfigError, StorageError, load_storage
 from seatkeeper.storage.loader import redact
 from seatkeeper.storage.protocol import Backup
@@ -32,7 +34,7 @@ def rotate_operator_token(storage: str | None) -> None:
 
     Running servers accept the new secret at once (they look tokens up in the storage).
     """
-    url = storage or default_storage_url()
+    url = storage or default_storage_url(os.environ)
     try:
         backend = load_storage(url)
     except StorageConfigError as error:
@@ -41,7 +43,9 @@ def rotate_operator_token(storage: str | None) -> None:
     async def rotate() -> OperatorSecret:
         await backend.open()
         try:
-            return await settle_operator_secret(backend, rotate=True)
+            return await settle_operator_secret(
+                backend, rotate=True, configured=operator_token_from(os.environ) is not None
+            )
         finally:
             await backend.close()
 
@@ -72,7 +76,7 @@ def _backup_capable(url: str) -> Backup:
 @STORAGE_OPTION
 def backup(target: str, storage: str | None) -> None:
     """Copy the SQLite store to a new file while servers keep serving, and check the copy."""
-    backend = _backup_capable(storage or default_storage_url())
+    backend = _backup_capable(storage or default_storage_url(os.environ))
     try:
         click.echo(backend.backup(target))
     except StorageError as error:
@@ -84,7 +88,7 @@ def backup(target: str, storage: str | None) -> None:
 @STORAGE_OPTION
 def restore(source: str, storage: str | None) -> None:
     """Replace the SQLite store with a backup (stop every server first); both are checked."""
-    backend = _backup_capable(storage or default_storage_url())
+    backend = _backup_capable(storage or default_storage_url(os.environ))
     try:
         click.echo(backend.restore(source))
     except StorageError as error:

@@ -16,15 +16,16 @@ still accepts the socket. So the HTTP protocol class is extended here:
   before anything is read, so descriptors and memory stay bounded and `/healthz` keeps answering
   on the connections already open.
 
-Per process: with several workers each holds its own count. Limits are read from SEATKEEPER_*
-environment variables (`seatkeeper serve` sets them from its flags), so that every worker
-process, which imports this class by name, applies the same ones.
+Per process: with several workers each holds its own count. uvicorn builds the protocol from
+the class, which a worker process imports by name, so the limits are a class attribute, set by
+`install_limits` from the server's settings before uvicorn serves (server/settings.py; in a worker
+process, by the app factory, which uvicorn calls before it builds any protocol); never set, the
+defaults below apply.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,7 +35,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 @dataclass(frozen=True)
 class TransportLimits:
-    """The limits of one server process; each has a flag and an environment variable."""
+    """The limits of one server process (flags and variables: server/settings.py)."""
 
     max_header_bytes: int = 16 * 1024
     max_headers: int = 100
@@ -43,30 +44,14 @@ class TransportLimits:
     max_connections: int = 2_000
     keep_alive: float = 5.0
 
-    ENVIRONMENT: ClassVar[dict[str, str]] = {
-        "max_header_bytes": "SEATKEEPER_MAX_HEADER_BYTES",
-        "max_headers": "SEATKEEPER_MAX_HEADERS",
-        "header_timeout": "SEATKEEPER_HEADER_TIMEOUT",
-        "body_timeout": "SEATKEEPER_BODY_TIMEOUT",
-        "max_connections": "SEATKEEPER_MAX_CONNECTIONS",
-        "keep_alive": "SEATKEEPER_KEEP_ALIVE",
-    }
-
-    @classmethod
-    def from_environment(cls) -> TransportLimits:
-        values: dict[str, Any] = {}
-        for name, variable in cls.ENVIRONMENT.items():
-            if raw := os.environ.get(variable):
-                kind = type(getattr(cls, name))
-                values[name] = kind(raw)
-        return cls(**values)
-
-    def to_environment(self) -> dict[str, str]:
-        return {variable: str(getattr(self, name)) for name, variable in self.ENVIRONMENT.items()}
-
     def uvicorn_settings(self) -> dict[str, Any]:
         """What uvicorn itself enforces: the keep-alive timeout, and this protocol class."""
         return {"timeout_keep_alive": self.keep_alive, "http": LimitedHttpToolsProtocol}
+
+
+def install_limits(limits: TransportLimits) -> None:
+    """The limits every connection of this process gets from now on (see the module docstring)."""
+    LimitedHttpToolsProtocol.limits = limits
 
 
 class _Refused(Exception):
@@ -79,13 +64,11 @@ _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
 class LimitedHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol with the limits of the module docstring."""
 
-    limits: ClassVar[TransportLimits | None] = None  # read from the environment on first use
+    limits: ClassVar[TransportLimits] = TransportLimits()  # see install_limits
     open_connections: ClassVar[int] = 0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if LimitedHttpToolsProtocol.limits is None:
-            LimitedHttpToolsProtocol.limits = TransportLimits.from_environment()
         self._limits: TransportLimits = LimitedHttpToolsProtocol.limits
         self._timer: asyncio.TimerHandle | None = None
         self._header_bytes = 0
@@ -98,6 +81,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # ---------------------------------------------------------------- connections
 
+    # asyncio's BaseProtocol takes a BaseTransport; a stream server hands a Transport, and uvicorn's
+    # own method narrows the parameter the same way (and ignores the same error).
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         if LimitedHttpToolsProtocol.open_connections >= self._limits.max_connections:
@@ -234,4 +219,4 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
         self.transport.close()
 
 
-__all__ = ["LimitedHttpToolsProtocol", "TransportLimits", "httptools"]
+__all__ = ["LimitedHttpToolsProtocol", "TransportLimits", "httptools", "install_limits"]

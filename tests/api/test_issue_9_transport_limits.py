@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from seatkeeper.server.app import create_app
+from seatkeeper.server.settings import Settings
 from seatkeeper.server.transport import LimitedHttpToolsProtocol, TransportLimits
 
 LIMITS = TransportLimits(
@@ -148,12 +149,17 @@ def test_finding_4_connections_over_the_cap_are_closed_and_healthz_keeps_answeri
     assert _healthz(server) == 200
 
 
-def test_limits_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv("SEATKEEPER_MAX_HEADERS", "7")
-    monkeypatch.setenv("SEATKEEPER_BODY_TIMEOUT", "2.5")
-    limits = TransportLimits.from_environment()
+def test_limits_come_from_the_environment():
+    """Through the server's settings (server/settings.py, issue 10), which serve and its workers
+    install in the protocol class."""
+    environ = {
+        "SEATKEEPER_STORAGE": "memory://",
+        "SEATKEEPER_MAX_HEADERS": "7",
+        "SEATKEEPER_BODY_TIMEOUT": "2.5",
+    }
+    limits = Settings.from_environment(environ).transport
     assert (limits.max_headers, limits.body_timeout) == (7, 2.5)
-    assert TransportLimits().to_environment()["SEATKEEPER_MAX_CONNECTIONS"] == "2000"
+    assert limits.max_connections == TransportLimits().max_connections == 2000
 
 
 def test_a_body_larger_than_the_header_limit_is_not_taken_for_headers(server):

@@ -277,8 +277,8 @@ def test_spec_7_csv_commands_against_the_demo_server(demo_server, tmp_path):
 
 
 def test_issue_9_serve_applies_its_transport_limit_flags(tmp_path):
-    """`--max-headers 10`: a request with 11 headers is 431 from the real server; `--workers`
-    processes read the same limits from the environment `serve` sets."""
+    """`--max-headers 10`: a request with 11 headers is 431 from the real server (`--workers`
+    processes install the same limits from the settings `serve` hands them, test_settings.py)."""
     port = _free_port()
     with (tmp_path / "err.txt").open("wb") as stderr:
         process = subprocess.Popen(
