@@ -22,7 +22,7 @@ import click
 import tomli_w
 from seatkeeper.server.client import DEFAULT_URL, EXIT_USAGE, Server, fail
 
-F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 ENVIRONMENT_HELP = (
     "Server and token come from --url/--token, else SEATKEEPER_URL/SEATKEEPER_TOKEN, else the "
@@ -133,8 +133,11 @@ def resolve(url: str | None, token: str | None, profile_name: str) -> Server:
     return Server.of(url, token)
 
 
-def server_options(command: F) -> F:
-    """--url, --token, --profile and --json on a command; it receives `server` and `as_json`."""
+def server_options(command: Callable[..., R]) -> Callable[..., R]:
+    """--url, --token, --profile and --json on a command; it receives `server` and `as_json`.
+
+    The command's parameters change (`server` in, `url`, `token` and `profile_name` out), so the
+    result is typed as a callable of any parameters, with the same result."""
 
     @click.option(
         "--json", "as_json", is_flag=True, help="Print JSON for scripts instead of a table."
@@ -163,11 +166,11 @@ def server_options(command: F) -> F:
     @functools.wraps(command)
     def wrapper(
         *args: Any, url: str | None, token: str | None, profile_name: str, **kwargs: Any
-    ) -> Any:
+    ) -> R:
         server = resolve(url, token, profile_name)
         return command(*args, server=server, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def show_environment(command: click.Command, variables: dict[str, str]) -> None:

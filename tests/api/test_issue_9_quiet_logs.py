@@ -60,7 +60,7 @@ def test_finding_10_the_access_log_holds_no_query_string(clock):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="info"))
     records: list[logging.LogRecord] = []
     capture = logging.Handler()
-    capture.emit = records.append  # type: ignore[method-assign]
+    capture.emit = records.append  # type: ignore[method-assign]  # a handler that only collects
     access = logging.getLogger("uvicorn.access")
     access.addHandler(capture)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -88,5 +88,5 @@ def test_the_schedule_purges_every_interval_and_survives_a_failed_purge(clock):
             raise asyncio.CancelledError
 
     with pytest.raises(asyncio.CancelledError):
-        asyncio.run(purge_on_schedule(Flaky(), 30, interval=600, sleep=sleep))  # type: ignore[arg-type]
+        asyncio.run(purge_on_schedule(Flaky(), 30, interval=600, sleep=sleep))  # type: ignore[arg-type]  # a stand-in engine with purge only
     assert calls == [30, 30] and slept == [600, 600, 600]  # the first purge failed, logged

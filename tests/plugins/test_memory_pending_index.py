@@ -78,7 +78,7 @@ def test_spec_6_issue_14_pending_count_reads_no_user_record_at_10000_users() -> 
         await make_org(storage)
         users = _population(10_000)
         await add_users(storage, users)
-        tenant = storage._tenants[ORG]  # type: ignore[attr-defined]
+        tenant = storage._tenants[ORG]  # type: ignore[attr-defined]  # the plugin's own state
         tenant.users = counting = _CountingDict(tenant.users)
         results = []
         for license_type in (STANDARD, INSPECTIONS):

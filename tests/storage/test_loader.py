@@ -128,7 +128,7 @@ def test_malformed_urls_are_refused(url):
 @pytest.mark.parametrize("url", [None, 42, b"memory://", ["memory://"], object()])
 def test_non_string_urls_are_a_config_error_not_a_type_error(url):
     with pytest.raises(StorageConfigError, match="malformed"):
-        load_storage(url)  # type: ignore[arg-type]
+        load_storage(url)  # type: ignore[arg-type]  # wrong types on purpose
 
 
 def test_huge_urls_are_refused_without_loading_anything(monkeypatch):
