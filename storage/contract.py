@@ -34,14 +34,15 @@ and runs in a few seconds on the memory plugin.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import threading
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import pytest
 from seatkeeper.domain.records import (
@@ -65,6 +66,7 @@ from seatkeeper.domain.records import (
 from seatkeeper.storage.protocol import (
     AlreadyExists,
     Applied,
+    ApplyResult,
     ChangeSet,
     Conflict,
     EmailTaken,
@@ -102,6 +104,30 @@ NO_LIMIT = {STANDARD: 1_000_000, INSPECTIONS: 1_000_000}
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 ORG = "org-a"
 OTHER_ORG = "org-b"
+
+
+T = TypeVar("T")
+
+
+class Run(Protocol):
+    """The `run` fixture: runs a coroutine to its end in the test's one event loop."""
+
+    def __call__(self, coroutine: Coroutine[Any, Any, T], /) -> T: ...
+
+
+#: The integrator's `storage_factory` fixture: builds a fresh, empty, opened backend.
+StorageFactory = Callable[[], Coroutine[Any, Any, Storage]]
+
+
+def held_at(user: MobileUser) -> datetime:
+    """When a holder took its seat (a holder always has `assigned_at`, invariant 3)."""
+    return present(user.assigned_at)
+
+
+def present(value: T | None) -> T:
+    """`value`, which the test expects to be there: a record read back must exist."""
+    assert value is not None, "expected a record, the storage answered None"
+    return value
 
 
 # ---------------------------------------------------------------------------------- helpers
@@ -236,14 +262,14 @@ async def all_audit(storage: Storage, org: str = ORG) -> list[AuditEntry]:
     return await storage.list_audit_log(org, LogQuery(), 1_000_000, None)
 
 
-def run_in_threads(workers: list[Callable[[], Awaitable[Any]]]) -> list[Any]:
+def run_in_threads(workers: list[Callable[[], Coroutine[Any, Any, Any]]]) -> list[Any]:
     """Run each coroutine function in its own thread and event loop, all started together.
 
     The backend object is shared: this is how a threaded server uses it.
     """
     barrier = threading.Barrier(len(workers), timeout=30)
 
-    def thread_main(worker: Callable[[], Awaitable[Any]]) -> Any:
+    def thread_main(worker: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
         barrier.wait()
         return asyncio.run(worker())
 
@@ -263,13 +289,13 @@ class _ContractBase:
     supports_threads: ClassVar[bool] = True
 
     @pytest.fixture
-    def run(self):
+    def run(self) -> Iterator[Run]:
         """Run a coroutine in this test's one event loop (the backend is built in it too)."""
         with asyncio.Runner() as runner:
             yield runner.run
 
     @pytest.fixture
-    def storage(self, run, storage_factory) -> Storage:
+    def storage(self, run: Run, storage_factory: StorageFactory) -> Iterator[Storage]:
         """A fresh, opened backend from the integrator's `storage_factory`, closed afterwards."""
         storage = run(storage_factory())
         yield storage
@@ -288,24 +314,26 @@ class _ContractBase:
 class OrganizationContract(_ContractBase):
     """Lifecycle, organizations, settings, projects and subscriptions (SPEC 1, Organization)."""
 
-    def test_is_a_storage_and_open_is_idempotent(self, storage, run):
+    def test_is_a_storage_and_open_is_idempotent(self, storage: Storage, run: Run) -> None:
         assert isinstance(storage, Storage)
         run(storage.open())  # already opened by the factory: opening again is harmless
         assert run(storage.ping()) is None
 
-    def test_create_organization_stores_it_with_its_default_project(self, storage, run):
-        async def check():
+    def test_create_organization_stores_it_with_its_default_project(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             organization = await make_org(storage)
             assert await storage.get_organization(ORG) == organization
-            assert (await storage.get_organization(ORG)).settings == Settings()
+            assert present(await storage.get_organization(ORG)).settings == Settings()
             assert await storage.get_project(ORG, DEFAULT_PROJECT_ID) == default_project(ORG)
             assert await storage.list_projects(ORG) == [default_project(ORG)]
             assert await storage.get_organization("nobody") is None
 
         run(check())
 
-    def test_list_organizations_oldest_first(self, storage, run):
-        async def check():
+    def test_list_organizations_oldest_first(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage, "o-late", at(30))
             await make_org(storage, "o-early", at(10))
             await make_org(storage, "o-middle", at(20))
@@ -317,8 +345,10 @@ class OrganizationContract(_ContractBase):
 
         run(check())
 
-    def test_update_settings_replaces_them_whole_in_that_organization_only(self, storage, run):
-        async def check():
+    def test_update_settings_replaces_them_whole_in_that_organization_only(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             settings = Settings(
@@ -329,36 +359,38 @@ class OrganizationContract(_ContractBase):
             )
             updated = await storage.update_settings(ORG, settings)
             assert updated is not None and updated.id == ORG and updated.settings == settings
-            assert (await storage.get_organization(ORG)).settings == settings
-            assert (await storage.get_organization(OTHER_ORG)).settings == Settings()
+            assert present(await storage.get_organization(ORG)).settings == settings
+            assert present(await storage.get_organization(OTHER_ORG)).settings == Settings()
             assert await storage.update_settings("nobody", settings) is None
             assert await storage.get_organization("nobody") is None
 
         run(check())
 
-    def test_records_returned_are_snapshots(self, storage, run):
+    def test_records_returned_are_snapshots(self, storage: Storage, run: Run) -> None:
         """Mutating a record given or returned never changes what is stored."""
 
-        async def check():
+        async def check() -> None:
             organization = await make_org(storage)
             organization.settings.inactivity_days = 1
             organization.name = "changed by the caller"
-            fetched = await storage.get_organization(ORG)
+            fetched = present(await storage.get_organization(ORG))
             assert fetched.settings.inactivity_days == Settings().inactivity_days
             assert fetched.name == f"Organization {ORG}"
             fetched.settings.grace_period_days = 99
-            assert (await storage.get_organization(ORG)).settings == Settings()
+            assert present(await storage.get_organization(ORG)).settings == Settings()
             user = make_user("u1")
             await add_users(storage, [user])
             user.full_name = "changed by the caller"
-            got = await storage.get_user(ORG, "u1")
+            got = present(await storage.get_user(ORG, "u1"))
             got.standard = A
             assert await storage.get_user(ORG, "u1") == make_user("u1")
 
         run(check())
 
-    def test_upsert_project_creates_replaces_and_lists_by_id(self, storage, run):
-        async def check():
+    def test_upsert_project_creates_replaces_and_lists_by_id(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             zeta = Project(ORG, "zeta", "Zeta", ProjectKind.INSPECTIONS)
@@ -379,12 +411,20 @@ class OrganizationContract(_ContractBase):
 
         run(check())
 
-    def test_subscriptions_listed_by_valid_from_then_id_per_organization(self, storage, run):
-        async def check():
+    def test_subscriptions_listed_by_valid_from_then_id_per_organization(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
 
-            def subscription(org, sub_id, start, seats=5, license_type=STANDARD):
+            def subscription(
+                org: str,
+                sub_id: str,
+                start: int,
+                seats: int | None = 5,
+                license_type: LicenseType = STANDARD,
+            ) -> Subscription:
                 return Subscription(org, sub_id, license_type, seats, at(start), at(start + 1000))
 
             later = subscription(ORG, "a-later", 50)
@@ -407,8 +447,8 @@ class TokenContract(_ContractBase):
     def token(token_id: str, org: str | None, minute: int, role: Role = Role.ADMIN) -> Token:
         return Token(token_id, org, f"token {token_id}", role, f"hash-{token_id}", at(minute))
 
-    def test_add_find_and_list_tokens(self, storage, run):
-        async def check():
+    def test_add_find_and_list_tokens(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             late = self.token("t-late", ORG, 30, Role.SYNC)
@@ -425,8 +465,8 @@ class TokenContract(_ContractBase):
 
         run(check())
 
-    def test_revoke_token_once_in_its_organization(self, storage, run):
-        async def check():
+    def test_revoke_token_once_in_its_organization(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             mine, theirs = self.token("t1", ORG, 1), self.token("t2", OTHER_ORG, 2)
@@ -435,15 +475,15 @@ class TokenContract(_ContractBase):
             revoked = await storage.revoke_token("t1", ORG, at(5))
             assert revoked == replace(mine, revoked_at=at(5))
             # Revoking again keeps the first time; a revoked token is still found (to refuse it).
-            assert (await storage.revoke_token("t1", ORG, at(9))).revoked_at == at(5)
-            assert (await storage.find_token("hash-t1")).revoked_at == at(5)
+            assert present(await storage.revoke_token("t1", ORG, at(9))).revoked_at == at(5)
+            assert present(await storage.find_token("hash-t1")).revoked_at == at(5)
             # Another organization's token is not found from this one, and stays valid.
             assert await storage.revoke_token("t2", ORG, at(6)) is None
-            assert (await storage.find_token("hash-t2")).revoked_at is None
+            assert present(await storage.find_token("hash-t2")).revoked_at is None
             assert await storage.revoke_token("missing", ORG, at(6)) is None
             assert await storage.revoke_token("missing", None, at(6)) is None
             # Without an organization (the operator), any token.
-            assert (await storage.revoke_token("t2", None, at(7))).revoked_at == at(7)
+            assert present(await storage.revoke_token("t2", None, at(7))).revoked_at == at(7)
             assert [t.revoked_at for t in await storage.list_tokens(None)] == [at(5), at(7)]
 
         run(check())
@@ -455,8 +495,8 @@ class TokenContract(_ContractBase):
 class UserContract(_ContractBase):
     """Users: reads, `record_sync` (SPEC 4.1) and `start_grace_period` (SPEC 4.7)."""
 
-    def test_record_sync_creates_the_user(self, storage, run):
-        async def check():
+    def test_record_sync_creates_the_user(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             user = await storage.record_sync(ORG, "u1", "Ann@Example.com", "Ann", STANDARD, at(1))
             expected = MobileUser(
@@ -484,8 +524,8 @@ class UserContract(_ContractBase):
 
         run(check())
 
-    def test_record_sync_updates_email_name_and_times(self, storage, run):
-        async def check():
+    def test_record_sync_updates_email_name_and_times(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             await storage.record_sync(ORG, "u1", "old@example.com", "Old Name", STANDARD, at(1))
             user = await storage.record_sync(
@@ -505,14 +545,14 @@ class UserContract(_ContractBase):
             assert await storage.get_user(ORG, "u1") == user
             # The e-mail index follows the change: the old address is free, the new one found.
             assert await storage.find_user_by_email(ORG, "old@example.com") is None
-            assert (await storage.find_user_by_email(ORG, "NEW@example.COM")).id == "u1"
+            assert present(await storage.find_user_by_email(ORG, "NEW@example.COM")).id == "u1"
             other = await storage.record_sync(ORG, "u2", "OLD@example.com", None, STANDARD, at(10))
             assert other.id == "u2"
 
         run(check())
 
-    def test_record_sync_keeps_selectors_and_seat(self, storage, run):
-        async def check():
+    def test_record_sync_keeps_selectors_and_seat(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             await add_users(
                 storage, [make_user("u1", A, D, assigned_at=at(3), grace_started_at=at(2))]
@@ -528,10 +568,12 @@ class UserContract(_ContractBase):
 
         run(check())
 
-    def test_spec_2_3_record_sync_refuses_another_users_email_writing_nothing(self, storage, run):
+    def test_spec_2_3_record_sync_refuses_another_users_email_writing_nothing(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariant 3: e-mails are unique per organization, case-insensitively."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await storage.record_sync(ORG, "u1", "ann@example.com", "Ann", STANDARD, at(1))
             await storage.record_sync(ORG, "u2", "bob@example.com", "Bob", STANDARD, at(1))
@@ -552,10 +594,12 @@ class UserContract(_ContractBase):
 
         run(check())
 
-    def test_spec_1_guid_ids_are_one_user_whatever_their_case(self, storage, run):
+    def test_spec_1_guid_ids_are_one_user_whatever_their_case(
+        self, storage: Storage, run: Run
+    ) -> None:
         """SPEC 1, Mobile user: a GUID id is compared case-insensitively; other ids exactly."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             guid = "3F2504E0-4F89-11D3-9A0C-0305E82C3301"
             await storage.record_sync(ORG, "{" + guid + "}", "g@example.com", "G", STANDARD, at(1))
@@ -564,20 +608,20 @@ class UserContract(_ContractBase):
             )
             assert again.first_sync_at == at(1) and again.last_sync_at == at(2)
             assert again.key == user_key(guid) == user_key(guid.lower())
-            assert (await storage.get_user(ORG, user_key(guid))).last_sync_at == at(2)
+            assert present(await storage.get_user(ORG, user_key(guid))).last_sync_at == at(2)
             assert await storage.count_users(ORG, UserQuery()) == 1
             # Ids that are not GUIDs are case-sensitive: two users.
             await storage.record_sync(ORG, "alice", "a1@example.com", None, STANDARD, at(3))
             await storage.record_sync(ORG, "Alice", "a2@example.com", None, STANDARD, at(3))
-            assert (await storage.get_user(ORG, "alice")).email == "a1@example.com"
-            assert (await storage.get_user(ORG, "Alice")).email == "a2@example.com"
+            assert present(await storage.get_user(ORG, "alice")).email == "a1@example.com"
+            assert present(await storage.get_user(ORG, "Alice")).email == "a2@example.com"
             assert await storage.get_user(ORG, "ALICE") is None
             assert await storage.count_users(ORG, UserQuery()) == 3
 
         run(check())
 
-    def test_get_users_and_find_by_email(self, storage, run):
-        async def check():
+    def test_get_users_and_find_by_email(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             u1, u2 = make_user("u1", email="One@Example.com"), make_user("u2", A)
@@ -592,8 +636,8 @@ class UserContract(_ContractBase):
 
         run(check())
 
-    def test_created_records_keep_every_field(self, storage, run):
-        async def check():
+    def test_created_records_keep_every_field(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             user = MobileUser(
                 organization_id=ORG,
@@ -614,17 +658,17 @@ class UserContract(_ContractBase):
 
         run(check())
 
-    def test_spec_4_7_start_grace_period_once(self, storage, run):
+    def test_spec_4_7_start_grace_period_once(self, storage: Storage, run: Run) -> None:
         """SPEC 4.7: the temporary window starts once per user record."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await storage.record_sync(ORG, "u1", "u1@example.com", None, STANDARD, at(1))
-            started = await storage.start_grace_period(ORG, "u1", at(2))
+            started = present(await storage.start_grace_period(ORG, "u1", at(2)))
             assert started.grace_started_at == at(2) and started.last_sync_at == at(1)
-            again = await storage.start_grace_period(ORG, "u1", at(7))
+            again = present(await storage.start_grace_period(ORG, "u1", at(7)))
             assert again.grace_started_at == at(2)
-            assert (await storage.get_user(ORG, "u1")).grace_started_at == at(2)
+            assert present(await storage.get_user(ORG, "u1")).grace_started_at == at(2)
             assert await storage.start_grace_period(ORG, "missing", at(3)) is None
             assert await storage.get_user(ORG, "missing") is None
 
@@ -637,8 +681,10 @@ class UserContract(_ContractBase):
 class ApplyChangesContract(_ContractBase):
     """`apply_changes`: compare-and-set, seat limits, all or nothing (SPEC 2)."""
 
-    def test_applied_writes_both_selectors_assigned_at_and_audit(self, storage, run):
-        async def check():
+    def test_applied_writes_both_selectors_assigned_at_and_audit(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             u1, u2 = make_user("u1"), make_user("u2", A, assigned_at=at(1))
             await add_users(storage, [u1, u2])
@@ -659,8 +705,8 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_release_clears_assigned_at(self, storage, run):
-        async def check():
+    def test_release_clears_assigned_at(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             holder = make_user("u1", A, assigned_at=at(1))
             await add_users(storage, [holder])
@@ -670,14 +716,14 @@ class ApplyChangesContract(_ContractBase):
                 )
                 == Applied()
             )
-            user = await storage.get_user(ORG, "u1")
+            user = present(await storage.get_user(ORG, "u1"))
             assert (user.selectors, user.assigned_at) == ((D, U), None)
             assert await storage.count_holders(ORG, STANDARD) == 0
 
         run(check())
 
-    def test_conflict_on_stale_expectation_writes_nothing(self, storage, run):
-        async def check():
+    def test_conflict_on_stale_expectation_writes_nothing(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             users = [make_user(f"u{i}") for i in range(5)]
             await add_users(storage, users)
@@ -693,8 +739,8 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_conflict_on_missing_user_writes_nothing(self, storage, run):
-        async def check():
+    def test_conflict_on_missing_user_writes_nothing(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             present = make_user("present")
             await add_users(storage, [present])
@@ -710,8 +756,8 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_conflict_on_stale_deletion_writes_nothing(self, storage, run):
-        async def check():
+    def test_conflict_on_stale_deletion_writes_nothing(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             victim, bystander = make_user("victim", A), make_user("bystander")
             await add_users(storage, [victim, bystander])
@@ -724,8 +770,10 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_already_exists_by_id_or_email_case_insensitively(self, storage, run):
-        async def check():
+    def test_already_exists_by_id_or_email_case_insensitively(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             guid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
             existing = [make_user(guid, email="taken@example.com"), make_user("plain")]
@@ -753,10 +801,10 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_spec_2_1_seat_shortage_writes_nothing(self, storage, run):
+    def test_spec_2_1_seat_shortage_writes_nothing(self, storage: Storage, run: Run) -> None:
         """Invariant 1: a change set that would raise a type above its limit is refused whole."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             holders = [make_user(f"h{i}", A) for i in range(3)]
             waiting = [make_user(f"w{i}") for i in range(3)]
@@ -782,10 +830,12 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_spec_5_change_that_does_not_raise_holders_passes_over_the_limit(self, storage, run):
+    def test_spec_5_change_that_does_not_raise_holders_passes_over_the_limit(
+        self, storage: Storage, run: Run
+    ) -> None:
         """SPEC 5: capacity fell below the holders; a change that does not worsen it passes."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             h0, h1, h2 = (make_user(f"h{i}", A, assigned_at=at(i)) for i in range(3))
             newcomer = make_user("newcomer")
@@ -799,11 +849,11 @@ class ApplyChangesContract(_ContractBase):
                 == Applied()
             )
             assert await storage.count_holders(ORG, STANDARD) == 3
-            assert (await storage.get_user(ORG, "newcomer")).assigned_at == at(10)
+            assert present(await storage.get_user(ORG, "newcomer")).assigned_at == at(10)
             # Disable the other selector of a holder: no holder count moves.
             assert await storage.apply_changes(change_set([(h1, (A, D))], over)) == Applied()
             # A switch raises INSPECTIONS: refused at limit 0, allowed at 1 although STANDARD stays over.
-            h2 = await storage.get_user(ORG, "h2")
+            h2 = present(await storage.get_user(ORG, "h2"))
             assert await storage.apply_changes(change_set([(h2, (U, A))], over)) == SeatShortage(
                 INSPECTIONS, 0, 1
             )
@@ -818,8 +868,8 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_creates_changes_and_deletes_together(self, storage, run):
-        async def check():
+    def test_creates_changes_and_deletes_together(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             leaving, staying, switching = (
                 make_user("leaving", A),
@@ -849,10 +899,10 @@ class ApplyChangesContract(_ContractBase):
 
         run(check())
 
-    def test_organizations_are_isolated(self, storage, run):
+    def test_organizations_are_isolated(self, storage: Storage, run: Run) -> None:
         """SPEC 1, Organization: nothing crosses from one organization to another."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             mine = make_user("same-id", A)
@@ -868,7 +918,7 @@ class ApplyChangesContract(_ContractBase):
             assert await storage.count_holders(ORG, STANDARD) == 1
             assert await storage.count_holders(OTHER_ORG, STANDARD) == 1
             # An expectation is checked against this organization's record only.
-            mine_now = await storage.get_user(ORG, "same-id")
+            mine_now = present(await storage.get_user(ORG, "same-id"))
             assert isinstance(
                 await storage.apply_changes(
                     change_set([(replace(mine_now, standard=U), (D, U))], NO_LIMIT)
@@ -878,7 +928,7 @@ class ApplyChangesContract(_ContractBase):
             assert (
                 await storage.apply_changes(change_set([(mine_now, (U, U))], NO_LIMIT)) == Applied()
             )
-            assert (await storage.get_user(OTHER_ORG, "same-id")).selectors == (A, U)
+            assert present(await storage.get_user(OTHER_ORG, "same-id")).selectors == (A, U)
             assert (
                 len(await all_audit(storage)) == 1 and len(await all_audit(storage, OTHER_ORG)) == 1
             )
@@ -916,8 +966,8 @@ class HolderQueryContract(_ContractBase):
             )
         return users
 
-    def test_count_holders(self, storage, run):
-        async def check():
+    def test_count_holders(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             users = self.population()
             await add_users(storage, users)
@@ -932,42 +982,44 @@ class HolderQueryContract(_ContractBase):
 
         run(check())
 
-    def test_spec_5_holders_ranked_before(self, storage, run):
+    def test_spec_5_holders_ranked_before(self, storage: Storage, run: Run) -> None:
         """SPEC 5: holders rank by assignedAt, ties by id (the stored key)."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             users = self.population()
             await add_users(storage, users)
             for license_type in SEATS:
                 holders = [u for u in users if u.active_license is license_type]
-                marks = [(u.assigned_at, u.key) for u in holders]
+                marks = [(held_at(u), u.key) for u in holders]
                 marks += [(at(m), k) for m in (-1, 0, 5, 11) for k in ("", "u5", "\U0010ffff")]
                 for mark in marks:
-                    expected = sum(1 for u in holders if (u.assigned_at, u.key) < mark)
+                    expected = sum(1 for u in holders if (held_at(u), u.key) < mark)
                     assert (
                         await storage.holders_ranked_before(ORG, license_type, *mark) == expected
                     ), mark
 
         run(check())
 
-    def test_spec_5_holders_ranked_before_follows_every_change(self, storage, run):
+    def test_spec_5_holders_ranked_before_follows_every_change(
+        self, storage: Storage, run: Run
+    ) -> None:
         """SPEC 5's ranking stays right after seats are released, taken, switched, re-taken
         later, users deleted and renamed: a backend keeping its own ordered index must keep it
         current on every write."""
 
-        async def check_ranking():
+        async def check_ranking() -> None:
             users = await all_users(storage)
             for license_type in SEATS:
                 holders = [u for u in users if u.active_license is license_type]
-                marks = [(u.assigned_at, u.key) for u in holders]
+                marks = [(held_at(u), u.key) for u in holders]
                 marks += [(at(m), k) for m in (-1, 5, 30) for k in ("", "u5", "\U0010ffff")]
                 for mark in marks:
-                    expected = sum(1 for u in holders if (u.assigned_at, u.key) < mark)
+                    expected = sum(1 for u in holders if (held_at(u), u.key) < mark)
                     got = await storage.holders_ranked_before(ORG, license_type, *mark)
                     assert got == expected, (license_type, mark)
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await add_users(storage, self.population())
             await check_ranking()
@@ -994,22 +1046,22 @@ class HolderQueryContract(_ContractBase):
 
         run(check())
 
-    def test_spec_4_6_2_find_longest_inactive_holder(self, storage, run):
+    def test_spec_4_6_2_find_longest_inactive_holder(self, storage: Storage, run: Run) -> None:
         """SPEC 4.6.2: inactive longest (lastSyncAt, else assignedAt) at or before the cutoff;
         ties by older assignedAt, then smaller id."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             users = self.population()
             await add_users(storage, users)
             for license_type in SEATS:
                 holders = [u for u in users if u.active_license is license_type]
-                activities = sorted({u.last_sync_at or u.assigned_at for u in holders})
+                activities = sorted({u.last_sync_at or held_at(u) for u in holders})
                 for cutoff in [at(-1), *activities, at(100)]:
-                    candidates = [u for u in holders if (u.last_sync_at or u.assigned_at) <= cutoff]
+                    candidates = [u for u in holders if (u.last_sync_at or held_at(u)) <= cutoff]
                     expected = min(
                         candidates,
-                        key=lambda u: (u.last_sync_at or u.assigned_at, u.assigned_at, u.key),
+                        key=lambda u: (u.last_sync_at or held_at(u), held_at(u), u.key),
                         default=None,
                     )
                     assert (
@@ -1020,8 +1072,10 @@ class HolderQueryContract(_ContractBase):
 
         run(check())
 
-    def test_spec_4_6_2_ties_broken_by_assigned_at_then_key(self, storage, run):
-        async def check():
+    def test_spec_4_6_2_ties_broken_by_assigned_at_then_key(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             same = at(5)
             users = [
@@ -1032,17 +1086,22 @@ class HolderQueryContract(_ContractBase):
                 make_user("inspector", U, A, assigned_at=at(0), last_sync_at=at(0)),
             ]
             await add_users(storage, users)
-            assert (await storage.find_longest_inactive_holder(ORG, STANDARD, same)).id == "c"
+            assert (
+                present(await storage.find_longest_inactive_holder(ORG, STANDARD, same)).id == "c"
+            )
             await storage.apply_changes(change_set([(users[2], (U, U))], NO_LIMIT))
-            assert (await storage.find_longest_inactive_holder(ORG, STANDARD, same)).id == "a"
+            assert (
+                present(await storage.find_longest_inactive_holder(ORG, STANDARD, same)).id == "a"
+            )
             assert await storage.find_longest_inactive_holder(ORG, STANDARD, at(4)) is None
             # Never synced: measured from assignedAt.
             await storage.apply_changes(
                 change_set([(users[0], (U, U)), (users[1], (U, U))], NO_LIMIT)
             )
             assert (
-                await storage.find_longest_inactive_holder(ORG, STANDARD, at(6))
-            ).id == "never-synced"
+                present(await storage.find_longest_inactive_holder(ORG, STANDARD, at(6))).id
+                == "never-synced"
+            )
             assert await storage.find_longest_inactive_holder(ORG, STANDARD, at(5)) is None
 
         run(check())
@@ -1079,8 +1138,11 @@ def _user_population(rng: random.Random, size: int = 150) -> list[MobileUser]:
         "{" + str(uuid.UUID(int=rng.getrandbits(128))) + "}",
     ]
     users = []
+
+    def day() -> datetime:
+        return T0 + timedelta(days=rng.randint(0, 30))
+
     for i, user_id in enumerate(ids):
-        day = lambda: T0 + timedelta(days=rng.randint(0, 30))
         standard, inspections = rng.choice(selector_pairs)
         email = (
             f"{rng.choice(['Ann', 'bob.x', 'c+d'])}{i}@{rng.choice(['Example.com', 'mail.ORG'])}"
@@ -1106,7 +1168,9 @@ def _user_population(rng: random.Random, size: int = 150) -> list[MobileUser]:
 
 
 def _user_queries() -> list[UserQuery]:
-    day = lambda n: T0 + timedelta(days=n)
+    def day(n: int) -> datetime:
+        return T0 + timedelta(days=n)
+
     queries = [
         UserQuery(),
         UserQuery(matches_nobody=True),
@@ -1157,10 +1221,10 @@ def _user_queries() -> list[UserQuery]:
 class UserListContract(_ContractBase):
     """list_users and count_users (SPEC 6a), with `UserQuery.matches` as the oracle."""
 
-    def test_spec_6a_list_users_order_filters_and_counts(self, storage, run):
+    def test_spec_6a_list_users_order_filters_and_counts(self, storage: Storage, run: Run) -> None:
         """SPEC 6a: name case-insensitively then id; every filter selects what `matches` selects."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             users = _user_population(random.Random(2024))
@@ -1176,10 +1240,10 @@ class UserListContract(_ContractBase):
 
         run(check())
 
-    def test_spec_6a_keyset_pages_cover_each_user_once(self, storage, run):
+    def test_spec_6a_keyset_pages_cover_each_user_once(self, storage: Storage, run: Run) -> None:
         """SPEC 6a: keyset cursors on (name case-insensitively, id): pages neither skip nor repeat."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             users = _user_population(random.Random(99))
             await add_users(storage, users)
@@ -1204,8 +1268,8 @@ class UserListContract(_ContractBase):
 
         run(check())
 
-    def test_spec_6a_after_between_users(self, storage, run):
-        async def check():
+    def test_spec_6a_after_between_users(self, storage: Storage, run: Run) -> None:
+        async def check() -> None:
             await make_org(storage)
             users = _user_population(random.Random(5), size=60)
             await add_users(storage, users)
@@ -1270,14 +1334,22 @@ def _log_queries() -> list[LogQuery]:
     ]
 
 
-def _log_oracle(entries, org: str, query: LogQuery, is_error) -> list:
+Entry = TypeVar("Entry", SyncLogEntry, AuditEntry)
+
+
+def _log_oracle(
+    entries: Iterable[Entry],
+    org: str,
+    query: LogQuery,
+    is_error: Callable[[Entry], bool] | None,
+) -> list[Entry]:
     return sorted(
         (
             e
             for e in entries
             if e.organization_id == org
             and (query.user_key is None or user_key(e.user_id) == query.user_key)
-            and (not query.errors_only or is_error(e))
+            and (not query.errors_only or (is_error is not None and is_error(e)))
             and (query.since is None or query.since <= e.at)
             and (query.until is None or e.at < query.until)
         ),
@@ -1286,9 +1358,16 @@ def _log_oracle(entries, org: str, query: LogQuery, is_error) -> list:
     )
 
 
-async def _walk(fetch, org: str, query: LogQuery, first: int, limit: int) -> list:
+async def _walk(
+    fetch: Callable[[str, LogQuery, int, tuple[datetime, str] | None], Awaitable[list[Entry]]],
+    org: str,
+    query: LogQuery,
+    first: int,
+    limit: int,
+) -> list[Entry]:
     """Every page of a log, following keyset cursors; `limit` bounds a walk that would loop."""
-    walked, after = [], None
+    walked: list[Entry] = []
+    after: tuple[datetime, str] | None = None
     while True:
         page = await fetch(org, query, first, after)
         assert len(page) <= first
@@ -1302,10 +1381,12 @@ async def _walk(fetch, org: str, query: LogQuery, first: int, limit: int) -> lis
 class LogContract(_ContractBase):
     """Sync log and audit log: newest first, keyset pages, filters, purge (SPEC 8)."""
 
-    def test_spec_8_sync_log_newest_first_filtered_and_paged(self, storage, run):
+    def test_spec_8_sync_log_newest_first_filtered_and_paged(
+        self, storage: Storage, run: Run
+    ) -> None:
         """SPEC 8: queried by user, errors only, half-open time range, newest first."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             entries = _sync_entries(random.Random(3))
@@ -1332,17 +1413,19 @@ class LogContract(_ContractBase):
 
         run(check())
 
-    def test_spec_8_purge_sync_log_drops_older_entries_of_every_organization(self, storage, run):
+    def test_spec_8_purge_sync_log_drops_older_entries_of_every_organization(
+        self, storage: Storage, run: Run
+    ) -> None:
         """SPEC 8: sync-log entries expire after the retention period."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             entries = _sync_entries(random.Random(4))
             for entry in entries:
                 await storage.append_sync_log(entry)
             await add_users(storage, [make_user("u1")])
-            user = await storage.get_user(ORG, "u1")
+            user = present(await storage.get_user(ORG, "u1"))
             await storage.apply_changes(change_set([(user, (D, U))], NO_LIMIT, when=at(0)))
             assert await storage.purge_sync_log(at(10)) == sum(1 for e in entries if e.at < at(10))
             assert await storage.purge_sync_log(at(10)) == 0
@@ -1355,10 +1438,12 @@ class LogContract(_ContractBase):
 
         run(check())
 
-    def test_spec_8_audit_log_newest_first_filtered_and_paged(self, storage, run):
+    def test_spec_8_audit_log_newest_first_filtered_and_paged(
+        self, storage: Storage, run: Run
+    ) -> None:
         """SPEC 8 and invariant 4: what apply_changes wrote, newest first, by user and time."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             await make_org(storage, OTHER_ORG)
             guid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
@@ -1373,7 +1458,9 @@ class LogContract(_ContractBase):
                 )
             for step in range(40):
                 org = rng.choice([ORG, OTHER_ORG])
-                user = await storage.get_user(org, rng.choice(["u1", "U1", "u2", user_key(guid)]))
+                user = present(
+                    await storage.get_user(org, rng.choice(["u1", "U1", "u2", user_key(guid)]))
+                )
                 target = rng.choice([(A, U), (U, A), (D, U), (U, D), (U, U), (D, D)])
                 if target == user.selectors:
                     continue
@@ -1391,7 +1478,7 @@ class LogContract(_ContractBase):
                 assert await storage.apply_changes(changes) == Applied()
                 written += changes.audit
             # A refused change set leaves no audit entry.
-            user = await storage.get_user(ORG, "u2")
+            user = present(await storage.get_user(ORG, "u2"))
             refused = change_set(
                 [(replace(user, standard=D if user.standard is not D else U), (A, U))],
                 NO_LIMIT,
@@ -1411,19 +1498,19 @@ class LogContract(_ContractBase):
 
         run(check())
 
-    async def _commit_after_aba(self, storage, planned_at: datetime) -> list[AuditEntry]:
+    async def _commit_after_aba(self, storage: Storage, planned_at: datetime) -> list[AuditEntry]:
         """A change set planned first (its entries with the smallest ids, at `planned_at`) and
         committed last, after two others (ordered too) took and gave back the seat at minute 5 (A-B-A:
         its expectation still holds, as for an import planned while syncs ran). Returns the
         audit log, oldest first, after checking that it replays to the stored selectors."""
         await make_org(storage)
         await add_users(storage, [make_user("u1")])
-        user = await storage.get_user(ORG, "u1")
+        user = present(await storage.get_user(ORG, "u1"))
         late = change_set([(user, (A, U))], NO_LIMIT, when=planned_at, operation_id="late")
         late.audit = [replace(e, id="0" * 32) for e in late.audit]
         late.order_audit = True
         for step, target in enumerate([(A, U), (U, U)]):
-            current = await storage.get_user(ORG, "u1")
+            current = present(await storage.get_user(ORG, "u1"))
             between = change_set(
                 [(current, target)], NO_LIMIT, when=at(5), operation_id=f"between{step}"
             )
@@ -1436,15 +1523,17 @@ class LogContract(_ContractBase):
         for entry in oldest_first:
             assert entry.from_state is state, entry
             state = entry.to_state
-        assert (await storage.get_user(ORG, "u1")).standard is state is A
+        assert present(await storage.get_user(ORG, "u1")).standard is state is A
         return oldest_first
 
-    def test_spec_8_ordered_audit_lists_in_commit_order(self, storage, run):
+    def test_spec_8_ordered_audit_lists_in_commit_order(self, storage: Storage, run: Run) -> None:
         """Invariant 4, SPEC 8: with `order_audit`, entries of one instant list in the order their
         change sets committed, not the order in which their ids were planned."""
         run(self._commit_after_aba(storage, at(5)))
 
-    def test_spec_8_ordered_audit_is_never_before_what_it_follows(self, storage, run):
+    def test_spec_8_ordered_audit_is_never_before_what_it_follows(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariant 4, SPEC 8: with `order_audit`, an entry planned at an earlier instant than
         entries committed before it is raised to their instant, so it still lists after them."""
         oldest_first = run(self._commit_after_aba(storage, at(0)))
@@ -1465,13 +1554,13 @@ class ConcurrencyContract(_ContractBase):
     LIMIT = 10
 
     async def _assign_one(self, storage: Storage, key: str) -> object:
-        user = await storage.get_user(ORG, key)
+        user = present(await storage.get_user(ORG, key))
         await asyncio.sleep(0)  # let the other workers read too
         return await storage.apply_changes(
             change_set([(user, (A, U))], {STANDARD: self.LIMIT, INSPECTIONS: 0}, when=at(1))
         )
 
-    async def _assert_seat_race_outcome(self, storage: Storage, results: list) -> None:
+    async def _assert_seat_race_outcome(self, storage: Storage, results: list[object]) -> None:
         applied = [r for r in results if isinstance(r, Applied)]
         refused = [r for r in results if isinstance(r, SeatShortage)]
         assert len(applied) == self.LIMIT, (
@@ -1486,33 +1575,37 @@ class ConcurrencyContract(_ContractBase):
         )
         assert len(await all_audit(storage)) == self.LIMIT  # audit entries only for what landed
 
-    def _seed_waiting_users(self, storage: Storage, run) -> list[str]:
-        async def seed():
+    def _seed_waiting_users(self, storage: Storage, run: Run) -> list[str]:
+        async def seed() -> None:
             await make_org(storage)
             await add_users(storage, [make_user(f"w{i:03d}") for i in range(self.USERS)])
 
         run(seed())
         return [f"w{i:03d}" for i in range(self.USERS)]
 
-    def test_spec_2_1_tasks_racing_for_seats_never_over_allocate(self, storage, run):
+    def test_spec_2_1_tasks_racing_for_seats_never_over_allocate(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariant 1: 200 concurrent tasks, 10 seats: exactly 10 assignments land."""
         keys = self._seed_waiting_users(storage, run)
 
-        async def race():
+        async def race() -> None:
             results = await asyncio.gather(*(self._assign_one(storage, k) for k in keys))
             await self._assert_seat_race_outcome(storage, list(results))
 
         run(race())
 
-    def test_spec_2_1_threads_racing_for_seats_never_over_allocate(self, storage, run):
+    def test_spec_2_1_threads_racing_for_seats_never_over_allocate(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariant 1 with threads, each running its own event loop on the same backend."""
         self.require_threads()
         keys = self._seed_waiting_users(storage, run)
         threads = 20
         slices = [keys[i::threads] for i in range(threads)]
 
-        def worker(mine: list[str]):
-            async def go():
+        def worker(mine: list[str]) -> Callable[[], Coroutine[Any, Any, list[object]]]:
+            async def go() -> list[object]:
                 return await asyncio.gather(*(self._assign_one(storage, k) for k in mine))
 
             return go
@@ -1525,8 +1618,8 @@ class ConcurrencyContract(_ContractBase):
     LIMITS: ClassVar[dict[LicenseType, int]] = {STANDARD: 6, INSPECTIONS: 3}
     CHURN_USERS = 24
 
-    def _seed_full_organization(self, storage: Storage, run) -> None:
-        async def seed():
+    def _seed_full_organization(self, storage: Storage, run: Run) -> None:
+        async def seed() -> None:
             await make_org(storage)
             users = [make_user(f"s{i}", A) for i in range(self.LIMITS[STANDARD])]
             users += [make_user(f"i{i}", U, A) for i in range(self.LIMITS[INSPECTIONS])]
@@ -1583,12 +1676,14 @@ class ConcurrencyContract(_ContractBase):
             await asyncio.sleep(0)
         return looks
 
-    def test_spec_2_1_and_2_2_concurrent_switches_and_frees_tasks(self, storage, run):
+    def test_spec_2_1_and_2_2_concurrent_switches_and_frees_tasks(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariants 1, 2, 4 under concurrent tasks: no double seat, no type over its limit,
         one audit entry per selector change that landed."""
         self._seed_full_organization(storage, run)
 
-        async def churn():
+        async def churn() -> None:
             done = threading.Event()
             watcher = asyncio.ensure_future(self._watch(storage, done))
             try:
@@ -1603,15 +1698,17 @@ class ConcurrencyContract(_ContractBase):
 
         run(churn())
 
-    def test_spec_2_1_and_2_2_concurrent_switches_and_frees_threads(self, storage, run):
+    def test_spec_2_1_and_2_2_concurrent_switches_and_frees_threads(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariants 1, 2, 4 under threads, each with its own event loop."""
         self.require_threads()
         self._seed_full_organization(storage, run)
         churners = 8
         done, lock, finished = threading.Event(), threading.Lock(), [0]
 
-        def churner(seed: int):
-            async def go():
+        def churner(seed: int) -> Callable[[], Coroutine[Any, Any, int]]:
+            async def go() -> int:
                 try:
                     return await self._churn(storage, seed, 60)
                 finally:  # the last churner out stops the watcher, even on failure
@@ -1664,11 +1761,11 @@ class ConcurrencyContract(_ContractBase):
             assert owner is not None and owner.id == f"c{winners[0]}-r{r}"
         assert await storage.count_users(ORG, UserQuery()) == self.ROUNDS
 
-    def test_spec_2_3_tasks_racing_for_an_email_one_wins(self, storage, run):
+    def test_spec_2_3_tasks_racing_for_an_email_one_wins(self, storage: Storage, run: Run) -> None:
         """Invariant 3 under concurrent tasks: two users syncing one e-mail, exactly one wins."""
         run(make_org(storage))
 
-        async def race():
+        async def race() -> None:
             outcomes = []
             for r in range(self.ROUNDS):
                 pair = await asyncio.gather(
@@ -1679,48 +1776,50 @@ class ConcurrencyContract(_ContractBase):
 
         run(race())
 
-    def test_spec_2_3_threads_racing_for_an_email_one_wins(self, storage, run):
+    def test_spec_2_3_threads_racing_for_an_email_one_wins(
+        self, storage: Storage, run: Run
+    ) -> None:
         """Invariant 3 with threads: each round, two threads sync two users with one e-mail."""
         self.require_threads()
         run(make_org(storage))
         barrier = threading.Barrier(2, timeout=30)
 
-        def contender(c: int):
+        def contender(c: int) -> Callable[[], Coroutine[Any, Any, list[bool]]]:
             return lambda: self._sync_rounds(storage, c, barrier)
 
         outcomes = run_in_threads([contender(0), contender(1)])
         run(self._assert_one_winner_per_email(storage, outcomes))
 
-    def test_concurrent_syncs_of_one_new_user_all_succeed(self, storage, run):
+    def test_concurrent_syncs_of_one_new_user_all_succeed(self, storage: Storage, run: Run) -> None:
         """record_sync is an atomic upsert: racing first syncs of one user make one user."""
         run(make_org(storage))
         guid = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
         spellings = [guid, guid.upper(), "{" + guid + "}", "{" + guid.upper() + "}"]
 
-        async def sync(i: int):
+        async def sync(i: int) -> MobileUser:
             await asyncio.sleep(0)
             return await storage.record_sync(
                 ORG, spellings[i % 4], "g@example.com", "G", STANDARD, at(i)
             )
 
-        async def tasks():
+        async def tasks() -> list[MobileUser]:
             return await asyncio.gather(*(sync(i) for i in range(20)))
 
         results = run(tasks())
         if self.supports_threads:
             results += [u for chunk in run_in_threads([tasks for _ in range(8)]) for u in chunk]
         assert {u.key for u in results} == {user_key(guid)}
-        stored = run(storage.get_user(ORG, user_key(guid)))
+        stored = present(run(storage.get_user(ORG, user_key(guid))))
         assert stored.first_sync_at in {at(i) for i in range(20)} and stored.last_sync_at in {
             at(i) for i in range(20)
         }
         assert run(storage.count_users(ORG, UserQuery())) == 1
 
-    def test_concurrent_creates_of_one_user_one_lands(self, storage, run):
+    def test_concurrent_creates_of_one_user_one_lands(self, storage: Storage, run: Run) -> None:
         """apply_changes creates: racing imports of one id (or one e-mail) create it once."""
         run(make_org(storage))
 
-        async def create(i: int, by: str):
+        async def create(i: int, by: str) -> ApplyResult:
             await asyncio.sleep(0)
             user = (
                 make_user("same", email=f"{i}@example.com")
@@ -1731,7 +1830,7 @@ class ConcurrencyContract(_ContractBase):
                 ChangeSet(ORG, creates=[user], seat_limits=dict(NO_LIMIT))
             )
 
-        async def tasks(by: str):
+        async def tasks(by: str) -> list[ApplyResult]:
             return await asyncio.gather(*(create(i, by) for i in range(30)))
 
         for by in ("id", "email"):
@@ -1739,7 +1838,7 @@ class ConcurrencyContract(_ContractBase):
             if self.supports_threads:
                 results += [
                     r
-                    for chunk in run_in_threads([lambda by=by: tasks(by) for _ in range(6)])
+                    for chunk in run_in_threads([functools.partial(tasks, by) for _ in range(6)])
                     for r in chunk
                 ]
             assert sum(isinstance(r, Applied) for r in results) == 1, by
@@ -1755,8 +1854,10 @@ class EdgeCaseContract(_ContractBase):
     repeated users in one change set, delete-then-recreate, unknown organizations, and which
     refusal wins when several apply (issue 11)."""
 
-    def test_a_user_changed_or_deleted_twice_in_one_change_set_is_a_conflict(self, storage, run):
-        async def check():
+    def test_a_user_changed_or_deleted_twice_in_one_change_set_is_a_conflict(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             u1, u2 = make_user("u1"), make_user("u2")
             await add_users(storage, [u1, u2])
@@ -1771,9 +1872,9 @@ class EdgeCaseContract(_ContractBase):
         run(check())
 
     def test_a_user_created_twice_or_an_email_twice_in_one_change_set_already_exists(
-        self, storage, run
-    ):
-        async def check():
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             same_id = [
                 make_user("dup", email="a@example.com"),
@@ -1795,10 +1896,12 @@ class EdgeCaseContract(_ContractBase):
 
         run(check())
 
-    def test_delete_then_recreate_in_one_change_set_replaces_the_user(self, storage, run):
+    def test_delete_then_recreate_in_one_change_set_replaces_the_user(
+        self, storage: Storage, run: Run
+    ) -> None:
         """A deletion frees its id and e-mail for a create of the same change set."""
 
-        async def check():
+        async def check() -> None:
             await make_org(storage)
             old = make_user("same", A, email="same@example.com", name="Old")
             await add_users(storage, [old])
@@ -1811,8 +1914,10 @@ class EdgeCaseContract(_ContractBase):
 
         run(check())
 
-    def test_which_refusal_wins_conflict_then_already_exists_then_seat_shortage(self, storage, run):
-        async def check():
+    def test_which_refusal_wins_conflict_then_already_exists_then_seat_shortage(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             holder, waiting = make_user("holder", A), make_user("waiting")
             await add_users(storage, [holder, waiting])
@@ -1836,8 +1941,10 @@ class EdgeCaseContract(_ContractBase):
 
         run(check())
 
-    def test_unknown_organization_reads_are_empty_and_writes_change_nothing(self, storage, run):
-        async def check():
+    def test_unknown_organization_reads_are_empty_and_writes_change_nothing(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
             await make_org(storage)
             nobody = "no-such-org"
             assert await storage.get_organization(nobody) is None

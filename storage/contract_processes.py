@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import multiprocessing.queues
 import random
+import threading
 import traceback
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import pytest
 from seatkeeper.storage.contract import (
@@ -69,7 +71,7 @@ CHURN_STEPS = 40
 TIMEOUT_SECONDS = 120
 
 
-async def _open(open_storage: Callable[[str], Storage], url: str) -> Storage:
+async def _open(open_storage: OpenStorage, url: str) -> Storage:
     storage = open_storage(url)
     await storage.open()
     return storage
@@ -80,7 +82,13 @@ async def _open(open_storage: Callable[[str], Storage], url: str) -> Storage:
 SEATS_ORG, EMAILS_ORG, CHURN_ORG = "race-seats", "race-emails", "race-churn"
 
 
-def _worker(open_storage, url: str, index: int, barrier) -> dict[str, Any]:
+#: Builds a backend from its URL, in each process (`spawn` pickles it by name).
+OpenStorage = Callable[[str], Storage]
+
+
+def _worker(
+    open_storage: OpenStorage, url: str, index: int, barrier: threading.Barrier
+) -> dict[str, Any]:
     """One process's part of every race, each race starting when all processes are ready."""
 
     async def go() -> dict[str, Any]:
@@ -97,7 +105,7 @@ def _worker(open_storage, url: str, index: int, barrier) -> dict[str, Any]:
     return asyncio.run(go())
 
 
-async def _race_for_seats(storage: Storage, index: int, barrier) -> list[str]:
+async def _race_for_seats(storage: Storage, index: int, barrier: threading.Barrier) -> list[str]:
     keys = [f"w{i:03d}" for i in range(SEAT_USERS)][index::PROCESSES]
     users = await storage.get_users(SEATS_ORG, keys)
     limits = {STANDARD: SEAT_LIMIT, INSPECTIONS: 0}
@@ -110,8 +118,8 @@ async def _race_for_seats(storage: Storage, index: int, barrier) -> list[str]:
     return list(await asyncio.gather(*(assign(k) for k in keys)))
 
 
-async def _race_for_emails(storage: Storage, index: int, barrier) -> list[bool]:
-    won = []
+async def _race_for_emails(storage: Storage, index: int, barrier: threading.Barrier) -> list[bool]:
+    won: list[bool] = []
     for r in range(EMAIL_ROUNDS):
         barrier.wait(TIMEOUT_SECONDS)
         email = f"Race{r}@Example.com" if index % 2 else f"race{r}@example.COM"
@@ -123,7 +131,7 @@ async def _race_for_emails(storage: Storage, index: int, barrier) -> list[bool]:
     return won
 
 
-async def _churn(storage: Storage, seed: int, barrier) -> int:
+async def _churn(storage: Storage, seed: int, barrier: threading.Barrier) -> int:
     """Random switches, seat moves, releases and assignments; the audit entries that landed."""
     rng = random.Random(seed)
     keys = [u.key for u in await all_users(storage, CHURN_ORG)]
@@ -158,7 +166,13 @@ class _WorkerFailure:
         self.text = text
 
 
-def _report(results, index: int, target, arguments: tuple) -> None:
+#: Where each worker process puts `(its index, its result or its failure)`.
+Results: TypeAlias = "multiprocessing.queues.Queue[tuple[int, object]]"  # generic for mypy only
+
+
+def _report(
+    results: Results, index: int, target: Callable[..., object], arguments: tuple[object, ...]
+) -> None:
     """A worker process's body: its result (or its traceback) on the queue, by index."""
     try:
         results.put((index, target(*arguments)))
@@ -173,7 +187,7 @@ class MultiProcessContract:
     """SPEC 2 across OS processes. The integrator provides the class-scoped `storage_url`."""
 
     #: Builds a backend from the URL in each process; importable by name (spawn pickles it).
-    open_storage: ClassVar[Callable[[str], Storage]] = staticmethod(load_storage)  # type: ignore[assignment]
+    open_storage: ClassVar[OpenStorage] = staticmethod(load_storage)
 
     @pytest.fixture(scope="class")
     @classmethod
@@ -190,12 +204,14 @@ class MultiProcessContract:
         return {"outcomes": outcomes, **stored}
 
     @classmethod
-    def _in_processes(cls, target, arguments: list[tuple]) -> list[Any]:
+    def _in_processes(
+        cls, target: Callable[..., object], arguments: list[tuple[object, ...]]
+    ) -> list[Any]:
         """Run `target(open_storage, *arguments[i], barrier)` in one OS process each; their
         results in order. A worker's failure fails the test with the worker's traceback."""
         context = multiprocessing.get_context("spawn")
         barrier = context.Barrier(len(arguments))
-        results = context.Queue()
+        results: Results = context.Queue()
         processes = [
             context.Process(
                 target=_report,
@@ -219,7 +235,9 @@ class MultiProcessContract:
             pytest.fail(f"a worker process failed:\n{failures[0].text}")
         return [collected[i] for i in range(len(processes))]
 
-    def test_spec_2_1_processes_racing_for_the_last_seats_never_over_allocate(self, races):
+    def test_spec_2_1_processes_racing_for_the_last_seats_never_over_allocate(
+        self, races: dict[str, Any]
+    ) -> None:
         """Invariant 1 across processes: 200 users, 10 seats, 4 processes: exactly 10 land."""
         outcomes = [name for worker in races["outcomes"] for name in worker["seats"]]
         assert outcomes.count("Applied") == SEAT_LIMIT, (
@@ -228,14 +246,14 @@ class MultiProcessContract:
         assert outcomes.count("SeatShortage") == SEAT_USERS - SEAT_LIMIT
         assert races["seats"] == (SEAT_LIMIT, SEAT_LIMIT, SEAT_LIMIT)  # holders, counter, audit
 
-    def test_spec_2_3_processes_racing_for_one_email_one_wins(self, races):
+    def test_spec_2_3_processes_racing_for_one_email_one_wins(self, races: dict[str, Any]) -> None:
         """Invariant 3 across processes: each round, 4 new users with one e-mail: one wins."""
         for r in range(EMAIL_ROUNDS):
             winners = [i for i, w in enumerate(races["outcomes"]) if w["emails"][r]]
             assert len(winners) == 1, f"round {r}: winners {winners}"
         assert races["emails"] == EMAIL_ROUNDS
 
-    def test_spec_2_1_and_2_2_processes_switching_and_freeing(self, races):
+    def test_spec_2_1_and_2_2_processes_switching_and_freeing(self, races: dict[str, Any]) -> None:
         """Invariants 1, 2, 4 across processes: switches, seat moves, releases, assignments."""
         users, counted, audit = races["churn"]
         assert len(users) == CHURN_USERS
@@ -248,7 +266,7 @@ class MultiProcessContract:
         assert audit == sum(w["churn"] for w in races["outcomes"]) > 0
 
 
-async def _seed(open_storage, url: str) -> None:
+async def _seed(open_storage: OpenStorage, url: str) -> None:
     storage = await _open(open_storage, url)
     try:
         await make_org(storage, SEATS_ORG)
@@ -265,7 +283,7 @@ async def _seed(open_storage, url: str) -> None:
         await storage.close()
 
 
-async def _read_back(open_storage, url: str) -> dict[str, Any]:
+async def _read_back(open_storage: OpenStorage, url: str) -> dict[str, Any]:
     storage = await _open(open_storage, url)
     try:
         seat_holders = await storage.list_users(
