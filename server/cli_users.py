@@ -17,7 +17,7 @@ import click
 import orjson
 
 # The server's own decoding rule (SPEC 7), applied before sending: clients send the file as text.
-from seatkeeper.rules.csv_import import decode_licenses_file
+from seatkeeper.rules.csv_decoding import decode_licenses_file
 from seatkeeper.server.cli_config import ENVIRONMENT_HELP, server_options
 from seatkeeper.server.cli_output import (
     exit_on_user_errors,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from seatkeeper.domain.records import AuditReason
-from seatkeeper.rules import csv_import
+from seatkeeper.rules import csv_parsing
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.licenses_csv import MAX_FIELD_CHARS, MAX_FILE_BYTES, ImportMode, ImportReport
 from seatkeeper.storage import load_storage
@@ -670,7 +670,7 @@ async def test_spec_7_hostile_file_over_the_size_limit_is_refused_whole(engine):
 @async_test
 async def test_spec_7_too_many_rows_are_refused(engine, monkeypatch):
     """Limits: past MAX_ROWS data rows the file is refused (NOT_CSV on the first row too many)."""
-    monkeypatch.setattr(csv_import, "MAX_ROWS", 3)
+    monkeypatch.setattr(csv_parsing, "MAX_ROWS", 3)
     org = await seats_org(engine)
     report = await run_import(
         engine, org, csv_file(*(f"u{i},U,u{i}@example.com,," for i in range(5)))

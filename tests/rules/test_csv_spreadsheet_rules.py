@@ -14,7 +14,7 @@ import asyncio
 import codecs
 
 import pytest
-from seatkeeper.rules import csv_import
+from seatkeeper.rules import csv_decoding, csv_report
 from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.licenses_csv import ImportMode, ImportReport
 
@@ -105,7 +105,7 @@ def test_csv_7_utf16_with_a_bom_is_decoded(codec):
     data = text.encode(codec)
     if codec != "utf-16":  # the plain codec writes its own BOM
         data = (codecs.BOM_UTF16_LE if codec.endswith("le") else codecs.BOM_UTF16_BE) + data
-    decoded = csv_import.decode_licenses_file(data)
+    decoded = csv_decoding.decode_licenses_file(data)
     assert decoded.text == text and decoded.problem is None
 
 
@@ -119,9 +119,9 @@ async def test_csv_7_utf16_file_imports_through_the_engine(engine):
 
 def test_csv_7_utf8_with_and_without_bom_decodes_to_the_same_text():
     for data in (ACCENTED.encode("utf-8"), ACCENTED.encode("utf-8-sig")):
-        decoded = csv_import.decode_licenses_file(data)
+        decoded = csv_decoding.decode_licenses_file(data)
         assert decoded.text == ACCENTED and decoded.problem is None
-    assert csv_import.decode_licenses_file("\ufeff" + ACCENTED).text == ACCENTED
+    assert csv_decoding.decode_licenses_file("\ufeff" + ACCENTED).text == ACCENTED
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_csv_7_utf8_with_and_without_bom_decodes_to_the_same_text():
 def test_csv_7_any_other_encoding_is_one_not_utf8_problem(data, line):
     """SPEC 7: bytes that are not valid UTF-8 (nor UTF-16 with a BOM) are one NOT_UTF8 problem on
     the first bad line, never stored, never called binary."""
-    decoded = csv_import.decode_licenses_file(data)
+    decoded = csv_decoding.decode_licenses_file(data)
     assert decoded.text is None
     assert (decoded.problem.line, decoded.problem.code) == (line, "NOT_UTF8")
     assert NOT_UTF8_ADVICE in decoded.problem.message and "binary" not in decoded.problem.message
@@ -325,7 +325,7 @@ async def test_csv_7_problem_list_holds_1000_entries_then_the_total_and_counts(e
     rows = [f"u{i},U,bad-{i},Maybe," for i in range(700)]  # two errors per row
     rows += [f"w{i},W,w{i}@example.com,Assigned,Assigned" for i in range(10)]  # warnings
     report = await run_import(engine, org, csv_file(*rows))
-    assert len(report.problems) == getattr(csv_import, "MAX_LISTED_PROBLEMS", None) == 1000
+    assert len(report.problems) == getattr(csv_report, "MAX_LISTED_PROBLEMS", None) == 1000
     assert [p.line for p in report.problems] == sorted(p.line for p in report.problems)
     assert report.problems[0].line == 2 and report.problems[-1].line == 501
     assert getattr(report, "problem_total", None) == 1410
@@ -345,12 +345,12 @@ def test_csv_7_a_bom_repeated_inside_the_file_is_dropped():
     tests/data/spreadsheets/gn-utf16-semicolon.csv): no U+FEFF is part of any cell."""
     data = codecs.BOM_UTF16_LE + "Id;Email\r\nq;quote@example.".encode("utf-16-le")
     data += codecs.BOM_UTF16_LE + "com\r\n".encode("utf-16-le")
-    assert csv_import.decode_licenses_file(data).text == "Id;Email\r\nq;quote@example.com\r\n"
-    assert csv_import.decode_licenses_file("\ufeffId\ufeff,x").text == "Id,x"
+    assert csv_decoding.decode_licenses_file(data).text == "Id;Email\r\nq;quote@example.com\r\n"
+    assert csv_decoding.decode_licenses_file("\ufeffId\ufeff,x").text == "Id,x"
 
 
 def test_csv_7_hostile_huge_utf16_file_is_refused_before_decoding():
-    data = codecs.BOM_UTF16_LE + b"a\x00" * (csv_import.MAX_FILE_BYTES // 2 + 1)
-    decoded = csv_import.decode_licenses_file(data)
+    data = codecs.BOM_UTF16_LE + b"a\x00" * (csv_decoding.MAX_FILE_BYTES // 2 + 1)
+    decoded = csv_decoding.decode_licenses_file(data)
     assert decoded.text is None and decoded.problem.code == "NOT_CSV"
     assert "20 MB" in decoded.problem.message
