@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import enum
 import io
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -19,8 +20,11 @@ from seatkeeper.rules import decisions
 from seatkeeper.rules.csv_decoding import decode_licenses_file
 from seatkeeper.rules.csv_export import unescape_formula
 from seatkeeper.rules.csv_report import ERROR, WARNING, ImportProblem, ProblemCode
+from seatkeeper.storage.slices import Steps, run_now
 
 MAX_ROWS = 200_000
+# Rows read between two steps of `parse_licenses_steps`.
+_STEP_ROWS = 256
 MAX_FIELD_CHARS = 1_000
 
 
@@ -147,6 +151,11 @@ def _cell_value(raw: str, column: str, line: int, problems: list[ImportProblem])
 
 def parse_licenses_file(data: str | bytes) -> ParsedFile:
     """Read and check a licenses file on its own (SPEC 7): the checks that need no stored user."""
+    return run_now(parse_licenses_steps(data))
+
+
+def parse_licenses_steps(data: str | bytes) -> Steps[ParsedFile]:
+    """`parse_licenses_file` as steps a few hundred rows long (`seatkeeper.storage.slices`)."""
     decoded = decode_licenses_file(data)
     text = decoded.text
     if text is None:
@@ -174,7 +183,9 @@ def parse_licenses_file(data: str | bytes) -> ParsedFile:
     parsed = ParsedFile([], [])
     rows: _RowReader | None = None  # set once the header is read
     last_line = 0  # the physical line the previous record ended on
-    while True:
+    for step in itertools.count():
+        if step % _STEP_ROWS == 0:
+            yield
         start = last_line + 1
         try:
             cells = next(reader)

@@ -1,10 +1,10 @@
 """SPEC 7: deciding an import: each row matched to its stored user, and the change set.
 
 Pure work on the parsed rows (`csv_parsing`) and the stored users the rows may name (`Known`,
-read by `licenses_csv`): no I/O, so that planning runs in a worker thread. A row finds its user
-by Id, else by Email, else creates one; REPLACE releases the seats of users absent from the file;
-seats are checked on the final count per type (the rules are stated in `licenses_csv`'s
-docstring).
+read by `licenses_csv`): no I/O, so that planning runs in slices beside other requests
+(`plan_steps`). A row finds its user by Id, else by Email, else creates one; REPLACE releases the
+seats of users absent from the file; seats are checked on the final count per type (the rules
+are stated in `licenses_csv`'s docstring).
 """
 
 from __future__ import annotations
@@ -32,6 +32,10 @@ from seatkeeper.rules.csv_report import (
     ProblemCode,
 )
 from seatkeeper.storage.protocol import SelectorChange
+from seatkeeper.storage.slices import Steps, run_now
+
+# Rows between two steps of `plan_steps`.
+_STEP_ROWS = 256
 
 A, U, D = LicenseState.ASSIGNED, LicenseState.UNASSIGNED, LicenseState.DISABLED
 
@@ -165,9 +169,23 @@ def plan_import(
     now: datetime,
 ) -> Plan:
     """SPEC 7: match every row to its user (Id, else Email, else create) and decide the changes."""
+    return run_now(plan_steps(parsed, known, mode, organization_id, actor, now))
+
+
+def plan_steps(
+    parsed: ParsedFile,
+    known: Known,
+    mode: ImportMode,
+    organization_id: str,
+    actor: str,
+    now: datetime,
+) -> Steps[Plan]:
+    """`plan_import` as steps a few hundred rows long (`seatkeeper.storage.slices`)."""
     planner = _Planner(organization_id, actor, now, ImportSummary(rows=parsed.data_rows))
     matched: dict[str, int] = {}  # user key -> the line that named it
-    for row in parsed.rows:
+    for count, row in enumerate(parsed.rows):
+        if count % _STEP_ROWS == 0:
+            yield
         if row.duplicate:
             continue  # reported when read; matched to nobody
         email_key = row.email_key
@@ -238,7 +256,9 @@ def plan_import(
             planner.create(row)
     if mode is ImportMode.REPLACE and known.holders is not None:
         # A restore: the seats of users absent from the file are released; DISABLED stays.
-        for user in known.holders:
+        for count, user in enumerate(known.holders):
+            if count % _STEP_ROWS == 0:
+                yield
             if user.key not in matched:
                 standard, inspections = user.selectors
                 released = (

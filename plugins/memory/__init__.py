@@ -4,8 +4,12 @@ Every operation runs under one re-entrant lock and never awaits while holding it
 atomic under concurrent asyncio tasks and under threads alike. Indexes kept current on every
 write (holders per seat type, e-mails, the users' sort order, the pending users per seat type by
 grace start, the holders' SPEC 5 ranking) make counts and the over-capacity rank O(1) or
-O(log n) and pages cost what the page costs, not what the
-organization holds.
+O(log n) and pages cost what the page costs, not what the organization holds.
+
+Large change sets (an import of 200,000 rows) are not written under the lock in one go, which
+held every organization's requests for seconds: they are decided and built beside the live state
+in slices that give the event loop back, and swapped in by one short critical section; the
+organization's other writers wait meanwhile (`bulk`; issue 9, B9).
 
 URL options: `memory://?sync_log_cap=N` bounds the sync log per organization (default 1,000,000
 entries; the oldest are dropped first) so that memory cannot grow without end.
@@ -36,9 +40,12 @@ from seatkeeper.domain.records import (
     Token,
     user_key,
 )
+from seatkeeper.plugins.memory.bulk import Building, build, decide
+from seatkeeper.plugins.memory.bulk import copy_record as _copy
+from seatkeeper.plugins.memory.bulk import pending_entry as _pending_entry
+from seatkeeper.plugins.memory.bulk import sort_entry as _sort_entry
 from seatkeeper.storage.base import BaseStorage
 from seatkeeper.storage.protocol import (
-    AlreadyExists,
     Applied,
     ApplyResult,
     Capabilities,
@@ -46,7 +53,6 @@ from seatkeeper.storage.protocol import (
     Conflict,
     EmailTaken,
     LogQuery,
-    SeatShortage,
     SyncRecord,
     SyncWriteResult,
     SyncWrites,
@@ -55,27 +61,16 @@ from seatkeeper.storage.protocol import (
     fold,
     order_audit_entries,
     sync_basis,
-    user_sort_key,
 )
+from seatkeeper.storage.slices import run_now, run_sliced
 
 DEFAULT_SYNC_LOG_CAP = 1_000_000
 
-# Change sets writing more users than this rebuild the sorted indexes once (apply_changes).
-_BULK_WRITE = 1_000
-
-# Readers get copies, never the stored records. copy.copy on a slots dataclass goes through
-# __reduce_ex__ and was a third of a sync's engine time (benchmarks/, issue 6); calling the
-# class with its own field values makes the same shallow copy several times faster.
-_FIELD_VALUES: dict[type, attrgetter] = {}
-
-
-def _copy(record):
-    """A shallow copy of a record (a dataclass of domain/records.py)."""
-    cls = type(record)
-    values = _FIELD_VALUES.get(cls)
-    if values is None:
-        values = _FIELD_VALUES[cls] = attrgetter(*(f.name for f in fields(cls)))
-    return cls(*values(record))
+# A change set is written in place, under the lock, when its users times the tenant's is at most
+# this (each insertion into a sorted index moves part of a list: tens of milliseconds at most);
+# a larger one is built beside the live state, in slices (`bulk`; issue 9, B9).
+_IN_PLACE_COST = 20_000_000
+_IN_PLACE_USERS = 500
 
 
 def _copy_organization(organization: Organization) -> Organization:
@@ -153,9 +148,27 @@ class _TimeOrderedLog:
             entries.append(packed)
         else:  # a clock that stepped back: keep the order anyway
             entries.insert(bisect.bisect_right(entries, position(packed), key=position), packed)
+        self._trim()
+
+    def _trim(self) -> None:
         # Trim in chunks so that appending stays O(1) amortised.
+        entries = self._entries
         if self._cap is not None and len(entries) > self._cap + max(1, self._cap // 10):
             del entries[: len(entries) - self._cap]
+
+    @property
+    def entries(self) -> list[tuple]:
+        """Every packed entry, oldest first (read only: a bulk write merges into a copy)."""
+        return self._entries
+
+    def extend(self, packed: list[tuple], merged: list[tuple] | None) -> None:
+        """A bulk write's entries (`bulk.State`): `packed`, in order and none before the last
+        entry, appended; or `merged`, every entry with them, in place of the entries."""
+        if merged is not None:
+            self._entries = merged
+        else:
+            self._entries.extend(packed)
+        self._trim()
 
     def newest_first(self, before: tuple[datetime, str] | None, until: datetime | None):
         """Packed entries, newest first, strictly before `before` and `until`."""
@@ -205,25 +218,8 @@ class _Tenant:
     )
     sync_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_SYNC_LOG, None))
     audit_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_AUDIT_LOG, None))
-
-
-def _sort_entry(user: MobileUser) -> tuple[str, str, str]:
-    name_key, user_id = user_sort_key(user)
-    return (name_key, user_id, user.key)
-
-
-def _pending_entry(user: MobileUser) -> tuple[LicenseType, tuple[datetime, str]] | None:
-    """The seat type `user` is pending for and its place in `_Tenant.pending`, or None.
-
-    Exactly `UserQuery(pending_for=t).matches(user)`: a user is pending for at most one type,
-    the one its latest sync required (`last_required`).
-    """
-    required = user.last_required
-    if required is None or required not in SEAT_TYPES or user.grace_started_at is None:
-        return None
-    if not UserQuery(pending_for=required).matches(user):
-        return None
-    return required, (user.grace_started_at, user.key)
+    # A large write being built beside this state (`bulk`): the tenant's other writers wait.
+    building: Building | None = None
 
 
 def _pend(tenant: _Tenant, user: MobileUser) -> None:
@@ -327,38 +323,27 @@ class MemoryStorage(BaseStorage):
         self._release(tenant, user)
 
     @staticmethod
-    def _hold(tenant: _Tenant, user: MobileUser, rank: bool = True) -> None:
-        """Index `user` among its seat type's holders (set and ranking), if it holds one.
-
-        `rank=False` leaves the ranking to `_rerank` (bulk writes)."""
+    def _hold(tenant: _Tenant, user: MobileUser) -> None:
+        """Index `user` among its seat type's holders (set and ranking), if it holds one."""
         held = user.active_license
         if held is None:
             return
         tenant.holders[held].add(user.key)
-        if rank and user.assigned_at is not None:  # a holder always has one; ranking needs it
+        if user.assigned_at is not None:  # a holder always has one; ranking needs it
             bisect.insort(tenant.ranked[held], (user.assigned_at, user.key))
 
     @staticmethod
-    def _release(tenant: _Tenant, user: MobileUser, rank: bool = True) -> None:
+    def _release(tenant: _Tenant, user: MobileUser) -> None:
         """Undo `_hold`: call it before the user's selectors or assigned_at change."""
         for holders in tenant.holders.values():
             holders.discard(user.key)
         held = user.active_license
-        if not rank or held is None or user.assigned_at is None:
+        if held is None or user.assigned_at is None:
             return
         ranked, entry = tenant.ranked[held], (user.assigned_at, user.key)
         index = bisect.bisect_left(ranked, entry)
         if index < len(ranked) and ranked[index] == entry:
             del ranked[index]
-
-    @staticmethod
-    def _rerank(tenant: _Tenant) -> None:
-        """Rebuild every seat type's ranking from the holder sets, in O(n log n)."""
-        for license_type, keys in tenant.holders.items():
-            users = tenant.users
-            tenant.ranked[license_type] = sorted(
-                (users[k].assigned_at, k) for k in keys if users[k].assigned_at is not None
-            )
 
     # -- organizations, projects, settings ------------------------------------------------
 
@@ -492,10 +477,14 @@ class MemoryStorage(BaseStorage):
         required: LicenseType,
         now: datetime,
     ) -> MobileUser:
-        with self._lock:
-            tenant = self._tenants[organization_id]
-            record = SyncRecord(organization_id, user_id, email, full_name, required, now)
-            return _copy(self._record(tenant, record))
+        record = SyncRecord(organization_id, user_id, email, full_name, required, now)
+        while True:
+            with self._lock:
+                tenant = self._tenants[organization_id]
+                if tenant.building is None:
+                    return _copy(self._record(tenant, record))
+                waiting = tenant.building.waiter()
+            await waiting  # a large write of this organization is being built (`bulk`)
 
     def _record(self, tenant: _Tenant, record: SyncRecord) -> MobileUser:
         """`record_sync` under the lock: the stored user, recorded (EmailTaken before any write)."""
@@ -531,107 +520,112 @@ class MemoryStorage(BaseStorage):
     async def start_grace_period(
         self, organization_id: str, key: str, now: datetime
     ) -> MobileUser | None:
-        with self._lock:
-            tenant = self._tenant(organization_id)
-            user = tenant.users.get(key) if tenant else None
-            if user is None:
-                return None
-            _start_grace(tenant, user, now)
-            return _copy(user)
+        while True:
+            with self._lock:
+                tenant = self._tenant(organization_id)
+                if tenant is not None and tenant.building is not None:
+                    waiting = tenant.building.waiter()
+                else:
+                    user = tenant.users.get(key) if tenant else None
+                    if user is None:
+                        return None
+                    _start_grace(tenant, user, now)
+                    return _copy(user)
+            await waiting  # a large write of this organization is being built (`bulk`)
 
     async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
         """Everything under the lock once: check, record, seat change, grace, entry."""
         record = writes.record
-        with self._lock:
-            tenant = self._tenants[record.organization_id]
-            before = tenant.users.get(record.key)
-            if sync_basis(before) != sync_basis(writes.expected):
-                return Conflict((record.key,))
-            owner = tenant.emails.get(fold(record.email))
-            if owner is not None and owner != record.key:
-                raise EmailTaken(record.email, tenant.users[owner].id)
-            change_set = writes.change_set
-            if change_set is not None and before is not None:
-                # The record changes no selector: check and apply the seat change first, so
-                # that a refusal has written nothing.
-                result = self._apply(tenant, change_set)
-                if not isinstance(result, Applied):
-                    return result
-                change_set = None
-            user = self._record(tenant, record)
-            if change_set is not None:  # a user this write creates: refused, it goes again
-                result = self._apply(tenant, change_set)
-                if not isinstance(result, Applied):
-                    self._unindex_user(tenant, user)
-                    return result
-            if writes.start_grace:
-                _start_grace(tenant, user, record.now)
-            self._append_sync_log(tenant, writes.log)
-            return SyncWritten(_copy(user))
+        while True:
+            with self._lock:
+                tenant = self._tenants[record.organization_id]
+                if tenant.building is None:
+                    return self._write_sync(tenant, writes)
+                waiting = tenant.building.waiter()
+            await waiting  # a large write of this organization is being built (`bulk`)
+
+    def _write_sync(self, tenant: _Tenant, writes: SyncWrites) -> SyncWriteResult:
+        """`write_sync` under the lock."""
+        record = writes.record
+        before = tenant.users.get(record.key)
+        if sync_basis(before) != sync_basis(writes.expected):
+            return Conflict((record.key,))
+        owner = tenant.emails.get(fold(record.email))
+        if owner is not None and owner != record.key:
+            raise EmailTaken(record.email, tenant.users[owner].id)
+        change_set = writes.change_set
+        if change_set is not None and before is not None:
+            # The record changes no selector: check and apply the seat change first, so
+            # that a refusal has written nothing.
+            result = self._apply(tenant, change_set)
+            if not isinstance(result, Applied):
+                return result
+            change_set = None
+        user = self._record(tenant, record)
+        if change_set is not None:  # a user this write creates: refused, it goes again
+            result = self._apply(tenant, change_set)
+            if not isinstance(result, Applied):
+                self._unindex_user(tenant, user)
+                return result
+        if writes.start_grace:
+            _start_grace(tenant, user, record.now)
+        self._append_sync_log(tenant, writes.log)
+        return SyncWritten(_copy(user))
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
-        with self._lock:
-            return self._apply(self._tenants[change_set.organization_id], change_set)
+        # The tenant's writers one at a time: wait while a large write is being built.
+        while True:
+            with self._lock:
+                tenant = self._tenants[change_set.organization_id]
+                if tenant.building is None:
+                    size = len(change_set.creates) + len(change_set.changes)
+                    size += len(change_set.deletes)
+                    if size <= _IN_PLACE_USERS and size * (len(tenant.users) + size) <= (
+                        _IN_PLACE_COST
+                    ):
+                        return self._apply(tenant, change_set)
+                    building = tenant.building = Building()
+                    break
+                waiting = tenant.building.waiter()
+            await waiting
+        # A large change set: decided and built beside the live state in slices that give the
+        # event loop back (other organizations' requests are served meanwhile), then swapped in
+        # whole. Nobody else writes this tenant until `building` is cleared, so what was decided
+        # still holds at the swap; readers see the state before until then (issue 9, B9).
+        try:
+            refusal = await run_sliced(decide(tenant, change_set))
+            if refusal is not None:
+                return refusal
+            state = await run_sliced(build(tenant, change_set))
+            with self._lock:
+                tenant.users, tenant.emails = state.users, state.emails
+                tenant.holders, tenant.ranked = state.holders, state.ranked
+                tenant.order, tenant.pending = state.order, state.pending
+                tenant.audit_log.extend(state.audit, state.audit_merged)
+            return Applied()
+        finally:
+            with self._lock:
+                tenant.building = None
+                building.finish()
 
     def _apply(self, tenant: _Tenant, change_set: ChangeSet) -> ApplyResult:
-        """`apply_changes` under the lock: check everything, then write."""
-        touched = [c.user_key for c in change_set.changes] + [
-            d.user_key for d in change_set.deletes
-        ]
-        conflicts = tuple(
-            c.user_key
-            for c in [*change_set.changes, *change_set.deletes]
-            if c.user_key not in tenant.users or tenant.users[c.user_key].selectors != c.expected
-        )
-        if conflicts or len(set(touched)) != len(touched):
-            return Conflict(conflicts or tuple(touched))
-        deleted = {d.user_key for d in change_set.deletes}
-        taken_keys, taken_emails = [], []
-        seen_keys, seen_emails = set(), set()
-        for user in change_set.creates:
-            if (user.key in tenant.users and user.key not in deleted) or user.key in seen_keys:
-                taken_keys.append(user.key)
-            owner = tenant.emails.get(user.email_key)
-            if (owner is not None and owner not in deleted) or user.email_key in seen_emails:
-                taken_emails.append(user.email_key)
-            seen_keys.add(user.key)
-            seen_emails.add(user.email_key)
-        if taken_keys or taken_emails:
-            return AlreadyExists(tuple(taken_keys), tuple(taken_emails))
-        delta = change_set.holder_delta(tenant.users)
-        for license_type, gained in delta.items():
-            holders = len(tenant.holders[license_type])
-            limit = change_set.seat_limits.get(license_type, 0)
-            if gained > 0 and holders + gained > limit:
-                return SeatShortage(license_type, holders, gained)
-        # Every check passed: write. A large change set rebuilds the sorted indexes once
-        # instead of inserting into them user by user: each insertion moves half of a list,
-        # and 200,000 created users took 29 s holding the event loop (issue 9, B9).
-        bulk = len(change_set.creates) + len(change_set.changes) > _BULK_WRITE
+        """A small change set, decided and written at once (the caller holds the lock)."""
+        refusal = run_now(decide(tenant, change_set))
+        if refusal is not None:
+            return refusal
         for deletion in change_set.deletes:
             self._unindex_user(tenant, tenant.users[deletion.user_key])
         for change in change_set.changes:
             user = tenant.users[change.user_key]
             _unpend(tenant, user)
-            self._release(tenant, user, rank=not bulk)
+            self._release(tenant, user)
             user.standard = change.standard
             user.inspections = change.inspections
             user.assigned_at = change.assigned_at
-            self._hold(tenant, user, rank=not bulk)
+            self._hold(tenant, user)
             _pend(tenant, user)
-        if bulk:
-            for user in change_set.creates:
-                created = _copy(user)
-                tenant.users[created.key] = created
-                tenant.emails[created.email_key] = created.key
-                tenant.order.append(_sort_entry(created))
-                self._hold(tenant, created, rank=False)
-                _pend(tenant, created)
-            tenant.order.sort()  # sorted runs: Timsort merges them in about linear time
-            self._rerank(tenant)
-        else:
-            for user in change_set.creates:
-                self._index_user(tenant, _copy(user))
+        for user in change_set.creates:
+            self._index_user(tenant, _copy(user))
         audit = change_set.audit
         if change_set.order_audit:  # under the lock: the log's order is the commit order
             audit = order_audit_entries(audit, tenant.audit_log.newest())
