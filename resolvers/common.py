@@ -14,6 +14,9 @@ from seatkeeper.rules.engine import Engine
 from seatkeeper.rules.outcomes import BadRequest
 from strawberry.types import Info
 
+#: GraphQL's customary `extensions.code` of an argument the server refuses (Apollo's name).
+BAD_USER_INPUT = "BAD_USER_INPUT"
+
 
 @dataclass
 class Context:
@@ -58,7 +61,7 @@ def organization_of(
     caller = require(info, action)
     if caller.role is Role.OPERATOR:
         if not organization_id:
-            raise PublicError("the OPERATOR must pass organizationId", "BAD_USER_INPUT")
+            raise PublicError("the OPERATOR must pass organizationId", BAD_USER_INPUT)
         return organization_id
     if caller.organization_id is None or (
         organization_id is not None and organization_id != caller.organization_id
@@ -69,7 +72,8 @@ def organization_of(
 
 def bad_request(error: BadRequest) -> PublicError:
     """A query's bad argument as the client sees it: `extensions.field` spelled by the API."""
-    return PublicError(error.message, error.code, field=api_path(error.field) or [])
+    code = error.code or BAD_USER_INPUT
+    return PublicError(error.message, code, field=api_path(error.field) or [])
 
 
 def actor_of(info: Info) -> str:

@@ -10,7 +10,7 @@ from seatkeeper.domain.records import AuditEntry, SyncLogEntry, user_key
 from seatkeeper.rules.base import EngineBase
 from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest, Page, Position
-from seatkeeper.rules.paging import check_page_size, check_position, keyset_page
+from seatkeeper.rules.paging import NOT_OURS, check_page_size, check_position, keyset_page
 from seatkeeper.storage.protocol import LogQuery
 
 E = TypeVar("E", SyncLogEntry, AuditEntry)
@@ -76,9 +76,7 @@ class LogOperations(EngineBase):
                     raise ValueError(at_text)
                 position = (at.astimezone(UTC), entry_id)
             except (ValueError, OverflowError):
-                raise BadRequest(
-                    "the cursor `after` is not one this server gave out", (InputField.AFTER,)
-                ) from None
+                raise BadRequest(NOT_OURS, (InputField.AFTER,)) from None
         query = LogQuery(
             user_key=user_key(user_id) if user_id else None,
             errors_only=errors_only,

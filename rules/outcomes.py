@@ -153,10 +153,13 @@ class SubscriptionSummary:
 
 
 class BadRequest(Exception):
-    """A query argument outside its allowed range (a page size, a cursor): the query fails."""
+    """A query argument outside its allowed range (a page size, a cursor): the query fails.
+
+    `code` is one of ours when the refusal has one (ORGANIZATION_NOT_FOUND); without, the API
+    answers its own code for bad input (`seatkeeper.resolvers.common.bad_request`)."""
 
     def __init__(
-        self, message: str, field: FieldPath | None = None, code: str = "BAD_USER_INPUT"
+        self, message: str, field: FieldPath | None = None, code: ErrorCode | None = None
     ) -> None:
         super().__init__(message)
         self.message = message
