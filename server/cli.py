@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 import click
-from seatkeeper.server import cli_admin, cli_logs, cli_users, storage_commands
+from seatkeeper.server import cli_admin, cli_licenses, cli_logs, cli_users, storage_commands
 from seatkeeper.server.cli_config import OneLineErrors, completion, config_group, show_environment
 from seatkeeper.server.client import fail
 
@@ -252,7 +252,12 @@ show_environment(
         "SEATKEEPER_DATA_DIR": "where the default SQLite file lives",
     },
 )
-for command in [*cli_admin.COMMANDS, *cli_users.COMMANDS, *cli_logs.COMMANDS]:
+for command in [
+    *cli_admin.COMMANDS,
+    *cli_users.COMMANDS,
+    *cli_licenses.COMMANDS,
+    *cli_logs.COMMANDS,
+]:
     main.add_command(command)
 main.add_command(config_group)
 main.add_command(completion)
