@@ -18,6 +18,8 @@ __all__ = [
     "DEFAULT_PROJECT_ID",
     "SEAT_TYPES",
     "SYSTEM_ACTOR",
+    "AdminAction",
+    "AdminLogEntry",
     "AuditEntry",
     "AuditReason",
     "Client",
@@ -89,6 +91,19 @@ class AuditReason(str, enum.Enum):
     AUTO_FREE_UP = "AUTO_FREE_UP"
     SWITCH = "SWITCH"
     DELETE = "DELETE"
+
+
+class AdminAction(str, enum.Enum):
+    """What an administration-log entry records (SPEC 8): the changes that are not selectors'."""
+
+    ORGANIZATION_CREATED = "ORGANIZATION_CREATED"
+    SETTINGS_CHANGED = "SETTINGS_CHANGED"
+    PROJECT_CREATED = "PROJECT_CREATED"
+    PROJECT_CHANGED = "PROJECT_CHANGED"
+    SUBSCRIPTION_ADDED = "SUBSCRIPTION_ADDED"
+    TOKEN_CREATED = "TOKEN_CREATED"
+    TOKEN_REVOKED = "TOKEN_REVOKED"
+    TOKEN_CHANGED = "TOKEN_CHANGED"
 
 
 class LicenseErrorCode(str, enum.Enum):
@@ -312,6 +327,28 @@ class AuditEntry:
     reason: AuditReason
     operation_id: str
     beneficiary_user_id: str | None = None
+    id: str = ""  # given by the storage when read back; a new entry gets `new_sortable_id(at)`
+
+    def __post_init__(self) -> None:
+        if not self.id:
+            self.id = new_sortable_id(self.at)
+
+
+@dataclass(slots=True)
+class AdminLogEntry:
+    """One administrative change (SPEC 8, administration log): who changed what, when.
+
+    `actor` is recorded as the audit log records it (`<ROLE>:<token id>`, `OPERATOR`, `system`);
+    `target_id` is the id of the organization, project, subscription or token changed; `details`
+    says what changed, for people ("autoAssignLicenses: false -> true").
+    """
+
+    organization_id: str
+    at: datetime
+    action: AdminAction
+    actor: str
+    target_id: str
+    details: str = ""
     id: str = ""  # given by the storage when read back; a new entry gets `new_sortable_id(at)`
 
     def __post_init__(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from seatkeeper.domain.records import Organization, Project, ProjectKind, Settings
-from seatkeeper.resolvers.common import engine_of, organization_of, require
+from seatkeeper.resolvers.common import actor_of, engine_of, organization_of, require
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import CreatedOrganization, Engine
 from seatkeeper.rules.outcomes import Result
@@ -48,7 +48,7 @@ async def organizations(info: Info) -> list[OrganizationView]:
 async def create_organization(info: Info, name: str, trial_days: int) -> OrganizationCreated:
     require(info, Action.OPERATE)
     engine = engine_of(info)
-    result = await engine.create_organization(name, trial_days)
+    result = await engine.create_organization(name, trial_days, actor=actor_of(info))
     created = result.value
     view = await view_of(engine, created.organization) if created else None
     return OrganizationCreated(result, view)
@@ -68,6 +68,7 @@ async def update_settings(
         auto_free_up_licenses=auto_free_up_licenses,
         inactivity_days=inactivity_days,
         grace_period_days=grace_period_days,
+        actor=actor_of(info),
     )
 
 
@@ -75,4 +76,6 @@ async def upsert_project(
     info: Info, project_id: str, name: str, kind: ProjectKind
 ) -> Result[Project]:
     organization_id = organization_of(info, Action.ADMINISTER)
-    return await engine_of(info).upsert_project(organization_id, project_id, name, kind)
+    return await engine_of(info).upsert_project(
+        organization_id, project_id, name, kind, actor=actor_of(info)
+    )

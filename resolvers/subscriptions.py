@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from seatkeeper.domain.records import LicenseType, Subscription
-from seatkeeper.resolvers.common import engine_of, organization_of, require
+from seatkeeper.resolvers.common import actor_of, engine_of, organization_of, require
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.outcomes import Result, SubscriptionSummary
 from strawberry.types import Info
@@ -36,6 +36,6 @@ async def add_subscription(
     require(info, Action.OPERATE)
     engine = engine_of(info)
     result = await engine.add_subscription(
-        organization_id, license_type, seats, valid_until, valid_from
+        organization_id, license_type, seats, valid_until, valid_from, actor=actor_of(info)
     )
     return SubscriptionAdded(result, engine.now())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from seatkeeper.domain.records import Role, Token
-from seatkeeper.resolvers.common import engine_of, organization_of, require
+from seatkeeper.resolvers.common import actor_of, engine_of, organization_of, require
 from seatkeeper.rules.access import Action
 from seatkeeper.rules.engine import CreatedToken
 from seatkeeper.rules.outcomes import Result
@@ -14,7 +14,7 @@ async def create_token(
     info: Info, organization_id: str, role: Role, name: str
 ) -> Result[CreatedToken]:
     organization_id = organization_of(info, Action.MANAGE_TOKENS, organization_id)
-    return await engine_of(info).create_token(organization_id, role, name)
+    return await engine_of(info).create_token(organization_id, role, name, actor=actor_of(info))
 
 
 async def tokens(info: Info, organization_id: str | None) -> list[Token]:
@@ -29,4 +29,4 @@ async def tokens(info: Info, organization_id: str | None) -> list[Token]:
 async def revoke_token(info: Info, token_id: str) -> Result[Token]:
     caller = require(info, Action.MANAGE_TOKENS)
     scope = None if caller.role is Role.OPERATOR else caller.organization_id
-    return await engine_of(info).revoke_token(token_id, scope)
+    return await engine_of(info).revoke_token(token_id, scope, actor=actor_of(info))

@@ -10,6 +10,8 @@ from dataclasses import replace
 from typing import TypeVar
 
 from seatkeeper.domain.records import (
+    SYSTEM_ACTOR,
+    AdminAction,
     AuditEntry,
     AuditReason,
     LicenseState,
@@ -238,6 +240,8 @@ class AdministrationOperations(EngineBase):
         auto_free_up_licenses: bool | None = None,
         inactivity_days: int | None = None,
         grace_period_days: int | None = None,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> Result[Settings]:
         """SPEC 3, Settings: change the given fields; out-of-range day counts change nothing."""
         organization = await self._require_organization(organization_id)
@@ -279,11 +283,31 @@ class AdministrationOperations(EngineBase):
             if grace_period_days is None
             else grace_period_days,
         )
-        await self.storage.update_settings(organization_id, settings)
+        changed = [
+            f"{words}: {_shown(getattr(current, name))} -> {_shown(getattr(settings, name))}"
+            for name, words in _SETTING_NAMES
+            if getattr(current, name) != getattr(settings, name)
+        ]
+        log = None
+        if changed:  # an update that changes nothing is not an administrative change
+            log = self._admin_entry(
+                organization_id,
+                AdminAction.SETTINGS_CHANGED,
+                actor,
+                organization_id,
+                ", ".join(changed),
+            )
+        await self.storage.update_settings(organization_id, settings, log=log)
         return Result(settings)
 
     async def upsert_project(
-        self, organization_id: str, project_id: str, name: str, kind: ProjectKind
+        self,
+        organization_id: str,
+        project_id: str,
+        name: str,
+        kind: ProjectKind,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> Result[Project]:
         """Create a project or change its name and kind (the default project's kind included)."""
         await self._require_organization(organization_id)
@@ -298,7 +322,25 @@ class AdministrationOperations(EngineBase):
         if problems:
             return Result(user_errors=problems)
         project = Project(organization_id, project_id, name.strip(), kind)
-        await self.storage.upsert_project(project)
+        before = await self.storage.get_project(organization_id, project_id)
+        log = None
+        if before is None:
+            log = self._admin_entry(
+                organization_id,
+                AdminAction.PROJECT_CREATED,
+                actor,
+                project_id,
+                f"name {project.name!r}, kind {kind.value}",
+            )
+        elif (before.name, before.kind) != (project.name, project.kind):
+            log = self._admin_entry(
+                organization_id,
+                AdminAction.PROJECT_CHANGED,
+                actor,
+                project_id,
+                f"name {before.name!r} -> {project.name!r}, kind {before.kind.value} -> {kind.value}",
+            )
+        await self.storage.upsert_project(project, log=log)
         return Result(project)
 
     async def get_organization(self, organization_id: str) -> Organization | None:
@@ -306,6 +348,20 @@ class AdministrationOperations(EngineBase):
 
     async def list_projects(self, organization_id: str) -> list[Project]:
         return await self.storage.list_projects(organization_id)
+
+
+#: The settings in words, in the order the administration log lists their changes.
+_SETTING_NAMES = (
+    ("auto_assign_licenses", "auto-assign licenses"),
+    ("auto_free_up_licenses", "auto-free-up licenses"),
+    ("inactivity_days", "inactivity days"),
+    ("grace_period_days", "grace period days"),
+)
+
+
+def _shown(value: object) -> str:
+    """A setting's value as the API spells it (`true`, not `True`)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _conflict_result() -> Result[T]:

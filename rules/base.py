@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 from seatkeeper.domain.records import (
     SEAT_TYPES,
+    AdminAction,
+    AdminLogEntry,
     AuditEntry,
     AuditReason,
     LicenseState,
@@ -34,6 +36,13 @@ class EngineBase:
 
     def now(self) -> datetime:
         return self.clock()
+
+    def _admin_entry(
+        self, organization_id: str, action: AdminAction, actor: str, target_id: str, details: str
+    ) -> AdminLogEntry:
+        """SPEC 8: the administration-log entry of a change, stamped now; the storage writes it
+        with the change (`log=`), so that no change lands unrecorded."""
+        return AdminLogEntry(organization_id, self.clock(), action, actor, target_id, details)
 
     async def _require_organization(self, organization_id: str) -> Organization:
         organization = await self.storage.get_organization(organization_id)

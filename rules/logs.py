@@ -1,4 +1,5 @@
-"""SPEC 8: the sync log and the audit log, newest first, and the sync log's retention."""
+"""SPEC 8: the sync log, the audit log and the administration log, newest first, and the sync
+log's retention (SPEC 8 sets none for the other two: they are kept)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
-from seatkeeper.domain.records import AuditEntry, SyncLogEntry, user_key
+from seatkeeper.domain.records import AdminLogEntry, AuditEntry, SyncLogEntry, user_key
 from seatkeeper.rules.base import EngineBase
 from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import BadRequest, Page, Position
 from seatkeeper.rules.paging import NOT_OURS, check_page_size, check_position, keyset_page
 from seatkeeper.storage.protocol import LogQuery
 
-E = TypeVar("E", SyncLogEntry, AuditEntry)
+E = TypeVar("E", SyncLogEntry, AuditEntry, AdminLogEntry)
 
 
 class LogOperations(EngineBase):
@@ -53,6 +54,19 @@ class LogOperations(EngineBase):
         """SPEC 8: every selector change, newest first."""
         return await self._log_page(
             self.storage.list_audit_log, organization_id, user_id, False, since, until, first, after
+        )
+
+    async def admin_log(
+        self,
+        organization_id: str,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        first: int | None = None,
+        after: Position | None = None,
+    ) -> Page[AdminLogEntry]:
+        """SPEC 8: administrative changes that are not selector changes, newest first."""
+        return await self._log_page(
+            self.storage.list_admin_log, organization_id, None, False, since, until, first, after
         )
 
     async def _log_page(

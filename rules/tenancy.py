@@ -11,6 +11,8 @@ from datetime import datetime, timedelta
 
 from seatkeeper.domain.records import (
     DEFAULT_PROJECT_ID,
+    SYSTEM_ACTOR,
+    AdminAction,
     LicenseType,
     Organization,
     Project,
@@ -47,9 +49,12 @@ class TenancyOperations(EngineBase):
     """SPEC 9: organizations, subscriptions and tokens."""
 
     async def create_organization(
-        self, name: str, trial_days: int = 0
+        self, name: str, trial_days: int = 0, *, actor: str = SYSTEM_ACTOR
     ) -> Result[CreatedOrganization]:
-        """Create an organization with its default project, and its first ADMIN and SYNC tokens."""
+        """Create an organization with its default project, and its first ADMIN and SYNC tokens.
+
+        `actor` (as `access.actor_of` records one) goes to the administration log (SPEC 8), as for
+        every administrative change below; the default is the engine's own `system`."""
         problems = []
         if problem := decisions.label_problem(name, "organization name"):
             problems.append(UserError(ErrorCode.INVALID_INPUT, problem, (InputField.NAME,)))
@@ -73,9 +78,16 @@ class TenancyOperations(EngineBase):
         default_project = Project(
             organization.id, DEFAULT_PROJECT_ID, "Default", ProjectKind.STANDARD
         )
-        await self.storage.create_organization(organization, default_project)
-        admin = await self._new_token(organization.id, Role.ADMIN, "admin")
-        sync = await self._new_token(organization.id, Role.SYNC, "sync")
+        created = self._admin_entry(
+            organization.id,
+            AdminAction.ORGANIZATION_CREATED,
+            actor,
+            organization.id,
+            f"name {organization.name!r}, trial {trial_days} days",
+        )
+        await self.storage.create_organization(organization, default_project, log=created)
+        admin = await self._new_token(organization.id, Role.ADMIN, "admin", actor)
+        sync = await self._new_token(organization.id, Role.SYNC, "sync", actor)
         return Result(CreatedOrganization(organization, admin.secret, sync.secret))
 
     async def list_organizations(self) -> list[Organization]:
@@ -88,6 +100,8 @@ class TenancyOperations(EngineBase):
         seats: int | None,
         valid_until: datetime,
         valid_from: datetime | None = None,
+        *,
+        actor: str = SYSTEM_ACTOR,
     ) -> Result[Subscription]:
         """SPEC 3, Subscriptions: seat types need 1 <= seats; EXTERNAL ignores seats; from < until."""
         if await self.storage.get_organization(organization_id) is None:
@@ -125,17 +139,35 @@ class TenancyOperations(EngineBase):
         subscription = Subscription(
             organization_id, new_id(), license_type, seats, valid_from, valid_until
         )
-        await self.storage.add_subscription(subscription)
+        seats_text = "no seat count" if seats is None else f"{seats} seats"
+        added = self._admin_entry(
+            organization_id,
+            AdminAction.SUBSCRIPTION_ADDED,
+            actor,
+            subscription.id,
+            f"{license_type.value}, {seats_text}, "
+            f"{valid_from.isoformat()} to {valid_until.isoformat()}",
+        )
+        await self.storage.add_subscription(subscription, log=added)
         return Result(subscription)
 
-    async def _new_token(self, organization_id: str, role: Role, name: str) -> CreatedToken:
+    async def _new_token(
+        self, organization_id: str, role: Role, name: str, actor: str
+    ) -> CreatedToken:
         secret = new_secret()
         token = Token(new_id(), organization_id, name, role, hash_secret(secret), self.clock())
-        await self.storage.add_token(token)
+        created = self._admin_entry(
+            organization_id,
+            AdminAction.TOKEN_CREATED,
+            actor,
+            token.id,
+            f"role {role.value}, name {name!r}",
+        )
+        await self.storage.add_token(token, log=created)
         return CreatedToken(token, secret)
 
     async def create_token(
-        self, organization_id: str, role: Role, name: str
+        self, organization_id: str, role: Role, name: str, *, actor: str = SYSTEM_ACTOR
     ) -> Result[CreatedToken]:
         """SPEC 9: a token of role ADMIN, SYNC or READER; its secret is returned this once."""
         problems = []
@@ -159,14 +191,29 @@ class TenancyOperations(EngineBase):
             )
         if problems:
             return Result(user_errors=problems)
-        return Result(await self._new_token(organization_id, role, name.strip()))
+        return Result(await self._new_token(organization_id, role, name.strip(), actor))
 
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self.storage.list_tokens(organization_id)
 
-    async def revoke_token(self, token_id: str, organization_id: str | None) -> Result[Token]:
+    async def revoke_token(
+        self, token_id: str, organization_id: str | None, *, actor: str = SYSTEM_ACTOR
+    ) -> Result[Token]:
         """Revoke a token of `organization_id` (any, for the OPERATOR's None); TOKEN_NOT_FOUND else."""
-        token = await self.storage.revoke_token(token_id, organization_id, self.clock())
+        # The entry belongs to the token's organization, which the OPERATOR does not name.
+        found = [t for t in await self.storage.list_tokens(organization_id) if t.id == token_id]
+        revoked = None
+        if found and found[0].organization_id is not None:
+            revoked = self._admin_entry(
+                found[0].organization_id,
+                AdminAction.TOKEN_REVOKED,
+                actor,
+                token_id,
+                f"role {found[0].role.value}, name {found[0].name!r}",
+            )
+        token = await self.storage.revoke_token(
+            token_id, organization_id, self.clock(), log=revoked
+        )
         if token is None:
             return Result(
                 user_errors=[

@@ -163,6 +163,25 @@ describe_enum(
     },
 )
 
+AdminAction = records.AdminAction
+describe_enum(
+    AdminAction,
+    "What an administration-log entry records (SPEC 8): a change that is not a license change.",
+    {
+        records.AdminAction.ORGANIZATION_CREATED: "The organization was created "
+        "(createOrganization); targetId is its id.",
+        records.AdminAction.SETTINGS_CHANGED: "Its settings changed (updateSettings); details "
+        "lists each setting from and to.",
+        records.AdminAction.PROJECT_CREATED: "A project was created (upsertProject).",
+        records.AdminAction.PROJECT_CHANGED: "A project's name or kind changed (upsertProject).",
+        records.AdminAction.SUBSCRIPTION_ADDED: "A subscription was added (addSubscription).",
+        records.AdminAction.TOKEN_CREATED: "A token was created (createToken, or with the "
+        "organization); targetId is the token's id.",
+        records.AdminAction.TOKEN_REVOKED: "A token was revoked (revokeToken).",
+        records.AdminAction.TOKEN_CHANGED: "A token's settings changed (its request budget).",
+    },
+)
+
 ImportMode = _ImportMode
 describe_enum(
     ImportMode,

@@ -13,6 +13,7 @@ from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.rules.engine import UserFilter as RulesUserFilter
+from seatkeeper.schema import admin_log as admin_types
 from seatkeeper.schema import build, inputs, types
 from seatkeeper.schema.fields import root_field
 from strawberry.types import Info
@@ -196,6 +197,32 @@ class Query:
         return types.AuditLogConnection(
             page_info=build.page_info(found.page, after),
             edges=build.edges(found.page, lambda e: build.audit_entry(e, found.token_names)),
+        )
+
+    @root_field(
+        description="Administrative changes that are not license changes, newest first (SPEC "
+        "8): organizations created, settings changed, projects, subscriptions, tokens created, "
+        "revoked or changed, each with who made it. ADMIN (its own organization); the OPERATOR "
+        "names one."
+    )
+    async def admin_log(
+        self,
+        info: Info,
+        organization_id: OrganizationIdArgument = None,
+        filter: Annotated[
+            admin_types.AdminLogFilter | None,
+            strawberry.argument(description="Only matching entries."),
+        ] = None,
+        first: FirstArgument = None,
+        after: AfterArgument = None,
+    ) -> admin_types.AdminLogConnection:
+        given = filter or admin_types.AdminLogFilter()
+        found = await log_resolvers.admin_log(
+            info, _id(organization_id), given.since, given.until, first, after
+        )
+        return admin_types.AdminLogConnection(
+            page_info=build.page_info(found.page, after),
+            edges=build.edges(found.page, lambda e: admin_types.admin_entry(e, found.token_names)),
         )
 
     @root_field(

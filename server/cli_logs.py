@@ -1,4 +1,5 @@
-"""`logs sync` and `logs audit` (SPEC 8): filters, a time range, and `--follow`, which polls.
+"""`logs sync`, `logs audit` and `logs admin` (SPEC 8): filters, a time range, and `--follow`,
+which polls.
 
 The API answers newest first; a table lists the newest first as well. `--follow` prints the
 entries so far oldest first, then polls every `--interval` seconds for entries at or after the
@@ -21,6 +22,7 @@ from seatkeeper.server.client import Server
 
 SYNC_COLUMNS = ["at", "user", "email", "project", "client", "ok", "error", "reason", "type", "temp"]
 AUDIT_COLUMNS = ["at", "user", "type", "from", "to", "actor", "reason", "operation", "for user"]
+ADMIN_COLUMNS = ["at", "action", "target", "actor", "role", "token", "details"]
 
 
 def _sync_row(e: dict[str, Any]) -> tuple[Any, ...]:
@@ -52,21 +54,46 @@ def _audit_row(e: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
+def _admin_row(e: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        e["at"],
+        e["action"],
+        e["targetId"],
+        e["actor"],
+        e["actorRole"],
+        e["actorTokenId"],
+        e["details"],
+    )
+
+
 class LogReader:
     """Reads one log through its operation, newest first, following the pages as asked."""
 
-    def __init__(self, server: Server, operation: str, field: str, filters: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        server: Server,
+        operation: str,
+        field: str,
+        filters: dict[str, Any],
+        arguments: dict[str, Any] | None = None,
+    ) -> None:
         self.server = server
         self.operation = operation
         self.field = field
         self.filters = filters
+        self.arguments = arguments or {}  # the operation's variables beside the filter
 
     def read(
         self, since: str | None, first: int, every_page: bool
     ) -> tuple[list[dict[str, Any]], bool]:
         """Entries (newest first) and whether more pages remain."""
         filters = {**self.filters, **({"since": since} if since else {})}
-        variables: dict[str, Any] = {"filter": filters or None, "first": first, "after": None}
+        variables: dict[str, Any] = {
+            **self.arguments,
+            "filter": filters or None,
+            "first": first,
+            "after": None,
+        }
         entries: list[dict[str, Any]] = []
         while True:
             page = self.server.call(self.operation, variables)[self.field]
@@ -129,9 +156,14 @@ def _show(
 
 
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
+    return _time_and_paging(
+        click.option("--user", "user_id", help="Only this user's entries.")(command)
+    )
+
+
+def _time_and_paging(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         [
-            click.option("--user", "user_id", help="Only this user's entries."),
             click.option("--since", type=MOMENT, help="From (inclusive): 2027-01-31, -1h, …"),
             click.option("--until", type=MOMENT, help="Until (exclusive)."),
             click.option("--first", default=50, show_default=True, type=PAGE_SIZE),
@@ -152,7 +184,7 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @click.group(epilog=ENVIRONMENT_HELP)
 def logs() -> None:
-    """The sync log and the audit log (SPEC 8), newest first."""
+    """The sync log, the audit log and the administration log (SPEC 8), newest first."""
 
 
 @logs.command("sync", epilog=ENVIRONMENT_HELP)
@@ -217,6 +249,43 @@ def logs_audit(
         as_json=as_json,
         columns=AUDIT_COLUMNS,
         row=_audit_row,
+    )
+
+
+@logs.command("admin", epilog=ENVIRONMENT_HELP)
+@click.option("--org", "organization_id", help="The organization (the OPERATOR must name one).")
+@_time_and_paging
+@server_options
+def logs_admin(
+    organization_id: str | None,
+    since: str | None,
+    until: str | None,
+    first: int,
+    every_page: bool,
+    follow: bool,
+    interval: float,
+    server: Server,
+    as_json: bool,
+) -> None:
+    """Every administrative change that is not a license change: organizations, settings,
+    projects, subscriptions, tokens created and revoked, and who made it. ADMIN or OPERATOR."""
+    reader = LogReader(
+        server,
+        "AdminLog",
+        "adminLog",
+        _present({"until": until}),
+        {"organizationId": organization_id},
+    )
+    _show(
+        reader,
+        since=since,
+        first=first,
+        every_page=every_page,
+        follow=follow,
+        interval=interval,
+        as_json=as_json,
+        columns=ADMIN_COLUMNS,
+        row=_admin_row,
     )
 
 

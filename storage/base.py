@@ -18,7 +18,7 @@ database can answer faster (an index, a counter). The derivations, and what they
 
 The primitives (abstract here): organizations, projects, subscriptions and tokens; `get_users`,
 `record_sync`, `start_grace_period`, `apply_changes`, `list_users`; the logs' append, list and
-purge.
+purge; the administration log's list (its entries arrive with the administrative writes).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from seatkeeper.domain.records import (
+    AdminLogEntry,
     AuditEntry,
     LicenseState,
     LicenseType,
@@ -81,7 +82,11 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def create_organization(
-        self, organization: Organization, default_project: Project
+        self,
+        organization: Organization,
+        default_project: Project,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> None: ...
 
     @abstractmethod
@@ -92,11 +97,13 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def update_settings(
-        self, organization_id: str, settings: Settings
+        self, organization_id: str, settings: Settings, *, log: AdminLogEntry | None = None
     ) -> Organization | None: ...
 
     @abstractmethod
-    async def upsert_project(self, project: Project) -> None: ...
+    async def upsert_project(
+        self, project: Project, *, log: AdminLogEntry | None = None
+    ) -> None: ...
 
     @abstractmethod
     async def get_project(self, organization_id: str, project_id: str) -> Project | None: ...
@@ -105,13 +112,15 @@ class BaseStorage(ABC):
     async def list_projects(self, organization_id: str) -> list[Project]: ...
 
     @abstractmethod
-    async def add_subscription(self, subscription: Subscription) -> None: ...
+    async def add_subscription(
+        self, subscription: Subscription, *, log: AdminLogEntry | None = None
+    ) -> None: ...
 
     @abstractmethod
     async def list_subscriptions(self, organization_id: str) -> list[Subscription]: ...
 
     @abstractmethod
-    async def add_token(self, token: Token) -> None: ...
+    async def add_token(self, token: Token, *, log: AdminLogEntry | None = None) -> None: ...
 
     @abstractmethod
     async def find_token(self, secret_hash: str) -> Token | None: ...
@@ -121,7 +130,12 @@ class BaseStorage(ABC):
 
     @abstractmethod
     async def revoke_token(
-        self, token_id: str, organization_id: str | None, at: datetime
+        self,
+        token_id: str,
+        organization_id: str | None,
+        at: datetime,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> Token | None: ...
 
     # -- primitives: users -----------------------------------------------------------------
@@ -170,6 +184,11 @@ class BaseStorage(ABC):
     async def list_audit_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[AuditEntry]: ...
+
+    @abstractmethod
+    async def list_admin_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AdminLogEntry]: ...
 
     # -- derived ---------------------------------------------------------------------------
 

@@ -47,6 +47,8 @@ from typing import Any, ClassVar, Protocol, TypeVar
 import pytest
 from seatkeeper.domain.records import (
     DEFAULT_PROJECT_ID,
+    AdminAction,
+    AdminLogEntry,
     AuditEntry,
     AuditReason,
     Client,
@@ -80,6 +82,7 @@ from seatkeeper.storage.protocol import (
 )
 
 __all__ = [
+    "AdminLogContract",
     "ApplyChangesContract",
     "ConcurrencyContract",
     "EdgeCaseContract",
@@ -1335,6 +1338,8 @@ def _log_queries() -> list[LogQuery]:
 
 
 Entry = TypeVar("Entry", SyncLogEntry, AuditEntry)
+#: Any log's entry: what `_walk` pages through.
+LogEntry = TypeVar("LogEntry", SyncLogEntry, AuditEntry, AdminLogEntry)
 
 
 def _log_oracle(
@@ -1359,14 +1364,14 @@ def _log_oracle(
 
 
 async def _walk(
-    fetch: Callable[[str, LogQuery, int, tuple[datetime, str] | None], Awaitable[list[Entry]]],
+    fetch: Callable[[str, LogQuery, int, tuple[datetime, str] | None], Awaitable[list[LogEntry]]],
     org: str,
     query: LogQuery,
     first: int,
     limit: int,
-) -> list[Entry]:
+) -> list[LogEntry]:
     """Every page of a log, following keyset cursors; `limit` bounds a walk that would loop."""
-    walked: list[Entry] = []
+    walked: list[LogEntry] = []
     after: tuple[datetime, str] | None = None
     while True:
         page = await fetch(org, query, first, after)
@@ -1538,6 +1543,114 @@ class LogContract(_ContractBase):
         entries committed before it is raised to their instant, so it still lists after them."""
         oldest_first = run(self._commit_after_aba(storage, at(0)))
         assert oldest_first[-1].at == at(5)
+
+
+class AdminLogContract(_ContractBase):
+    """The administration log (SPEC 8): each administrative write appends the entry it is given
+    (`log=`) when, and only when, the write happens; read newest first in keyset pages."""
+
+    @staticmethod
+    def entry(org: str, minute: int, action: AdminAction, target: str) -> AdminLogEntry:
+        return AdminLogEntry(
+            org, at(minute), action, "ADMIN:t-admin", target, f"{action.value} {target}"
+        )
+
+    def test_spec_8_every_administrative_write_appends_its_entry(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
+            E, expected = self.entry, []
+            created = E(ORG, 0, AdminAction.ORGANIZATION_CREATED, ORG)
+            organization = Organization(ORG, "Organization", T0)
+            await storage.create_organization(organization, default_project(ORG), log=created)
+            await make_org(storage, OTHER_ORG)
+            expected.append(created)
+            writes: list[tuple[AdminLogEntry, Callable[[AdminLogEntry], Awaitable[object]]]] = [
+                (
+                    E(ORG, 1, AdminAction.SETTINGS_CHANGED, ORG),
+                    lambda log: storage.update_settings(ORG, Settings(True), log=log),
+                ),
+                (
+                    E(ORG, 2, AdminAction.PROJECT_CREATED, "p1"),
+                    lambda log: storage.upsert_project(
+                        Project(ORG, "p1", "One", ProjectKind.INSPECTIONS), log=log
+                    ),
+                ),
+                (
+                    E(ORG, 3, AdminAction.SUBSCRIPTION_ADDED, "s1"),
+                    lambda log: storage.add_subscription(
+                        Subscription(ORG, "s1", STANDARD, 5, at(0), at(600)), log=log
+                    ),
+                ),
+                (
+                    E(ORG, 3, AdminAction.TOKEN_CREATED, "t1"),  # the same instant: by id
+                    lambda log: storage.add_token(
+                        Token("t1", ORG, "ci", Role.SYNC, "hash-t1", at(3)), log=log
+                    ),
+                ),
+                (
+                    E(ORG, 4, AdminAction.TOKEN_REVOKED, "t1"),
+                    lambda log: storage.revoke_token("t1", None, at(4), log=log),
+                ),
+            ]
+            for log, write in writes:
+                await write(log)
+                expected.append(log)
+            newest_first = sorted(expected, key=lambda e: (e.at, e.id), reverse=True)
+            assert await storage.list_admin_log(ORG, LogQuery(), 100, None) == newest_first
+            assert await _walk(storage.list_admin_log, ORG, LogQuery(), 2, 10) == newest_first
+            in_range = LogQuery(since=at(1), until=at(4))
+            assert await storage.list_admin_log(ORG, in_range, 100, None) == [
+                e for e in newest_first if at(1) <= e.at < at(4)
+            ]
+            assert await storage.list_admin_log(OTHER_ORG, LogQuery(), 100, None) == []
+            assert await storage.list_admin_log("nobody", LogQuery(), 100, None) == []
+            # The writes themselves landed as they do without a log.
+            assert present(await storage.get_organization(ORG)).settings == Settings(True)
+            assert present(await storage.find_token("hash-t1")).revoked_at == at(4)
+
+        run(check())
+
+    def test_spec_8_a_write_that_does_not_happen_appends_nothing(
+        self, storage: Storage, run: Run
+    ) -> None:
+        async def check() -> None:
+            E = self.entry
+            await make_org(storage)
+            await make_org(storage, OTHER_ORG)
+            await storage.add_token(Token("theirs", OTHER_ORG, "x", Role.SYNC, "hash-x", at(0)))
+            await storage.add_token(Token("mine", ORG, "y", Role.SYNC, "hash-y", at(0)))
+            nobody = "nobody"
+            assert (
+                await storage.update_settings(
+                    nobody, Settings(), log=E(nobody, 1, AdminAction.SETTINGS_CHANGED, nobody)
+                )
+                is None
+            )
+            await storage.upsert_project(
+                Project(nobody, "p", "P", ProjectKind.STANDARD),
+                log=E(nobody, 1, AdminAction.PROJECT_CREATED, "p"),
+            )
+            await storage.add_subscription(
+                Subscription(nobody, "s", STANDARD, 1, at(0), at(9)),
+                log=E(nobody, 1, AdminAction.SUBSCRIPTION_ADDED, "s"),
+            )
+            assert await storage.list_admin_log(nobody, LogQuery(), 100, None) == []
+            # Not found in this organization, or not found at all: no token revoked, no entry.
+            revoked = E(ORG, 2, AdminAction.TOKEN_REVOKED, "theirs")
+            assert await storage.revoke_token("theirs", ORG, at(2), log=revoked) is None
+            missing = E(ORG, 2, AdminAction.TOKEN_REVOKED, "missing")
+            assert await storage.revoke_token("missing", None, at(2), log=missing) is None
+            # Revoked twice: the second keeps the first time and appends nothing.
+            first = E(ORG, 3, AdminAction.TOKEN_REVOKED, "mine")
+            second = E(ORG, 4, AdminAction.TOKEN_REVOKED, "mine")
+            await storage.revoke_token("mine", ORG, at(3), log=first)
+            again = await storage.revoke_token("mine", ORG, at(4), log=second)
+            assert present(again).revoked_at == at(3)
+            assert await storage.list_admin_log(ORG, LogQuery(), 100, None) == [first]
+            assert await storage.list_admin_log(OTHER_ORG, LogQuery(), 100, None) == []
+
+        run(check())
 
 
 # ----------------------------------------------------------------------------- concurrency
@@ -1988,6 +2101,7 @@ class StorageContract(
     HolderQueryContract,
     UserListContract,
     LogContract,
+    AdminLogContract,
     ConcurrencyContract,
     EdgeCaseContract,
     SyncWriteContract,

@@ -21,6 +21,12 @@ Promises that matter most (SPEC 2):
 * E-mail addresses are unique per organization, compared case-insensitively (invariant 3):
   `record_sync` and `apply_changes` refuse to give a user an e-mail another user holds.
 * `apply_changes` appends its audit entries in the same atomic step as the changes (invariant 4).
+* The administrative writes (organizations, settings, projects, subscriptions, tokens) take the
+  administration-log entry that records them (`log`, SPEC 8) and append it only when the write
+  happens (not for an unknown organization, nor for a token not found), in the same atomic step
+  where the backend has one (memory: its lock; sqlite: the write's transaction). MongoDB inserts
+  it right after the write, keyed by its id (a single-document write and no transaction: a crash
+  between the two loses the entry, never the change).
   With `ChangeSet.order_audit` (the engine always sets it) the backend also gives them their
   place in the log inside that step (`order_audit_entries`): the log's `(at, id)` order is then
   the order in which change sets committed, not the order in which the engine planned them.
@@ -56,6 +62,7 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 | list_users / count_users | keyset query on the index `(org, name_key, key)`; `count_documents` with the same filter |
 | append_sync_log / list_sync_log | `insert_one`; keyset on `(org, at desc, id desc)`; TTL index on `at` for retention |
 | audit entries | carried by the change set's journal, inserted after its commit (repair re-inserts them idempotently); `list_audit_log` keyset on `(org, at desc, id desc)` |
+| admin log | `insert_one` after the write it records; keyset on `(org, at desc, id desc)` |
 | organizations, projects, subscriptions, tokens | one document each, `insert_one` / `replace_one(upsert=True)`; tokens found by the unique index on `secret_hash`; organizations, projects and subscription lists cached per process for `cacheSeconds` (default 1) |
 """
 
@@ -66,6 +73,7 @@ from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from seatkeeper.domain.records import (
+    AdminLogEntry,
     AuditEntry,
     LicenseState,
     LicenseType,
@@ -381,8 +389,10 @@ class LogQuery:
 
 #: The version of this protocol. A plugin declares the version it implements in its
 #: `Capabilities`; the server refuses one outside `SUPPORTED_PROTOCOL_VERSIONS` at start-up.
-PROTOCOL_VERSION = 1
-SUPPORTED_PROTOCOL_VERSIONS = range(1, PROTOCOL_VERSION + 1)
+#: Version 2 added the administration log: `log=` on the administrative writes and
+#: `list_admin_log`; a version 1 plugin would fail on the first administrative change.
+PROTOCOL_VERSION = 2
+SUPPORTED_PROTOCOL_VERSIONS = range(2, PROTOCOL_VERSION + 1)
 
 
 @dataclass(frozen=True)
@@ -469,9 +479,13 @@ class Storage(Protocol):
     # -- organizations, projects, settings ------------------------------------------------
 
     async def create_organization(
-        self, organization: Organization, default_project: Project
+        self,
+        organization: Organization,
+        default_project: Project,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> None:
-        """Store a new organization together with its default project, atomically."""
+        """Store a new organization together with its default project (and `log`), atomically."""
 
     async def get_organization(self, organization_id: str) -> Organization | None:
         """The organization with its settings, or None."""
@@ -480,12 +494,13 @@ class Storage(Protocol):
         """Every organization, oldest first."""
 
     async def update_settings(
-        self, organization_id: str, settings: Settings
+        self, organization_id: str, settings: Settings, *, log: AdminLogEntry | None = None
     ) -> Organization | None:
-        """Replace the organization's settings whole; return the organization, or None if unknown."""
+        """Replace the organization's settings whole and append `log`; return the organization,
+        or None if unknown (then nothing is written)."""
 
-    async def upsert_project(self, project: Project) -> None:
-        """Create the project, or replace the one with the same (organization, id)."""
+    async def upsert_project(self, project: Project, *, log: AdminLogEntry | None = None) -> None:
+        """Create the project, or replace the one with the same (organization, id); append `log`."""
 
     async def get_project(self, organization_id: str, project_id: str) -> Project | None:
         """The project, or None."""
@@ -495,16 +510,18 @@ class Storage(Protocol):
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    async def add_subscription(self, subscription: Subscription) -> None:
-        """Store a new subscription."""
+    async def add_subscription(
+        self, subscription: Subscription, *, log: AdminLogEntry | None = None
+    ) -> None:
+        """Store a new subscription and append `log`."""
 
     async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
         """The organization's subscriptions, ordered by valid_from then id."""
 
     # -- tokens ----------------------------------------------------------------------------
 
-    async def add_token(self, token: Token) -> None:
-        """Store a new token (its secret only as the hash it carries)."""
+    async def add_token(self, token: Token, *, log: AdminLogEntry | None = None) -> None:
+        """Store a new token (its secret only as the hash it carries) and append `log`."""
 
     async def find_token(self, secret_hash: str) -> Token | None:
         """The token with this hash, revoked or not, or None."""
@@ -513,9 +530,15 @@ class Storage(Protocol):
         """The tokens of one organization (or of all when None), oldest first."""
 
     async def revoke_token(
-        self, token_id: str, organization_id: str | None, at: datetime
+        self,
+        token_id: str,
+        organization_id: str | None,
+        at: datetime,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> Token | None:
-        """Mark the token revoked at `at` (kept if already revoked); None if no such token (in that organization)."""
+        """Mark the token revoked at `at` and append `log`; None if no such token (in that
+        organization). A token already revoked keeps its `revoked_at` and `log` is not appended."""
 
     # -- users -----------------------------------------------------------------------------
 
@@ -632,3 +655,10 @@ class Storage(Protocol):
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[AuditEntry]:
         """Up to `first` audit entries matching `query`, newest first (by `(at, id)`), strictly after `after`."""
+
+    async def list_admin_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AdminLogEntry]:
+        """Up to `first` administration-log entries of the organization in `query`'s time range
+        (its other filters do not apply), newest first by `(at, id)`, strictly after `after`.
+        Kept like the audit log: SPEC 8 sets a retention for the sync log only."""

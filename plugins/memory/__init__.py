@@ -26,6 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from seatkeeper.domain.records import (
     SEAT_TYPES,
+    AdminAction,
+    AdminLogEntry,
     AuditEntry,
     AuditReason,
     Client,
@@ -128,6 +130,8 @@ _AUDIT_LOG = _Packing(
     },
 )
 
+_ADMIN_LOG = _Packing(AdminLogEntry, {"action": AdminAction})
+
 
 class _TimeOrderedLog:
     """Entries kept sorted by `(at, id)`, packed (see `_Packing`); read newest first. Bounded:
@@ -220,6 +224,7 @@ class _Tenant:
     audit_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_AUDIT_LOG, None))
     # A large write being built beside this state (`bulk`): the tenant's other writers wait.
     building: Building | None = None
+    admin_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_ADMIN_LOG, None))
 
 
 def _pend(tenant: _Tenant, user: MobileUser) -> None:
@@ -305,6 +310,12 @@ class MemoryStorage(BaseStorage):
     def _tenant(self, organization_id: str) -> _Tenant | None:
         return self._tenants.get(organization_id)
 
+    def _log(self, log: AdminLogEntry | None) -> None:
+        """Append an administration-log entry (under the lock, with the write it records)."""
+        tenant = self._tenant(log.organization_id) if log is not None else None
+        if log is not None and tenant is not None:
+            tenant.admin_log.append(_ADMIN_LOG.pack(log))
+
     def _index_user(self, tenant: _Tenant, user: MobileUser) -> None:
         tenant.users[user.key] = user
         tenant.emails[user.email_key] = user.key
@@ -348,7 +359,11 @@ class MemoryStorage(BaseStorage):
     # -- organizations, projects, settings ------------------------------------------------
 
     async def create_organization(
-        self, organization: Organization, default_project: Project
+        self,
+        organization: Organization,
+        default_project: Project,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> None:
         with self._lock:
             if organization.id in self._tenants:
@@ -357,6 +372,7 @@ class MemoryStorage(BaseStorage):
             tenant.sync_log = _TimeOrderedLog(_SYNC_LOG, self.sync_log_cap)
             tenant.projects[default_project.id] = _copy(default_project)
             self._tenants[organization.id] = tenant
+            self._log(log)
 
     async def get_organization(self, organization_id: str) -> Organization | None:
         with self._lock:
@@ -369,20 +385,22 @@ class MemoryStorage(BaseStorage):
         return sorted(organizations, key=lambda o: (o.created_at, o.id))
 
     async def update_settings(
-        self, organization_id: str, settings: Settings
+        self, organization_id: str, settings: Settings, *, log: AdminLogEntry | None = None
     ) -> Organization | None:
         with self._lock:
             tenant = self._tenant(organization_id)
             if tenant is None:
                 return None
             tenant.organization.settings = _copy(settings)
+            self._log(log)
             return _copy_organization(tenant.organization)
 
-    async def upsert_project(self, project: Project) -> None:
+    async def upsert_project(self, project: Project, *, log: AdminLogEntry | None = None) -> None:
         with self._lock:
             tenant = self._tenant(project.organization_id)
             if tenant is not None:
                 tenant.projects[project.id] = _copy(project)
+                self._log(log)
 
     async def get_project(self, organization_id: str, project_id: str) -> Project | None:
         with self._lock:
@@ -399,12 +417,15 @@ class MemoryStorage(BaseStorage):
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    async def add_subscription(self, subscription: Subscription) -> None:
+    async def add_subscription(
+        self, subscription: Subscription, *, log: AdminLogEntry | None = None
+    ) -> None:
         with self._lock:
             tenant = self._tenant(subscription.organization_id)
             if tenant is not None:
                 tenant.subscriptions.append(_copy(subscription))
                 tenant.subscriptions.sort(key=lambda s: (s.valid_from, s.id))
+                self._log(log)
 
     async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
         with self._lock:
@@ -413,12 +434,13 @@ class MemoryStorage(BaseStorage):
 
     # -- tokens ----------------------------------------------------------------------------
 
-    async def add_token(self, token: Token) -> None:
+    async def add_token(self, token: Token, *, log: AdminLogEntry | None = None) -> None:
         with self._lock:
             if token.secret_hash in self._token_hashes or token.id in self._tokens:
                 raise ValueError("token exists")
             self._tokens[token.id] = _copy(token)
             self._token_hashes[token.secret_hash] = token.id
+            self._log(log)
 
     async def find_token(self, secret_hash: str) -> Token | None:
         with self._lock:
@@ -435,7 +457,12 @@ class MemoryStorage(BaseStorage):
         return sorted(tokens, key=lambda t: (t.created_at, t.id))
 
     async def revoke_token(
-        self, token_id: str, organization_id: str | None, at: datetime
+        self,
+        token_id: str,
+        organization_id: str | None,
+        at: datetime,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> Token | None:
         with self._lock:
             token = self._tokens.get(token_id)
@@ -445,6 +472,7 @@ class MemoryStorage(BaseStorage):
                 return None
             if token.revoked_at is None:
                 token.revoked_at = at
+                self._log(log)
             return _copy(token)
 
     # -- users -----------------------------------------------------------------------------
@@ -754,6 +782,16 @@ class MemoryStorage(BaseStorage):
                 return []
             return _page(tenant.audit_log, query, first, after, lambda e: True)
 
+    async def list_admin_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AdminLogEntry]:
+        with self._lock:
+            tenant = self._tenant(organization_id)
+            if tenant is None:
+                return []
+            in_range = LogQuery(since=query.since, until=query.until)
+            return _page(tenant.admin_log, in_range, first, after, lambda e: True)
+
 
 _SYNC_OK = _SYNC_LOG.index["ok"]
 
@@ -761,7 +799,7 @@ _SYNC_OK = _SYNC_LOG.index["ok"]
 def _page(log: _TimeOrderedLog, query: LogQuery, first: int, after, is_error) -> list:
     """Up to `first` records of `log` matching `query`, newest first, from packed entries."""
     packing = log.packing
-    at, user_id = packing.index["at"], packing.index["user_id"]
+    at, user_id = packing.index["at"], packing.index.get("user_id", -1)
     page = []
     for entry in log.newest_first(after, query.until):
         if query.since is not None and entry[at] < query.since:

@@ -192,6 +192,7 @@ from datetime import datetime, timedelta
 from bson.errors import InvalidDocument
 from pymongo.errors import PyMongoError
 from seatkeeper.domain.records import (
+    AdminLogEntry,
     AuditEntry,
     LicenseType,
     MobileUser,
@@ -402,9 +403,13 @@ class MongoStorage:
     # -- organizations, projects, settings ------------------------------------------------
 
     async def create_organization(
-        self, organization: Organization, default_project: Project
+        self,
+        organization: Organization,
+        default_project: Project,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> None:
-        await self._run("create_organization", organization, default_project)
+        await self._run("create_organization", organization, default_project, log)
 
     async def get_organization(self, organization_id: str) -> Organization | None:
         return await self._run("get_organization", organization_id)
@@ -413,12 +418,12 @@ class MongoStorage:
         return await self._run("list_organizations")
 
     async def update_settings(
-        self, organization_id: str, settings: Settings
+        self, organization_id: str, settings: Settings, *, log: AdminLogEntry | None = None
     ) -> Organization | None:
-        return await self._run("update_settings", organization_id, settings)
+        return await self._run("update_settings", organization_id, settings, log)
 
-    async def upsert_project(self, project: Project) -> None:
-        await self._run("upsert_project", project)
+    async def upsert_project(self, project: Project, *, log: AdminLogEntry | None = None) -> None:
+        await self._run("upsert_project", project, log)
 
     async def get_project(self, organization_id: str, project_id: str) -> Project | None:
         return await self._run("get_project", organization_id, project_id)
@@ -428,16 +433,18 @@ class MongoStorage:
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    async def add_subscription(self, subscription: Subscription) -> None:
-        await self._run("add_subscription", subscription)
+    async def add_subscription(
+        self, subscription: Subscription, *, log: AdminLogEntry | None = None
+    ) -> None:
+        await self._run("add_subscription", subscription, log)
 
     async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
         return await self._run("list_subscriptions", organization_id)
 
     # -- tokens ----------------------------------------------------------------------------
 
-    async def add_token(self, token: Token) -> None:
-        await self._run("add_token", token)
+    async def add_token(self, token: Token, *, log: AdminLogEntry | None = None) -> None:
+        await self._run("add_token", token, log)
 
     async def find_token(self, secret_hash: str) -> Token | None:
         return await self._run("find_token", secret_hash)
@@ -446,9 +453,14 @@ class MongoStorage:
         return await self._run("list_tokens", organization_id)
 
     async def revoke_token(
-        self, token_id: str, organization_id: str | None, at: datetime
+        self,
+        token_id: str,
+        organization_id: str | None,
+        at: datetime,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> Token | None:
-        return await self._run("revoke_token", token_id, organization_id, at)
+        return await self._run("revoke_token", token_id, organization_id, at, log)
 
     # -- users -----------------------------------------------------------------------------
 
@@ -581,3 +593,8 @@ class MongoStorage:
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[AuditEntry]:
         return await self._run("list_audit_log", organization_id, query, first, after)
+
+    async def list_admin_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AdminLogEntry]:
+        return await self._run("list_admin_log", organization_id, query, first, after)

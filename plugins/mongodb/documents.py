@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from seatkeeper.domain.records import (
+    AdminAction,
+    AdminLogEntry,
     AuditEntry,
     AuditReason,
     Client,
@@ -268,6 +270,31 @@ def audit_document(entry: AuditEntry, user_key: str) -> Document:
         "operation_id": entry.operation_id,
         "beneficiary_user_id": entry.beneficiary_user_id,
     }
+
+
+def admin_log_document(entry: AdminLogEntry) -> Document:
+    """Keyed by the entry's own id."""
+    return {
+        "_id": entry.id,
+        "org": entry.organization_id,
+        "at": to_bson_time(entry.at),
+        "action": entry.action.value,
+        "actor": entry.actor,
+        "target_id": entry.target_id,
+        "details": entry.details,
+    }
+
+
+def admin_log_record(doc: Document) -> AdminLogEntry:
+    return AdminLogEntry(
+        organization_id=doc["org"],
+        at=from_bson_time(doc["at"]),
+        action=AdminAction(doc["action"]),
+        actor=doc["actor"],
+        target_id=doc["target_id"],
+        details=doc["details"],
+        id=doc["_id"],
+    )
 
 
 def audit_record(doc: Document) -> AuditEntry:

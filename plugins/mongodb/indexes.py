@@ -21,6 +21,7 @@ it differs from the index on the server, `collMod` changes it in place.
 | sync_log | `(org, user_key, at, _id)` | one user's entries |
 | sync_log | `(at)` TTL | retention (SPEC 8), `syncLogRetentionDays` |
 | audit_log | `(org, user_key, at, _id)`, `(org, at, _id)` | SPEC 8, by user and by time |
+| admin_log | `(org, at, _id)` | SPEC 8, the administration log by time |
 | organizations | `(created_at, _id)` | oldest first |
 | projects | `(org, id)` unique | one project per id |
 | subscriptions | `(org, valid_from, _id)` | the organization's subscriptions in order |
@@ -83,6 +84,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
         ([("org", ASC), ("at", ASC), ("_id", ASC)], {"name": "audit_time"}),
         ([("org", ASC), ("user_key", ASC), ("at", ASC), ("_id", ASC)], {"name": "audit_user"}),
     ],
+    "admin_log": [([("org", ASC), ("at", ASC), ("_id", ASC)], {"name": "admin_time"})],
     "organizations": [([("created_at", ASC), ("_id", ASC)], {"name": "organization_age"})],
     "projects": [([("org", ASC), ("id", ASC)], {"name": "project_id", "unique": True})],
     "subscriptions": [

@@ -17,6 +17,7 @@ from pymongo import ReturnDocument
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from seatkeeper.domain.records import (
     SEAT_TYPES,
+    AdminLogEntry,
     AuditEntry,
     LicenseType,
     MobileUser,
@@ -45,6 +46,7 @@ COLLECTIONS = (
     "journal_parts",
     "sync_log",
     "audit_log",
+    "admin_log",
     "clock",
 )
 
@@ -83,7 +85,12 @@ class MongoStore:
 
     # -- organizations, projects, settings ------------------------------------------------
 
-    def create_organization(self, organization: Organization, default_project: Project) -> None:
+    def create_organization(
+        self,
+        organization: Organization,
+        default_project: Project,
+        log: AdminLogEntry | None = None,
+    ) -> None:
         # Written so that a crash leaves nothing visible: the counters and the project first,
         # the organization last; until it exists nobody can reach the others.
         for license_type in SEAT_TYPES:
@@ -105,6 +112,7 @@ class MongoStore:
             self.organizations.insert_one(docs.organization_document(organization))
         except DuplicateKeyError:
             raise ValueError(f"organization {organization.id!r} exists") from None
+        self.log(log)
 
     def get_organization(self, organization_id: str) -> Organization | None:
         cached = self.cache.get(("organization", organization_id))
@@ -122,13 +130,17 @@ class MongoStore:
             for d in self.organizations.find({}, sort=[("created_at", 1), ("_id", 1)])
         ]
 
-    def update_settings(self, organization_id: str, settings: Settings) -> Organization | None:
+    def update_settings(
+        self, organization_id: str, settings: Settings, log: AdminLogEntry | None = None
+    ) -> Organization | None:
         doc = self.organizations.find_one_and_update(
             {"_id": organization_id},
             {"$set": {"settings": docs.settings_document(settings)}},
             return_document=ReturnDocument.AFTER,
         )
         self.cache.forget(organization_id)
+        if doc is not None:
+            self.log(log)
         return docs.organization_record(doc) if doc else None
 
     def known(self, organization_id: str) -> bool:
@@ -144,9 +156,10 @@ class MongoStore:
         self._known.add(organization_id)
         return True
 
-    def upsert_project(self, project: Project) -> None:
+    def upsert_project(self, project: Project, log: AdminLogEntry | None = None) -> None:
         if self.known(project.organization_id):
             self._write_project(project)
+            self.log(log)
 
     def _write_project(self, project: Project) -> None:
         self.projects.replace_one(
@@ -172,11 +185,14 @@ class MongoStore:
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    def add_subscription(self, subscription: Subscription) -> None:
+    def add_subscription(
+        self, subscription: Subscription, log: AdminLogEntry | None = None
+    ) -> None:
         if not self.known(subscription.organization_id):
             return
         self.subscriptions.insert_one(docs.subscription_document(subscription))
         self.cache.forget(subscription.organization_id)
+        self.log(log)
 
     def list_subscriptions(self, organization_id: str) -> list[Subscription]:
         cached = self.cache.get(("subscriptions", organization_id))
@@ -192,11 +208,12 @@ class MongoStore:
 
     # -- tokens ----------------------------------------------------------------------------
 
-    def add_token(self, token: Token) -> None:
+    def add_token(self, token: Token, log: AdminLogEntry | None = None) -> None:
         try:
             self.tokens.insert_one(docs.token_document(token))
         except DuplicateKeyError:
             raise ValueError("token exists") from None
+        self.log(log)
 
     def find_token(self, secret_hash: str) -> Token | None:
         doc = self.tokens.find_one({"secret_hash": secret_hash})
@@ -210,7 +227,11 @@ class MongoStore:
         ]
 
     def revoke_token(
-        self, token_id: str, organization_id: str | None, at: datetime
+        self,
+        token_id: str,
+        organization_id: str | None,
+        at: datetime,
+        log: AdminLogEntry | None = None,
     ) -> Token | None:
         scope = (
             {"_id": token_id}
@@ -224,6 +245,8 @@ class MongoStore:
         )
         if doc is None:  # already revoked (kept as it was), or no such token
             doc = self.tokens.find_one(scope)
+        else:
+            self.log(log)
         return docs.token_record(doc) if doc else None
 
     # -- users -----------------------------------------------------------------------------
@@ -430,6 +453,20 @@ class MongoStore:
         )
         found = self.audit_log.find(condition, sort=LOG_ORDER, limit=first)
         return [docs.audit_record(d) for d in found]
+
+    def log(self, entry: AdminLogEntry | None) -> None:
+        """Append an administration-log entry after the write it records (no transaction: a
+        crash between the two loses the entry, never the change; keyed by its id)."""
+        if entry is not None:
+            self.admin_log.insert_one(docs.admin_log_document(entry))
+
+    def list_admin_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AdminLogEntry]:
+        in_range = LogQuery(since=query.since, until=query.until)
+        condition = log_filter(organization_id, in_range, after, None)
+        found = self.admin_log.find(condition, sort=LOG_ORDER, limit=first)
+        return [docs.admin_log_record(d) for d in found]
 
     def write_audit_documents(self, documents: list[dict]) -> None:
         """Insert audit documents; ones already there (a repeated write) are kept as they are."""

@@ -56,6 +56,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import orjson
 from seatkeeper.domain.records import (
     SEAT_TYPES,
+    AdminLogEntry,
     AuditEntry,
     LicenseState,
     LicenseType,
@@ -404,7 +405,11 @@ class SQLiteStorage(BaseStorage):
     # -- organizations, projects, settings ------------------------------------------------
 
     async def create_organization(
-        self, organization: Organization, default_project: Project
+        self,
+        organization: Organization,
+        default_project: Project,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> None:
         def work(c: sqlite3.Connection) -> None:
             if c.execute("SELECT 1 FROM organizations WHERE id = ?", (organization.id,)).fetchone():
@@ -419,6 +424,7 @@ class SQLiteStorage(BaseStorage):
             )
             c.execute("INSERT INTO user_counts (org, users) VALUES (?, 0)", (organization.id,))
             _upsert_project(c, default_project)
+            _log(c, log)
 
         await self._changing(organization.id, self._write(work))
 
@@ -444,7 +450,7 @@ class SQLiteStorage(BaseStorage):
         return await self._read(work)
 
     async def update_settings(
-        self, organization_id: str, settings: Settings
+        self, organization_id: str, settings: Settings, *, log: AdminLogEntry | None = None
     ) -> Organization | None:
         def work(c: sqlite3.Connection) -> Organization | None:
             c.execute(
@@ -462,14 +468,18 @@ class SQLiteStorage(BaseStorage):
                 f"SELECT {rows.ORGANIZATION_COLUMNS} FROM organizations WHERE id = ?",
                 (organization_id,),
             ).fetchone()
-            return rows.organization_of(row) if row else None
+            if row is None:
+                return None
+            _log(c, log)
+            return rows.organization_of(row)
 
         return await self._changing(organization_id, self._write(work))
 
-    async def upsert_project(self, project: Project) -> None:
+    async def upsert_project(self, project: Project, *, log: AdminLogEntry | None = None) -> None:
         def work(c: sqlite3.Connection) -> None:
             if _organization_exists(c, project.organization_id):
                 _upsert_project(c, project)
+                _log(c, log)
 
         await self._changing(project.organization_id, self._write(work))
 
@@ -497,13 +507,16 @@ class SQLiteStorage(BaseStorage):
 
     # -- subscriptions ---------------------------------------------------------------------
 
-    async def add_subscription(self, subscription: Subscription) -> None:
+    async def add_subscription(
+        self, subscription: Subscription, *, log: AdminLogEntry | None = None
+    ) -> None:
         def work(c: sqlite3.Connection) -> None:
             if _organization_exists(c, subscription.organization_id):
                 c.execute(
                     f"INSERT INTO subscriptions ({rows.SUBSCRIPTION_COLUMNS}) VALUES (?,?,?,?,?,?)",
                     rows.subscription_row(subscription),
                 )
+                _log(c, log)
 
         await self._changing(subscription.organization_id, self._write(work))
 
@@ -522,7 +535,7 @@ class SQLiteStorage(BaseStorage):
 
     # -- tokens ----------------------------------------------------------------------------
 
-    async def add_token(self, token: Token) -> None:
+    async def add_token(self, token: Token, *, log: AdminLogEntry | None = None) -> None:
         def work(c: sqlite3.Connection) -> None:
             if c.execute(
                 "SELECT 1 FROM tokens WHERE id = ? OR secret_hash = ?",
@@ -533,6 +546,7 @@ class SQLiteStorage(BaseStorage):
                 f"INSERT INTO tokens ({rows.TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
                 rows.token_row(token),
             )
+            _log(c, log)
 
         await self._write(work)
 
@@ -561,15 +575,22 @@ class SQLiteStorage(BaseStorage):
         return await self._read(work)
 
     async def revoke_token(
-        self, token_id: str, organization_id: str | None, at: datetime
+        self,
+        token_id: str,
+        organization_id: str | None,
+        at: datetime,
+        *,
+        log: AdminLogEntry | None = None,
     ) -> Token | None:
         def work(c: sqlite3.Connection) -> Token | None:
             where = "id = ?" if organization_id is None else "id = ? AND org = ?"
             params: tuple = (token_id,) if organization_id is None else (token_id, organization_id)
-            c.execute(
+            revoked = c.execute(
                 f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL",
                 (rows.to_time(at), *params),
-            )
+            ).rowcount
+            if revoked:
+                _log(c, log)
             row = c.execute(f"SELECT {rows.TOKEN_COLUMNS} FROM tokens WHERE {where}", params)
             found = row.fetchone()
             return rows.token_of(found) if found else None
@@ -844,8 +865,39 @@ class SQLiteStorage(BaseStorage):
 
         return await self._read(work)
 
+    async def list_admin_log(
+        self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
+    ) -> list[AdminLogEntry]:
+        in_range = LogQuery(since=query.since, until=query.until)
+
+        def work(c: sqlite3.Connection) -> list[AdminLogEntry]:
+            return [
+                rows.admin_log_of(r)
+                for r in _log_page(
+                    c,
+                    "admin_log",
+                    rows.ADMIN_LOG_COLUMNS,
+                    organization_id,
+                    in_range,
+                    first,
+                    after,
+                    "",
+                )
+            ]
+
+        return await self._read(work)
+
 
 # ------------------------------------------------------------------ statements (one thread)
+
+
+def _log(c: sqlite3.Connection, log: AdminLogEntry | None) -> None:
+    """Append an administration-log entry, in the transaction of the write it records."""
+    if log is not None:
+        c.execute(
+            f"INSERT INTO admin_log ({rows.ADMIN_LOG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+            rows.admin_log_row(log),
+        )
 
 
 def _one_line(error: BaseException) -> str:

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from seatkeeper.domain.records import (
+    AdminAction,
+    AdminLogEntry,
     AuditEntry,
     AuditReason,
     Client,
@@ -107,6 +109,25 @@ def subscription_of(row: tuple) -> Subscription:
         row[3],
         from_time(row[4]),  # type: ignore[arg-type]
         from_time(row[5]),  # type: ignore[arg-type]
+    )
+
+
+ADMIN_LOG_COLUMNS = "org, at, id, action, actor, target_id, details"
+
+
+def admin_log_row(e: AdminLogEntry) -> tuple:
+    return (e.organization_id, to_time(e.at), e.id, e.action.value, e.actor, e.target_id, e.details)
+
+
+def admin_log_of(row: tuple) -> AdminLogEntry:
+    return AdminLogEntry(
+        organization_id=row[0],
+        at=from_time(row[1]),  # type: ignore[arg-type]  # NOT NULL column
+        id=row[2],
+        action=AdminAction(row[3]),
+        actor=row[4],
+        target_id=row[5],
+        details=row[6],
     )
 
 

@@ -176,8 +176,23 @@ CREATE INDEX users_pending ON users (org, last_required, grace_started_at)
     WHERE grace_started_at IS NOT NULL;
 """
 
+# Version 4: the administration log (SPEC 8): organizations, settings, projects, subscriptions
+# and tokens created or changed, each entry written in the transaction of the change it records.
+_V4 = """
+CREATE TABLE admin_log (
+    org TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    details TEXT NOT NULL,
+    PRIMARY KEY (org, at, id)  -- list_admin_log, newest first
+) WITHOUT ROWID;
+"""
+
 #: MIGRATIONS[n] takes a file from schema version n to n + 1 (statements run in order).
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

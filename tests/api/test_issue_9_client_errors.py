@@ -21,6 +21,7 @@ LISTINGS = {
     "users": "query ($after: String) { users(first: 2, after: $after) { edges { cursor } } }",
     "syncLog": "query ($after: String) { syncLog(first: 2, after: $after) { edges { cursor } } }",
     "auditLog": "query ($after: String) { auditLog(first: 2, after: $after) { edges { cursor } } }",
+    "adminLog": "query ($after: String) { adminLog(first: 2, after: $after) { edges { cursor } } }",
 }
 
 BAD_CURSORS = {

@@ -1,4 +1,5 @@
-"""`logs sync` and `logs audit` (SPEC 8) against a real server, `--follow` as a real process."""
+"""`logs sync`, `logs audit` and `logs admin` (SPEC 8) against a real server, `--follow` as a real
+process."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.cli.cli_support import (
+    OPERATOR,
     SEATKEEPER,
     add_seats,
     as_json,
@@ -65,6 +67,19 @@ def test_spec_8_sync_log_table_and_json(url, acme):
     assert [(e["userId"], e["ok"]) for e in errors] == [("u2", False), ("u1", False)]
     assert errors[1]["reason"] == "DISABLED"
     assert errors[0]["errorCode"] == "INVALID_INPUT"
+
+
+def test_spec_8_admin_log_for_the_admin_and_the_operator(url, acme):
+    entries = as_json(cli("logs", "admin", "--json", url=url, token=acme.admin))
+    assert [e["action"] for e in entries][-1] == "ORGANIZATION_CREATED"
+    assert "SUBSCRIPTION_ADDED" in [e["action"] for e in entries]
+    table = cli("logs", "admin", url=url, token=acme.admin)
+    assert table.exit_code == 0, table.stderr
+    assert row(table.stdout, "at", "action", "target", "actor", "role", "token", "details")
+    by_operator = cli("logs", "admin", "--org", acme.id, "--json", url=url, token=OPERATOR)
+    assert as_json(by_operator) == entries
+    unnamed = cli("logs", "admin", url=url, token=OPERATOR)
+    assert unnamed.exit_code != 0 and "organizationId" in unnamed.stderr
 
 
 def test_spec_8_audit_log_with_user_and_time_range(url, acme):

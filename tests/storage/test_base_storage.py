@@ -32,6 +32,7 @@ PRIMITIVES = [
     "list_sync_log",
     "purge_sync_log",
     "list_audit_log",
+    "list_admin_log",
 ]
 
 
