@@ -35,6 +35,7 @@ from seatkeeper.server.graphiql import ASSETS_PATH, assets_dir, graphiql_page
 from seatkeeper.server.graphql_http import GraphQLHTTP
 from seatkeeper.server.logs import hide_query_strings_in_access_log
 from seatkeeper.server.metrics import CountingEngine, Metrics, MetricsMiddleware
+from seatkeeper.server.metrics_server import MetricsServer
 from seatkeeper.server.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_RETENTION_DAYS,
@@ -193,6 +194,7 @@ def create_app(
     throttle: Throttle | None = None,
     trusted_documents: bool = True,
     cors_origins: Sequence[str] = (),
+    metrics_address: tuple[str, int] | None = None,
 ) -> Starlette:
     """Build the Seatkeeper ASGI application.
 
@@ -208,7 +210,9 @@ def create_app(
     described in `server/throttle.py`.
     `trusted_documents=False` executes every operation through Strawberry (the tests compare it
     with the trusted documents' compiled route). `cors_origins` lists the origins browsers may
-    call from (server/cors.py; none: CORS off).
+    call from (server/cors.py; none: CORS off). `metrics_address` (host, port) also serves
+    `GET /metrics` there without a token while the app runs (server/metrics_server.py; None: only
+    the OPERATOR's `/metrics` on the app itself).
     """
     hide_query_strings_in_access_log()
     if operator_token is None:
@@ -301,6 +305,11 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await backend.open()
+        metrics_server = None
+        if metrics_address is not None:
+            metrics_server = MetricsServer(metrics, engine, *metrics_address)
+            metrics_server.start(asyncio.get_running_loop())
+            app.state.metrics_server = metrics_server
         purging = None
         if needs_purging(engine, sync_log_retention_days):
             await purge_once(engine, sync_log_retention_days)
@@ -314,6 +323,8 @@ def create_app(
                 purging.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await purging
+            if metrics_server is not None:
+                await asyncio.to_thread(metrics_server.stop)  # a scrape may wait for this loop
             await backend.close()
 
     app = Starlette(
@@ -386,6 +397,7 @@ def app_from_settings(settings: Settings, storage: Storage | None = None) -> Sta
         sync_log_retention_days=settings.sync_log_retention_days,
         throttle=settings.throttle(),
         cors_origins=settings.cors_origins,
+        metrics_address=settings.metrics_address,
     )
 
 

@@ -180,6 +180,21 @@ DEFAULT_ACCESS_LOG = False
     help="An origin browsers may call the API from (repeatable; the variable takes a comma-"
     "separated list; * for any, then without credentials). Default: CORS off.",
 )
+@click.option(
+    "--metrics-port",
+    default=None,
+    type=click.IntRange(1, 65535),
+    envvar="SEATKEEPER_METRICS_PORT",
+    help="Also serve GET /metrics on this port, without a token (for a scraper on a private "
+    "interface); /metrics on --port always needs the operator's token. Default: off.",
+)
+@click.option(
+    "--metrics-host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="SEATKEEPER_METRICS_HOST",
+    help="Interface of --metrics-port.",
+)
 def serve(
     host: str,
     port: int,
@@ -202,6 +217,8 @@ def serve(
     log_level: str,
     access_log: bool,
     cors_origins: tuple[str, ...],
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Serve the GraphQL API (POST /graphql, GraphiQL in a browser, /healthz, /readyz)."""
     from seatkeeper.server.cors import CorsConfigError, parse_origins
@@ -237,6 +254,8 @@ def serve(
             log_level=log_level,
             access_log=access_log,
             cors_origins=tuple(parse_origins(cors_origins)),
+            metrics_host=metrics_host,
+            metrics_port=metrics_port,
             operator_token=operator_token_from(os.environ),
         )
     except (SettingsError, CorsConfigError) as error:

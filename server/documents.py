@@ -76,6 +76,9 @@ class Prepared:
     compiled: CompiledOperation | None = None
     #: True for an operation-name problem (unknown or missing name): a malformed request (400).
     bad_operation_name: bool = False
+    #: The operation's label in the metrics (server/metrics.py): a trusted document's name, else
+    #: "other", so that the labels are the trusted documents' names, whatever clients send.
+    label: str = "other"
 
     @property
     def is_mutation(self) -> bool:
@@ -233,7 +236,9 @@ class Documents:
         prepared.operation = operation
         if self.trusted:
             prepared.fingerprint = fingerprint(document, operation)
-            if prepared.fingerprint in self.trusted:
+            trusted = self.trusted.get(prepared.fingerprint)
+            if trusted is not None:
+                prepared.label = trusted.name
                 prepared.compiled = compile_operation(self.schema, document, operation)
         return prepared
 

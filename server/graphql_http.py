@@ -234,6 +234,9 @@ class GraphQLHTTP:
         query, operation_name, variables, extensions = _request_fields(body)
         query = self._persisted_query(query, extensions, media)
         prepared = self.documents.prepare(query, operation_name)
+        state = scope.get("state")
+        if state is not None:  # the operation's label for the metrics (server/metrics.py)
+            state["operation"] = prepared.label
         if prepared.bad_operation_name:
             first = prepared.errors[0]
             code = (first.extensions or {}).get("code", "BAD_REQUEST")

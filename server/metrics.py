@@ -1,17 +1,24 @@
-"""`GET /metrics` in Prometheus' text format (prometheus-client), for the OPERATOR's token only.
+"""`GET /metrics` in Prometheus' text format (prometheus-client), for the OPERATOR's token only;
+optionally also on an address of its own, without a token (`MetricsServer`).
 
 What is counted (per process: with several workers, each answers for itself):
 
-- `seatkeeper_requests_total{path, status}` and `seatkeeper_request_seconds{path}`: every request
-  through RequestGuard, by route (`/graphql`, `/export/…`, `/healthz`, other paths as `other`);
+- `seatkeeper_requests_total{path, operation, status}` and
+  `seatkeeper_request_seconds{path, operation}`: every request, by route (`/graphql`,
+  `/export/…`, `/healthz`, other paths as `other`) and, on `/graphql`, by operation: a trusted
+  document's operation name (`Sync`, `Users`, … from `server/trusted_documents/`), `other` for any
+  other document and for requests refused before their document was read (401, 413, 429, …).
+  The names are those of the trusted documents only, a set fixed at start-up: a client cannot
+  add labels by naming its operations. Other paths have the operation `""`;
 - `seatkeeper_refusals_total{status}`: 401 (no valid token) and 429 (throttled) answers;
 - `seatkeeper_syncs_total{outcome, code, reason}`: sync outcomes (`ok`, `license_error` with
   its code and reason, `user_error` with the first user error's code), on both execution paths;
 - `seatkeeper_seats{organization, license_type, state}`: seats `assigned` and `free` per
   organization and seat type, read from the storage when the metrics are scraped.
 
-Paths, not GraphQL operation names, label requests: the operation is known only once the body is
-parsed, which the guard does not do (it runs before authentication decides anything).
+The operation is known only once `/graphql` has read the document (after authentication, which
+the guard decides first): the endpoint leaves its label in `scope["state"]["operation"]`
+(`OPERATION_KEY`), read here when the answer has been sent.
 """
 
 from __future__ import annotations
@@ -36,6 +43,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 KNOWN_PATHS = ("/graphql", "/export/licenses.csv", "/export/users.csv", "/healthz", "/readyz")
+#: Where `/graphql` leaves the operation's label in the request's scope state.
+OPERATION_KEY = "operation"
+#: The label of every operation that is not a trusted document's.
+OTHER_OPERATION = "other"
 
 
 class CountingEngine(Engine):
@@ -60,14 +71,15 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "seatkeeper_requests",
-            "Requests by route and HTTP status.",
-            ["path", "status"],
+            "Requests by route, GraphQL operation (trusted documents' names, else other) and "
+            "HTTP status.",
+            ["path", "operation", "status"],
             registry=self.registry,
         )
         self.latency = Histogram(
             "seatkeeper_request_seconds",
-            "Time to answer a request, by route.",
-            ["path"],
+            "Time to answer a request, by route and GraphQL operation.",
+            ["path", "operation"],
             registry=self.registry,
         )
         self.refusals = Counter(
@@ -131,8 +143,11 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
-        self._latency: dict[str, Any] = {}
-        self._requests: dict[tuple[str, int], Any] = {}
+        # Children looked up once per label set (bounded: known paths × trusted operations ×
+        # statuses): `.labels()` hashes and locks, and the sync path is measured in µs (B1).
+        self._latency: dict[tuple[str, str], Any] = {}
+        self._requests: dict[tuple[str, str, int], Any] = {}
+        self._refusals: dict[int, Any] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -151,19 +166,28 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, sending)
         finally:
-            # Children looked up once per (path, status): the sync path is measured in µs (B1).
-            latency = self._latency.get(path)
+            elapsed = time.perf_counter() - started
+            operation = ""
+            if path == "/graphql":
+                state = scope.get("state")
+                operation = (state and state.get(OPERATION_KEY)) or OTHER_OPERATION
+            latency = self._latency.get((path, operation))
             if latency is None:
-                latency = self._latency[path] = self.metrics.latency.labels(path)
-            latency.observe(time.perf_counter() - started)
-            count = self._requests.get((path, status))
+                latency = self._latency[path, operation] = self.metrics.latency.labels(
+                    path, operation
+                )
+            latency.observe(elapsed)
+            count = self._requests.get((path, operation, status))
             if count is None:
-                count = self._requests[path, status] = self.metrics.requests.labels(
-                    path, str(status)
+                count = self._requests[path, operation, status] = self.metrics.requests.labels(
+                    path, operation, str(status)
                 )
             count.inc()
-            if status in (401, 429):
-                self.metrics.refusals.labels(str(status)).inc()
+            if status == 401 or status == 429:
+                refused = self._refusals.get(status)
+                if refused is None:
+                    refused = self._refusals[status] = self.metrics.refusals.labels(str(status))
+                refused.inc()
 
 
 __all__: list[Any] = ["Metrics", "MetricsMiddleware"]

@@ -75,6 +75,8 @@ def run(settings: Settings) -> None:
             f"({type(backend).__name__}) is not: each process would hold its own licenses"
         )
     check_port_free(settings.host, settings.port)
+    if settings.metrics_address is not None:
+        check_port_free(*settings.metrics_address)
 
     # Open the storage here, before uvicorn starts: an unreachable database (or a failing index
     # build) then ends the command with one line instead of a traceback from the lifespan.
@@ -146,4 +148,7 @@ def _announce(settings: Settings, created: Demo | None, operator: OperatorSecret
     where = f"http://{settings.host}:{settings.port}"
     click.echo(f"Console: {where}/ (sign in with an ADMIN, READER or operator token)")
     click.echo(f"GraphiQL: {where}/graphql" if settings.graphiql else f"GraphQL: {where}/graphql")
+    if settings.metrics_address is not None:
+        metrics_host, metrics_port = settings.metrics_address
+        click.echo(f"Metrics: http://{metrics_host}:{metrics_port}/metrics (no token)")
     sys.stdout.flush()

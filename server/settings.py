@@ -82,6 +82,8 @@ OPTIONS: Final[Mapping[str, tuple[str | None, str | None]]] = {
     "log_level": ("--log-level", None),
     "access_log": ("--access-log", "SEATKEEPER_ACCESS_LOG"),
     "cors_origins": ("--cors-origin", "SEATKEEPER_CORS_ORIGINS"),
+    "metrics_host": ("--metrics-host", "SEATKEEPER_METRICS_HOST"),
+    "metrics_port": ("--metrics-port", "SEATKEEPER_METRICS_PORT"),
     "operator_token": (None, OPERATOR_TOKEN_VARIABLE),
 }
 
@@ -120,6 +122,10 @@ class Settings:
     log_level: str = "info"
     access_log: bool = False
     cors_origins: tuple[str, ...] = ()
+    #: `GET /metrics` also on this address, without a token (server/metrics_server.py); off
+    #: without a port.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
     #: The OPERATOR's secret when configured (never printed: kept out of the repr).
     operator_token: str | None = field(default=None, repr=False)
 
@@ -140,6 +146,17 @@ class Settings:
         _real("auth_failures_per_minute", self.auth_failures_per_minute, 0.1)
         if self.token_requests_per_second is not None:
             _real("token_requests_per_second", self.token_requests_per_second, 0.1)
+        _text("metrics_host", self.metrics_host, limit=253)
+        if self.metrics_port is not None:
+            _whole("metrics_port", self.metrics_port, 1, 65535)
+            if self.workers > 1:
+                raise SettingsError(
+                    f"{label('metrics_port')}: serves one process; with {label('workers')} "
+                    f"{self.workers} each worker counts for itself: scrape /metrics on "
+                    f"{label('port')} with the operator's token"
+                )
+            if self.metrics_port == self.port and self.metrics_host == self.host:
+                raise SettingsError(f"{label('metrics_port')}: is {label('port')}")
         if self.log_level not in LOG_LEVELS:
             raise SettingsError(f"{label('log_level')}: one of {', '.join(LOG_LEVELS)}")
         try:
@@ -162,6 +179,11 @@ class Settings:
     @property
     def graphiql(self) -> bool:
         return not self.no_graphiql
+
+    @property
+    def metrics_address(self) -> tuple[str, int] | None:
+        """Where `GET /metrics` is also served without a token, or None."""
+        return None if self.metrics_port is None else (self.metrics_host, self.metrics_port)
 
     @property
     def transport(self) -> TransportLimits:
@@ -265,6 +287,7 @@ class _Source(Protocol):
     def text(self, name: str, default: str) -> str: ...
     def optional_text(self, name: str) -> str | None: ...
     def whole(self, name: str, default: int) -> int: ...
+    def optional_whole(self, name: str) -> int | None: ...
     def real(self, name: str, default: float) -> float: ...
     def optional_real(self, name: str) -> float | None: ...
     def flag(self, name: str, default: bool) -> bool: ...
@@ -299,6 +322,8 @@ def _build(source: _Source, default_storage: str) -> Settings:
         log_level=source.text("log_level", defaults.log_level),
         access_log=source.flag("access_log", defaults.access_log),
         cors_origins=source.origins("cors_origins"),
+        metrics_host=source.text("metrics_host", defaults.metrics_host),
+        metrics_port=source.optional_whole("metrics_port"),
         operator_token=source.optional_text("operator_token"),
     )
 
@@ -331,9 +356,13 @@ class _Environment:
         return self._raw(name)
 
     def whole(self, name: str, default: int) -> int:
+        value = self.optional_whole(name)
+        return default if value is None else value
+
+    def optional_whole(self, name: str) -> int | None:
         raw = self._raw(name)
         if raw is None:
-            return default
+            return None
         if not _WHOLE.fullmatch(raw.strip()):
             raise SettingsError(f"{label(name)}: {raw[:40]!r} is not a whole number")
         return int(raw)
@@ -395,6 +424,9 @@ class _Json:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self._wrong(name, "a whole number")
         return value
+
+    def optional_whole(self, name: str) -> int | None:
+        return None if self._get(name) is None else self.whole(name, 0)
 
     def real(self, name: str, default: float) -> float:
         value = self._get(name)

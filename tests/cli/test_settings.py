@@ -272,3 +272,39 @@ def test_serve_with_an_operator_token_in_the_environment_refuses_whitespace(tmp_
     )
     assert result.returncode == 2
     assert "SEATKEEPER_OPERATOR_TOKEN: holds whitespace" in result.stderr
+
+
+# ---------------------------------------------------------------- the metrics address (issue 9)
+
+
+def test_issue_9_the_metrics_address_is_read_checked_and_handed_to_the_workers():
+    environ = {"SEATKEEPER_METRICS_PORT": "9100", "SEATKEEPER_METRICS_HOST": "10.1.2.3"}
+    settings = Settings.from_environment({"SEATKEEPER_STORAGE": "memory://", **environ})
+    assert settings.metrics_address == ("10.1.2.3", 9100)
+    assert Settings("memory://").metrics_address is None  # off by default
+    assert Settings.from_json(settings.to_json()) == settings
+    refused = {
+        "--metrics-port / SEATKEEPER_METRICS_PORT: serves one process": {
+            "metrics_port": 9100,
+            "workers": 2,
+        },
+        "--metrics-port / SEATKEEPER_METRICS_PORT: is --port": {"metrics_port": 8000},
+        "--metrics-port / SEATKEEPER_METRICS_PORT: 0 is not 1 to 65535": {"metrics_port": 0},
+        "--metrics-host / SEATKEEPER_METRICS_HOST: empty": {"metrics_host": " "},
+    }
+    for expected, changes in refused.items():
+        with pytest.raises(SettingsError, match=expected):
+            replace(Settings("memory://"), **changes)
+
+
+def test_issue_9_serve_refuses_a_separate_metrics_port_with_several_workers(tmp_path):
+    result = subprocess.run(
+        [SEATKEEPER, "serve", "--storage", "memory://", "--workers", "2", "--metrics-port", "9100"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+        check=False,  # it must fail: asserted below
+    )
+    assert result.returncode == 2, result.stderr
+    assert "--metrics-port" in result.stderr and "one process" in result.stderr
