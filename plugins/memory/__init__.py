@@ -18,10 +18,13 @@ entries; the oldest are dropped first) so that memory cannot grow without end.
 from __future__ import annotations
 
 import bisect
+import enum
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from operator import attrgetter, itemgetter
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from seatkeeper.domain.records import (
@@ -66,6 +69,9 @@ from seatkeeper.storage.protocol import (
 )
 from seatkeeper.storage.slices import run_now, run_sliced
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 DEFAULT_SYNC_LOG_CAP = 1_000_000
 
 # A change set is written in place, under the lock, when its users times the tenant's is at most
@@ -82,7 +88,12 @@ def _copy_organization(organization: Organization) -> Organization:
     return copied
 
 
-class _Packing:
+R = TypeVar("R", bound="DataclassInstance")
+#: A log record as held: its field values, of mixed plain types (see `_Packing`).
+Packed = tuple[Any, ...]
+
+
+class _Packing(Generic[R]):
     """How a log record is held: a tuple of plain values (str, datetime, bool, None), enums by
     their value, rebuilt into a fresh record on every read.
 
@@ -92,17 +103,17 @@ class _Packing:
     values is untracked by the collector after its first pass, and no larger than the record.
     """
 
-    def __init__(self, cls: type, enums: dict[str, type]) -> None:
+    def __init__(self, cls: type[R], enums: dict[str, type[enum.Enum]]) -> None:
         names = [f.name for f in fields(cls)]
         self.cls = cls
         self.values = attrgetter(*names)
         self.index = {name: i for i, name in enumerate(names)}
         self.enums = tuple(
-            (self.index[name], {m.value: m for m in enum}) for name, enum in enums.items()
+            (self.index[name], {m.value: m for m in kind}) for name, kind in enums.items()
         )
         self.position = itemgetter(self.index["at"], self.index["id"])  # the log's sort key
 
-    def pack(self, record, **replace: object) -> tuple:
+    def pack(self, record: R, **replace: object) -> Packed:
         values = list(self.values(record))
         for name, value in replace.items():
             values[self.index[name]] = value
@@ -111,7 +122,7 @@ class _Packing:
                 values[i] = values[i].value
         return tuple(values)
 
-    def unpack(self, packed: tuple):
+    def unpack(self, packed: Packed) -> R:
         values = list(packed)
         for i, members in self.enums:
             if values[i] is not None:
@@ -133,7 +144,7 @@ _AUDIT_LOG = _Packing(
 _ADMIN_LOG = _Packing(AdminLogEntry, {"action": AdminAction})
 
 
-class _TimeOrderedLog:
+class _TimeOrderedLog(Generic[R]):
     """Entries kept sorted by `(at, id)`, packed (see `_Packing`); read newest first. Bounded:
     the oldest are dropped.
 
@@ -141,12 +152,12 @@ class _TimeOrderedLog:
     beside them: a million (at, id) tuples would cost 64 MB (issue 6, B5).
     """
 
-    def __init__(self, packing: _Packing, cap: int | None) -> None:
+    def __init__(self, packing: _Packing[R], cap: int | None) -> None:
         self.packing = packing
-        self._entries: list[tuple] = []
+        self._entries: list[Packed] = []
         self._cap = cap
 
-    def append(self, packed: tuple) -> None:
+    def append(self, packed: Packed) -> None:
         entries, position = self._entries, self.packing.position
         if not entries or position(packed) >= position(entries[-1]):
             entries.append(packed)
@@ -161,11 +172,11 @@ class _TimeOrderedLog:
             del entries[: len(entries) - self._cap]
 
     @property
-    def entries(self) -> list[tuple]:
+    def entries(self) -> list[Packed]:
         """Every packed entry, oldest first (read only: a bulk write merges into a copy)."""
         return self._entries
 
-    def extend(self, packed: list[tuple], merged: list[tuple] | None) -> None:
+    def extend(self, packed: list[Packed], merged: list[Packed] | None) -> None:
         """A bulk write's entries (`bulk.State`): `packed`, in order and none before the last
         entry, appended; or `merged`, every entry with them, in place of the entries."""
         if merged is not None:
@@ -174,7 +185,9 @@ class _TimeOrderedLog:
             self._entries.extend(packed)
         self._trim()
 
-    def newest_first(self, before: tuple[datetime, str] | None, until: datetime | None):
+    def newest_first(
+        self, before: tuple[datetime, str] | None, until: datetime | None
+    ) -> Iterator[Packed]:
         """Packed entries, newest first, strictly before `before` and `until`."""
         end, position = len(self._entries), self.packing.position
         if before is not None:
@@ -220,11 +233,17 @@ class _Tenant:
     pending: dict[LicenseType, list[tuple[datetime, str]]] = field(
         default_factory=lambda: {t: [] for t in SEAT_TYPES}
     )
-    sync_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_SYNC_LOG, None))
-    audit_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_AUDIT_LOG, None))
+    sync_log: _TimeOrderedLog[SyncLogEntry] = field(
+        default_factory=lambda: _TimeOrderedLog(_SYNC_LOG, None)
+    )
+    audit_log: _TimeOrderedLog[AuditEntry] = field(
+        default_factory=lambda: _TimeOrderedLog(_AUDIT_LOG, None)
+    )
     # A large write being built beside this state (`bulk`): the tenant's other writers wait.
     building: Building | None = None
-    admin_log: _TimeOrderedLog = field(default_factory=lambda: _TimeOrderedLog(_ADMIN_LOG, None))
+    admin_log: _TimeOrderedLog[AdminLogEntry] = field(
+        default_factory=lambda: _TimeOrderedLog(_ADMIN_LOG, None)
+    )
 
 
 def _pend(tenant: _Tenant, user: MobileUser) -> None:
@@ -494,7 +513,7 @@ class MemoryStorage(BaseStorage):
         with self._lock:
             tenant = self._tenant(organization_id)
             key = tenant.emails.get(email.casefold()) if tenant else None
-            return _copy(tenant.users[key]) if key else None
+            return _copy(tenant.users[key]) if tenant and key else None
 
     async def record_sync(
         self,
@@ -555,7 +574,7 @@ class MemoryStorage(BaseStorage):
                     waiting = tenant.building.waiter()
                 else:
                     user = tenant.users.get(key) if tenant else None
-                    if user is None:
+                    if tenant is None or user is None:
                         return None
                     _start_grace(tenant, user, now)
                     return _copy(user)
@@ -796,11 +815,17 @@ class MemoryStorage(BaseStorage):
 _SYNC_OK = _SYNC_LOG.index["ok"]
 
 
-def _page(log: _TimeOrderedLog, query: LogQuery, first: int, after, is_error) -> list:
+def _page(
+    log: _TimeOrderedLog[R],
+    query: LogQuery,
+    first: int,
+    after: tuple[datetime, str] | None,
+    is_error: Callable[[Packed], bool],
+) -> list[R]:
     """Up to `first` records of `log` matching `query`, newest first, from packed entries."""
     packing = log.packing
     at, user_id = packing.index["at"], packing.index.get("user_id", -1)
-    page = []
+    page: list[R] = []
     for entry in log.newest_first(after, query.until):
         if query.since is not None and entry[at] < query.since:
             break
