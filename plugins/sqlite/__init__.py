@@ -45,7 +45,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
@@ -82,10 +82,12 @@ from seatkeeper.storage.protocol import (
     EmailTaken,
     LogQuery,
     SeatShortage,
+    SelectorChange,
     StorageError,
     SyncRecord,
     SyncWriteResult,
     SyncWrites,
+    UserDeletion,
     UserQuery,
     fold,
     order_audit_entries,
@@ -93,6 +95,8 @@ from seatkeeper.storage.protocol import (
 )
 
 T = TypeVar("T")
+#: What the per-process cache is keyed by: the kind of record, the organization, the record's id.
+CacheKey = tuple[str, ...]
 
 SYNCHRONOUS_LEVELS = ("NORMAL", "FULL", "EXTRA")
 DEFAULT_TIMEOUT_SECONDS = 30.0
@@ -172,7 +176,7 @@ class SQLiteStorage(BaseStorage):
             raise ValueError("sqlite:// option cache_seconds must be a number") from None
         if not 0 <= self.cache_seconds <= 60:
             raise ValueError("sqlite:// option cache_seconds must be between 0 and 60")
-        self._cache: dict[tuple, tuple[float, Any]] = {}
+        self._cache: dict[CacheKey, tuple[float, Any]] = {}
         # The sync-log queue (append_sync_log): entries, how many were ever queued and written.
         self._log_queue: list[SyncLogEntry] = []
         self._log_appended = 0
@@ -351,7 +355,7 @@ class SQLiteStorage(BaseStorage):
 
     # -- the per-process cache of organizations, projects and subscriptions -----------------
 
-    async def _cached(self, key: tuple, load: Callable[[], Awaitable[T]]) -> T:
+    async def _cached(self, key: CacheKey, load: Callable[[], Awaitable[T]]) -> T:
         """`load()`, reused for `cache_seconds` (a sync reads these three on every request).
 
         A write of this process to the organization invalidates at once (a generation count
@@ -363,7 +367,8 @@ class SQLiteStorage(BaseStorage):
         now = self._monotonic()
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
-            return hit[1]
+            value: T = hit[1]  # stored by this method for this key, from the same `load`
+            return value
         generation = self._generations.get(key[1], 0)
         value = await load()
         if self._generations.get(key[1], 0) == generation:
@@ -584,7 +589,9 @@ class SQLiteStorage(BaseStorage):
     ) -> Token | None:
         def work(c: sqlite3.Connection) -> Token | None:
             where = "id = ?" if organization_id is None else "id = ? AND org = ?"
-            params: tuple = (token_id,) if organization_id is None else (token_id, organization_id)
+            params: tuple[str, ...] = (
+                (token_id,) if organization_id is None else (token_id, organization_id)
+            )
             revoked = c.execute(
                 f"UPDATE tokens SET revoked_at = ? WHERE {where} AND revoked_at IS NULL",
                 (rows.to_time(at), *params),
@@ -684,11 +691,12 @@ class SQLiteStorage(BaseStorage):
         self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
     ) -> int:
         def work(c: sqlite3.Connection) -> int:
-            return c.execute(
+            return _one_int(
+                c,
                 "SELECT count(*) FROM users WHERE org = ? AND held = ? "
                 "AND (assigned_at, key) < (?, ?)",
                 (organization_id, license_type.value, rows.to_time(assigned_at), key),
-            ).fetchone()[0]
+            )
 
         return await self._read(work)
 
@@ -746,7 +754,7 @@ class SQLiteStorage(BaseStorage):
 
         def work(c: sqlite3.Connection) -> int:
             where, params = _user_filter(organization_id, query)
-            return c.execute(f"SELECT count(*) FROM users WHERE {where}", params).fetchone()[0]
+            return _one_int(c, f"SELECT count(*) FROM users WHERE {where}", params)
 
         return await self._read(work)
 
@@ -995,6 +1003,12 @@ def _record(c: sqlite3.Connection, record: SyncRecord, user: MobileUser | None) 
     return after
 
 
+def _one_int(c: sqlite3.Connection, sql: str, params: Sequence[object]) -> int:
+    """The one integer a query answers (a count)."""
+    value: int = c.execute(sql, params).fetchone()[0]
+    return value
+
+
 def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:
     """`apply_changes` inside the caller's write transaction: check everything, then write."""
     org = change_set.organization_id
@@ -1002,9 +1016,10 @@ def _apply(c: sqlite3.Connection, change_set: ChangeSet) -> ApplyResult:
         raise KeyError(org)
     touched = [ch.user_key for ch in change_set.changes] + [d.user_key for d in change_set.deletes]
     current = _users_by_key(c, org, touched) if touched else {}
+    expectations: list[SelectorChange | UserDeletion] = [*change_set.changes, *change_set.deletes]
     conflicts = tuple(
         ch.user_key
-        for ch in [*change_set.changes, *change_set.deletes]
+        for ch in expectations
         if ch.user_key not in current or current[ch.user_key].selectors != ch.expected
     )
     if conflicts or len(set(touched)) != len(touched):
@@ -1104,7 +1119,8 @@ def _append_sync_log(c: sqlite3.Connection, entry: SyncLogEntry) -> None:
 
 def _user_filter(organization_id: str, query: UserQuery) -> tuple[str, list[Any]]:
     """SQL selecting exactly the users `query.matches` selects (the reference meaning)."""
-    clauses, params = ["org = ?"], [organization_id]
+    clauses: list[str] = ["org = ?"]
+    params: list[Any] = [organization_id]
     if query.search:
         needle = fold(query.search)
         clauses.append(
@@ -1151,8 +1167,9 @@ def _log_page(
     first: int,
     after: tuple[datetime, str] | None,
     extra: str,
-) -> list[tuple]:
-    clauses, params = ["org = ?"], [organization_id]
+) -> list[rows.Row]:
+    clauses: list[str] = ["org = ?"]
+    params: list[object] = [organization_id]
     if query.user_key is not None:
         clauses.append("user_key = ?")
         params.append(query.user_key)

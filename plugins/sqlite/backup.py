@@ -40,7 +40,7 @@ def check_file(path: Path) -> int:
         raise BackupError(f"{path} cannot be opened: {error}") from error
     try:
         application = connection.execute("PRAGMA application_id").fetchone()[0]
-        version = connection.execute("PRAGMA user_version").fetchone()[0]
+        version: int = connection.execute("PRAGMA user_version").fetchone()[0]
         if application != APPLICATION_ID:
             raise BackupError(f"{path} is not a Seatkeeper database")
         if version > SCHEMA_VERSION:

@@ -30,6 +30,9 @@ from seatkeeper.storage.protocol import fold
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
+#: A row as sqlite3 returns it, or as written: values of mixed plain types.
+Row = sqlite3.Row | tuple[Any, ...]
+
 _STATES = {s.value: s for s in LicenseState}
 _TYPES = {t.value: t for t in LicenseType}
 
@@ -44,7 +47,12 @@ def to_time(moment: datetime | None) -> int | None:
 
 
 def from_time(value: int | None) -> datetime | None:
-    return None if value is None else EPOCH + timedelta(microseconds=value)
+    return None if value is None else at_time(value)
+
+
+def at_time(value: int) -> datetime:
+    """`from_time` of a column that is never NULL."""
+    return EPOCH + timedelta(microseconds=value)
 
 
 def _enum_value(member: Any) -> Any:
@@ -59,7 +67,7 @@ ORGANIZATION_COLUMNS = (
 )
 
 
-def organization_row(organization: Organization) -> tuple:
+def organization_row(organization: Organization) -> tuple[Any, ...]:
     s = organization.settings
     return (
         organization.id,
@@ -73,24 +81,24 @@ def organization_row(organization: Organization) -> tuple:
     )
 
 
-def organization_of(row: sqlite3.Row | tuple) -> Organization:
+def organization_of(row: Row) -> Organization:
     return Organization(
         id=row[0],
         name=row[1],
-        created_at=from_time(row[2]),  # type: ignore[arg-type]
+        created_at=at_time(row[2]),
         trial_ends_at=from_time(row[3]),
         settings=Settings(bool(row[4]), bool(row[5]), row[6], row[7]),
     )
 
 
-def project_of(row: tuple) -> Project:
+def project_of(row: Row) -> Project:
     return Project(row[0], row[1], row[2], ProjectKind(row[3]))
 
 
 SUBSCRIPTION_COLUMNS = "org, id, license_type, seats, valid_from, valid_until"
 
 
-def subscription_row(s: Subscription) -> tuple:
+def subscription_row(s: Subscription) -> tuple[Any, ...]:
     return (
         s.organization_id,
         s.id,
@@ -101,28 +109,28 @@ def subscription_row(s: Subscription) -> tuple:
     )
 
 
-def subscription_of(row: tuple) -> Subscription:
+def subscription_of(row: Row) -> Subscription:
     return Subscription(
         row[0],
         row[1],
         _TYPES[row[2]],
         row[3],
-        from_time(row[4]),  # type: ignore[arg-type]
-        from_time(row[5]),  # type: ignore[arg-type]
+        at_time(row[4]),
+        at_time(row[5]),
     )
 
 
 ADMIN_LOG_COLUMNS = "org, at, id, action, actor, target_id, details"
 
 
-def admin_log_row(e: AdminLogEntry) -> tuple:
+def admin_log_row(e: AdminLogEntry) -> tuple[Any, ...]:
     return (e.organization_id, to_time(e.at), e.id, e.action.value, e.actor, e.target_id, e.details)
 
 
-def admin_log_of(row: tuple) -> AdminLogEntry:
+def admin_log_of(row: Row) -> AdminLogEntry:
     return AdminLogEntry(
         organization_id=row[0],
-        at=from_time(row[1]),  # type: ignore[arg-type]  # NOT NULL column
+        at=at_time(row[1]),
         id=row[2],
         action=AdminAction(row[3]),
         actor=row[4],
@@ -134,7 +142,7 @@ def admin_log_of(row: tuple) -> AdminLogEntry:
 TOKEN_COLUMNS = "id, org, name, role, secret_hash, created_at, revoked_at"
 
 
-def token_row(t: Token) -> tuple:
+def token_row(t: Token) -> tuple[Any, ...]:
     return (
         t.id,
         t.organization_id,
@@ -146,14 +154,14 @@ def token_row(t: Token) -> tuple:
     )
 
 
-def token_of(row: tuple) -> Token:
+def token_of(row: Row) -> Token:
     return Token(
         row[0],
         row[1],
         row[2],
         Role(row[3]),
         row[4],
-        from_time(row[5]),  # type: ignore[arg-type]
+        at_time(row[5]),
         from_time(row[6]),
     )
 
@@ -172,7 +180,7 @@ USER_READ = (
 )
 
 
-def user_row(u: MobileUser) -> tuple:
+def user_row(u: MobileUser) -> tuple[Any, ...]:
     return (
         u.organization_id,
         u.key,
@@ -193,13 +201,13 @@ def user_row(u: MobileUser) -> tuple:
     )
 
 
-def user_of(row: tuple) -> MobileUser:
+def user_of(row: Row) -> MobileUser:
     return MobileUser(
         organization_id=row[0],
         id=row[1],
         full_name=row[2],
         email=row[3],
-        created_at=from_time(row[4]),  # type: ignore[arg-type]
+        created_at=at_time(row[4]),
         standard=_STATES[row[5]],
         inspections=_STATES[row[6]],
         assigned_at=from_time(row[7]),
@@ -218,7 +226,7 @@ SYNC_LOG_COLUMNS = (
 )
 
 
-def sync_log_row(e: SyncLogEntry) -> tuple:
+def sync_log_row(e: SyncLogEntry) -> tuple[Any, ...]:
     return (
         e.organization_id,
         to_time(e.at),
@@ -237,10 +245,10 @@ def sync_log_row(e: SyncLogEntry) -> tuple:
     )
 
 
-def sync_log_of(row: tuple) -> SyncLogEntry:
+def sync_log_of(row: Row) -> SyncLogEntry:
     return SyncLogEntry(
         organization_id=row[0],
-        at=from_time(row[1]),  # type: ignore[arg-type]
+        at=at_time(row[1]),
         id=row[2],
         user_id=row[3],
         email=row[4],
@@ -261,7 +269,7 @@ AUDIT_COLUMNS = (
 )
 
 
-def audit_row(e: AuditEntry) -> tuple:
+def audit_row(e: AuditEntry) -> tuple[Any, ...]:
     return (
         e.organization_id,
         to_time(e.at),
@@ -278,10 +286,10 @@ def audit_row(e: AuditEntry) -> tuple:
     )
 
 
-def audit_of(row: tuple) -> AuditEntry:
+def audit_of(row: Row) -> AuditEntry:
     return AuditEntry(
         organization_id=row[0],
-        at=from_time(row[1]),  # type: ignore[arg-type]
+        at=at_time(row[1]),
         id=row[2],
         user_id=row[3],
         license_type=_TYPES[row[4]],

@@ -207,7 +207,7 @@ def migrate(connection: sqlite3.Connection, path: str) -> int:
     """
     connection.execute("BEGIN IMMEDIATE")
     try:
-        found = connection.execute("PRAGMA user_version").fetchone()[0]
+        found: int = connection.execute("PRAGMA user_version").fetchone()[0]
         application = connection.execute("PRAGMA application_id").fetchone()[0]
         if found > SCHEMA_VERSION:
             raise SchemaError(

@@ -12,9 +12,10 @@ import sqlite3
 from seatkeeper.plugins import sqlite as plugin
 from seatkeeper.plugins.sqlite import rows
 from seatkeeper.storage.protocol import (
+    AlreadyExists,
     Applied,
-    ApplyResult,
     Conflict,
+    SeatShortage,
     SyncWriteResult,
     SyncWrites,
     SyncWritten,
@@ -25,7 +26,7 @@ from seatkeeper.storage.protocol import (
 class Refused(Exception):
     """A refusal of `write_sync`: the transaction rolls back and `result` is the answer."""
 
-    def __init__(self, result: ApplyResult | Conflict) -> None:
+    def __init__(self, result: Conflict | AlreadyExists | SeatShortage) -> None:
         super().__init__(type(result).__name__)
         self.result = result
 
