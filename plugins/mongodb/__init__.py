@@ -186,8 +186,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bson.errors import InvalidDocument
 from pymongo.errors import PyMongoError
@@ -221,6 +223,11 @@ from .indexes import ensure_indexes
 from .store import MongoStore
 from .sync_writes import write_sync
 
+if TYPE_CHECKING:
+    from pymongo import MongoClient
+
+T = TypeVar("T")
+
 __all__ = ["ChangeSetAbandoned", "MongoStorage"]
 
 
@@ -239,10 +246,15 @@ class MongoStorage:
     closed by `close()`. Nothing connects before the first operation.
     """
 
-    def __init__(self, url: str = "mongodb://localhost/seatkeeper", *, client=None) -> None:
+    def __init__(
+        self,
+        url: str = "mongodb://localhost/seatkeeper",
+        *,
+        client: MongoClient[dict[str, Any]] | None = None,
+    ) -> None:
         self.settings: MongoSettings = parse_url(url)
         self._injected = client
-        self._client = None
+        self._client: MongoClient[dict[str, Any]] | None = None
         self._store: MongoStore | None = None
         self._writer: ChangeWriter | None = None
         self._executor: ThreadPoolExecutor | None = None
@@ -256,7 +268,7 @@ class MongoStorage:
             expires_sync_log=self.settings.sync_log_retention_days > 0,
         )
         self._indexed = False
-        self._repairing: asyncio.Task | None = None
+        self._repairing: asyncio.Task[None] | None = None
         # The sync-log queue (write_sync): entries, how many were ever queued and written.
         self._log_lock = threading.Lock()
         self._log_queue: list[SyncLogEntry] = []
@@ -269,31 +281,32 @@ class MongoStorage:
     @property
     def store(self) -> MongoStore:
         """The blocking operations (created with the client on first use)."""
-        self._ready()
-        return self._store
+        return self._ready()[0]
 
     @property
     def writer(self) -> ChangeWriter:
-        self._ready()
-        return self._writer
+        return self._ready()[1]
 
-    def _ready(self) -> None:
-        if self._store is not None:
-            return
-        with self._setup:
-            if self._store is None:
-                self._client = (
-                    self._injected if self._injected is not None else acquire_client(self.settings)
-                )
-                store = MongoStore(
-                    self._client[self.settings.database],
-                    self.settings.cache_seconds,
-                    self.settings.sync_log_retention_days,
-                )
-                self._writer = ChangeWriter(
-                    store, timedelta(seconds=self.settings.journal_stale_seconds)
-                )
-                self._store = store
+    def _ready(self) -> tuple[MongoStore, ChangeWriter]:
+        """The store and its change writer, created with the client on first use."""
+        if self._store is None or self._writer is None:
+            with self._setup:
+                if self._store is None or self._writer is None:
+                    self._client = (
+                        self._injected
+                        if self._injected is not None
+                        else acquire_client(self.settings)
+                    )
+                    store = MongoStore(
+                        self._client[self.settings.database],
+                        self.settings.cache_seconds,
+                        self.settings.sync_log_retention_days,
+                    )
+                    self._writer = ChangeWriter(
+                        store, timedelta(seconds=self.settings.journal_stale_seconds)
+                    )
+                    self._store = store
+        return self._store, self._writer
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:
@@ -305,27 +318,24 @@ class MongoStorage:
                     )
         return self._executor
 
-    async def _run(self, method: str, *args):
+    async def _run(self, operation: Callable[[MongoStore, ChangeWriter], T]) -> T:
         """Run a blocking operation in the pool; driver failures become one-line StorageErrors."""
 
-        def call():
-            self._ready()
-            self._ensure_indexes()
-            if method == "write_sync":
-                return write_sync(self._store, self._writer, *args)
-            target = self._writer if method in ("apply", "repair") else self._store
-            return getattr(target, method)(*args)
+        def call() -> T:
+            store, writer = self._ready()
+            self._ensure_indexes(store)
+            return operation(store, writer)
 
         try:
             return await asyncio.get_running_loop().run_in_executor(self._pool(), call)
         except (PyMongoError, InvalidDocument) as error:
             raise StorageError(f"MongoDB at {self.settings.hosts}: {one_line(error)}") from error
 
-    def _ensure_indexes(self) -> None:
+    def _ensure_indexes(self, store: MongoStore) -> None:
         """The indexes, once per object: by `open()`, or by the first operation if the caller
         never opened it (without the unique indexes two users could share an e-mail)."""
         if not self._indexed:
-            ensure_indexes(self._store.db, self.settings.sync_log_retention_days)
+            ensure_indexes(store.db, self.settings.sync_log_retention_days)
             self._indexed = True
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -337,11 +347,11 @@ class MongoStorage:
         With the database unreachable this fails after `serverSelectionTimeoutMS` with one line.
         """
 
-        def prepare():
-            self._ready()
+        def prepare() -> None:
+            store, writer = self._ready()
             self._indexed = False
-            self._ensure_indexes()
-            self._writer.repair()
+            self._ensure_indexes(store)
+            writer.repair()
 
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool(), prepare)
@@ -360,7 +370,7 @@ class MongoStorage:
         while True:
             await asyncio.sleep(self.settings.repair_seconds)
             try:
-                await self._run("repair", None, False)
+                await self._run(lambda s, w: w.repair(None, False))
             except (StorageError, RuntimeError):
                 continue
 
@@ -382,9 +392,8 @@ class MongoStorage:
     async def ping(self) -> None:
         """Return when a server answers; else StorageError with the reason on one line."""
 
-        def ping():
-            self._ready()
-            self._store.db.command("ping")
+        def ping() -> None:
+            self._ready()[0].db.command("ping")
 
         try:
             await asyncio.get_running_loop().run_in_executor(self._pool(), ping)
@@ -398,7 +407,7 @@ class MongoStorage:
     ) -> dict[str, int]:
         """Finish or roll back change sets older than `stale_after` (default journalStaleSeconds)
         and recount seat counters; see `ChangeWriter.repair`. Safe while other processes run."""
-        return await self._run("repair", stale_after, recount_all)
+        return await self._run(lambda s, w: w.repair(stale_after, recount_all))
 
     # -- organizations, projects, settings ------------------------------------------------
 
@@ -409,48 +418,48 @@ class MongoStorage:
         *,
         log: AdminLogEntry | None = None,
     ) -> None:
-        await self._run("create_organization", organization, default_project, log)
+        await self._run(lambda s, w: s.create_organization(organization, default_project, log))
 
     async def get_organization(self, organization_id: str) -> Organization | None:
-        return await self._run("get_organization", organization_id)
+        return await self._run(lambda s, w: s.get_organization(organization_id))
 
     async def list_organizations(self) -> list[Organization]:
-        return await self._run("list_organizations")
+        return await self._run(lambda s, w: s.list_organizations())
 
     async def update_settings(
         self, organization_id: str, settings: Settings, *, log: AdminLogEntry | None = None
     ) -> Organization | None:
-        return await self._run("update_settings", organization_id, settings, log)
+        return await self._run(lambda s, w: s.update_settings(organization_id, settings, log))
 
     async def upsert_project(self, project: Project, *, log: AdminLogEntry | None = None) -> None:
-        await self._run("upsert_project", project, log)
+        await self._run(lambda s, w: s.upsert_project(project, log))
 
     async def get_project(self, organization_id: str, project_id: str) -> Project | None:
-        return await self._run("get_project", organization_id, project_id)
+        return await self._run(lambda s, w: s.get_project(organization_id, project_id))
 
     async def list_projects(self, organization_id: str) -> list[Project]:
-        return await self._run("list_projects", organization_id)
+        return await self._run(lambda s, w: s.list_projects(organization_id))
 
     # -- subscriptions ---------------------------------------------------------------------
 
     async def add_subscription(
         self, subscription: Subscription, *, log: AdminLogEntry | None = None
     ) -> None:
-        await self._run("add_subscription", subscription, log)
+        await self._run(lambda s, w: s.add_subscription(subscription, log))
 
     async def list_subscriptions(self, organization_id: str) -> list[Subscription]:
-        return await self._run("list_subscriptions", organization_id)
+        return await self._run(lambda s, w: s.list_subscriptions(organization_id))
 
     # -- tokens ----------------------------------------------------------------------------
 
     async def add_token(self, token: Token, *, log: AdminLogEntry | None = None) -> None:
-        await self._run("add_token", token, log)
+        await self._run(lambda s, w: s.add_token(token, log))
 
     async def find_token(self, secret_hash: str) -> Token | None:
-        return await self._run("find_token", secret_hash)
+        return await self._run(lambda s, w: s.find_token(secret_hash))
 
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
-        return await self._run("list_tokens", organization_id)
+        return await self._run(lambda s, w: s.list_tokens(organization_id))
 
     async def revoke_token(
         self,
@@ -460,18 +469,18 @@ class MongoStorage:
         *,
         log: AdminLogEntry | None = None,
     ) -> Token | None:
-        return await self._run("revoke_token", token_id, organization_id, at, log)
+        return await self._run(lambda s, w: s.revoke_token(token_id, organization_id, at, log))
 
     # -- users -----------------------------------------------------------------------------
 
     async def get_user(self, organization_id: str, key: str) -> MobileUser | None:
-        return await self._run("get_user", organization_id, key)
+        return await self._run(lambda s, w: s.get_user(organization_id, key))
 
     async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
-        return await self._run("get_users", organization_id, list(keys))
+        return await self._run(lambda s, w: s.get_users(organization_id, list(keys)))
 
     async def find_user_by_email(self, organization_id: str, email: str) -> MobileUser | None:
-        return await self._run("find_user_by_email", organization_id, email)
+        return await self._run(lambda s, w: s.find_user_by_email(organization_id, email))
 
     async def record_sync(
         self,
@@ -483,20 +492,20 @@ class MongoStorage:
         now: datetime,
     ) -> MobileUser:
         return await self._run(
-            "record_sync", organization_id, user_id, email, full_name, required, now
+            lambda s, w: s.record_sync(organization_id, user_id, email, full_name, required, now)
         )
 
     async def start_grace_period(
         self, organization_id: str, key: str, now: datetime
     ) -> MobileUser | None:
-        return await self._run("start_grace_period", organization_id, key, now)
+        return await self._run(lambda s, w: s.start_grace_period(organization_id, key, now))
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
-        return await self._run("apply", change_set)
+        return await self._run(lambda s, w: w.apply(change_set))
 
     async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
         """`sync_writes.write_sync` in one worker hop; the log entry queued after the answer."""
-        result = await self._run("write_sync", writes)
+        result = await self._run(lambda s, w: write_sync(s, w, writes))
         if isinstance(result, SyncWritten):
             with self._log_lock:
                 self._log_queue.append(writes.log)
@@ -518,9 +527,9 @@ class MongoStorage:
             upto = self._log_queued
         try:
             if entries:
-                self._ready()
-                self._ensure_indexes()
-                self._store.append_sync_logs(entries)
+                store, _ = self._ready()
+                self._ensure_indexes(store)
+                store.append_sync_logs(entries)
         except Exception as error:  # noqa: BLE001 (the answers went out; say it, keep serving)
             logging.getLogger("seatkeeper").error(
                 "MongoDB at %s: %d sync-log entries not written: %s",
@@ -550,51 +559,51 @@ class MongoStorage:
             await asyncio.wrap_future(pending)
 
     async def count_holders(self, organization_id: str, license_type: LicenseType) -> int:
-        return await self._run("count_holders", organization_id, license_type)
+        return await self._run(lambda s, w: s.count_holders(organization_id, license_type))
 
     async def holders_ranked_before(
         self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
     ) -> int:
         return await self._run(
-            "holders_ranked_before", organization_id, license_type, assigned_at, key
+            lambda s, w: s.holders_ranked_before(organization_id, license_type, assigned_at, key)
         )
 
     async def find_longest_inactive_holder(
         self, organization_id: str, license_type: LicenseType, cutoff: datetime
     ) -> MobileUser | None:
         return await self._run(
-            "find_longest_inactive_holder", organization_id, license_type, cutoff
+            lambda s, w: s.find_longest_inactive_holder(organization_id, license_type, cutoff)
         )
 
     async def list_users(
         self, organization_id: str, query: UserQuery, first: int, after: tuple[str, str] | None
     ) -> list[MobileUser]:
-        return await self._run("list_users", organization_id, query, first, after)
+        return await self._run(lambda s, w: s.list_users(organization_id, query, first, after))
 
     async def count_users(self, organization_id: str, query: UserQuery) -> int:
-        return await self._run("count_users", organization_id, query)
+        return await self._run(lambda s, w: s.count_users(organization_id, query))
 
     # -- logs ------------------------------------------------------------------------------
 
     async def append_sync_log(self, entry: SyncLogEntry) -> None:
-        await self._run("append_sync_log", entry)
+        await self._run(lambda s, w: s.append_sync_log(entry))
 
     async def list_sync_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[SyncLogEntry]:
         await self._sync_log_written()
-        return await self._run("list_sync_log", organization_id, query, first, after)
+        return await self._run(lambda s, w: s.list_sync_log(organization_id, query, first, after))
 
     async def purge_sync_log(self, before: datetime) -> int:
         await self._sync_log_written()
-        return await self._run("purge_sync_log", before)
+        return await self._run(lambda s, w: s.purge_sync_log(before))
 
     async def list_audit_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[AuditEntry]:
-        return await self._run("list_audit_log", organization_id, query, first, after)
+        return await self._run(lambda s, w: s.list_audit_log(organization_id, query, first, after))
 
     async def list_admin_log(
         self, organization_id: str, query: LogQuery, first: int, after: tuple[datetime, str] | None
     ) -> list[AdminLogEntry]:
-        return await self._run("list_admin_log", organization_id, query, first, after)
+        return await self._run(lambda s, w: s.list_admin_log(organization_id, query, first, after))

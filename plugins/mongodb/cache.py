@@ -21,10 +21,12 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from typing import Any
+from typing import TypeVar
 
-MISS = object()
 MAX_ENTRIES = 10_000
+T = TypeVar("T")
+#: The kind of record, the organization's id, then the record's own ids.
+CacheKey = tuple[str, ...]
 
 
 class ReadCache:
@@ -32,7 +34,7 @@ class ReadCache:
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self._items: dict[tuple, tuple[float, Any]] = {}
+        self._items: dict[CacheKey, tuple[float, object]] = {}
         self._generations: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -41,17 +43,17 @@ class ReadCache:
         with self._lock:
             return self._generations.get(organization_id, 0)
 
-    def get(self, key: tuple) -> Any:
-        """A copy of the value cached under `key`, or MISS."""
+    def get(self, key: CacheKey, kind: type[T]) -> T | None:
+        """A copy of the `kind` cached under `key`, or None (None itself is never cached)."""
         if self.seconds <= 0:
-            return MISS
+            return None
         with self._lock:
             item = self._items.get(key)
-        if item is None or item[0] < time.monotonic():
-            return MISS
+        if item is None or item[0] < time.monotonic() or not isinstance(item[1], kind):
+            return None
         return copy.deepcopy(item[1])  # callers own what they get (records are mutable)
 
-    def put(self, key: tuple, value: Any, ticket: int) -> None:
+    def put(self, key: CacheKey, value: object, ticket: int) -> None:
         """Keep `value`, read after `ticket` was taken, unless the organization was forgotten since."""
         if self.seconds <= 0 or value is None:
             return

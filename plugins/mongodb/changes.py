@@ -38,9 +38,10 @@ import logging
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from bson.errors import InvalidDocument
 from pymongo import ReturnDocument, UpdateMany
@@ -58,9 +59,11 @@ from seatkeeper.storage.protocol import (
 )
 
 from . import documents as docs
+from .documents import Document
 from .store import MongoStore, counter_id
 
 log = logging.getLogger(__name__)
+B = TypeVar("B")
 
 OPS_HISTORY = 16  # change sets remembered on a user document (`ops`): how repair proves a commit
 INLINE_ITEMS = 500  # larger change sets keep their body in `journal_parts` (16 MB per document)
@@ -89,11 +92,11 @@ class ChangeSetAbandoned(StorageError):
     """The change set outlived its deadline; `repair` will finish or roll it back."""
 
 
-def _held(selectors) -> str | None:
+def _held(selectors: Iterable[LicenseState]) -> str | None:
     return docs.held_value(*selectors)
 
 
-def _item_bytes(item) -> int:
+def _item_bytes(item: object) -> int:
     """What an item adds to a filter that names it: its key (and e-mail), UTF-8, with overhead."""
     if isinstance(item, tuple):
         item = item[0]
@@ -104,12 +107,12 @@ def _item_bytes(item) -> int:
     return 64
 
 
-def _batches(items: list, size: int | None = None) -> list[list]:
+def _batches(items: Sequence[B], size: int | None = None) -> list[list[B]]:
     """`items` cut into consecutive lists of at most `size` (default `BATCH`) items and
     `BATCH_BYTES` bytes of keys (see `BATCH_BYTES`)."""
     size = size or BATCH
-    batches: list[list] = []
-    current: list = []
+    batches: list[list[B]] = []
+    current: list[B] = []
     weight = 0
     for item in items:
         cost = _item_bytes(item)
@@ -123,7 +126,7 @@ def _batches(items: list, size: int | None = None) -> list[list]:
     return batches
 
 
-def _seatless(expected: list[str]) -> dict:
+def _seatless(expected: list[str]) -> Document:
     """The fields of a switching user between its two writes: its old selectors with the seat
     let go (ASSIGNED -> UNASSIGNED), no seat held."""
     assigned, unassigned = LicenseState.ASSIGNED.value, LicenseState.UNASSIGNED.value
@@ -131,7 +134,7 @@ def _seatless(expected: list[str]) -> dict:
     return {"standard": standard, "inspections": inspections, "held": None, "assigned_at": None}
 
 
-def _write_order(item: dict) -> int:
+def _write_order(item: Document) -> int:
     """RELEASE, SWITCH, TAKE or KEEP for a journaled change (see `RELEASE`)."""
     before = docs.held_value(*(LicenseState(v) for v in item["expected"]))
     after = item["set"]["held"]
@@ -145,7 +148,7 @@ def _write_order(item: dict) -> int:
 SELECTOR_FIELDS = ("standard", "inspections", "held", "assigned_at")
 
 
-def _without_seat(created: dict) -> dict:
+def _without_seat(created: docs.UserDocument) -> docs.UserDocument:
     """A user to create as it is inserted before the commit: any ASSIGNED selector UNASSIGNED,
     no seat held. It gets its seat at the roll-forward, after the seats that the change set lets
     go (a change set that frees seats for the users it creates reserves no seat for them)."""
@@ -161,10 +164,10 @@ def _without_seat(created: dict) -> dict:
     }
 
 
-def _user_update(fields: dict, journal_id: str, record: bool, unlock: bool) -> dict:
+def _user_update(fields: Document, journal_id: str, record: bool, unlock: bool) -> Document:
     """A roll-forward write: the new fields; the lock removed (`unlock`); this change set's id
     pushed onto `ops` (`record`)."""
-    update: dict = {"$set": fields}
+    update: Document = {"$set": fields}
     if unlock:
         update["$unset"] = {"journal": ""}
     if record:
@@ -172,7 +175,7 @@ def _user_update(fields: dict, journal_id: str, record: bool, unlock: bool) -> d
     return update
 
 
-def _key_filter(org: str, keys: list[str], **more) -> dict:
+def _key_filter(org: str, keys: list[str], **more: object) -> Document:
     """Users by key: equality for one (MongoDB's fastest plan), `$in` for several."""
     return {"org": org, "key": keys[0] if len(keys) == 1 else {"$in": keys}, **more}
 
@@ -278,7 +281,9 @@ class ChangeWriter:
 
     # -- one existing user: the user's own write is the commit ------------------------------
 
-    def _apply_one(self, change_set: ChangeSet, gains: dict, losses: dict) -> ApplyResult:
+    def _apply_one(
+        self, change_set: ChangeSet, gains: dict[str, int], losses: dict[str, int]
+    ) -> ApplyResult:
         org = change_set.organization_id
         change = change_set.changes[0]
         audit = [docs.audit_document(e, user_key(e.user_id)) for e in change_set.audit]
@@ -348,7 +353,7 @@ class ChangeWriter:
         self,
         org: str,
         journal_id: str,
-        body: dict | None = None,
+        body: Document | None = None,
         parts: bool = False,
         deadline: float | None = None,
     ) -> None:
@@ -367,7 +372,7 @@ class ChangeWriter:
     # -- anything larger: lock, commit the journal, apply ----------------------------------
 
     def _apply_many(
-        self, change_set: ChangeSet, gains: dict, losses: dict, moved: list[str]
+        self, change_set: ChangeSet, gains: dict[str, int], losses: dict[str, int], moved: list[str]
     ) -> ApplyResult:
         org = change_set.organization_id
         journal_id = uuid.uuid4().hex
@@ -421,8 +426,8 @@ class ChangeWriter:
         change_set: ChangeSet,
         org: str,
         journal_id: str,
-        body: dict,
-        gains: dict,
+        body: Document,
+        gains: dict[str, int],
         parts: bool,
         deadline: float,
     ) -> ApplyResult | None:
@@ -476,7 +481,7 @@ class ChangeWriter:
         return None
 
     def _lock(
-        self, org: str, journal_id: str, body: dict, deadline: float
+        self, org: str, journal_id: str, body: Document, deadline: float
     ) -> tuple[str, ...] | None:
         """Lock the users to change or delete; None when all are locked, else the keys that were
         not as expected (changed, deleted, or held by another change set).
@@ -514,7 +519,7 @@ class ChangeWriter:
                 return tuple(k for k in keys if k not in mine)
         return None
 
-    def _taken(self, org: str, creates: list[dict]) -> AlreadyExists | None:
+    def _taken(self, org: str, creates: list[Document]) -> AlreadyExists | None:
         """The creates whose key or e-mail another user has (AlreadyExists), or None."""
         taken_keys: set[str] = set()
         taken_emails: set[str] = set()
@@ -537,11 +542,11 @@ class ChangeWriter:
         self,
         org: str,
         journal_id: str,
-        body: dict,
-        losses: dict,
+        body: Document,
+        losses: dict[str, int],
         parts: bool,
         deadline: float | None = None,
-        moved: list[str] | tuple = (),
+        moved: Sequence[str] = (),
         recount_due: bool = False,
     ) -> None:
         """Roll a committed change set forward: every step is idempotent (each user write is
@@ -571,7 +576,7 @@ class ChangeWriter:
             check()
             users.delete_many(_key_filter(org, [d["key"] for d in batch], journal=journal_id))
         # kind -> (key, fields, whether the write records this change set in `ops`, unlocks)
-        writes: dict[int, list[tuple[str, dict, bool, bool]]] = defaultdict(list)
+        writes: dict[int, list[tuple[str, Document, bool, bool]]] = defaultdict(list)
         for item in body["changes"]:
             kind = _write_order(item)
             if kind == SWITCH:
@@ -585,7 +590,7 @@ class ChangeWriter:
                 )
         for kind in sorted(writes):
             for batch in _batches(writes[kind]):
-                groups: dict[tuple, tuple[dict, bool, bool, list[str]]] = {}
+                groups: dict[tuple[object, ...], tuple[Document, bool, bool, list[str]]] = {}
                 for key, fields, record, unlock in batch:
                     signature = (record, unlock, *sorted(fields.items()))
                     groups.setdefault(signature, (fields, record, unlock, []))[3].append(key)
@@ -615,7 +620,7 @@ class ChangeWriter:
         self._end(journal_id, parts, deadline)
 
     def _rollback(
-        self, org: str, journal_id: str, body: dict, deadline: float | None = None
+        self, org: str, journal_id: str, body: Document, deadline: float | None = None
     ) -> None:
         """Undo an uncommitted change set: delete the users it created, unlock the others.
 
@@ -635,7 +640,7 @@ class ChangeWriter:
 
     # -- the journal and the counters -------------------------------------------------------
 
-    def _begin(self, header: dict, body: dict | None = None) -> float:
+    def _begin(self, header: Document, body: Document | None = None) -> float:
         """Write the journal (its body apart when large), stamped with the server's clock;
         return the owner's deadline (on this process's monotonic clock, taken before the write:
         the owner stops writing at most half of `stale_after` after the stamp)."""
@@ -693,7 +698,12 @@ class ChangeWriter:
             )
 
     def _reserve(
-        self, org: str, gains: dict, limits: dict, deadline: float, journal_id: str
+        self,
+        org: str,
+        gains: dict[str, int],
+        limits: Mapping[LicenseType, int],
+        deadline: float,
+        journal_id: str,
     ) -> SeatShortage | None:
         """Count the gained seats, each type under its guard; undo them all if one is refused.
 
@@ -755,7 +765,7 @@ class ChangeWriter:
             upsert=True,
         )
 
-    def _release(self, org: str, amounts: dict, deadline: float | None = None) -> None:
+    def _release(self, org: str, amounts: Document, deadline: float | None = None) -> None:
         for type_name, amount in sorted(amounts.items()):
             if amount:
                 self._check(deadline)
@@ -764,7 +774,7 @@ class ChangeWriter:
                     {"$inc": {"holders": -amount, "v": 1}},
                 )
 
-    def _touch(self, org: str, types, deadline: float | None = None) -> None:
+    def _touch(self, org: str, types: Iterable[str], deadline: float | None = None) -> None:
         """Bump the version of counters whose holders moved without their number changing."""
         for type_name in types:
             self._check(deadline)
@@ -842,7 +852,7 @@ class ChangeWriter:
             touched.add(org)
         return touched
 
-    def _repair_journal(self, journal: dict, cutoff: datetime) -> str | None:
+    def _repair_journal(self, journal: Document, cutoff: datetime) -> str | None:
         """Finish (rolled_forward) or undo (rolled_back) one stale change set."""
         journal_id, org = journal["_id"], journal["org"]
         # Claim it, unless another repairer holds a fresh claim: one of them does the work.
@@ -891,7 +901,7 @@ class ChangeWriter:
             {"org": org}, {"$set": {"recount_due": True}, "$inc": {"v": 1}}
         )
 
-    def _body(self, journal: dict) -> dict:
+    def _body(self, journal: Document) -> Document:
         body = {
             name: list(journal.get(name, [])) for name in ("changes", "creates", "deletes", "audit")
         }

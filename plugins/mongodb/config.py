@@ -38,7 +38,11 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:  # imported when first used (acquire_client): building a storage stays cheap
+    from pymongo import MongoClient
 
 DEFAULT_DATABASE = "seatkeeper"
 DEFAULT_CLIENT_OPTIONS = {
@@ -150,11 +154,20 @@ def parse_url(url: str) -> MongoSettings:
 
 # ------------------------------------------------------------------ one client per process
 
-_clients: dict[tuple[int, str], list] = {}  # (pid, uri) -> [client, users]
+
+@dataclass
+class _Shared:
+    """A process's client for one URL, and how many storages use it."""
+
+    client: MongoClient[dict[str, Any]]
+    users: int = 0
+
+
+_clients: dict[tuple[int, str], _Shared] = {}  # by (pid, uri)
 _clients_lock = threading.Lock()
 
 
-def acquire_client(settings: MongoSettings):
+def acquire_client(settings: MongoSettings) -> MongoClient[dict[str, Any]]:
     """The process's MongoClient for this URL, created on first use (it connects lazily).
 
     Keyed by the process id too: a client must never be used across a fork (pymongo's rule).
@@ -165,12 +178,11 @@ def acquire_client(settings: MongoSettings):
     with _clients_lock:
         entry = _clients.get(key)
         if entry is None:
-            entry = _clients[key] = [
-                MongoClient(settings.client_uri, tz_aware=True, connect=False),
-                0,
-            ]
-        entry[1] += 1
-        return entry[0]
+            entry = _clients[key] = _Shared(
+                MongoClient(settings.client_uri, tz_aware=True, connect=False)
+            )
+        entry.users += 1
+        return entry.client
 
 
 def release_client(settings: MongoSettings) -> None:
@@ -180,7 +192,7 @@ def release_client(settings: MongoSettings) -> None:
         entry = _clients.get(key)
         if entry is None:
             return
-        entry[1] -= 1
-        if entry[1] <= 0:
+        entry.users -= 1
+        if entry.users <= 0:
             del _clients[key]
-            entry[0].close()
+            entry.client.close()

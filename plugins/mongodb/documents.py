@@ -11,8 +11,10 @@ so that holders are one index range).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from enum import Enum
+from typing import Any, NotRequired, TypedDict, TypeVar, overload
 
 from seatkeeper.domain.records import (
     AdminAction,
@@ -34,12 +36,138 @@ from seatkeeper.domain.records import (
     seat_held,
 )
 
+#: A document as pymongo reads and writes it (filters, updates, documents read back).
 Document = dict[str, Any]
+#: A document read back: only read here, never changed.
+Read = Mapping[str, Any]
+
+E = TypeVar("E", bound=Enum)
+
+
+# ------------------------------------------------------------------ the documents' shapes
+
+
+class SettingsDocument(TypedDict):
+    auto_assign_licenses: bool
+    auto_free_up_licenses: bool
+    inactivity_days: int
+    grace_period_days: int
+
+
+class OrganizationDocument(TypedDict):
+    _id: str
+    name: str
+    created_at: datetime
+    trial_ends_at: datetime | None
+    settings: SettingsDocument
+
+
+class ProjectDocument(TypedDict):
+    org: str
+    id: str
+    name: str
+    kind: str
+
+
+class SubscriptionDocument(TypedDict):
+    _id: str
+    org: str
+    license_type: str
+    seats: int | None
+    valid_from: datetime
+    valid_until: datetime
+
+
+class TokenDocument(TypedDict):
+    _id: str
+    org: str | None
+    name: str
+    role: str
+    secret_hash: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class SelectorFields(TypedDict):
+    standard: str
+    inspections: str
+    held: str | None
+    assigned_at: datetime | None
+
+
+class UserDocument(SelectorFields):
+    """A user; `first_sync_at` is absent until the first sync (so that `$min` sets it)."""
+
+    org: str
+    key: str
+    id: str
+    id_fold: str
+    full_name: str
+    name_key: str
+    email: str
+    email_key: str
+    created_at: datetime
+    first_sync_at: NotRequired[datetime]
+    last_sync_at: datetime | None
+    grace_started_at: datetime | None
+    last_required: str | None
+    # The change-set lock and history (changes.py); never read into a record.
+    journal: NotRequired[str | None]
+    ops: NotRequired[list[str]]
+    created_by: NotRequired[str]
+
+
+class SyncLogDocument(TypedDict):
+    _id: str
+    org: str
+    at: datetime
+    user_key: str
+    user_id: str
+    email: str
+    project_id: str | None
+    client: str
+    ok: bool
+    error_code: str | None
+    reason: str | None
+    license_type: str | None
+    temporary: bool
+    freed_user_id: str | None
+
+
+class AuditDocument(TypedDict):
+    _id: str
+    org: str
+    at: datetime
+    user_key: str
+    user_id: str
+    license_type: str
+    from_state: str
+    to_state: str
+    actor: str
+    reason: str
+    operation_id: str
+    beneficiary_user_id: str | None
+
+
+class AdminLogDocument(TypedDict):
+    _id: str
+    org: str
+    at: datetime
+    action: str
+    actor: str
+    target_id: str
+    details: str
 
 
 # ------------------------------------------------------------------------------------ time
 
 
+@overload
+def to_bson_time(value: datetime) -> datetime: ...
+@overload
+def to_bson_time(value: None) -> None: ...
+@overload
+def to_bson_time(value: datetime | None) -> datetime | None: ...
 def to_bson_time(value: datetime | None) -> datetime | None:
     """Naive UTC, truncated to the millisecond: exactly what a BSON date holds."""
     if value is None:
@@ -49,6 +177,12 @@ def to_bson_time(value: datetime | None) -> datetime | None:
     return value.replace(microsecond=value.microsecond // 1000 * 1000)
 
 
+@overload
+def from_bson_time(value: datetime) -> datetime: ...
+@overload
+def from_bson_time(value: None) -> None: ...
+@overload
+def from_bson_time(value: datetime | None) -> datetime | None: ...
 def from_bson_time(value: datetime | None) -> datetime | None:
     """Aware UTC, whether the client was built with `tz_aware` or not."""
     if value is None:
@@ -58,14 +192,14 @@ def from_bson_time(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def _enum(kind, value):
+def _enum(kind: type[E], value: str | None) -> E | None:
     return None if value is None else kind(value)
 
 
 # ------------------------------------------------------------------------------ organizations
 
 
-def organization_document(organization: Organization) -> Document:
+def organization_document(organization: Organization) -> OrganizationDocument:
     return {
         "_id": organization.id,
         "name": organization.name,
@@ -75,7 +209,7 @@ def organization_document(organization: Organization) -> Document:
     }
 
 
-def settings_document(settings: Settings) -> Document:
+def settings_document(settings: Settings) -> SettingsDocument:
     return {
         "auto_assign_licenses": settings.auto_assign_licenses,
         "auto_free_up_licenses": settings.auto_free_up_licenses,
@@ -84,7 +218,7 @@ def settings_document(settings: Settings) -> Document:
     }
 
 
-def organization_record(doc: Document) -> Organization:
+def organization_record(doc: Read) -> Organization:
     settings = doc.get("settings") or {}
     return Organization(
         id=doc["_id"],
@@ -95,7 +229,7 @@ def organization_record(doc: Document) -> Organization:
     )
 
 
-def project_document(project: Project) -> Document:
+def project_document(project: Project) -> ProjectDocument:
     return {
         "org": project.organization_id,
         "id": project.id,
@@ -104,11 +238,11 @@ def project_document(project: Project) -> Document:
     }
 
 
-def project_record(doc: Document) -> Project:
+def project_record(doc: Read) -> Project:
     return Project(doc["org"], doc["id"], doc["name"], ProjectKind(doc["kind"]))
 
 
-def subscription_document(subscription: Subscription) -> Document:
+def subscription_document(subscription: Subscription) -> SubscriptionDocument:
     return {
         "_id": subscription.id,
         "org": subscription.organization_id,
@@ -119,7 +253,7 @@ def subscription_document(subscription: Subscription) -> Document:
     }
 
 
-def subscription_record(doc: Document) -> Subscription:
+def subscription_record(doc: Read) -> Subscription:
     return Subscription(
         organization_id=doc["org"],
         id=doc["_id"],
@@ -130,7 +264,7 @@ def subscription_record(doc: Document) -> Subscription:
     )
 
 
-def token_document(token: Token) -> Document:
+def token_document(token: Token) -> TokenDocument:
     return {
         "_id": token.id,
         "org": token.organization_id,
@@ -142,7 +276,7 @@ def token_document(token: Token) -> Document:
     }
 
 
-def token_record(doc: Document) -> Token:
+def token_record(doc: Read) -> Token:
     return Token(
         id=doc["_id"],
         organization_id=doc.get("org"),
@@ -165,7 +299,7 @@ def held_value(standard: LicenseState, inspections: LicenseState) -> str | None:
 
 def selector_fields(
     standard: LicenseState, inspections: LicenseState, assigned_at: datetime | None
-) -> Document:
+) -> SelectorFields:
     """The fields one selector change writes: both selectors at once (invariant 2)."""
     return {
         "standard": standard.value,
@@ -175,9 +309,10 @@ def selector_fields(
     }
 
 
-def user_document(user: MobileUser) -> Document:
+def user_document(user: MobileUser) -> UserDocument:
     """A full user document. `first_sync_at` is left out while unset, so that `$min` sets it."""
-    doc = {
+    selectors = selector_fields(user.standard, user.inspections, user.assigned_at)
+    doc: UserDocument = {
         "org": user.organization_id,
         "key": user.key,
         "id": user.id,
@@ -190,14 +325,17 @@ def user_document(user: MobileUser) -> Document:
         "last_sync_at": to_bson_time(user.last_sync_at),
         "grace_started_at": to_bson_time(user.grace_started_at),
         "last_required": None if user.last_required is None else user.last_required.value,
-        **selector_fields(user.standard, user.inspections, user.assigned_at),
+        "standard": selectors["standard"],
+        "inspections": selectors["inspections"],
+        "held": selectors["held"],
+        "assigned_at": selectors["assigned_at"],
     }
     if user.first_sync_at is not None:
         doc["first_sync_at"] = to_bson_time(user.first_sync_at)
     return doc
 
 
-def user_record(doc: Document) -> MobileUser:
+def user_record(doc: Read) -> MobileUser:
     return MobileUser(
         organization_id=doc["org"],
         id=doc["id"],
@@ -217,7 +355,7 @@ def user_record(doc: Document) -> MobileUser:
 # ------------------------------------------------------------------------------------- logs
 
 
-def sync_log_document(entry: SyncLogEntry, user_key: str) -> Document:
+def sync_log_document(entry: SyncLogEntry, user_key: str) -> SyncLogDocument:
     return {
         "_id": entry.id,
         "org": entry.organization_id,
@@ -236,7 +374,7 @@ def sync_log_document(entry: SyncLogEntry, user_key: str) -> Document:
     }
 
 
-def sync_log_record(doc: Document) -> SyncLogEntry:
+def sync_log_record(doc: Read) -> SyncLogEntry:
     return SyncLogEntry(
         organization_id=doc["org"],
         at=from_bson_time(doc["at"]),
@@ -254,7 +392,7 @@ def sync_log_record(doc: Document) -> SyncLogEntry:
     )
 
 
-def audit_document(entry: AuditEntry, user_key: str) -> Document:
+def audit_document(entry: AuditEntry, user_key: str) -> AuditDocument:
     """Keyed by the entry's own id, so that writing it twice (a repair) keeps one copy."""
     return {
         "_id": entry.id,
@@ -272,7 +410,7 @@ def audit_document(entry: AuditEntry, user_key: str) -> Document:
     }
 
 
-def admin_log_document(entry: AdminLogEntry) -> Document:
+def admin_log_document(entry: AdminLogEntry) -> AdminLogDocument:
     """Keyed by the entry's own id."""
     return {
         "_id": entry.id,
@@ -285,7 +423,7 @@ def admin_log_document(entry: AdminLogEntry) -> Document:
     }
 
 
-def admin_log_record(doc: Document) -> AdminLogEntry:
+def admin_log_record(doc: Read) -> AdminLogEntry:
     return AdminLogEntry(
         organization_id=doc["org"],
         at=from_bson_time(doc["at"]),
@@ -297,7 +435,7 @@ def admin_log_record(doc: Document) -> AdminLogEntry:
     )
 
 
-def audit_record(doc: Document) -> AuditEntry:
+def audit_record(doc: Read) -> AuditEntry:
     return AuditEntry(
         organization_id=doc["org"],
         at=from_bson_time(doc["at"]),

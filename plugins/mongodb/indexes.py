@@ -34,12 +34,15 @@ it differs from the index on the server, `collMod` changes it in place.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pymongo import ASCENDING as ASC
+from pymongo.database import Database
 from pymongo.errors import OperationFailure
 
 SYNC_LOG_TTL_INDEX = "sync_log_retention"
 
-INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
+INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict[str, Any]]]] = {
     "users": [
         ([("org", ASC), ("key", ASC)], {"name": "user_key", "unique": True}),
         ([("org", ASC), ("email_key", ASC)], {"name": "user_email", "unique": True}),
@@ -106,7 +109,7 @@ INDEXES: dict[str, list[tuple[list[tuple[str, int]], dict]]] = {
 }
 
 
-def ensure_indexes(db, sync_log_retention_days: int) -> None:
+def ensure_indexes(db: Database[Any], sync_log_retention_days: int) -> None:
     """Create every index (a no-op for those that exist) and set the sync log's retention."""
     for collection, specs in INDEXES.items():
         for keys, options in specs:
@@ -114,7 +117,7 @@ def ensure_indexes(db, sync_log_retention_days: int) -> None:
     ensure_sync_log_ttl(db, sync_log_retention_days)
 
 
-def ensure_sync_log_ttl(db, retention_days: int) -> None:
+def ensure_sync_log_ttl(db: Database[Any], retention_days: int) -> None:
     """The TTL index on the sync log's `at`; 0 days drops it (entries are kept forever)."""
     log = db["sync_log"]
     if retention_days <= 0:

@@ -12,8 +12,11 @@ count round trips or to make a write fail at a chosen step.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pymongo import ReturnDocument
+from pymongo.collection import Collection
+from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 from seatkeeper.domain.records import (
     SEAT_TYPES,
@@ -32,7 +35,7 @@ from seatkeeper.domain.records import (
 from seatkeeper.storage.protocol import EmailTaken, LogQuery, UserQuery
 
 from . import documents as docs
-from .cache import MISS, ReadCache
+from .cache import ReadCache
 from .queries import LOG_ORDER, USER_ORDER, after_user, log_filter, user_filter
 
 COLLECTIONS = (
@@ -63,13 +66,29 @@ def counter_id(organization_id: str, license_type: LicenseType) -> str:
 class MongoStore:
     """Blocking operations on one database. Thread-safe: pymongo's client is."""
 
-    def __init__(self, db, cache_seconds: float = 0, sync_log_retention_days: int = 0) -> None:
+    def __init__(
+        self,
+        db: Database[Any],
+        cache_seconds: float = 0,
+        sync_log_retention_days: int = 0,
+    ) -> None:
         self.db = db
         self.cache = ReadCache(cache_seconds)
         self.sync_log_retention = timedelta(days=sync_log_retention_days)
         self._known: set[str] = set()  # organizations seen to exist (see `known`)
-        for name in COLLECTIONS:
-            setattr(self, name, db[name])
+        # One attribute per collection of COLLECTIONS (a test may replace one, see testing.py).
+        self.organizations: Collection[docs.OrganizationDocument] = db["organizations"]
+        self.projects: Collection[docs.ProjectDocument] = db["projects"]
+        self.subscriptions: Collection[docs.SubscriptionDocument] = db["subscriptions"]
+        self.tokens: Collection[docs.TokenDocument] = db["tokens"]
+        self.users: Collection[docs.UserDocument] = db["users"]
+        self.counters: Collection[docs.Document] = db["counters"]
+        self.journals: Collection[docs.Document] = db["journals"]
+        self.journal_parts: Collection[docs.Document] = db["journal_parts"]
+        self.sync_log: Collection[docs.SyncLogDocument] = db["sync_log"]
+        self.audit_log: Collection[docs.AuditDocument] = db["audit_log"]
+        self.admin_log: Collection[docs.AdminLogDocument] = db["admin_log"]
+        self.clock: Collection[docs.Document] = db["clock"]
 
     def server_now(self) -> datetime:
         """The database server's clock (naive UTC, as BSON keeps it), read by one write that
@@ -81,7 +100,9 @@ class MongoStore:
             upsert=True,
             return_document=ReturnDocument.AFTER,
         )
-        return docs.to_bson_time(doc["at"])
+        assert doc is not None  # upserted: the update returns the document after it
+        at: datetime = doc["at"]
+        return docs.to_bson_time(at)
 
     # -- organizations, projects, settings ------------------------------------------------
 
@@ -115,8 +136,8 @@ class MongoStore:
         self.log(log)
 
     def get_organization(self, organization_id: str) -> Organization | None:
-        cached = self.cache.get(("organization", organization_id))
-        if cached is not MISS:
+        cached = self.cache.get(("organization", organization_id), Organization)
+        if cached is not None:
             return cached
         ticket = self.cache.ticket(organization_id)
         doc = self.organizations.find_one({"_id": organization_id})
@@ -170,8 +191,8 @@ class MongoStore:
         self.cache.forget(project.organization_id)
 
     def get_project(self, organization_id: str, project_id: str) -> Project | None:
-        cached = self.cache.get(("project", organization_id, project_id))
-        if cached is not MISS:
+        cached = self.cache.get(("project", organization_id, project_id), Project)
+        if cached is not None:
             return cached
         ticket = self.cache.ticket(organization_id)
         doc = self.projects.find_one({"org": organization_id, "id": project_id}, {"_id": 0})
@@ -195,8 +216,8 @@ class MongoStore:
         self.log(log)
 
     def list_subscriptions(self, organization_id: str) -> list[Subscription]:
-        cached = self.cache.get(("subscriptions", organization_id))
-        if cached is not MISS:
+        cached = self.cache.get(("subscriptions", organization_id), list)
+        if cached is not None:
             return cached
         ticket = self.cache.ticket(organization_id)
         found = self.subscriptions.find(
@@ -288,9 +309,11 @@ class MongoStore:
         key = user_key(user_id)
         moment = docs.to_bson_time(now)
         new_user = MobileUser(organization_id, user_id, full_name or email, email, created_at=now)
-        on_insert = docs.user_document(new_user)
-        for field in ("org", "key", "email", "email_key", "last_sync_at", "last_required"):
-            on_insert.pop(field)
+        # Set on insert only what the update below does not set.
+        updated = ("org", "key", "email", "email_key", "last_sync_at", "last_required")
+        on_insert: docs.Document = {
+            k: v for k, v in docs.user_document(new_user).items() if k not in updated
+        }
         changes = {
             "email": email,
             "email_key": email.casefold(),
@@ -317,6 +340,7 @@ class MongoStore:
                     upsert=True,
                     return_document=ReturnDocument.AFTER,
                 )
+                assert doc is not None  # upserted: the update returns the document after it
                 return docs.user_record(doc)
             except DuplicateKeyError:
                 # Either the e-mail is another user's (EmailTaken), or two first syncs of this
@@ -351,7 +375,8 @@ class MongoStore:
         )
         if doc is None:
             return self.users.count_documents({"org": organization_id, "held": license_type.value})
-        return doc["holders"]
+        holders: int = doc["holders"]
+        return holders
 
     def holders_ranked_before(
         self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
@@ -468,7 +493,7 @@ class MongoStore:
         found = self.admin_log.find(condition, sort=LOG_ORDER, limit=first)
         return [docs.admin_log_record(d) for d in found]
 
-    def write_audit_documents(self, documents: list[dict]) -> None:
+    def write_audit_documents(self, documents: list[docs.AuditDocument]) -> None:
         """Insert audit documents; ones already there (a repeated write) are kept as they are."""
         if not documents:
             return

@@ -13,9 +13,17 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from .store import COLLECTIONS
+from .store import COLLECTIONS, MongoStore
+
+if TYPE_CHECKING:
+    from . import MongoStorage
+
+#: Which call an injected fault is for.
+CallPredicate = Callable[["Call"], bool]
 
 WRITES = frozenset(
     {
@@ -51,7 +59,7 @@ class _Locked:
             return value
         lock = self._lock
 
-        def locked(*args, **kwargs):
+        def locked(*args: Any, **kwargs: Any) -> Any:
             with lock:
                 result = value(*args, **kwargs)
                 if name in ("find", "aggregate", "list_indexes"):
@@ -63,7 +71,7 @@ class _Locked:
         return locked
 
 
-def atomic_mongomock_client(**kwargs) -> Any:
+def atomic_mongomock_client(**kwargs: Any) -> Any:
     """A mongomock client with the server's per-operation atomicity (see the module docstring)."""
     import mongomock
 
@@ -71,7 +79,7 @@ def atomic_mongomock_client(**kwargs) -> Any:
 
 
 class _Counted:
-    def __init__(self, target: Any, name: str, tally: Counter) -> None:
+    def __init__(self, target: Any, name: str, tally: Counter[str]) -> None:
         self._target, self._name, self._tally = target, name, tally
 
     def __getattr__(self, method: str) -> Any:
@@ -79,7 +87,7 @@ class _Counted:
         if not callable(value):
             return value
 
-        def counted(*args, **kwargs):
+        def counted(*args: Any, **kwargs: Any) -> Any:
             self._tally[f"{self._name}.{method}"] += 1
             return value(*args, **kwargs)
 
@@ -93,9 +101,9 @@ class RoundTrips:
     cursor on the paths measured).
     """
 
-    def __init__(self, store) -> None:
+    def __init__(self, store: MongoStore) -> None:
         self.store = store
-        self.tally: Counter = Counter()
+        self.tally: Counter[str] = Counter()
         self._originals = {name: getattr(store, name) for name in COLLECTIONS}
         for name, collection in self._originals.items():
             setattr(store, name, _Counted(collection, name, self.tally))
@@ -125,7 +133,7 @@ class _Crashing:
         if not callable(value):
             return value
 
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             self._plan.before(f"{self._name}.{method}", method in WRITES)
             return value(*args, **kwargs)
 
@@ -138,7 +146,7 @@ class CrashAfter:
     `log` lists the writes that landed, e.g. `["journals.insert_one", "counters.find_one_and_update"]`.
     """
 
-    def __init__(self, store, writes: int) -> None:
+    def __init__(self, store: MongoStore, writes: int) -> None:
         self.allowed = writes
         self.log: list[str] = []
         self.crashed = False
@@ -194,7 +202,7 @@ class ServerClock:
         self.offset = 0.0
         self._now = _dt.utcnow
 
-    def __call__(self):
+    def __call__(self) -> datetime:
         from datetime import timedelta as _td
 
         return self._now() + _td(seconds=self.offset)
@@ -206,7 +214,15 @@ class ServerClock:
 class Call:
     """One collection call a storage is about to send."""
 
-    def __init__(self, who: str, index: int, collection: str, method: str, args, kwargs) -> None:
+    def __init__(
+        self,
+        who: str,
+        index: int,
+        collection: str,
+        method: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
         self.who, self.index = who, index
         self.collection, self.method = collection, method
         self.args, self.kwargs = args, kwargs
@@ -239,6 +255,7 @@ class _Participant:
         # by its bound (journalStaleSeconds >= 2 x socketTimeoutMS).
         self.just_checked = False
         self.after_check = False
+        self.thread: threading.Thread | None = None  # set by `Controller.spawn`
 
 
 class _Hooked:
@@ -251,7 +268,7 @@ class _Hooked:
         if not callable(value):
             return value
 
-        def call(*args, **kwargs):
+        def call(*args: Any, **kwargs: Any) -> Any:
             return self._controller.call(
                 self._who, self._collection, method, self._target, value, args, kwargs
             )
@@ -273,7 +290,7 @@ class Controller:
     def __init__(self) -> None:
         self.cond = threading.Condition()
         self.participants: dict[str, _Participant] = {}
-        self.faults: list[tuple[Any, str]] = []  # (predicate(call) -> bool, action), used once
+        self.faults: list[tuple[CallPredicate, str]] = []  # (predicate, action), used once
         self.log: list[Call] = []
         # A server's count is not a snapshot: documents written during the scan may or may not
         # be counted. With `split_counts`, a `count_documents` on users counts the keys before
@@ -289,23 +306,23 @@ class Controller:
 
     # -- wiring -----------------------------------------------------------------------
 
-    def wrap(self, store, who: str) -> None:
+    def wrap(self, store: MongoStore, who: str) -> None:
         self.participants.setdefault(who, _Participant(who))
         for name in COLLECTIONS:
             setattr(store, name, _Hooked(getattr(store, name), name, who, self))
 
-    def inject(self, predicate, action: str) -> None:
+    def inject(self, predicate: CallPredicate, action: str) -> None:
         """The first call matching `predicate` gets `action` (once)."""
         self.faults.append((predicate, action))
 
     # -- scheduling ----------------------------------------------------------------------
 
-    def spawn(self, who: str, function) -> None:
+    def spawn(self, who: str, function: Callable[[], object]) -> None:
         """Run `function()` in a thread of process `who`, parked before its first call."""
         p = self.participants[who]
         p.done, p.parked, p.result, p.error, p.next_call = False, False, None, None, None
 
-        def body():
+        def body() -> None:
             try:
                 p.result = function()
             except BaseException as error:  # noqa: BLE001 - reported to the test
@@ -317,7 +334,7 @@ class Controller:
                     self.cond.notify_all()
 
         thread = threading.Thread(target=body, daemon=True, name=f"explorer-{who}")
-        p.thread = thread  # type: ignore[attr-defined]
+        p.thread = thread
         thread.start()
         self._settle(p)
 
@@ -338,7 +355,7 @@ class Controller:
         self._settle(p)
         return True
 
-    def run_until(self, who: str, predicate) -> bool:
+    def run_until(self, who: str, predicate: Callable[[Call | None], bool]) -> bool:
         """Step `who` until its next call matches `predicate` (True) or it finished (False)."""
         p = self.participants[who]
         while True:
@@ -349,7 +366,7 @@ class Controller:
                 return True
             self.step(who)
 
-    def finish(self, who: str):
+    def finish(self, who: str) -> Any:
         """Run `who` to its end; return its result or raise its error."""
         while self.step(who):
             pass
@@ -358,19 +375,28 @@ class Controller:
             raise p.error
         return p.result
 
-    def outcome(self, who: str):
+    def outcome(self, who: str) -> tuple[Any, BaseException | None]:
         """(result, error) of a finished participant."""
         p = self.participants[who]
         return p.result, p.error
 
     def runnable(self) -> list[str]:
         return [
-            name for name, p in self.participants.items() if hasattr(p, "thread") and not p.done
+            name for name, p in self.participants.items() if p.thread is not None and not p.done
         ]
 
     # -- the call itself -----------------------------------------------------------------
 
-    def call(self, who, collection, method, target, function, args, kwargs):
+    def call(
+        self,
+        who: str,
+        collection: str,
+        method: str,
+        target: Any,
+        function: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
         p = self.participants[who]
         call = Call(who, p.calls, collection, method, args, kwargs)
         p.calls += 1
@@ -405,14 +431,23 @@ class Controller:
         """Park the participant's thread before `call` until the scheduler lets it go."""
         if call.index >= 0:
             p.after_check, p.just_checked = p.just_checked, False
-        if threading.current_thread() is getattr(p, "thread", None) and not p.done:
+        if threading.current_thread() is p.thread and not p.done:
             with self.cond:
                 p.next_call, p.parked = call, True
                 self.cond.notify_all()
             p.go.wait()
             p.go.clear()
 
-    def _perform(self, p, call, action, target, function, args, kwargs):
+    def _perform(
+        self,
+        p: _Participant,
+        call: Call,
+        action: str,
+        target: Any,
+        function: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
         from pymongo.errors import AutoReconnect
 
         if action == CRASH:
@@ -436,12 +471,12 @@ class Controller:
         return result
 
 
-def _half_ids(target, condition) -> list:
+def _half_ids(target: Any, condition: dict[str, Any]) -> list[Any]:
     ids = [d["_id"] for d in target.find(condition, {"_id": 1})]
     return ids[: (len(ids) + 1) // 2]
 
 
-def _apply_half(target, method: str, args, kwargs) -> None:
+def _apply_half(target: Any, method: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Apply the first half of a multi-document write (at least one document), as a server does
     when a failover interrupts it: what it wrote stays written."""
     if method == "insert_many":
@@ -475,11 +510,7 @@ class World:
     client, their collections wrapped by one `Controller`, the server's clock a `ServerClock`
     (install it with `monkeypatch.setattr(mongomock, "utcnow", world.server_clock)`)."""
 
-    def __init__(self, names=("P", "Q", "R"), url: str | None = None) -> None:
-        from datetime import UTC as _UTC
-        from datetime import datetime as _dt
-        from datetime import timedelta as _td
-
+    def __init__(self, names: Iterable[str] = ("P", "Q", "R"), url: str | None = None) -> None:
         from . import MongoStorage
 
         self.url = url or "mongodb://localhost/seatkeeper_explorer?syncLogRetentionDays=0"
@@ -488,13 +519,17 @@ class World:
         self.server_clock = ServerClock()
         self.wall_offset = 0.0  # every process's wall clock, ahead of real time by this
         self.elapsed = 0.0  # time that passed for everyone (monotonic clocks included)
-        self.storages: dict[str, Any] = {}
+        self.storages: dict[str, MongoStorage] = {}
         for name in names:
             storage = MongoStorage(self.url, client=self.client)
             storage._ready()
             self.storages[name] = storage
-        self._clock = lambda offset: lambda: _dt.now(_UTC) + _td(seconds=offset)
         self.reset_clocks()
+
+    @staticmethod
+    def _clock(offset: float) -> Callable[[], datetime]:
+        """A process's wall clock, `offset` seconds ahead of real time."""
+        return lambda: datetime.now(UTC) + timedelta(seconds=offset)
 
     def reset_clocks(self) -> None:
         import time as _time
@@ -502,10 +537,17 @@ class World:
         self.server_clock.offset = self.wall_offset = self.elapsed = 0.0
         for name, storage in self.storages.items():
             storage.writer.wall_clock = self._clock(0)
-            storage.writer.monotonic = lambda name=name: (
-                self.controller.check_point(name),
-                _time.monotonic() + self.elapsed,
-            )[1]
+            storage.writer.monotonic = self._monotonic(name, _time.monotonic)
+
+    def _monotonic(self, name: str, clock: Callable[[], float]) -> Callable[[], float]:
+        """Process `name`'s monotonic clock: a check point of its own, then the time, moved on
+        by what `later` let pass."""
+
+        def monotonic() -> float:
+            self.controller.check_point(name)
+            return clock() + self.elapsed
+
+        return monotonic
 
     def wrap(self) -> None:
         for name, storage in self.storages.items():
