@@ -81,9 +81,8 @@ class LimitedHttpToolsProtocol(HttpToolsProtocol):
 
     # ---------------------------------------------------------------- connections
 
-    # asyncio's BaseProtocol takes a BaseTransport; a stream server hands a Transport, and uvicorn's
-    # own method narrows the parameter the same way (and ignores the same error).
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    # asyncio's BaseProtocol takes a BaseTransport; a stream server hands a Transport.
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's own method narrows it alike
         super().connection_made(transport)
         if LimitedHttpToolsProtocol.open_connections >= self._limits.max_connections:
             transport.abort()  # nothing read, nothing answered: the cheapest refusal
