@@ -18,7 +18,7 @@ from seatkeeper.resolvers.organization import OrganizationView
 from seatkeeper.rules import outcomes
 from seatkeeper.rules.access import read_actor
 from seatkeeper.rules.licenses_csv import ImportReport
-from seatkeeper.schema import enums, payloads, types
+from seatkeeper.schema import enums, organization_types, payloads, types, user_types
 
 T = TypeVar("T")
 N = TypeVar("N")
@@ -43,20 +43,22 @@ def edges(page: outcomes.Page[T], to_node: Callable[[T], N]) -> list[types.Edge[
     ]
 
 
-def organization(view: OrganizationView) -> types.Organization:
+def organization(view: OrganizationView) -> organization_types.Organization:
     found = view.organization
-    return types.Organization(
+    return organization_types.Organization(
         id=strawberry.ID(found.id),
         name=found.name,
         created_at=found.created_at,
         trial_ends_at=found.trial_ends_at,
-        settings=types.Settings.from_rules(found.settings),
-        projects=[types.Project.from_rules(p) for p in view.projects],
+        settings=organization_types.Settings.from_rules(found.settings),
+        projects=[organization_types.Project.from_rules(p) for p in view.projects],
     )
 
 
-def subscription_summary(row: outcomes.SubscriptionSummary) -> types.SubscriptionSummary:
-    return types.SubscriptionSummary(
+def subscription_summary(
+    row: outcomes.SubscriptionSummary,
+) -> organization_types.SubscriptionSummary:
+    return organization_types.SubscriptionSummary(
         license_type=row.license_type,
         active=row.active,
         seats=row.seats,
@@ -65,7 +67,7 @@ def subscription_summary(row: outcomes.SubscriptionSummary) -> types.Subscriptio
         over_allocated=row.over_allocated,
         pending=row.pending,
         items=[
-            types.LicenseSubscription(
+            organization_types.LicenseSubscription(
                 id=strawberry.ID(item.subscription_id),
                 license_type=row.license_type,
                 seats=item.seats,
@@ -78,8 +80,10 @@ def subscription_summary(row: outcomes.SubscriptionSummary) -> types.Subscriptio
     )
 
 
-def subscription(subscription: records.Subscription, now: datetime) -> types.LicenseSubscription:
-    return types.LicenseSubscription(
+def subscription(
+    subscription: records.Subscription, now: datetime
+) -> organization_types.LicenseSubscription:
+    return organization_types.LicenseSubscription(
         id=strawberry.ID(subscription.id),
         license_type=subscription.license_type,
         seats=subscription.seats,
@@ -93,7 +97,7 @@ def sync_payload(outcome: outcomes.SyncOutcome) -> payloads.SyncPayload:
     granted, refused = outcome.license, outcome.error
     return payloads.SyncPayload(
         ok=outcome.ok,
-        license=types.License(
+        license=user_types.License(
             type=granted.type,
             temporary=granted.temporary,
             trial=granted.trial,
@@ -101,7 +105,7 @@ def sync_payload(outcome: outcomes.SyncOutcome) -> payloads.SyncPayload:
         )
         if granted
         else None,
-        error=types.LicenseError(
+        error=user_types.LicenseError(
             code=refused.code,
             reason=refused.reason,
             message=refused.message,
@@ -109,7 +113,7 @@ def sync_payload(outcome: outcomes.SyncOutcome) -> payloads.SyncPayload:
         )
         if refused
         else None,
-        user=types.MobileUser.from_user(outcome.user) if outcome.user else None,
+        user=user_types.MobileUser.from_user(outcome.user) if outcome.user else None,
         user_errors=types.user_errors(outcome.user_errors, IN_INPUT),
     )
 
@@ -181,5 +185,5 @@ def import_payload(report: ImportReport) -> payloads.ImportLicensesPayload:
     )
 
 
-def users_of(result: outcomes.Result[list[records.MobileUser]]) -> list[types.MobileUser]:
-    return [types.MobileUser.from_user(u) for u in result.value or []]
+def users_of(result: outcomes.Result[list[records.MobileUser]]) -> list[user_types.MobileUser]:
+    return [user_types.MobileUser.from_user(u) for u in result.value or []]

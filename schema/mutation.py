@@ -15,7 +15,7 @@ from seatkeeper.resolvers import tokens as token_resolvers
 from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers.fields import IN_INPUT
 from seatkeeper.rules.engine import NewUser, SyncRequest
-from seatkeeper.schema import build, inputs, payloads, types
+from seatkeeper.schema import build, inputs, organization_types, payloads, types
 from seatkeeper.schema.fields import root_mutation
 from strawberry.types import Info
 
@@ -138,7 +138,7 @@ class Mutation:
             input.grace_period_days,
         )
         return payloads.UpdateSettingsPayload(
-            settings=types.Settings.from_rules(result.value) if result.value else None,
+            settings=organization_types.Settings.from_rules(result.value) if result.value else None,
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
 
@@ -159,7 +159,7 @@ class Mutation:
             info, str(input.id), input.name, input.kind
         )
         return payloads.UpsertProjectPayload(
-            project=types.Project.from_rules(result.value) if result.value else None,
+            project=organization_types.Project.from_rules(result.value) if result.value else None,
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
         )
 

@@ -8,17 +8,14 @@ from __future__ import annotations
 
 import strawberry
 from seatkeeper.schema.enums import ProblemSeverity
-from seatkeeper.schema.types import (
-    ApiToken,
-    License,
-    LicenseError,
+from seatkeeper.schema.organization_types import (
     LicenseSubscription,
-    MobileUser,
     Organization,
     Project,
     Settings,
-    UserError,
 )
+from seatkeeper.schema.types import ApiToken, UserError
+from seatkeeper.schema.user_types import License, LicenseError, MobileUser
 
 
 @strawberry.type(

@@ -14,7 +14,7 @@ from seatkeeper.resolvers import users as user_resolvers
 from seatkeeper.resolvers import viewer as viewer_resolvers
 from seatkeeper.rules.engine import UserFilter as RulesUserFilter
 from seatkeeper.schema import admin_log as admin_types
-from seatkeeper.schema import build, inputs, types
+from seatkeeper.schema import build, inputs, organization_types, types, user_types
 from seatkeeper.schema.fields import root_field
 from strawberry.types import Info
 
@@ -81,12 +81,12 @@ class Query:
     )
     async def organization(
         self, info: Info, organization_id: OrganizationIdArgument = None
-    ) -> types.Organization | None:
+    ) -> organization_types.Organization | None:
         view = await organization_resolvers.organization(info, _id(organization_id))
         return build.organization(view) if view else None
 
     @root_field(description="Every organization, oldest first. OPERATOR only.")
-    async def organizations(self, info: Info) -> list[types.Organization]:
+    async def organizations(self, info: Info) -> list[organization_types.Organization]:
         return [build.organization(v) for v in await organization_resolvers.organizations(info)]
 
     @root_field(
@@ -95,7 +95,7 @@ class Query:
     )
     async def subscriptions(
         self, info: Info, organization_id: OrganizationIdArgument = None
-    ) -> list[types.SubscriptionSummary]:
+    ) -> list[organization_types.SubscriptionSummary]:
         rows = await subscription_resolvers.subscriptions(info, _id(organization_id))
         return [build.subscription_summary(row) for row in rows]
 
@@ -111,12 +111,12 @@ class Query:
         filter: UserFilterArgument = None,
         first: FirstArgument = None,
         after: AfterArgument = None,
-    ) -> types.UserConnection:
+    ) -> user_types.UserConnection:
         page = await user_resolvers.users(info, search, rules_filter(filter), first, after)
-        return types.UserConnection(
+        return user_types.UserConnection(
             total_count=page.total_count or 0,  # list_users counts unless told not to
             page_info=build.page_info(page, after),
-            edges=build.edges(page, types.MobileUser.from_view),
+            edges=build.edges(page, user_types.MobileUser.from_view),
         )
 
     @root_field(
@@ -126,9 +126,9 @@ class Query:
         self,
         info: Info,
         id: Annotated[strawberry.ID, strawberry.argument(description="The user's id.")],
-    ) -> types.MobileUser | None:
+    ) -> user_types.MobileUser | None:
         view = await user_resolvers.user(info, str(id))
-        return types.MobileUser.from_view(view) if view else None
+        return user_types.MobileUser.from_view(view) if view else None
 
     @root_field(
         description="The licenses CSV file, as import reads it (SPEC 7). ADMIN, READER; one "
