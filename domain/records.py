@@ -292,6 +292,8 @@ class Token:
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None = None
+    expires_at: datetime | None = None  # it stops working then (None: never)
+    last_used_at: datetime | None = None  # coarse: see `rules.token_use`
 
 
 @dataclass(slots=True)

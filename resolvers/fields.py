@@ -35,6 +35,7 @@ API_NAMES: Final[Mapping[InputField, str]] = {
     InputField.FIRST: "first",
     InputField.AFTER: "after",
     InputField.SEARCH: "search",
+    InputField.EXPIRES_AT: "expiresAt",
 }
 
 #: The argument most mutations take their inputs in (`sync(input: SyncInput!)`).

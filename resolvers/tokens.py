@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from seatkeeper.domain.records import Role, Token
 from seatkeeper.resolvers.common import actor_of, engine_of, organization_of, require
 from seatkeeper.rules.access import Action
@@ -11,10 +13,12 @@ from strawberry.types import Info
 
 
 async def create_token(
-    info: Info, organization_id: str, role: Role, name: str
+    info: Info, organization_id: str, role: Role, name: str, expires_at: datetime | None = None
 ) -> Result[CreatedToken]:
     organization_id = organization_of(info, Action.MANAGE_TOKENS, organization_id)
-    return await engine_of(info).create_token(organization_id, role, name, actor=actor_of(info))
+    return await engine_of(info).create_token(
+        organization_id, role, name, actor=actor_of(info), expires_at=expires_at
+    )
 
 
 async def tokens(info: Info, organization_id: str | None) -> list[Token]:

@@ -17,6 +17,7 @@ from seatkeeper.domain.records import (
 )
 from seatkeeper.rules import decisions
 from seatkeeper.rules.outcomes import BadRequest, ErrorCode, UserError
+from seatkeeper.rules.token_use import TokenUse
 from seatkeeper.storage.protocol import SelectorChange, Storage
 
 Clock = Callable[[], datetime]
@@ -33,6 +34,7 @@ class EngineBase:
     def __init__(self, storage: Storage, clock: Clock | None = None) -> None:
         self.storage = storage
         self.clock: Clock = clock or wall_clock
+        self._token_use = TokenUse()  # when tokens were last used, recorded coarsely
 
     def now(self) -> datetime:
         return self.clock()

@@ -35,6 +35,7 @@ class InputField(enum.StrEnum):
     FIRST = "first"
     AFTER = "after"
     SEARCH = "search"
+    EXPIRES_AT = "expires_at"
 
 
 #: Where an offending input sits: names, and indexes into lists.

@@ -6,6 +6,7 @@ once, stored only as a hash, revoked, and looked up to authenticate a request.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,6 +28,9 @@ from seatkeeper.rules.access import TOKEN_ROLES, Caller, hash_secret, new_secret
 from seatkeeper.rules.base import EngineBase
 from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
+from seatkeeper.storage.protocol import StorageError
+
+logger = logging.getLogger("seatkeeper")
 
 MAX_SEATS = 10_000_000
 MAX_TRIAL_DAYS = 365
@@ -152,25 +156,56 @@ class TenancyOperations(EngineBase):
         return Result(subscription)
 
     async def _new_token(
-        self, organization_id: str, role: Role, name: str, actor: str
+        self,
+        organization_id: str,
+        role: Role,
+        name: str,
+        actor: str,
+        expires_at: datetime | None = None,
     ) -> CreatedToken:
         secret = new_secret()
-        token = Token(new_id(), organization_id, name, role, hash_secret(secret), self.clock())
+        token = Token(
+            new_id(),
+            organization_id,
+            name,
+            role,
+            hash_secret(secret),
+            self.clock(),
+            expires_at=expires_at,
+        )
+        expiry = f", expires {expires_at.isoformat()}" if expires_at else ""
         created = self._admin_entry(
             organization_id,
             AdminAction.TOKEN_CREATED,
             actor,
             token.id,
-            f"role {role.value}, name {name!r}",
+            f"role {role.value}, name {name!r}{expiry}",
         )
         await self.storage.add_token(token, log=created)
         return CreatedToken(token, secret)
 
     async def create_token(
-        self, organization_id: str, role: Role, name: str, *, actor: str = SYSTEM_ACTOR
+        self,
+        organization_id: str,
+        role: Role,
+        name: str,
+        *,
+        actor: str = SYSTEM_ACTOR,
+        expires_at: datetime | None = None,
     ) -> Result[CreatedToken]:
-        """SPEC 9: a token of role ADMIN, SYNC or READER; its secret is returned this once."""
+        """SPEC 9: a token of role ADMIN, SYNC or READER; its secret is returned this once.
+
+        With `expires_at` (in the future) it stops working then: from that instant it is
+        refused like an unknown token (401)."""
         problems = []
+        if expires_at is not None and not expires_at > self.clock():
+            problems.append(
+                UserError(
+                    ErrorCode.INVALID_INPUT,
+                    "expiresAt must be in the future",
+                    (InputField.EXPIRES_AT,),
+                )
+            )
         if role not in TOKEN_ROLES:
             problems.append(
                 UserError(
@@ -191,7 +226,7 @@ class TenancyOperations(EngineBase):
             )
         if problems:
             return Result(user_errors=problems)
-        return Result(await self._new_token(organization_id, role, name.strip(), actor))
+        return Result(await self._new_token(organization_id, role, name.strip(), actor, expires_at))
 
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self.storage.list_tokens(organization_id)
@@ -225,10 +260,21 @@ class TenancyOperations(EngineBase):
         return Result(token)
 
     async def authenticate(self, secret: str) -> Caller | None:
-        """The caller a token secret names, or None for an unknown or revoked one."""
+        """The caller a token secret names, or None for an unknown, revoked or expired one.
+
+        Notes the use (`last_used_at`) coarsely: at most one write per token and process a
+        minute (`rules.token_use`), never one per request."""
         if not secret or len(secret) > 256:
             return None
         token = await self.storage.find_token(hash_secret(secret))
         if token is None or token.revoked_at is not None:
             return None
+        now = self.clock()
+        if token.expires_at is not None and now >= token.expires_at:
+            return None
+        if self._token_use.due(token, now):
+            try:
+                await self.storage.touch_token(token.id, now)
+            except StorageError as error:  # a missed "last used" must not refuse the request
+                logger.warning("could not record the use of token %s: %s", token.id, error)
         return Caller(token.role, token.organization_id, token.name, token.id)

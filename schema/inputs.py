@@ -263,3 +263,8 @@ class CreateTokenInput:
             "reserved."
         )
     )
+    expires_at: datetime | None = strawberry.field(
+        default=None,
+        description="When it stops working (in the future; from then on it is refused with 401 "
+        "like an unknown token); left out, never.",
+    )

@@ -257,7 +257,7 @@ class Mutation:
         ],
     ) -> payloads.CreateTokenPayload:
         result = await token_resolvers.create_token(
-            info, str(input.organization_id), input.role, input.name
+            info, str(input.organization_id), input.role, input.name, input.expires_at
         )
         created = result.value
         return payloads.CreateTokenPayload(

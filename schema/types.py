@@ -266,6 +266,15 @@ class ApiToken:
     revoked_at: datetime | None = strawberry.field(
         description="When it was revoked (it stopped working then); null while it works."
     )
+    expires_at: datetime | None = strawberry.field(
+        description="When it stops working (it is refused like an unknown token from then on); "
+        "null: never."
+    )
+    last_used_at: datetime | None = strawberry.field(
+        description="When it was last used, to the minute: recorded at most once a minute per "
+        "token and server process, so a use within a minute of the one shown may be missing; "
+        "null: never used."
+    )
 
     @classmethod
     def from_rules(cls, token: records.Token) -> ApiToken:
@@ -276,6 +285,8 @@ class ApiToken:
             organization_id=strawberry.ID(token.organization_id) if token.organization_id else None,
             created_at=token.created_at,
             revoked_at=token.revoked_at,
+            expires_at=token.expires_at,
+            last_used_at=token.last_used_at,
         )
 
 

@@ -129,6 +129,9 @@ class BaseStorage(ABC):
     async def list_tokens(self, organization_id: str | None) -> list[Token]: ...
 
     @abstractmethod
+    async def touch_token(self, token_id: str, at: datetime) -> None: ...
+
+    @abstractmethod
     async def revoke_token(
         self,
         token_id: str,

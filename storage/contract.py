@@ -468,6 +468,27 @@ class TokenContract(_ContractBase):
 
         run(check())
 
+    def test_token_expiry_kept_and_last_use_only_moves_forward(
+        self, storage: Storage, run: Run
+    ) -> None:
+        """A token's `expires_at` is stored as given; `touch_token` records its last use and
+        never moves it back; an unknown id writes nothing."""
+
+        async def check() -> None:
+            await make_org(storage)
+            expiring = replace(self.token("t1", ORG, 1, Role.READER), expires_at=at(60))
+            await storage.add_token(expiring)
+            assert await storage.find_token("hash-t1") == expiring
+            await storage.touch_token("t1", at(5))
+            assert present(await storage.find_token("hash-t1")).last_used_at == at(5)
+            await storage.touch_token("t1", at(3))  # an older use, written late
+            assert present(await storage.find_token("hash-t1")).last_used_at == at(5)
+            await storage.touch_token("t1", at(9))
+            await storage.touch_token("missing", at(9))
+            assert await storage.list_tokens(ORG) == [replace(expiring, last_used_at=at(9))]
+
+        run(check())
+
     def test_revoke_token_once_in_its_organization(self, storage: Storage, run: Run) -> None:
         async def check() -> None:
             await make_org(storage)

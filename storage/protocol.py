@@ -529,6 +529,11 @@ class Storage(Protocol):
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         """The tokens of one organization (or of all when None), oldest first."""
 
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        """Record that the token was used at `at`: its `last_used_at` becomes `at` unless it is
+        already later. An unknown id writes nothing. The engine calls it at most once a minute
+        per token and process (`rules.token_use`): coarse on purpose, never a write per request."""
+
     async def revoke_token(
         self,
         token_id: str,

@@ -475,6 +475,12 @@ class MemoryStorage(BaseStorage):
             ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id))
 
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        with self._lock:
+            token = self._tokens.get(token_id)
+            if token is not None and (token.last_used_at is None or token.last_used_at < at):
+                token.last_used_at = at
+
     async def revoke_token(
         self,
         token_id: str,

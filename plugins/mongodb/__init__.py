@@ -461,6 +461,9 @@ class MongoStorage:
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self._run(lambda s, w: s.list_tokens(organization_id))
 
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        await self._run(lambda s, w: s.touch_token(token_id, at))
+
     async def revoke_token(
         self,
         token_id: str,

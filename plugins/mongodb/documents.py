@@ -86,6 +86,8 @@ class TokenDocument(TypedDict):
     secret_hash: str
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None
+    last_used_at: datetime | None
 
 
 class SelectorFields(TypedDict):
@@ -273,6 +275,8 @@ def token_document(token: Token) -> TokenDocument:
         "secret_hash": token.secret_hash,
         "created_at": to_bson_time(token.created_at),
         "revoked_at": to_bson_time(token.revoked_at),
+        "expires_at": to_bson_time(token.expires_at),
+        "last_used_at": to_bson_time(token.last_used_at),
     }
 
 
@@ -285,6 +289,8 @@ def token_record(doc: Read) -> Token:
         secret_hash=doc["secret_hash"],
         created_at=from_bson_time(doc["created_at"]),
         revoked_at=from_bson_time(doc.get("revoked_at")),
+        expires_at=from_bson_time(doc.get("expires_at")),
+        last_used_at=from_bson_time(doc.get("last_used_at")),
     )
 
 

@@ -247,6 +247,14 @@ class MongoStore:
             for d in self.tokens.find(query, sort=[("created_at", 1), ("_id", 1)])
         ]
 
+    def touch_token(self, token_id: str, at: datetime) -> None:
+        moment = docs.to_bson_time(at)
+        # Never moves it back: only a token never used, or last used before `at`, is written.
+        self.tokens.update_one(
+            {"_id": token_id, "$or": [{"last_used_at": None}, {"last_used_at": {"$lt": moment}}]},
+            {"$set": {"last_used_at": moment}},
+        )
+
     def revoke_token(
         self,
         token_id: str,

@@ -548,7 +548,7 @@ class SQLiteStorage(BaseStorage):
             ).fetchone():
                 raise ValueError("token exists")
             c.execute(
-                f"INSERT INTO tokens ({rows.TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
+                f"INSERT INTO tokens ({rows.TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
                 rows.token_row(token),
             )
             _log(c, log)
@@ -578,6 +578,16 @@ class SQLiteStorage(BaseStorage):
             return [rows.token_of(r) for r in cursor]
 
         return await self._read(work)
+
+    async def touch_token(self, token_id: str, at: datetime) -> None:
+        def work(c: sqlite3.Connection) -> None:
+            c.execute(
+                "UPDATE tokens SET last_used_at = ? "
+                "WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                (rows.to_time(at), token_id, rows.to_time(at)),
+            )
+
+        await self._write(work)
 
     async def revoke_token(
         self,

@@ -139,7 +139,7 @@ def admin_log_of(row: Row) -> AdminLogEntry:
     )
 
 
-TOKEN_COLUMNS = "id, org, name, role, secret_hash, created_at, revoked_at"
+TOKEN_COLUMNS = "id, org, name, role, secret_hash, created_at, revoked_at, expires_at, last_used_at"
 
 
 def token_row(t: Token) -> tuple[Any, ...]:
@@ -151,6 +151,8 @@ def token_row(t: Token) -> tuple[Any, ...]:
         t.secret_hash,
         to_time(t.created_at),
         to_time(t.revoked_at),
+        to_time(t.expires_at),
+        to_time(t.last_used_at),
     )
 
 
@@ -163,6 +165,8 @@ def token_of(row: Row) -> Token:
         row[4],
         at_time(row[5]),
         from_time(row[6]),
+        from_time(row[7]),
+        from_time(row[8]),
     )
 
 

@@ -191,8 +191,14 @@ CREATE TABLE admin_log (
 ) WITHOUT ROWID;
 """
 
+# Version 5: tokens may expire, and show when they were last used (coarsely, issue 9).
+_V5 = """
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
+"""
+
 #: MIGRATIONS[n] takes a file from schema version n to n + 1 (statements run in order).
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -33,6 +33,7 @@ PRIMITIVES = [
     "purge_sync_log",
     "list_audit_log",
     "list_admin_log",
+    "touch_token",
 ]
 
 
