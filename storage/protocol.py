@@ -7,6 +7,9 @@ concurrent request could slip in between: every write that depends on what it re
 expectation it was decided on (compare-and-set), and the backend refuses the write when the
 expectation no longer holds, so that the engine decides again on fresh data.
 
+What the writes carry and answer is in `storage/changes.py` (change sets, sync writes, results),
+the filters in `storage/queries.py`; both are importable from here, as plugins do.
+
 All methods are coroutines. A backend that talks to a blocking driver runs it off the event loop.
 A backend must be safe under concurrent asyncio tasks and, when the server runs one process with
 threads, under threads; several processes sharing one database must be safe by the database's own
@@ -68,14 +71,13 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from seatkeeper.domain.records import (
     AdminLogEntry,
     AuditEntry,
-    LicenseState,
     LicenseType,
     MobileUser,
     Organization,
@@ -84,307 +86,58 @@ from seatkeeper.domain.records import (
     Subscription,
     SyncLogEntry,
     Token,
-    new_sortable_id,
-    seat_held,
-    user_key,
 )
+from seatkeeper.storage.changes import (
+    AlreadyExists,
+    Applied,
+    ApplyResult,
+    ChangeSet,
+    Conflict,
+    SeatShortage,
+    SelectorChange,
+    SyncRecord,
+    SyncWriteResult,
+    SyncWrites,
+    SyncWritten,
+    UserDeletion,
+    order_audit_entries,
+    recorded_user,
+    sync_basis,
+)
+from seatkeeper.storage.queries import LogQuery, UserQuery, fold, user_sort_key
 
-
-@dataclass(frozen=True)
-class SelectorChange:
-    """Set both selectors of one existing user, if they are still what the engine decided on."""
-
-    user_key: str
-    expected: tuple[LicenseState, LicenseState]  # (standard, inspections) when the engine read them
-    standard: LicenseState
-    inspections: LicenseState
-    assigned_at: datetime | None  # when the seat held after the change was assigned; None if none
-
-
-@dataclass(frozen=True)
-class UserDeletion:
-    """Remove one user, if its selectors are still what the engine decided on."""
-
-    user_key: str
-    expected: tuple[LicenseState, LicenseState]
-
-
-@dataclass
-class ChangeSet:
-    """One all-or-nothing write: creates, selector changes and deletions, with their audit entries.
-
-    `seat_limits` gives, per seat type, the capacity the engine computed for now. A type whose
-    number of holders the change set would raise may not end above its limit. A type whose count
-    does not rise (a switch away from it, a seat moved from one user to another) is not checked,
-    so that a change never fails for an over-allocation it does not worsen (SPEC 5).
-    """
-
-    organization_id: str
-    creates: list[MobileUser] = field(default_factory=list)
-    changes: list[SelectorChange] = field(default_factory=list)
-    deletes: list[UserDeletion] = field(default_factory=list)
-    seat_limits: dict[LicenseType, int] = field(default_factory=dict)
-    audit: list[AuditEntry] = field(default_factory=list)
-    #: Stamp the audit entries' order when the change set commits (`order_audit_entries`), not
-    #: keep the `at` and `id` they were planned with. The engine sets it: a change set planned
-    #: before another one committed (an import planned in a worker thread, a sync between) must
-    #: still list after it, or the audit log no longer replays to the stored state (invariant 4).
-    order_audit: bool = False
-
-    def holder_delta(self, current: dict[str, MobileUser]) -> dict[LicenseType, int]:
-        """Net change of holders per seat type, given the current records of the touched users."""
-        delta = {t: 0 for t in (LicenseType.STANDARD, LicenseType.INSPECTIONS)}
-        for user in self.creates:
-            if user.active_license is not None:
-                delta[user.active_license] += 1
-        for change in self.changes:
-            before = current[change.user_key].active_license
-            after = seat_held(change.standard, change.inspections)
-            if before is not None:
-                delta[before] -= 1
-            if after is not None:
-                delta[after] += 1
-        for deletion in self.deletes:
-            before = current[deletion.user_key].active_license
-            if before is not None:
-                delta[before] -= 1
-        return delta
-
-
-def order_audit_entries(
-    entries: list[AuditEntry], newest: tuple[datetime, str] | None
-) -> list[AuditEntry]:
-    """The audit entries of a committing change set, stamped to list after `newest`.
-
-    `newest` is the `(at, id)` of the organization's newest audit entry, read inside the same
-    atomic step as the write (None when there is none). Each entry's `at` is raised to the newest
-    `at` when it is older (never lowered), and each gets a fresh id (`new_sortable_id`) that sorts
-    after `newest` and after the entries before it in the list. A backend that honours
-    `ChangeSet.order_audit` writes these instead of the entries it was given.
-    """
-    stamped: list[AuditEntry] = []
-    last = newest
-    for entry in entries:
-        at = entry.at if last is None or entry.at > last[0] else last[0]
-        entry_id = new_sortable_id(at)
-        if last is not None and at == last[0] and entry_id <= last[1]:
-            # Another process's sequence at the same instant: count on from the newest id.
-            entry_id = _id_after(last[1])
-        stamped.append(replace(entry, at=at, id=entry_id))
-        last = (at, entry_id)
-    return stamped
-
-
-def _id_after(entry_id: str) -> str:
-    """An id that sorts just after `entry_id` (same length for ours; longer for any other)."""
-    try:
-        return f"{int(entry_id, 16) + 1:0{len(entry_id)}x}"
-    except ValueError:
-        return entry_id + "0"
-
-
-@dataclass(frozen=True)
-class Applied:
-    """`apply_changes` succeeded: every write of the change set landed."""
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """Some users were not as expected (changed or deleted meanwhile): nothing was written."""
-
-    user_keys: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AlreadyExists:
-    """A user to create has an id or e-mail already taken: nothing was written."""
-
-    user_keys: tuple[str, ...]  # keys of the creates that collide
-    emails: tuple[str, ...]  # e-mail keys that collide
-
-
-@dataclass(frozen=True)
-class SeatShortage:
-    """The change set would raise a seat type above its limit: nothing was written."""
-
-    license_type: LicenseType
-    holders: int  # holders of the type when the change was refused
-    delta: int  # net holders the change set would add
-
-
-ApplyResult = Applied | Conflict | AlreadyExists | SeatShortage
-
-
-@dataclass(frozen=True)
-class SyncRecord:
-    """What a sync records of its user (SPEC 4.1), whatever is decided: see `recorded_user`."""
-
-    organization_id: str
-    user_id: str
-    email: str
-    full_name: str | None  # None keeps the stored name (a new user is named by the e-mail)
-    required: LicenseType  # the license the sync's project requires (the user's last_required)
-    now: datetime
-
-    @property
-    def key(self) -> str:
-        return user_key(self.user_id)
-
-
-@dataclass
-class SyncWrites:
-    """Everything one sync writes (SPEC 4), for `write_sync` to land whole or not at all.
-
-    The engine reads the user (`get_user`), decides on `recorded_user(expected, record)` — the
-    user as this sync records it — and then hands over the record, what it decided to write
-    (a grace start or a seat change) and the sync-log entry that reports the decision.
-    """
-
-    record: SyncRecord
-    #: The user as the engine read it before deciding, None if absent: the write is refused as
-    #: a Conflict unless `sync_basis` of the stored user still equals `sync_basis(expected)`.
-    expected: MobileUser | None
-    log: SyncLogEntry  # the sync-log entry reporting the decision (SPEC 4.8)
-    start_grace: bool = False  # set grace_started_at = now if unset (SPEC 4.7)
-    #: The seat change (SPEC 4.6: an automatic assignment, with a free-up), applied after the
-    #: record, with `apply_changes`'s checks; it may change the syncing user even when that user
-    #: is created by this very write (expected selectors UNASSIGNED, UNASSIGNED).
-    change_set: ChangeSet | None = None
-
-
-@dataclass(frozen=True)
-class SyncWritten:
-    """`write_sync` succeeded: the record, the grace start or seat change, and the entry landed."""
-
-    user: MobileUser  # the user as stored afterwards
-
-
-SyncWriteResult = SyncWritten | Conflict | AlreadyExists | SeatShortage
-
-
-def sync_basis(
-    user: MobileUser | None,
-) -> tuple[LicenseState, LicenseState, datetime | None, datetime | None]:
-    """What a sync's decision rests on: both selectors, `assigned_at` and `grace_started_at`.
-
-    An absent user has the basis of the one a sync creates (nothing held, no grace), so that a
-    first sync racing another first sync of the same id is no conflict: both decided alike.
-    """
-    if user is None:
-        return (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED, None, None)
-    return (user.standard, user.inspections, user.assigned_at, user.grace_started_at)
-
-
-def recorded_user(before: MobileUser | None, record: SyncRecord) -> MobileUser:
-    """The user as a sync's `record` leaves it over `before` (SPEC 4.1; `record_sync`'s rule).
-
-    Created with both selectors UNASSIGNED, `created_at = now` and the e-mail for a missing full
-    name when `before` is None; otherwise e-mail and (when given) full name replaced. Then
-    `first_sync_at` set if unset, `last_sync_at = now`, `last_required = required`. Selectors,
-    seat and grace are left as they were. `before` itself is not changed.
-    """
-    now = record.now
-    if before is None:
-        return MobileUser(
-            organization_id=record.organization_id,
-            id=record.user_id,
-            full_name=record.full_name or record.email,
-            email=record.email,
-            created_at=now,
-            first_sync_at=now,
-            last_sync_at=now,
-            last_required=record.required,
-        )
-    return replace(
-        before,
-        email=record.email,
-        full_name=record.full_name or before.full_name,
-        first_sync_at=before.first_sync_at or now,
-        last_sync_at=now,
-        last_required=record.required,
-    )
-
-
-@dataclass(frozen=True)
-class UserQuery:
-    """A filter over one organization's users (SPEC 6a and the pending count of SPEC 6).
-
-    Every field left at None does not filter. `matches` is the reference meaning; a backend may
-    translate the query to its own language but must select exactly the same users.
-    """
-
-    search: str | None = None  # case-insensitive substring of id, full name or e-mail
-    selector: tuple[LicenseType, LicenseState] | None = None  # that selector in that state
-    any_state: LicenseState | None = None  # either selector in that state
-    active_before: datetime | None = None  # last activity <= this (inactive users)
-    active_since: datetime | None = None  # last activity > this (active users)
-    pending_for: LicenseType | None = (
-        None  # latest sync required this type, no covering seat, not disabled
-    )
-    grace_since: datetime | None = None  # grace window started after this (with pending_for)
-    matches_nobody: bool = False
-
-    def matches(self, user: MobileUser) -> bool:
-        if self.matches_nobody:
-            return False
-        if self.search:
-            needle = fold(self.search)
-            if not (
-                needle in fold(user.id)
-                or needle in fold(user.full_name)
-                or needle in fold(user.email)
-            ):
-                return False
-        if self.selector is not None:
-            license_type, state = self.selector
-            if user.selector(license_type) is not state:
-                return False
-        if self.any_state is not None and self.any_state not in user.selectors:
-            return False
-        activity = user.last_activity()
-        if self.active_before is not None and not activity <= self.active_before:
-            return False
-        if self.active_since is not None and not activity > self.active_since:
-            return False
-        if self.pending_for is not None:
-            if user.last_required is not self.pending_for:
-                return False
-            if user.selector(self.pending_for) is LicenseState.DISABLED:
-                return False
-            held = user.active_license
-            if held is self.pending_for or held is LicenseType.INSPECTIONS:
-                return False
-            if user.grace_started_at is None:
-                return False
-            if self.grace_since is not None and not user.grace_started_at > self.grace_since:
-                return False
-        return True
-
-
-def fold(text: str) -> str:
-    """The case-insensitive form of a text, as searches and the user order compare it.
-
-    Python's `str.casefold()` (full Unicode case folding: "Straße" and "STRASSE" fold alike),
-    which no SQL collation expresses: a backend stores the folded form beside the text (the
-    `sqlite` plugin's `name_key`, `email_key`, `id_fold` columns) and compares those exactly,
-    code point by code point (UTF-8 bytes order the same way).
-    """
-    return text.casefold()
-
-
-def user_sort_key(user: MobileUser) -> tuple[str, str]:
-    """The order of user lists (SPEC 6a): full name case-insensitively (`fold`), then id."""
-    return (fold(user.full_name), user.id)
-
-
-@dataclass(frozen=True)
-class LogQuery:
-    """A filter over a log: one user, errors only (sync log), half-open time range."""
-
-    user_key: str | None = None
-    errors_only: bool = False
-    since: datetime | None = None
-    until: datetime | None = None
+# The protocol's vocabulary lives beside it (changes.py: what is written and answered;
+# queries.py: filters and order); plugins and the engine import all of it from here.
+__all__ = [
+    "PROTOCOL_VERSION",
+    "SUPPORTED_PROTOCOL_VERSIONS",
+    "UNDECLARED",
+    "AlreadyExists",
+    "Applied",
+    "ApplyResult",
+    "Backup",
+    "Capabilities",
+    "ChangeSet",
+    "Conflict",
+    "EmailTaken",
+    "LogQuery",
+    "SeatShortage",
+    "SelectorChange",
+    "Storage",
+    "StorageError",
+    "SyncRecord",
+    "SyncWriteResult",
+    "SyncWrites",
+    "SyncWritten",
+    "UserDeletion",
+    "UserQuery",
+    "capabilities_of",
+    "fold",
+    "order_audit_entries",
+    "recorded_user",
+    "sync_basis",
+    "user_sort_key",
+]
 
 
 #: The version of this protocol. A plugin declares the version it implements in its
