@@ -5,7 +5,9 @@ the whole ASGI app (GraphQL included; no HTTP) arrive on a fixed schedule (open 
 INTERVAL seconds), and each one's latency counts from when it was due, so that time the event
 loop spent elsewhere shows up as it would for a client. Idle: the syncs alone. Busy: the same
 while `importLicenses` (the engine's call, as the resolver makes it) creates 200,000 holders in
-a third organization. The figure is p99 busy ÷ p99 idle (target ≤ 5).
+a third organization. The figure is p99 busy ÷ p99 idle (target ≤ 5). B9s is the same on a
+SQLite file (benchmarks/b9s_sqlite.py; reported, no target: SQLite has one writer, and the
+import's one transaction holds it).
 """
 
 from __future__ import annotations
@@ -66,10 +68,13 @@ async def scheduled_syncs(
     return latencies
 
 
-async def measure(config: BenchConfig) -> list[Figure]:
+async def measure(
+    config: BenchConfig, storage: str = "memory://", figure_id: str = "B9"
+) -> list[Figure]:
     rows = config.size(ROWS, 20_000)
-    app = create_app("memory://", graphiql=False)
+    app = create_app(storage, graphiql=False)
     engine = app.state.engine
+    await engine.storage.open()
     syncing = await seed_organization(engine, 1_000, seed=9)
     client = AsgiClient(app, syncing.sync_token)
     rng = random.Random(9)
@@ -96,15 +101,17 @@ async def measure(config: BenchConfig) -> list[Figure]:
         idle_ms.append(p99(idle) * 1000)
         busy_ms.append(p99(busy) * 1000)
     ratio = sorted(ratios)[len(ratios) // 2]
+    await engine.storage.close()
+    on = "" if storage == "memory://" else f", {storage.split(':', 1)[0]}"
     return [
         Figure(
-            "B9",
+            figure_id,
             f"p99 of another organization's syncs during a {rows:,}-row import "
-            "(in-process, ASGI, open loop 200/s)",
+            f"(in-process, ASGI, open loop 200/s{on})",
             f"idle p99 {sorted(idle_ms)[len(idle_ms) // 2]:.2f} ms",
             ratio,
-            "≤ 5×",
-            ratio <= 5,
+            "≤ 5×" if figure_id == "B9" else "reported",
+            ratio <= 5 if figure_id == "B9" else None,
             f"busy p99 {sorted(busy_ms)[len(busy_ms) // 2]:.1f} ms; import "
             f"{sorted(import_s)[len(import_s) // 2]:.1f} s; rounds "
             f"{', '.join(f'{r:.1f}' for r in ratios)}",

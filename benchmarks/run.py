@@ -42,6 +42,7 @@ MODULES = {
     "B6": "benchmarks.b6_mongodb",
     "B8": "benchmarks.b8_b11_limits",
     "B9": "benchmarks.b9_fairness",
+    "B9s": "benchmarks.b9s_sqlite",
     "B10": "benchmarks.b10_capacity_fall",
     "B11": "benchmarks.b8_b11_limits",
     "B15": "benchmarks.b15_console",
@@ -58,6 +59,7 @@ ORDER = [
     "B7",
     "B8",
     "B9",
+    "B9s",
     "B10",
     "B11",
     "B12",
@@ -153,7 +155,10 @@ def main() -> int:
         quick=args.quick,
         server_args=args.server_args.split(),
     )
-    wanted = [f.strip().upper() for f in args.only.split(",")] if args.only else ORDER
+    # Ids in any case (`b1s`, `B1S`), compared as MODULES spells them (B1s, B9s).
+    spelled = {name.upper(): name for name in MODULES}
+    only = [f.strip() for f in args.only.split(",")] if args.only else ORDER
+    wanted = [spelled.get(f.upper(), f) for f in only]
     unknown = [f for f in wanted if f not in MODULES]
     if unknown:
         parser.error(f"unknown figure(s): {', '.join(unknown)}")
@@ -162,7 +167,7 @@ def main() -> int:
     results: dict[str, Figure] = {}
     done_modules: set[str] = set()
     for figure_id in ORDER:
-        if figure_id.upper() not in wanted or MODULES[figure_id] in done_modules:
+        if figure_id not in wanted or MODULES[figure_id] in done_modules:
             continue
         module_name = MODULES[figure_id]
         done_modules.add(module_name)

@@ -6,6 +6,7 @@ set that carries those expectations; a concurrent write makes it decide again.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from typing import TypeVar
 
@@ -40,6 +41,7 @@ from seatkeeper.rules.base import (
     selector_change,
     trial_error,
 )
+from seatkeeper.rules.collector import collector_paused
 from seatkeeper.rules.fields import InputField
 from seatkeeper.rules.outcomes import ErrorCode, Result, UserError
 from seatkeeper.rules.retry import AGAIN, Again, with_conflict_retry
@@ -49,10 +51,29 @@ from seatkeeper.storage.protocol import (
     ChangeSet,
     SeatShortage,
     SelectorChange,
+    Storage,
     UserDeletion,
 )
 
 T = TypeVar("T")
+
+
+#: Users read per storage call, and handled between two pauses, in a bulk mutation: one call for
+#: 100,000 users held the event loop, and every organization's requests (issue 9, finding 6).
+_BULK_CHUNK = 2_000
+
+
+async def _users_in_chunks(
+    storage: Storage, organization_id: str, keys: list[str]
+) -> dict[str, MobileUser]:
+    """`storage.get_users` a chunk at a time, giving the event loop back between chunks. The
+    chunks are not one snapshot: the change set's expectations catch what changed meanwhile."""
+    users: dict[str, MobileUser] = {}
+    for start in range(0, len(keys), _BULK_CHUNK):
+        if start:
+            await asyncio.sleep(0)
+        users.update(await storage.get_users(organization_id, keys[start : start + _BULK_CHUNK]))
+    return users
 
 
 class AdministrationOperations(EngineBase):
@@ -72,66 +93,72 @@ class AdministrationOperations(EngineBase):
         NOT_ENOUGH_SEATS with how many were needed and how many are free) and overrides
         DISABLED; UNASSIGNED and DISABLED release the seat. During a trial: TRIAL_ACTIVE only.
         """
-        organization = await self._require_organization(organization_id)
-        now = self.clock()
-        if decisions.in_trial(organization, now):
-            return Result(user_errors=[trial_error()])
-        problems = bulk_problems(user_ids, (InputField.USER_IDS,))
-        if license_type is LicenseType.EXTERNAL:
-            problems.append(
-                UserError(
-                    ErrorCode.INVALID_INPUT,
-                    "EXTERNAL licenses are per organization; users have no EXTERNAL selector",
-                    (InputField.LICENSE_TYPE,),
+        # Many users: many objects alive for seconds (`collector`; issue 9).
+        with collector_paused(len(user_ids)):
+            organization = await self._require_organization(organization_id)
+            now = self.clock()
+            if decisions.in_trial(organization, now):
+                return Result(user_errors=[trial_error()])
+            problems = bulk_problems(user_ids, (InputField.USER_IDS,))
+            if license_type is LicenseType.EXTERNAL:
+                problems.append(
+                    UserError(
+                        ErrorCode.INVALID_INPUT,
+                        "EXTERNAL licenses are per organization; users have no EXTERNAL selector",
+                        (InputField.LICENSE_TYPE,),
+                    )
                 )
-            )
-        if problems:
-            return Result(user_errors=problems)
-        keys = list(dict.fromkeys(user_key(i) for i in user_ids))
-        operation_id = new_id()
+            if problems:
+                return Result(user_errors=problems)
+            keys = list(dict.fromkeys(user_key(i) for i in user_ids))
+            operation_id = new_id()
 
-        async def attempt() -> Result[list[MobileUser]] | Again:
-            users = await self.storage.get_users(organization_id, keys)
-            missing = missing_users(user_ids, users, (InputField.USER_IDS,))
-            if missing:
-                return Result(user_errors=missing)
-            changes: list[SelectorChange] = []
-            audit: list[AuditEntry] = []
-            gaining = 0
-            for key in keys:
-                user = users[key]
-                after = decisions.with_selector(user, license_type, state)
-                if after == user.selectors:
-                    continue
-                if state is LicenseState.ASSIGNED:
-                    gaining += 1
-                changes.append(selector_change(user, after, now))
-                audit += audit_entries(
-                    organization_id, now, user, after, actor, AuditReason.MANUAL, operation_id
+            async def attempt() -> Result[list[MobileUser]] | Again:
+                users = await _users_in_chunks(self.storage, organization_id, keys)
+                missing = missing_users(user_ids, users, (InputField.USER_IDS,))
+                if missing:
+                    return Result(user_errors=missing)
+                changes: list[SelectorChange] = []
+                audit: list[AuditEntry] = []
+                gaining = 0
+                for count, key in enumerate(keys):
+                    if count and count % _BULK_CHUNK == 0:
+                        await asyncio.sleep(0)  # a pause between chunks, as `_users_in_chunks`
+                    user = users[key]
+                    after = decisions.with_selector(user, license_type, state)
+                    if after == user.selectors:
+                        continue
+                    if state is LicenseState.ASSIGNED:
+                        gaining += 1
+                    changes.append(selector_change(user, after, now))
+                    audit += audit_entries(
+                        organization_id, now, user, after, actor, AuditReason.MANUAL, operation_id
+                    )
+                if not changes:
+                    return Result([users[k] for k in keys])
+                subscriptions = await self.storage.list_subscriptions(organization_id)
+                limits = decisions.seat_limits(subscriptions, now)
+                result = await self.storage.apply_changes(
+                    ChangeSet(
+                        organization_id,
+                        changes=changes,
+                        seat_limits=limits,
+                        audit=audit,
+                        order_audit=True,
+                    )
                 )
-            if not changes:
-                return Result([users[k] for k in keys])
-            subscriptions = await self.storage.list_subscriptions(organization_id)
-            limits = decisions.seat_limits(subscriptions, now)
-            result = await self.storage.apply_changes(
-                ChangeSet(
-                    organization_id,
-                    changes=changes,
-                    seat_limits=limits,
-                    audit=audit,
-                    order_audit=True,
-                )
-            )
-            if isinstance(result, Applied):
-                updated = await self.storage.get_users(organization_id, keys)
-                return Result([updated[k] for k in keys if k in updated])
-            if isinstance(result, SeatShortage):
-                return Result(
-                    user_errors=[shortage_error(result, gaining, limits, (InputField.USER_IDS,))]
-                )
-            return AGAIN
+                if isinstance(result, Applied):
+                    updated = await _users_in_chunks(self.storage, organization_id, keys)
+                    return Result([updated[k] for k in keys if k in updated])
+                if isinstance(result, SeatShortage):
+                    return Result(
+                        user_errors=[
+                            shortage_error(result, gaining, limits, (InputField.USER_IDS,))
+                        ]
+                    )
+                return AGAIN
 
-        return await with_conflict_retry(attempt, _conflict_result)
+            return await with_conflict_retry(attempt, _conflict_result)
 
     async def create_users(
         self, organization_id: str, actor: str, new_users: list[NewUser]
@@ -141,51 +168,55 @@ class AdministrationOperations(EngineBase):
         Assigning seats needs free seats (NOT_ENOUGH_SEATS) and is refused during a trial
         (TRIAL_ACTIVE); ids and e-mails must be new (USER_EXISTS, EMAIL_TAKEN).
         """
-        organization = await self._require_organization(organization_id)
-        now = self.clock()
-        assigns = any(LicenseState.ASSIGNED in (u.standard, u.inspections) for u in new_users)
-        if assigns and decisions.in_trial(organization, now):
-            return Result(user_errors=[trial_error()])
-        problems = new_user_problems(new_users)
-        if problems:
-            return Result(user_errors=problems)
-        operation_id = new_id()
-        records: list[MobileUser] = []
-        audit: list[AuditEntry] = []
-        for new_user in new_users:
-            blank = MobileUser(
-                organization_id=organization_id,
-                id=new_user.id,
-                full_name=new_user.full_name.strip(),
-                email=new_user.email,
-                created_at=now,
+        # Many users: many objects alive for seconds (`collector`; issue 9).
+        with collector_paused(len(new_users)):
+            organization = await self._require_organization(organization_id)
+            now = self.clock()
+            assigns = any(LicenseState.ASSIGNED in (u.standard, u.inspections) for u in new_users)
+            if assigns and decisions.in_trial(organization, now):
+                return Result(user_errors=[trial_error()])
+            problems = new_user_problems(new_users)
+            if problems:
+                return Result(user_errors=problems)
+            operation_id = new_id()
+            records: list[MobileUser] = []
+            audit: list[AuditEntry] = []
+            for count, new_user in enumerate(new_users):
+                if count and count % _BULK_CHUNK == 0:
+                    await asyncio.sleep(0)  # a pause between chunks, as `_users_in_chunks`
+                blank = MobileUser(
+                    organization_id=organization_id,
+                    id=new_user.id,
+                    full_name=new_user.full_name.strip(),
+                    email=new_user.email,
+                    created_at=now,
+                )
+                selectors = (new_user.standard, new_user.inspections)
+                record = replace(blank, standard=selectors[0], inspections=selectors[1])
+                record.assigned_at = now if record.active_license else None
+                records.append(record)
+                audit += audit_entries(
+                    organization_id, now, blank, selectors, actor, AuditReason.MANUAL, operation_id
+                )
+            subscriptions = await self.storage.list_subscriptions(organization_id)
+            limits = decisions.seat_limits(subscriptions, now)
+            result = await self.storage.apply_changes(
+                ChangeSet(
+                    organization_id,
+                    creates=records,
+                    seat_limits=limits,
+                    audit=audit,
+                    order_audit=True,
+                )
             )
-            selectors = (new_user.standard, new_user.inspections)
-            record = replace(blank, standard=selectors[0], inspections=selectors[1])
-            record.assigned_at = now if record.active_license else None
-            records.append(record)
-            audit += audit_entries(
-                organization_id, now, blank, selectors, actor, AuditReason.MANUAL, operation_id
-            )
-        subscriptions = await self.storage.list_subscriptions(organization_id)
-        limits = decisions.seat_limits(subscriptions, now)
-        result = await self.storage.apply_changes(
-            ChangeSet(
-                organization_id,
-                creates=records,
-                seat_limits=limits,
-                audit=audit,
-                order_audit=True,
-            )
-        )
-        if isinstance(result, AlreadyExists):
-            return Result(user_errors=exists_errors(result, new_users))
-        if isinstance(result, SeatShortage):
-            gaining = sum(1 for r in records if r.active_license is result.license_type)
-            return Result(
-                user_errors=[shortage_error(result, gaining, limits, (InputField.USERS,))]
-            )
-        return Result(records)
+            if isinstance(result, AlreadyExists):
+                return Result(user_errors=exists_errors(result, new_users))
+            if isinstance(result, SeatShortage):
+                gaining = sum(1 for r in records if r.active_license is result.license_type)
+                return Result(
+                    user_errors=[shortage_error(result, gaining, limits, (InputField.USERS,))]
+                )
+            return Result(records)
 
     async def delete_users(
         self, organization_id: str, actor: str, user_ids: list[str]
@@ -194,44 +225,48 @@ class AdministrationOperations(EngineBase):
 
         A later sync with the same id creates a fresh user with a fresh temporary window.
         """
-        await self._require_organization(organization_id)
-        problems = bulk_problems(user_ids, (InputField.USER_IDS,))
-        if problems:
-            return Result(user_errors=problems)
-        keys = list(dict.fromkeys(user_key(i) for i in user_ids))
-        now = self.clock()
-        operation_id = new_id()
+        # Many users: many objects alive for seconds (`collector`; issue 9).
+        with collector_paused(len(user_ids)):
+            await self._require_organization(organization_id)
+            problems = bulk_problems(user_ids, (InputField.USER_IDS,))
+            if problems:
+                return Result(user_errors=problems)
+            keys = list(dict.fromkeys(user_key(i) for i in user_ids))
+            now = self.clock()
+            operation_id = new_id()
 
-        async def attempt() -> Result[list[str]] | Again:
-            users = await self.storage.get_users(organization_id, keys)
-            missing = missing_users(user_ids, users, (InputField.USER_IDS,))
-            if missing:
-                return Result(user_errors=missing)
-            cleared = (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED)
-            audit: list[AuditEntry] = []
-            for key in keys:
-                audit += audit_entries(
-                    organization_id,
-                    now,
-                    users[key],
-                    cleared,
-                    actor,
-                    AuditReason.DELETE,
-                    operation_id,
+            async def attempt() -> Result[list[str]] | Again:
+                users = await _users_in_chunks(self.storage, organization_id, keys)
+                missing = missing_users(user_ids, users, (InputField.USER_IDS,))
+                if missing:
+                    return Result(user_errors=missing)
+                cleared = (LicenseState.UNASSIGNED, LicenseState.UNASSIGNED)
+                audit: list[AuditEntry] = []
+                for count, key in enumerate(keys):
+                    if count and count % _BULK_CHUNK == 0:
+                        await asyncio.sleep(0)  # a pause between chunks, as `_users_in_chunks`
+                    audit += audit_entries(
+                        organization_id,
+                        now,
+                        users[key],
+                        cleared,
+                        actor,
+                        AuditReason.DELETE,
+                        operation_id,
+                    )
+                result = await self.storage.apply_changes(
+                    ChangeSet(
+                        organization_id,
+                        deletes=[UserDeletion(k, users[k].selectors) for k in keys],
+                        audit=audit,
+                        order_audit=True,
+                    )
                 )
-            result = await self.storage.apply_changes(
-                ChangeSet(
-                    organization_id,
-                    deletes=[UserDeletion(k, users[k].selectors) for k in keys],
-                    audit=audit,
-                    order_audit=True,
-                )
-            )
-            if isinstance(result, Applied):
-                return Result([users[k].id for k in keys])
-            return AGAIN
+                if isinstance(result, Applied):
+                    return Result([users[k].id for k in keys])
+                return AGAIN
 
-        return await with_conflict_retry(attempt, _conflict_result)
+            return await with_conflict_retry(attempt, _conflict_result)
 
     async def update_settings(
         self,

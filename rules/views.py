@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -149,6 +150,9 @@ class ViewOperations(EngineBase):
             if not page.has_next_page:
                 return
             after = page.end_position
+            # A backend answering from memory never suspends: pause between pages, so that an
+            # export of 100,000 users does not hold every organization's requests (issue 9).
+            await asyncio.sleep(0)
 
     @staticmethod
     def _view(user: MobileUser, settings: Settings, now: datetime) -> UserView:

@@ -20,6 +20,7 @@ from tests.rules.rules_support import (
     U,
     async_test,
     buy,
+    holders,
     license_of,
     new_org,
     ok,
@@ -75,3 +76,33 @@ async def test_issue_9_finding_6_another_organization_syncs_while_a_large_dry_ru
     )
     assert not report.applied and report.problem_counts
     assert answered
+
+
+async def _large_organization(engine: Engine) -> str:
+    busy = await new_org(engine, name="Busy")
+    await buy(engine, busy, S, ROWS)
+    report = await engine.import_licenses(busy, ADMIN, licenses_file(ROWS), ImportMode.MERGE, False)
+    assert report.applied
+    return busy
+
+
+@async_test
+async def test_issue_9_finding_6_another_organization_syncs_while_a_large_export_runs(engine):
+    """An export read every page without a pause: 100,000 users held every other request 3 s."""
+    busy = await _large_organization(engine)
+    answered, exported = await sync_answers_during(engine, engine.export_users(busy))
+    assert exported.count("\r\n") == ROWS + 1
+    assert answered
+
+
+@async_test
+async def test_issue_9_finding_6_another_organization_syncs_while_a_bulk_mutation_runs(engine):
+    """setLicenseState of many users read and decided them in one go (5.6 s for 100,000)."""
+    busy = await _large_organization(engine)
+    ids = [f"u{n}" for n in range(ROWS)]
+    answered, result = await sync_answers_during(
+        engine, engine.set_license_state(busy, ADMIN, ids, S, U)
+    )
+    assert result.ok and len(result.value) == ROWS
+    assert answered
+    assert await holders(engine, busy, S) == 0
