@@ -14,6 +14,7 @@ import os
 from collections.abc import AsyncIterator, Sequence
 
 import orjson
+from seatkeeper.domain.entropy import random_hex
 from seatkeeper.domain.records import Role
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
@@ -92,7 +93,7 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = os.urandom(16).hex()  # as random as uuid4().hex, without building a UUID
+        request_id = random_hex(16)  # as random as uuid4().hex (domain/entropy.py)
         scope.setdefault("state", {})["request_id"] = request_id
         if (
             self.authenticate is not None
@@ -124,9 +125,10 @@ class RequestGuard:
             if message["type"] == "http.response.start":
                 started = True
                 headers = list(message.get("headers", []))
-                if not any(
-                    name.lower() == b"x-request-id" for name, _ in headers
-                ):  # once, not twice
+                for name, _ in headers:
+                    if name.lower() == b"x-request-id":
+                        break  # once, not twice
+                else:
                     headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)

@@ -53,11 +53,11 @@ def get_route_path(scope: Scope) -> str:
 def needs_token(scope: Scope) -> bool:
     """Whether this request must carry a valid token before anything else is done with it."""
     method = scope["method"]
-    path = get_route_path(scope)
-    if method == "OPTIONS":
-        return False  # a CORS preflight, or the router's 405: neither runs an operation
     if method == "POST":
         return True  # no public route takes a body
+    if method == "OPTIONS":
+        return False  # a CORS preflight, or the router's 405: neither runs an operation
+    path = get_route_path(scope)
     if not path.startswith(PROTECTED_PREFIXES) or method not in API_METHODS:
         return False  # static pages (console, GraphiQL's files), health, the router's 405
     return not (path == "/graphql" and _asks_for_the_ide(scope))

@@ -47,24 +47,29 @@ from graphql import (
     OperationDefinitionNode,
     OperationType,
     Undefined,
+    VariableNode,
     located_error,
 )
 from graphql.execution import get_argument_values
 from graphql.execution.values import VariableValues
 from graphql.pyutils import Path
+from seatkeeper.server.serializers import STRAWBERRY_DEFINITION, Serialize, fast_serializer
 from seatkeeper.server.variables import CompiledVariables, compile_variables
 from strawberry.relay import GlobalID
 from strawberry.types import Info
 from strawberry.types.base import StrawberryList, StrawberryMaybe, StrawberryOptional
 
-Completer = Callable[[Any, Path, list[GraphQLError]], Any]
+#: A response path as completion passes it down: (parent, key) pairs, None at the root. Tuples,
+#: not graphql-core's `Path` (a named tuple built in Python): a sync completes a dozen fields and
+#: reads a path only when one of them fails (`_path_list`).
+LazyPath = tuple[Any, str | int] | None
+Completer = Callable[[Any, LazyPath, list[GraphQLError]], Any]
+#: A root field's arguments from the request's coerced variables (graphql-core's rules).
+ArgumentValues = Callable[[VariableValues], dict[str, Any]]
 #: A root field's resolver, called with graphql-core's resolve info and the field's arguments.
 RootResolver = Callable[..., Any]
 #: Strawberry's conversion of one GraphQL input value (already coerced) to its Python value.
 Converter = Callable[[Any], Any]
-
-#: The key under which Strawberry keeps its field definition in a graphql-core field.
-STRAWBERRY_DEFINITION = "strawberry-definition"
 
 
 def _is_awaitable(value: Any) -> TypeGuard[Awaitable[Any]]:
@@ -88,6 +93,7 @@ class _RootField:
     complete: Completer
     nullable: bool
     resolve: RootResolver | None = None
+    arguments: ArgumentValues = lambda _variables: {}
 
 
 class CompiledOperation:
@@ -114,11 +120,11 @@ class CompiledOperation:
         root_type = self.root_type
         assert root_type is not None
         for root in self.roots:
-            path = Path(None, root.key, root_type.name)
             definition = root.definition
             if definition is None:
                 data[root.key] = root_type.name
                 continue
+            path = Path(None, root.key, root_type.name)
             try:
                 info = GraphQLResolveInfo(
                     root.field_name,
@@ -137,7 +143,7 @@ class CompiledOperation:
                     None,
                     cast(Any, None),  # graphql-core's executor helpers: resolvers never use them
                 )
-                arguments = get_argument_values(definition, root.nodes[0], variables)
+                arguments = root.arguments(variables)
                 resolve = root.resolve
                 assert resolve is not None
                 value = resolve(None, info, **arguments)
@@ -150,7 +156,7 @@ class CompiledOperation:
                     continue
                 return None, errors
             try:
-                data[root.key] = root.complete(value, path, errors)
+                data[root.key] = root.complete(value, (None, root.key), errors)
             except _Null:
                 return None, errors
         return data, errors
@@ -175,17 +181,76 @@ def compile_operation(
                 continue
             definition = root_type.fields[name]
             complete = _completer(definition.type, [node], root_type.name, name)
+            fast = fast_serializer(definition.type, [node])
+            if fast is not None:
+                complete = _fast_first(fast, complete)
             nullable = not isinstance(definition.type, GraphQLNonNull)
             resolve = _root_resolver(definition)
-            roots.append(_RootField(key, name, definition, [node], complete, nullable, resolve))
+            arguments = _argument_values(definition, node)
+            roots.append(
+                _RootField(key, name, definition, [node], complete, nullable, resolve, arguments)
+            )
         _unique([r.key for r in roots])
     except NotCompilable:
         return None
     return CompiledOperation(schema, operation, roots)
 
 
-def _never(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
+def _fast_first(fast: Serialize, precise: Completer) -> Completer:
+    """The generated serialiser (server/serializers.py); off its happy path, the closures."""
+
+    def complete_fast_first(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
+        try:
+            return fast(value)
+        except Exception:  # noqa: BLE001 — an error to report: the precise completer reports it
+            return precise(value, path, errors)
+
+    return complete_fast_first
+
+
+def _never(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
     raise AssertionError("__typename is not completed")
+
+
+def _path_list(path: LazyPath) -> list[str | int]:
+    """The keys of a completion path, from the root (what `Path.as_list` gives)."""
+    keys: list[str | int] = []
+    while path is not None:
+        path, key = path
+        keys.append(key)
+    keys.reverse()
+    return keys
+
+
+def _argument_values(definition: GraphQLField, node: FieldNode) -> ArgumentValues:
+    """graphql-core's `get_argument_values` for this field, with the common case decided once.
+
+    When every argument of the field is given as a variable, and every such variable has a value
+    that is not null, the arguments are those values (what `coerce_argument` returns then).
+    Anything else (literals, defaults, a missing or null variable and its error) is left to
+    graphql-core, request by request.
+    """
+    if not definition.args:
+        return lambda _variables: {}
+    given = {argument.name.value: argument.value for argument in node.arguments or ()}
+    pairs: list[tuple[str, str]] = []
+    for name, argument in definition.args.items():
+        value_node = given.get(name)
+        if not isinstance(value_node, VariableNode):
+            return lambda variables: get_argument_values(definition, node, variables)
+        pairs.append((argument.out_name or name, value_node.name.value))
+
+    def argument_values(variables: VariableValues) -> dict[str, Any]:
+        coerced = variables.coerced
+        arguments = {}
+        for out_name, variable in pairs:
+            value = coerced.get(variable)
+            if value is None or value is Undefined:
+                return get_argument_values(definition, node, variables)
+            arguments[out_name] = value
+        return arguments
+
+    return argument_values
 
 
 def _fields(selections: Any) -> list[FieldNode]:
@@ -207,19 +272,33 @@ def _completer(
 ) -> Completer:
     """How a value of `field_type` at this position becomes JSON (with nulls and errors)."""
     if isinstance(field_type, GraphQLNonNull):
-        inner = _raw_completer(field_type.of_type, nodes, parent, field_name)
+        of_type = field_type.of_type
         message = f"Cannot return null for non-nullable field {parent}.{field_name}."
+        if isinstance(of_type, (GraphQLScalarType, GraphQLEnumType)):
+            # The most common position: one call per leaf, not a wrapper around a leaf's.
+            serialize_non_null = _serializer(of_type, nodes)
 
-        def complete_non_null(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
+            def complete_non_null_leaf(
+                value: Any, path: LazyPath, errors: list[GraphQLError]
+            ) -> Any:
+                if value is None:
+                    errors.append(located_error(TypeError(message), nodes, _path_list(path)))
+                    raise _Null
+                return serialize_non_null(value, path, errors)
+
+            return complete_non_null_leaf
+        inner = _raw_completer(of_type, nodes, parent, field_name)
+
+        def complete_non_null(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
             if value is None:
-                errors.append(located_error(TypeError(message), nodes, path.as_list()))
+                errors.append(located_error(TypeError(message), nodes, _path_list(path)))
                 raise _Null
             return inner(value, path, errors)
 
         return complete_non_null
     inner = _raw_completer(field_type, nodes, parent, field_name)
 
-    def complete_nullable(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
+    def complete_nullable(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
         if value is None:
             return None
         try:
@@ -230,6 +309,30 @@ def _completer(
     return complete_nullable
 
 
+def _serializer(
+    field_type: GraphQLScalarType | GraphQLEnumType, nodes: list[FieldNode]
+) -> Completer:
+    """A leaf: the type's own `serialize`, its failures and null results as field errors."""
+    serialize = field_type.serialize
+
+    def complete_leaf(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
+        try:
+            serialized = serialize(value)
+        except Exception as error:  # noqa: BLE001 — a field error, as graphql-core reports it
+            errors.append(located_error(error, nodes, _path_list(path)))
+            raise _Null from None
+        if serialized is Undefined or serialized is None:
+            problem = TypeError(
+                f"Expected `{field_type}.serialize({value!r})` to return non-nullable value,"
+                f" returned: {serialized!r}"
+            )
+            errors.append(located_error(problem, nodes, _path_list(path)))
+            raise _Null
+        return serialized
+
+    return complete_leaf
+
+
 def _raw_completer(
     field_type: GraphQLOutputType, nodes: list[FieldNode], parent: str, field_name: str
 ) -> Completer:
@@ -237,32 +340,15 @@ def _raw_completer(
         item = _completer(field_type.of_type, nodes, parent, field_name)
         not_iterable = f"Expected Iterable, but did not find one for field '{parent}.{field_name}'."
 
-        def complete_list(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
+        def complete_list(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
             if isinstance(value, (str, bytes, Mapping)) or not hasattr(value, "__iter__"):
-                errors.append(located_error(GraphQLError(not_iterable), nodes, path.as_list()))
+                errors.append(located_error(GraphQLError(not_iterable), nodes, _path_list(path)))
                 raise _Null
-            return [item(v, Path(path, i, None), errors) for i, v in enumerate(value)]
+            return [item(v, (path, i), errors) for i, v in enumerate(value)]
 
         return complete_list
     if isinstance(field_type, (GraphQLScalarType, GraphQLEnumType)):
-        serialize = field_type.serialize
-
-        def complete_leaf(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
-            try:
-                serialized = serialize(value)
-            except Exception as error:  # noqa: BLE001 — a field error, as graphql-core reports it
-                errors.append(located_error(error, nodes, path.as_list()))
-                raise _Null from None
-            if serialized is Undefined or serialized is None:
-                problem = TypeError(
-                    f"Expected `{field_type}.serialize({value!r})` to return non-nullable value,"
-                    f" returned: {serialized!r}"
-                )
-                errors.append(located_error(problem, nodes, path.as_list()))
-                raise _Null
-            return serialized
-
-        return complete_leaf
+        return _serializer(field_type, nodes)
     if isinstance(field_type, GraphQLObjectType) and field_type.is_type_of is None:
         selections = [n.selection_set for n in nodes]
         if len(selections) != 1 or selections[0] is None:
@@ -271,20 +357,21 @@ def _raw_completer(
     raise NotCompilable  # interfaces, unions, types with is_type_of
 
 
-def _basic_resolver(definition: GraphQLField, strawberry_field: Any) -> Callable[..., Any]:
-    """A basic field's resolver: Strawberry's reads `getattr(source, python_name)` (its default
-    resolver) through three calls; the same read, made directly, when that is all it does."""
+def _basic_resolver(definition: GraphQLField, strawberry_field: Any) -> Callable[[Any], Any]:
+    """A basic field's value from its source: Strawberry's resolver reads
+    `getattr(source, python_name)` (its default resolver) through three calls; the same read,
+    made directly, when that is all it does."""
     if strawberry_field.default_resolver is getattr:
-        read = operator.attrgetter(strawberry_field.python_name)
-        return lambda source, _info: read(source)
+        return operator.attrgetter(strawberry_field.python_name)
     resolve = definition.resolve
     assert resolve is not None
-    return resolve
+    # A basic field's resolver reads the attribute; it takes no resolve info.
+    return lambda source: resolve(source, None)
 
 
 def _object_completer(object_type: GraphQLObjectType, nodes: list[FieldNode]) -> Completer:
     type_name = object_type.name
-    fields: list[tuple[str, Callable[..., Any] | None, Completer, bool, list[FieldNode]]] = []
+    fields: list[tuple[str, Callable[[Any], Any] | None, Completer, bool, list[FieldNode]]] = []
     for node in nodes:
         name = node.name.value
         key = node.alias.value if node.alias else name
@@ -307,23 +394,21 @@ def _object_completer(object_type: GraphQLObjectType, nodes: list[FieldNode]) ->
         )
     _unique([f[0] for f in fields])
 
-    def complete_object(value: Any, path: Path, errors: list[GraphQLError]) -> Any:
+    def complete_object(value: Any, path: LazyPath, errors: list[GraphQLError]) -> Any:
         result: dict[str, Any] = {}
-        for key, resolve, complete, nullable, field_nodes in fields:
-            if resolve is None:
+        for key, read, complete, nullable, field_nodes in fields:
+            if read is None:
                 result[key] = type_name
                 continue
-            field_path = Path(path, key, type_name)
             try:
-                # A basic field's resolver reads the attribute; it takes no resolve info.
-                field_value = resolve(value, None)
+                field_value = read(value)
             except Exception as error:  # noqa: BLE001 — a field error, as graphql-core reports it
-                errors.append(located_error(error, field_nodes, field_path.as_list()))
+                errors.append(located_error(error, field_nodes, _path_list((path, key))))
                 if nullable:
                     result[key] = None
                     continue
                 raise _Null from None
-            result[key] = complete(field_value, field_path, errors)
+            result[key] = complete(field_value, (path, key), errors)
         return result
 
     return complete_object
@@ -354,7 +439,11 @@ def _root_resolver(definition: GraphQLField) -> RootResolver:
         converters = _argument_converters(definition, field)
     except NotCompilable:
         return resolve
-    call = resolver.__call__
+    # What `StrawberryResolver.__call__` calls, without its wrapper (a callable checked once).
+    call = resolver.wrapped_func if callable(resolver.wrapped_func) else resolver.__call__
+    # Identity converters (leaves, enums: graphql-core's value is Strawberry's) are not called.
+    plain = [(g, p) for g, p, convert in converters if convert is _same]
+    converted = [(g, p, convert) for g, p, convert in converters if convert is not _same]
     pass_self = resolver.self_parameter is not None
     source_names = [
         parameter.name
@@ -365,11 +454,13 @@ def _root_resolver(definition: GraphQLField) -> RootResolver:
 
     def resolve_root(source: Any, info: GraphQLResolveInfo[Any], **arguments: Any) -> Any:
         strawberry_info = Info(_raw_info=info, _field=field)
-        kwargs = {
-            python_name: convert(arguments[graphql_name])
-            for graphql_name, python_name, convert in converters
-            if graphql_name in arguments
-        }
+        kwargs = {}
+        for graphql_name, python_name, convert in converted:
+            if graphql_name in arguments:
+                kwargs[python_name] = convert(arguments[graphql_name])
+        for graphql_name, python_name in plain:
+            if graphql_name in arguments:
+                kwargs[python_name] = arguments[graphql_name]
         for name in source_names:
             kwargs[name] = source
         if info_name is not None:
@@ -468,12 +559,18 @@ def _input_object_converter(
     if len(fields) != len(graphql_type.fields):
         raise NotCompilable
     build = strawberry_type
+    # Identity converters are not called (as for root arguments); keyword order does not matter.
+    plain = [(name, python_name) for name, python_name, convert in fields if convert is _same]
+    converted = [field for field in fields if field[2] is not _same]
 
     def convert_input(value: Any) -> Any:
         if value is None:
             return None
         kwargs = dict(implicit)
-        for name, python_name, convert in fields:
+        for name, python_name in plain:
+            if name in value:
+                kwargs[python_name] = value[name]
+        for name, python_name, convert in converted:
             if name in value:
                 kwargs[python_name] = convert(value[name])
         return build(**kwargs)

@@ -275,7 +275,8 @@ class GraphQLHTTP:
         if compiled is not None:
             self.runs["trusted"] += 1
             data, errors = await compiled.execute(context, coerced)
-            errors = [mask_error(e, request_id) if is_unexpected(e) else e for e in errors]
+            if errors:
+                errors = [mask_error(e, request_id) if is_unexpected(e) else e for e in errors]
         else:
             self.runs["general"] += 1
             result = await self.schema.execute(query, variables, context, None, operation_name)
