@@ -295,6 +295,7 @@ class Token:
     revoked_at: datetime | None = None
     expires_at: datetime | None = None  # it stops working then (None: never)
     last_used_at: datetime | None = None  # coarse: see `rules.token_use`
+    requests_per_second: float | None = None  # its own request budget (None: the server's)
 
 
 @dataclass(slots=True)

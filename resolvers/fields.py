@@ -36,6 +36,7 @@ API_NAMES: Final[Mapping[InputField, str]] = {
     InputField.AFTER: "after",
     InputField.SEARCH: "search",
     InputField.EXPIRES_AT: "expiresAt",
+    InputField.REQUESTS_PER_SECOND: "requestsPerSecond",
 }
 
 #: The argument most mutations take their inputs in (`sync(input: SyncInput!)`).

@@ -13,11 +13,21 @@ from strawberry.types import Info
 
 
 async def create_token(
-    info: Info, organization_id: str, role: Role, name: str, expires_at: datetime | None = None
+    info: Info,
+    organization_id: str,
+    role: Role,
+    name: str,
+    expires_at: datetime | None = None,
+    requests_per_second: float | None = None,
 ) -> Result[CreatedToken]:
     organization_id = organization_of(info, Action.MANAGE_TOKENS, organization_id)
     return await engine_of(info).create_token(
-        organization_id, role, name, actor=actor_of(info), expires_at=expires_at
+        organization_id,
+        role,
+        name,
+        actor=actor_of(info),
+        expires_at=expires_at,
+        requests_per_second=requests_per_second,
     )
 
 
@@ -34,3 +44,13 @@ async def revoke_token(info: Info, token_id: str) -> Result[Token]:
     caller = require(info, Action.MANAGE_TOKENS)
     scope = None if caller.role is Role.OPERATOR else caller.organization_id
     return await engine_of(info).revoke_token(token_id, scope, actor=actor_of(info))
+
+
+async def set_token_budget(
+    info: Info, token_id: str, requests_per_second: float | None
+) -> Result[Token]:
+    caller = require(info, Action.MANAGE_TOKENS)
+    scope = None if caller.role is Role.OPERATOR else caller.organization_id
+    return await engine_of(info).set_token_budget(
+        token_id, scope, requests_per_second, actor=actor_of(info)
+    )

@@ -40,6 +40,8 @@ class Caller:
     organization_id: str | None
     name: str
     token_id: str | None = None
+    #: The token's own request budget (a token bucket), overriding the server-wide one.
+    requests_per_second: float | None = None
 
     def may(self, action: Action) -> bool:
         return action in _ALLOWED[self.role]

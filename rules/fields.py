@@ -36,6 +36,7 @@ class InputField(enum.StrEnum):
     AFTER = "after"
     SEARCH = "search"
     EXPIRES_AT = "expires_at"
+    REQUESTS_PER_SECOND = "requests_per_second"
 
 
 #: Where an offending input sits: names, and indexes into lists.

@@ -33,6 +33,8 @@ from seatkeeper.storage.protocol import StorageError
 logger = logging.getLogger("seatkeeper")
 
 MAX_SEATS = 10_000_000
+#: A token's own request budget: more than 0, at most this many requests per second.
+MAX_TOKEN_REQUESTS_PER_SECOND = 100_000.0
 MAX_TRIAL_DAYS = 365
 
 
@@ -162,6 +164,7 @@ class TenancyOperations(EngineBase):
         name: str,
         actor: str,
         expires_at: datetime | None = None,
+        requests_per_second: float | None = None,
     ) -> CreatedToken:
         secret = new_secret()
         token = Token(
@@ -172,8 +175,11 @@ class TenancyOperations(EngineBase):
             hash_secret(secret),
             self.clock(),
             expires_at=expires_at,
+            requests_per_second=requests_per_second,
         )
         expiry = f", expires {expires_at.isoformat()}" if expires_at else ""
+        if requests_per_second is not None:
+            expiry += f", {requests_per_second:g} requests per second"
         created = self._admin_entry(
             organization_id,
             AdminAction.TOKEN_CREATED,
@@ -192,12 +198,14 @@ class TenancyOperations(EngineBase):
         *,
         actor: str = SYSTEM_ACTOR,
         expires_at: datetime | None = None,
+        requests_per_second: float | None = None,
     ) -> Result[CreatedToken]:
         """SPEC 9: a token of role ADMIN, SYNC or READER; its secret is returned this once.
 
         With `expires_at` (in the future) it stops working then: from that instant it is
-        refused like an unknown token (401)."""
-        problems = []
+        refused like an unknown token (401). With `requests_per_second` it has its own request
+        budget (a token bucket, per server process), in place of the server-wide one."""
+        problems = budget_problems(requests_per_second)
         if expires_at is not None and not expires_at > self.clock():
             problems.append(
                 UserError(
@@ -226,10 +234,51 @@ class TenancyOperations(EngineBase):
             )
         if problems:
             return Result(user_errors=problems)
-        return Result(await self._new_token(organization_id, role, name.strip(), actor, expires_at))
+        return Result(
+            await self._new_token(
+                organization_id, role, name.strip(), actor, expires_at, requests_per_second
+            )
+        )
 
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self.storage.list_tokens(organization_id)
+
+    async def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        *,
+        actor: str = SYSTEM_ACTOR,
+    ) -> Result[Token]:
+        """A token's own request budget (None: back to the server-wide one), of `organization_id`
+        (any for the OPERATOR's None); TOKEN_NOT_FOUND, INVALID_INPUT."""
+        problems = budget_problems(requests_per_second)
+        if problems:
+            return Result(user_errors=problems)
+        found = [t for t in await self.storage.list_tokens(organization_id) if t.id == token_id]
+        changed = None
+        if found and found[0].organization_id is not None:
+            before = found[0].requests_per_second
+            changed = self._admin_entry(
+                found[0].organization_id,
+                AdminAction.TOKEN_CHANGED,
+                actor,
+                token_id,
+                f"requests per second: {_budget(before)} -> {_budget(requests_per_second)}",
+            )
+        token = await self.storage.set_token_budget(
+            token_id, organization_id, requests_per_second, log=changed
+        )
+        if token is None:
+            return Result(
+                user_errors=[
+                    UserError(
+                        ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", (InputField.ID,)
+                    )
+                ]
+            )
+        return Result(token)
 
     async def revoke_token(
         self, token_id: str, organization_id: str | None, *, actor: str = SYSTEM_ACTOR
@@ -277,4 +326,23 @@ class TenancyOperations(EngineBase):
                 await self.storage.touch_token(token.id, now)
             except StorageError as error:  # a missed "last used" must not refuse the request
                 logger.warning("could not record the use of token %s: %s", token.id, error)
-        return Caller(token.role, token.organization_id, token.name, token.id)
+        return Caller(
+            token.role, token.organization_id, token.name, token.id, token.requests_per_second
+        )
+
+
+def budget_problems(requests_per_second: float | None) -> list[UserError]:
+    """A token's own request budget: None, or more than 0 and at most the maximum."""
+    if requests_per_second is None or 0 < requests_per_second <= MAX_TOKEN_REQUESTS_PER_SECOND:
+        return []
+    return [
+        UserError(
+            ErrorCode.INVALID_INPUT,
+            f"requestsPerSecond must be more than 0 and at most {MAX_TOKEN_REQUESTS_PER_SECOND:g}",
+            (InputField.REQUESTS_PER_SECOND,),
+        )
+    ]
+
+
+def _budget(requests_per_second: float | None) -> str:
+    return "server default" if requests_per_second is None else f"{requests_per_second:g}"

@@ -268,3 +268,9 @@ class CreateTokenInput:
         description="When it stops working (in the future; from then on it is refused with 401 "
         "like an unknown token); left out, never.",
     )
+    requests_per_second: float | None = strawberry.field(
+        default=None,
+        description="Its own request budget: a token bucket of this many requests per second "
+        "(more than 0, at most 100,000; 429 with Retry-After beyond it), in place of the "
+        "server-wide one; left out, the server's (off by default). Per server process.",
+    )

@@ -257,13 +257,46 @@ class Mutation:
         ],
     ) -> payloads.CreateTokenPayload:
         result = await token_resolvers.create_token(
-            info, str(input.organization_id), input.role, input.name, input.expires_at
+            info,
+            str(input.organization_id),
+            input.role,
+            input.name,
+            input.expires_at,
+            input.requests_per_second,
         )
         created = result.value
         return payloads.CreateTokenPayload(
             token=created.secret if created else None,
             token_id=strawberry.ID(created.token.id) if created else None,
             user_errors=types.user_errors(result.user_errors, IN_INPUT),
+        )
+
+    @root_mutation(
+        description=(
+            "Give a token its own request budget (a token bucket of requestsPerSecond, per "
+            "server process), or null to fall back to the server-wide one (off by default); "
+            "beyond it, 429 with Retry-After. ADMIN for its organization; the OPERATOR for any. "
+            "userErrors codes: TOKEN_NOT_FOUND, INVALID_INPUT."
+        )
+    )
+    async def set_token_request_budget(
+        self,
+        info: Info,
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="The token's id (not its secret).")
+        ],
+        requests_per_second: Annotated[
+            float | None,
+            strawberry.argument(
+                description="Requests per second, more than 0 and at most 100,000; null: the "
+                "server-wide budget."
+            ),
+        ] = None,
+    ) -> payloads.SetTokenRequestBudgetPayload:
+        result = await token_resolvers.set_token_budget(info, str(id), requests_per_second)
+        return payloads.SetTokenRequestBudgetPayload(
+            token=types.ApiToken.from_rules(result.value) if result.value else None,
+            user_errors=types.user_errors(result.user_errors),
         )
 
     @root_mutation(

@@ -262,6 +262,17 @@ class CreateTokenPayload:
     )
 
 
+@strawberry.type(description="The answer to setTokenRequestBudget.")
+class SetTokenRequestBudgetPayload:
+    token: ApiToken | None = strawberry.field(
+        description="The token with its new budget; null when userErrors are set."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="Empty on success. Codes: TOKEN_NOT_FOUND (no such token, or one of another "
+        "organization for an ADMIN), INVALID_INPUT (requestsPerSecond out of range)."
+    )
+
+
 @strawberry.type(description="The answer to revokeToken.")
 class RevokeTokenPayload:
     token: ApiToken | None = strawberry.field(

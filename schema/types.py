@@ -275,6 +275,10 @@ class ApiToken:
         "token and server process, so a use within a minute of the one shown may be missing; "
         "null: never used."
     )
+    requests_per_second: float | None = strawberry.field(
+        description="Its own request budget (requests per second, per server process); null: the "
+        "server-wide one (off by default)."
+    )
 
     @classmethod
     def from_rules(cls, token: records.Token) -> ApiToken:
@@ -287,6 +291,7 @@ class ApiToken:
             revoked_at=token.revoked_at,
             expires_at=token.expires_at,
             last_used_at=token.last_used_at,
+            requests_per_second=token.requests_per_second,
         )
 
 

@@ -141,12 +141,16 @@ async def authenticate_request(
             throttle.failures.take(address)
         await send_json(send, 401, UNAUTHENTICATED_BODY, [(b"www-authenticate", b"Bearer")])
         return False
-    if throttle is not None and throttle.per_token is not None:
-        key = caller.token_id or caller.role.value
-        retry_after = throttle.per_token.retry_after(key)
-        if retry_after is not None:
-            await _too_many(send, retry_after)
-            return False
-        throttle.per_token.take(key)
+    if throttle is not None:
+        # A token's own budget overrides the server-wide one (off by default).
+        own = caller.requests_per_second
+        buckets = throttle.own if own is not None else throttle.per_token
+        if buckets is not None:
+            key = caller.token_id or caller.role.value
+            retry_after = buckets.retry_after(key, own)
+            if retry_after is not None:
+                await _too_many(send, retry_after)
+                return False
+            buckets.take(key, own)
     state["caller"] = caller
     return True

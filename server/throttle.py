@@ -4,7 +4,8 @@
   bucket of `burst` failures refilled at `per_second`; with the bucket empty, a request whose
   token is wrong is answered 429 with `Retry-After` instead of 401. A request with a valid token
   is never slowed, even from a throttled address (a shared NAT must not lock its users out).
-- A per-token request budget (a token bucket per API token) is off by default.
+- A per-token request budget (a token bucket per API token) is off by default; a token created
+  or updated with its own `requestsPerSecond` has that budget instead (`Throttle.own`).
 - The client address is the socket's peer; `X-Forwarded-For` is read only when that peer is one
   of the trusted proxies, and then the right-most address that is not a trusted proxy counts.
 
@@ -19,7 +20,7 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.types import Scope
 
@@ -42,21 +43,30 @@ class TokenBuckets:
         self.max_keys = max_keys
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key -> level, at
 
-    def _level(self, key: str, now: float) -> float:
-        level, at = self._buckets.get(key, (self.burst, now))
-        return min(self.burst, level + (now - at) * self.per_second)
+    def _rates(self, per_second: float | None) -> tuple[float, float]:
+        """(burst, refill per second): the buckets' own, or a key's own `per_second`."""
+        if per_second is None:
+            return self.burst, self.per_second
+        return max(1.0, per_second), per_second
 
-    def retry_after(self, key: str) -> int | None:
-        """Seconds to wait (at least 1) when `key`'s bucket is empty; None when it may go on."""
+    def _level(self, key: str, now: float, burst: float, per_second: float) -> float:
+        level, at = self._buckets.get(key, (burst, now))
+        return min(burst, level + (now - at) * per_second)
+
+    def retry_after(self, key: str, per_second: float | None = None) -> int | None:
+        """Seconds to wait (at least 1) when `key`'s bucket is empty; None when it may go on.
+        `per_second` gives this key its own rate (its burst: the same number, at least 1)."""
         now = self.clock()
-        level = self._level(key, now)
+        burst, rate = self._rates(per_second)
+        level = self._level(key, now, burst, rate)
         if level >= 1:
             return None
-        return max(1, math.ceil((1 - level) / self.per_second))
+        return max(1, math.ceil((1 - level) / rate))
 
-    def take(self, key: str) -> None:
+    def take(self, key: str, per_second: float | None = None) -> None:
         now = self.clock()
-        self._buckets[key] = (max(0.0, self._level(key, now) - 1), now)
+        burst, rate = self._rates(per_second)
+        self._buckets[key] = (max(0.0, self._level(key, now, burst, rate) - 1), now)
         self._buckets.move_to_end(key)
         while len(self._buckets) > self.max_keys:
             self._buckets.popitem(last=False)
@@ -101,6 +111,8 @@ class Throttle:
     failures: TokenBuckets
     per_token: TokenBuckets | None = None
     trusted_proxies: tuple[Network, ...] = ()
+    #: The buckets of tokens with a budget of their own (each at its own rate), always on.
+    own: TokenBuckets = field(default_factory=lambda: TokenBuckets(1, 1))
 
     @classmethod
     def default(
@@ -120,4 +132,5 @@ class Throttle:
             failures=TokenBuckets(failures_burst, failures_per_minute / 60, clock),
             per_token=per_token,
             trusted_proxies=parse_networks(trusted_proxies),
+            own=TokenBuckets(1, 1, clock),
         )

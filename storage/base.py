@@ -129,6 +129,16 @@ class BaseStorage(ABC):
     async def list_tokens(self, organization_id: str | None) -> list[Token]: ...
 
     @abstractmethod
+    async def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        *,
+        log: AdminLogEntry | None = None,
+    ) -> Token | None: ...
+
+    @abstractmethod
     async def touch_token(self, token_id: str, at: datetime) -> None: ...
 
     @abstractmethod

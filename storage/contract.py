@@ -489,6 +489,31 @@ class TokenContract(_ContractBase):
 
         run(check())
 
+    def test_a_token_budget_is_set_cleared_and_logged_in_its_organization(
+        self, storage: Storage, run: Run
+    ) -> None:
+        """`set_token_budget` sets a token's own request budget (None clears it) and appends its
+        log entry; another organization's token, or none, is None and writes nothing."""
+
+        async def check() -> None:
+            await make_org(storage)
+            await make_org(storage, OTHER_ORG)
+            mine = replace(self.token("t1", ORG, 1, Role.SYNC), requests_per_second=2.5)
+            await storage.add_token(mine)
+            await storage.add_token(self.token("t2", OTHER_ORG, 2))
+            assert await storage.find_token("hash-t1") == mine
+            entry = AdminLogEntry(ORG, at(3), AdminAction.TOKEN_CHANGED, "OPERATOR", "t1", "x")
+            changed = await storage.set_token_budget("t1", ORG, 10.0, log=entry)
+            assert changed == replace(mine, requests_per_second=10.0)
+            assert await storage.set_token_budget("t2", ORG, 1.0) is None
+            assert await storage.set_token_budget("missing", None, 1.0) is None
+            assert present(await storage.find_token("hash-t2")).requests_per_second is None
+            cleared = await storage.set_token_budget("t1", None, None)
+            assert present(cleared).requests_per_second is None
+            assert await storage.list_admin_log(ORG, LogQuery(), 10, None) == [entry]
+
+        run(check())
+
     def test_revoke_token_once_in_its_organization(self, storage: Storage, run: Run) -> None:
         async def check() -> None:
             await make_org(storage)

@@ -282,6 +282,17 @@ class Storage(Protocol):
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         """The tokens of one organization (or of all when None), oldest first."""
 
+    async def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        *,
+        log: AdminLogEntry | None = None,
+    ) -> Token | None:
+        """Set the token's own request budget (None clears it) and append `log`; return the
+        token, or None if there is no such token (in that organization), writing nothing."""
+
     async def touch_token(self, token_id: str, at: datetime) -> None:
         """Record that the token was used at `at`: its `last_used_at` becomes `at` unless it is
         already later. An unknown id writes nothing. The engine calls it at most once a minute

@@ -475,6 +475,24 @@ class MemoryStorage(BaseStorage):
             ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id))
 
+    async def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        *,
+        log: AdminLogEntry | None = None,
+    ) -> Token | None:
+        with self._lock:
+            token = self._tokens.get(token_id)
+            if token is None or (
+                organization_id is not None and token.organization_id != organization_id
+            ):
+                return None
+            token.requests_per_second = requests_per_second
+            self._log(log)
+            return _copy(token)
+
     async def touch_token(self, token_id: str, at: datetime) -> None:
         with self._lock:
             token = self._tokens.get(token_id)

@@ -461,6 +461,18 @@ class MongoStorage:
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self._run(lambda s, w: s.list_tokens(organization_id))
 
+    async def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        *,
+        log: AdminLogEntry | None = None,
+    ) -> Token | None:
+        return await self._run(
+            lambda s, w: s.set_token_budget(token_id, organization_id, requests_per_second, log)
+        )
+
     async def touch_token(self, token_id: str, at: datetime) -> None:
         await self._run(lambda s, w: s.touch_token(token_id, at))
 

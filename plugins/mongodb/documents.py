@@ -88,6 +88,7 @@ class TokenDocument(TypedDict):
     revoked_at: datetime | None
     expires_at: datetime | None
     last_used_at: datetime | None
+    requests_per_second: float | None
 
 
 class SelectorFields(TypedDict):
@@ -277,6 +278,7 @@ def token_document(token: Token) -> TokenDocument:
         "revoked_at": to_bson_time(token.revoked_at),
         "expires_at": to_bson_time(token.expires_at),
         "last_used_at": to_bson_time(token.last_used_at),
+        "requests_per_second": token.requests_per_second,
     }
 
 
@@ -291,6 +293,7 @@ def token_record(doc: Read) -> Token:
         revoked_at=from_bson_time(doc.get("revoked_at")),
         expires_at=from_bson_time(doc.get("expires_at")),
         last_used_at=from_bson_time(doc.get("last_used_at")),
+        requests_per_second=doc.get("requests_per_second"),
     )
 
 

@@ -247,6 +247,28 @@ class MongoStore:
             for d in self.tokens.find(query, sort=[("created_at", 1), ("_id", 1)])
         ]
 
+    def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        log: AdminLogEntry | None = None,
+    ) -> Token | None:
+        scope = (
+            {"_id": token_id}
+            if organization_id is None
+            else {"_id": token_id, "org": organization_id}
+        )
+        doc = self.tokens.find_one_and_update(
+            scope,
+            {"$set": {"requests_per_second": requests_per_second}},
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        self.log(log)
+        return docs.token_record(doc)
+
     def touch_token(self, token_id: str, at: datetime) -> None:
         moment = docs.to_bson_time(at)
         # Never moves it back: only a token never used, or last used before `at`, is written.

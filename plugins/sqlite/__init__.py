@@ -548,7 +548,7 @@ class SQLiteStorage(BaseStorage):
             ).fetchone():
                 raise ValueError("token exists")
             c.execute(
-                f"INSERT INTO tokens ({rows.TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?)",
+                f"INSERT INTO tokens ({rows.TOKEN_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?)",
                 rows.token_row(token),
             )
             _log(c, log)
@@ -578,6 +578,30 @@ class SQLiteStorage(BaseStorage):
             return [rows.token_of(r) for r in cursor]
 
         return await self._read(work)
+
+    async def set_token_budget(
+        self,
+        token_id: str,
+        organization_id: str | None,
+        requests_per_second: float | None,
+        *,
+        log: AdminLogEntry | None = None,
+    ) -> Token | None:
+        def work(c: sqlite3.Connection) -> Token | None:
+            where = "id = ?" if organization_id is None else "id = ? AND org = ?"
+            params: tuple[str, ...] = (
+                (token_id,) if organization_id is None else (token_id, organization_id)
+            )
+            if not c.execute(
+                f"UPDATE tokens SET requests_per_second = ? WHERE {where}",
+                (requests_per_second, *params),
+            ).rowcount:
+                return None
+            _log(c, log)
+            row = c.execute(f"SELECT {rows.TOKEN_COLUMNS} FROM tokens WHERE {where}", params)
+            return rows.token_of(row.fetchone())
+
+        return await self._write(work)
 
     async def touch_token(self, token_id: str, at: datetime) -> None:
         def work(c: sqlite3.Connection) -> None:

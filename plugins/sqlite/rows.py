@@ -139,7 +139,10 @@ def admin_log_of(row: Row) -> AdminLogEntry:
     )
 
 
-TOKEN_COLUMNS = "id, org, name, role, secret_hash, created_at, revoked_at, expires_at, last_used_at"
+TOKEN_COLUMNS = (
+    "id, org, name, role, secret_hash, created_at, revoked_at, expires_at, last_used_at, "
+    "requests_per_second"
+)
 
 
 def token_row(t: Token) -> tuple[Any, ...]:
@@ -153,6 +156,7 @@ def token_row(t: Token) -> tuple[Any, ...]:
         to_time(t.revoked_at),
         to_time(t.expires_at),
         to_time(t.last_used_at),
+        t.requests_per_second,
     )
 
 
@@ -167,6 +171,7 @@ def token_of(row: Row) -> Token:
         from_time(row[6]),
         from_time(row[7]),
         from_time(row[8]),
+        row[9],
     )
 
 

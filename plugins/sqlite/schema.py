@@ -197,8 +197,13 @@ ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
 ALTER TABLE tokens ADD COLUMN last_used_at INTEGER;
 """
 
+# Version 6: a token's own request budget (requests per second; NULL: the server's).
+_V6 = """
+ALTER TABLE tokens ADD COLUMN requests_per_second REAL;
+"""
+
 #: MIGRATIONS[n] takes a file from schema version n to n + 1 (statements run in order).
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

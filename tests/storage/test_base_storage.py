@@ -34,6 +34,7 @@ PRIMITIVES = [
     "list_audit_log",
     "list_admin_log",
     "touch_token",
+    "set_token_budget",
 ]
 
 
