@@ -184,6 +184,9 @@ class SQLiteStorage(BaseStorage):
         self._log_flush: Future[None] | None = None
         self._monotonic: Callable[[], float] = time.monotonic  # tests move their own
         self._generations: dict[str, int] = {}
+        # Syncs waiting for the writer thread (write_sync), and whether a batch is submitted.
+        self._sync_queue: list[sync_writes.Job] = []
+        self._sync_batch_queued = False
 
     def __repr__(self) -> str:
         return f"SQLiteStorage({str(self.path)!r})"
@@ -259,6 +262,34 @@ class SQLiteStorage(BaseStorage):
         """Run `work(connection)` on a reader thread (one statement reads a consistent snapshot)."""
         _, reader = await self._ready()
         return await self._call(reader, lambda: work(self._connect()))
+
+    async def _point_read(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work(connection)` on the calling thread: one short indexed read (issue 11, B1s).
+
+        For reads that find at most a few rows through an index (a user by key, a token by
+        hash, a counter row): tens of microseconds of SQLite, where the hop to a reader thread
+        and back costs more CPU than the read. In WAL mode a reader never waits for a writer;
+        the connection has no busy timeout, and in the rare moment SQLite answers busy (another
+        process recovering the WAL) the read goes to a reader thread instead of waiting here.
+        Scans, lists, counts over ranges and every write stay off the event loop.
+        """
+        if self._closed or not self._opened:
+            await self._ready()  # opens the file, or refuses after close()
+        try:
+            return work(self._point_connection())
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise StorageError(f"SQLite file {self.path}: {_one_line(error)}") from error
+        except sqlite3.Error as error:
+            raise StorageError(f"SQLite file {self.path}: {_one_line(error)}") from error
+        return await self._read(work)
+
+    def _point_connection(self) -> sqlite3.Connection:
+        connection = self._connect()
+        if not getattr(self._local, "never_waits", False):
+            connection.execute("PRAGMA busy_timeout = 0")
+            self._local.never_waits = True
+        return connection
 
     async def _write(self, work: Callable[[sqlite3.Connection], T]) -> T:
         """Run `work(connection)` in one BEGIN IMMEDIATE transaction on the writer thread.
@@ -441,7 +472,7 @@ class SQLiteStorage(BaseStorage):
             ).fetchone()
             return rows.organization_of(row) if row else None
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     async def list_organizations(self) -> list[Organization]:
         def work(c: sqlite3.Connection) -> list[Organization]:
@@ -496,7 +527,7 @@ class SQLiteStorage(BaseStorage):
             ).fetchone()
             return rows.project_of(row) if row else None
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     async def list_projects(self, organization_id: str) -> list[Project]:
         def work(c: sqlite3.Connection) -> list[Project]:
@@ -536,7 +567,7 @@ class SQLiteStorage(BaseStorage):
                 )
             ]
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     # -- tokens ----------------------------------------------------------------------------
 
@@ -562,7 +593,7 @@ class SQLiteStorage(BaseStorage):
             ).fetchone()
             return rows.token_of(row) if row else None
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         def work(c: sqlite3.Connection) -> list[Token]:
@@ -644,7 +675,7 @@ class SQLiteStorage(BaseStorage):
         def work(c: sqlite3.Connection) -> MobileUser | None:
             return _get_user(c, organization_id, key)
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     async def get_users(self, organization_id: str, keys: list[str]) -> dict[str, MobileUser]:
         if not keys:
@@ -663,7 +694,7 @@ class SQLiteStorage(BaseStorage):
             ).fetchone()
             return rows.user_of(row) if row else None
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     async def record_sync(
         self,
@@ -683,18 +714,47 @@ class SQLiteStorage(BaseStorage):
         return await self._write(work)
 
     async def write_sync(self, writes: SyncWrites) -> SyncWriteResult:
-        """One BEGIN IMMEDIATE transaction, one commit: check, record, seat change, grace, entry.
+        """One BEGIN IMMEDIATE transaction: check, record, seat change, grace, entry.
 
-        A refusal rolls the whole transaction back (nothing written, nothing committed).
+        Queued for the writer thread, which runs the syncs queued meanwhile in one transaction,
+        each in its own savepoint (`sync_writes.write_batch`): a refusal rolls back that sync
+        only, and every answer waits for the COMMIT. A sync alone commits once; under load,
+        several share one commit.
         """
+        writer, _ = await self._ready()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[SyncWriteResult] = loop.create_future()
+        with self._lock:
+            self._sync_queue.append((writes, loop, future))
+            if not self._sync_batch_queued:
+                self._sync_batch_queued = True
+                writer.submit(self._write_sync_batch)
+        return await future
 
-        def work(c: sqlite3.Connection) -> SyncWriteResult:
-            return sync_writes.write(c, writes)
-
+    def _write_sync_batch(self) -> None:
+        """On the writer thread: every queued sync, one transaction (see `write_sync`)."""
+        with self._lock:
+            jobs, self._sync_queue = self._sync_queue, []
+            self._sync_batch_queued = False
+        if not jobs:
+            return
         try:
-            return await self._write(work)
-        except sync_writes.Refused as refused:
-            return refused.result
+            connection = self._connect()
+            if not getattr(self._local, "polls_for_lock", False):
+                connection.execute("PRAGMA busy_timeout = 0")
+                self._local.polls_for_lock = True
+            self._begin_immediate(connection)
+            try:
+                settled = sync_writes.write_batch(connection, jobs)
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+        except Exception as error:  # noqa: BLE001 (each caller gets it as its own failure)
+            failure = StorageError(f"SQLite file {self.path}: {_one_line(error)}")
+            settled = [(job, failure) for job in jobs]
+        sync_writes.settle([(job, _storage_error(self.path, outcome)) for job, outcome in settled])
 
     async def start_grace_period(
         self, organization_id: str, key: str, now: datetime
@@ -719,7 +779,7 @@ class SQLiteStorage(BaseStorage):
         def work(c: sqlite3.Connection) -> int:
             return _holders(c, organization_id, license_type)
 
-        return await self._read(work)
+        return await self._point_read(work)
 
     async def holders_ranked_before(
         self, organization_id: str, license_type: LicenseType, assigned_at: datetime, key: str
@@ -940,6 +1000,15 @@ def _log(c: sqlite3.Connection, log: AdminLogEntry | None) -> None:
             f"INSERT INTO admin_log ({rows.ADMIN_LOG_COLUMNS}) VALUES (?,?,?,?,?,?,?)",
             rows.admin_log_row(log),
         )
+
+
+def _storage_error(path: Path, outcome: object) -> object:
+    """A sqlite3 error as the StorageError callers expect; anything else as it is."""
+    if isinstance(outcome, sqlite3.Error):
+        error = StorageError(f"SQLite file {path}: {_one_line(outcome)}")
+        error.__cause__ = outcome
+        return error
+    return outcome
 
 
 def _one_line(error: BaseException) -> str:
