@@ -9,15 +9,20 @@
   tests the lock every SQLite connection holds on the `-shm` file's "dead man switch" byte). The
   file to restore is checked first; the current file is kept beside it as
   `<name>.before-restore-<time>`, then the backup's pages are copied in through the same API.
+  That lock test needs POSIX locks (Linux, macOS, the BSDs): on Windows restore refuses, saying
+  so, rather than replace a file a server may have open.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import sqlite3
+import sys
 import time
 from pathlib import Path
+
+if sys.platform != "win32":  # POSIX byte-range locks: how restore sees a server's connection
+    import fcntl
 
 from seatkeeper.plugins.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION
 
@@ -86,7 +91,15 @@ def backup(source: Path, target: Path) -> int:
 
 
 def in_use(path: Path) -> bool:
-    """Whether any process has the SQLite file open (its connections lock the -shm file)."""
+    """Whether any process has the SQLite file open (its connections lock the -shm file).
+
+    Raises BackupError where that cannot be known (no POSIX locks: Windows)."""
+    if sys.platform == "win32":
+        raise BackupError(
+            "seatkeeper restore checks that no server has the file open with POSIX file locks, "
+            "which Windows does not have: restore on Linux or macOS, or stop every server and "
+            f"replace {path} with the backup by hand (removing its -wal and -shm files)"
+        )
     shm = path.with_name(path.name + "-shm")
     if not shm.exists():
         return False

@@ -9,6 +9,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_serve_storage import SEATKEEPER, Server
 
 ADA = {"userId": "ada", "email": "ada@example.com", "fullName": "Ada"}
@@ -123,3 +125,17 @@ def test_the_commands_are_listed(tmp_path):
     )
     for name in ("backup", "restore", "rotate-operator-token", "serve"):
         assert name in listing.stdout
+
+
+def test_restore_refuses_clearly_where_it_cannot_see_open_files(tmp_path, monkeypatch):
+    """The open-file check uses POSIX locks; without them (Windows) restore refuses, saying
+    why and what to do, and replaces nothing."""
+    from seatkeeper.plugins.sqlite import backup as copies
+
+    target = tmp_path / "seatkeeper.db"
+    target.write_bytes(b"the current store")
+    monkeypatch.setattr(copies.sys, "platform", "win32")
+    with pytest.raises(copies.BackupError, match="Windows") as refused:
+        copies.in_use(target)
+    assert "by hand" in str(refused.value) and "\n" not in str(refused.value)
+    assert target.read_bytes() == b"the current store"
