@@ -184,7 +184,10 @@ def main() -> int:
                 if i in wanted
             ]
         for figure in figures:
-            if group(figure.id) not in wanted:
+            # Drop the figures of another id this module also measures, unless asked for; keep
+            # those of a variant named after another module's id (B23s gives B2as, B3as).
+            figure_group = group(figure.id)
+            if figure_group not in wanted and MODULES.get(figure_group) == module_name:
                 continue
             results[figure.id] = figure
             print(
