@@ -56,7 +56,7 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 | --- | --- |
 | record_sync | one `find_one_and_update(upsert=True, return_document=AFTER)` on the user; `$setOnInsert` the new record, `$set` name/email/lastSyncAt, `$min` firstSyncAt; DuplicateKeyError on the e-mail index → EmailTaken |
 | start_grace_period | `find_one_and_update({grace_started_at: null}, $set)`, then a plain read if it was already set |
-| write_sync | the record, grace start and a one-user seat change as one conditional `find_one_and_update` on the user (its basis in the filter, upsert for a new user); a seat change that moves a counter or another user goes through apply_changes' journal; the log entry `insert_one`, queued and written in batches after the answer |
+| write_sync | in one worker thread: the user's upsert as `record_sync` (it answers the basis, compared after; EmailTaken before anything is written), the seat change through apply_changes' journal, the grace start as `start_grace_period`; the log entry queued and written after the answer in batches (`insert_many`). A refusal after the upsert leaves the record written |
 | apply_changes, one existing user | upsert a journal stamped with the server's clock (the intent, with the audit entries); `find_one_and_update` on the counter document `{holders: {$lte: limit - gain}}` with `$inc` (the guard is the capacity check) for a gained seat; the user's `update_one` with the expected selectors and `journal: null` in the filter (the commit; it locks the user with the journal id and pushes it onto `ops`); insert the audit entries (keyed by their ids); `$inc: -n` for a released seat; unlock the user; delete the journal. A miss: release, delete journal, Conflict. Failure: the counter is at worst too high (a seat looks taken, never over-allocated); `repair()` (periodic, and on a refused reservation) writes the audit if the user is locked by the journal or its `ops` holds the id, unlocks, deletes the journal, recounts |
 | apply_changes, several users / creates / deletes | insert a journal (`pending`); lock the users (`update_many` with the expected selectors and `journal: null` in the filter, `$set: {journal: id}`); reserve the net seat gain per type with the guarded `$inc`; insert the created users, locked; the commit: the journal `pending` → `committed`; then, each step acknowledged before the next and seats let go before seats are taken (a switch written as a release then a take), delete, `update_many` per new state (unlocking), insert audit, release, delete the journal. `repair()` rolls a `pending` journal back (unlock, delete its creates) and a `committed` one forward (every step is filtered on the lock or keyed by id: idempotent) |
 | count_holders | read the counter document (never below the holders: seats are counted before they are held and uncounted after; equal when no change set is in flight) |
@@ -371,9 +371,11 @@ class Storage(Protocol):
         4. the grace start, if asked: `grace_started_at = now` unless already set;
         5. the sync-log entry `writes.log`, appended.
 
-        On every refusal and error nothing is written: no user, no last_sync_at, no entry (the
-        engine decides again and writes again). An unknown organization raises LookupError.
-        Returns SyncWritten with the user as stored afterwards.
+        On every refusal and error no seat change, grace start or entry is written, and no
+        record either on a backend with transactions (SQLite, memory: nothing at all); one
+        without them may leave the record it wrote first (MongoDB), which is what the engine's
+        next attempt writes again. An unknown organization raises LookupError. Returns
+        SyncWritten with the user as stored afterwards.
 
         A backend may write the log entry (step 5 only) after answering, in batches, provided a
         crash can lose nothing but such entries: the record, the grace start and the seat

@@ -8,7 +8,7 @@ the durable embedded default, one file on the server's disk, standard library `s
 * **WAL journal** (`PRAGMA journal_mode=WAL`): readers never wait for the writer, and the writer
   never waits for readers.
 * **`synchronous=NORMAL`** by default (`?synchronous=FULL` in the URL for more): a commit is in the
-  WAL file, in the operating system's hands, before `apply_changes` or `record_sync` returns. A
+  WAL file, in the operating system's hands, before `apply_changes` or `write_sync` returns. A
   seat answered `ok` therefore survives a crash or SIGKILL of the server process, always. After
   a *power loss or kernel crash*, NORMAL keeps the file consistent (never half a change set) but
   may lose the last transactions committed since the WAL was last synced (at each checkpoint);
@@ -21,11 +21,21 @@ the durable embedded default, one file on the server's disk, standard library `s
 
 ## Threads and the event loop
 
-No SQLite call runs on the event loop. Writes go to one writer thread per process (so that the
-process's own writers queue in Python instead of spinning on SQLite's busy handler); reads go to a
-small pool of reader threads. Each thread has its own connection to the file (a `sqlite3`
-connection belongs to the thread that uses it). Several processes share the file safely: the
-plugin declares `shared_between_processes`.
+Writes and every read that may touch many rows run off the event loop: writes on one writer
+thread per process (so that the process's own writers queue in Python instead of spinning on
+SQLite's busy handler), lists, scans and range counts on a small pool of reader threads. Each
+thread has its own connection to the file (a `sqlite3` connection belongs to the thread that uses
+it). What runs on the event loop's own connection (`_point_read`) is a read of one row or a few
+through an index — a user by key or e-mail, a token by hash, a seat counter, the organization,
+project and subscription rows (`tests/plugins/test_sqlite_sync_commits.py` checks their query
+plans) —: tens of microseconds, less than the thread hop it replaces. Such a read never waits:
+in WAL mode readers do not wait for writers, and the connection has no busy timeout (a busy
+answer sends the read to a reader thread).
+
+A sync's writes (`write_sync`) are one transaction. Syncs that queue while the writer is busy
+share one BEGIN IMMEDIATE … COMMIT, each in its own savepoint (`sync_writes.py`): a refusal rolls
+back that sync alone, and nobody is answered before the COMMIT. Several processes share the file
+safely: the plugin declares `shared_between_processes`.
 
 ## Schema
 
@@ -857,9 +867,9 @@ class SQLiteStorage(BaseStorage):
     async def append_sync_log(self, entry: SyncLogEntry) -> None:
         """Queue the entry; the writer thread appends queued entries in one transaction.
 
-        A sync then commits once (its user) instead of twice, and under load one transaction
-        carries many syncs' entries. The issue allows it: a crash may lose the last few log
-        entries, never a seat change (those are `apply_changes`, committed before the answer).
+        Used for syncs that write nothing else (refused input, an e-mail taken); the others
+        write their entry in their own transaction (`write_sync`). The issue allows it: a crash
+        may lose the last few such entries, never a seat change (committed before the answer).
         This process's reads of the sync log (and `purge_sync_log`, `close`) wait for the queue
         first, so that it reads its own entries; other processes see them within milliseconds.
         """
