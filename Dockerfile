@@ -9,7 +9,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 WORKDIR /app
 
 # Install the package (not editable) from the source tree; nothing else is copied into the image.
+# The import package is the link tree package/seatkeeper/ (pyproject.toml `package-dir`): COPY keeps
+# its relative links, which resolve to the layer folders copied beside it.
 COPY pyproject.toml README.md ./
+COPY package ./package
+COPY domain ./domain
 COPY rules ./rules
 COPY storage ./storage
 COPY plugins ./plugins
