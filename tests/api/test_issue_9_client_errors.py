@@ -94,3 +94,21 @@ def test_finding_9_subscriptions_of_an_unknown_organization_is_typed(api, org):
     (error,) = body["errors"]
     assert error["extensions"]["code"] == "ORGANIZATION_NOT_FOUND"
     assert error["message"] == "no organization 'nope'"
+
+
+def test_finding_9_the_sweep_covers_every_cursor_argument_of_the_schema():
+    """Issue 9: every `after` argument of the schema is swept above (a new one joins LISTINGS)."""
+    from pathlib import Path
+
+    from graphql import GraphQLObjectType, build_schema
+
+    sdl = Path(__file__).resolve().parents[2] / "schema.graphql"
+    schema = build_schema(sdl.read_text(encoding="utf-8"))
+    paged = {
+        (type_.name, name)
+        for type_ in schema.type_map.values()
+        if isinstance(type_, GraphQLObjectType) and not type_.name.startswith("__")
+        for name, field in type_.fields.items()
+        if "after" in field.args
+    }
+    assert paged == {("Query", field) for field in LISTINGS}
