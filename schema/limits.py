@@ -75,9 +75,14 @@ PAGED_FIELDS = frozenset({"users", "syncLog", "auditLog", "adminLog"})
 #: MAX_BULK_USERS ids or users), checked before graphql-core coerces them.
 MAX_VARIABLE_LIST = MAX_BULK_USERS
 
-#: Only documents up to this size are cached; the caches hold at most CACHE_BYTES of text each.
+#: Only documents up to this size are cached; each cache holds at most CACHE_BYTES, as estimated
+#: by `document_weight`: a parsed document outweighs its text (a 10 KB document of 5,000 one-letter
+#: fields is a 2.8 MB syntax tree), so the caches count what they keep alive, not the text.
 MAX_CACHED_DOCUMENT = 64 * 1024
-CACHE_BYTES = 4 * 1024 * 1024
+CACHE_BYTES = 8 * 1024 * 1024
+#: A parsed document's memory per token (its nodes, their locations, the token chain): measured
+#: ~600 bytes (the contract: 738 tokens, 441 KB; 5,000 one-letter fields: 570 bytes a token).
+AST_BYTES_PER_TOKEN = 640
 
 _OPENING = frozenset({TokenKind.BRACE_L, TokenKind.BRACKET_L, TokenKind.PAREN_L})
 _CLOSING = frozenset({TokenKind.BRACE_R, TokenKind.BRACKET_R, TokenKind.PAREN_R})
@@ -89,32 +94,36 @@ V = TypeVar("V")
 
 
 class BoundedCache(Generic[V]):
-    """An LRU map from document text to a value, bounded by the total length of its keys.
+    """An LRU map from document text to a value, bounded by the total weight of its entries.
 
-    Only texts of at most `max_item` characters are kept, so a stream of large distinct documents
-    never grows the process (issue 9: 30 distinct 10 MB queries raised RSS by 580 MB).
+    An entry weighs what it keeps alive (`document_weight` for a parsed document or errors that
+    point into one; its text's length by default). Only texts of at most `max_item` characters are
+    kept, so a stream of large distinct documents never grows the process (issue 9: 30 distinct
+    10 MB queries raised RSS by 580 MB), nor does one of small documents dense in tokens.
     """
 
     def __init__(self, max_bytes: int = CACHE_BYTES, max_item: int = MAX_CACHED_DOCUMENT) -> None:
         self.max_bytes = max_bytes
         self.max_item = max_item
         self.size = 0
-        self._items: OrderedDict[str, V] = OrderedDict()
+        self._items: OrderedDict[str, tuple[V, int]] = OrderedDict()
 
     def get(self, key: str) -> V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
+        item = self._items.get(key)
+        if item is None:
+            return None
+        self._items.move_to_end(key)
+        return item[0]
 
-    def put(self, key: str, value: V) -> None:
-        if len(key) > self.max_item or key in self._items:
+    def put(self, key: str, value: V, weight: int | None = None) -> None:
+        weight = len(key) if weight is None else weight
+        if len(key) > self.max_item or weight > self.max_bytes or key in self._items:
             return
-        self._items[key] = value
-        self.size += len(key)
+        self._items[key] = (value, weight)
+        self.size += weight
         while self.size > self.max_bytes:
-            old, _ = self._items.popitem(last=False)
-            self.size -= len(old)
+            _, (_, dropped) = self._items.popitem(last=False)
+            self.size -= dropped
 
     def __len__(self) -> int:
         return len(self._items)
@@ -320,12 +329,22 @@ _documents: BoundedCache[DocumentNode] = BoundedCache()
 _verdicts: BoundedCache[list[GraphQLError]] = BoundedCache()
 
 
+def document_weight(query: str, document: DocumentNode) -> int:
+    """What a parsed document keeps alive, estimated from its tokens (AST_BYTES_PER_TOKEN)."""
+    tokens = 0
+    token = document.loc.start_token if document.loc is not None else None
+    while token is not None:
+        tokens += 1
+        token = token.next
+    return len(query) + tokens * AST_BYTES_PER_TOKEN
+
+
 def cached_document(query: str) -> DocumentNode:
     """The parsed document, from a cache bounded in bytes (GraphQLError when refused)."""
     document = _documents.get(query)
     if document is None:
         document = parse_bounded(query)
-        _documents.put(query, document)
+        _documents.put(query, document, document_weight(query, document))
     return document
 
 
@@ -339,7 +358,8 @@ def document_errors(
     errors = _verdicts.get(query)
     if errors is None:
         errors = limit_errors(document) or validate_document(schema, document, rules)
-        _verdicts.put(query, errors)
+        # Errors point into the document (their nodes): they keep its syntax tree alive.
+        _verdicts.put(query, errors, document_weight(query, document) if errors else None)
     return errors
 
 

@@ -2,8 +2,9 @@
 
 Every request's document goes through `Documents.prepare`: parsed (at most MAX_TOKENS tokens),
 validated with the schema's rules (`schema.root.validation_rules`), its operation selected. The
-verdict is kept in a bounded LRU keyed by (document text, operation name), so a client sending
-the same operation again pays nothing.
+verdict is kept in an LRU keyed by document text, then operation name, bounded by what the parsed
+documents weigh (schema/limits.py `document_weight`), so a client sending the same operation
+again pays nothing.
 
 Trusted documents are the operations in `server/trusted_documents/*.graphql` (package data:
 `contract.graphql` is the contract, `cli.graphql` and `console.graphql` the command line's and
@@ -20,11 +21,9 @@ operation by Strawberry. Both use the same resolvers, masking and serialisation.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from graphql import (
     REMOVE,
@@ -41,15 +40,11 @@ from graphql import (
     specified_rules,
     visit,
 )
-from seatkeeper.schema.limits import cached_document, document_errors
+from seatkeeper.schema.limits import BoundedCache, cached_document, document_errors, document_weight
 from seatkeeper.server.compiled import CompiledOperation, compile_operation
 
 #: The package's trusted documents (package data of seatkeeper.server).
 TRUSTED_DOCUMENTS = "trusted_documents"
-#: Documents longer than this are prepared for every request, never cached (the contract is 9 KB).
-MAX_CACHED_DOCUMENT = 64 * 1024
-#: (document, operation name) verdicts kept; the parsed documents are cached by schema/limits.py.
-CACHE_SIZE = 512
 
 PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
 VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -79,6 +74,8 @@ class Prepared:
     #: The operation's label in the metrics (server/metrics.py): a trusted document's name, else
     #: "other", so that the labels are the trusted documents' names, whatever clients send.
     label: str = "other"
+    #: What keeping this verdict keeps alive (the parsed document its operation or errors point into).
+    weight: int = 0
 
     @property
     def is_mutation(self) -> bool:
@@ -167,7 +164,9 @@ class Documents:
         if trusted:
             for directory in trusted_dirs or [package_trusted_dir()]:
                 self._load(directory)
-        self._cache: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
+        # Document text -> operation name -> verdict. Documents longer than MAX_CACHED_DOCUMENT
+        # are prepared for every request, never cached (the contract is 8 KB).
+        self._cache: BoundedCache[dict[str | None, Prepared]] = BoundedCache()
 
     # ------------------------------------------------------------ start-up
 
@@ -198,15 +197,17 @@ class Documents:
 
     def prepare(self, query: str, operation_name: str | None) -> Prepared:
         """The verdict on a request's document and operation name (cached)."""
-        key = (query, operation_name)
-        cache = self._cache
-        prepared = cache.get(key)
+        by_name = self._cache.get(query)
+        prepared = by_name.get(operation_name) if by_name is not None else None
         if prepared is not None:
-            cache.move_to_end(key)
             return prepared
         prepared = self._prepare(query, operation_name)
-        if len(query) <= MAX_CACHED_DOCUMENT:
-            _remember(cache, key, prepared)
+        if prepared.bad_operation_name:
+            return prepared  # names a client makes up are not kept: they would grow the entry
+        if by_name is not None:
+            by_name[operation_name] = prepared  # one more operation of a document kept already
+        else:
+            self._cache.put(query, {operation_name: prepared}, prepared.weight)
         return prepared
 
     def _parse_and_validate(self, query: str) -> Prepared:
@@ -214,11 +215,12 @@ class Documents:
         try:
             document = cached_document(query)
         except GraphQLError as error:
-            return Prepared(errors=_with_code([error], PARSE_FAILED))
+            return Prepared(errors=_with_code([error], PARSE_FAILED), weight=len(query))
+        weight = document_weight(query, document)
         errors = document_errors(self.schema, query, document, self.rules)
         if errors:
-            return Prepared(errors=_with_code(list(errors), VALIDATION_FAILED))
-        return Prepared(document=document)
+            return Prepared(errors=_with_code(list(errors), VALIDATION_FAILED), weight=weight)
+        return Prepared(document=document, weight=weight)
 
     def _prepare(self, query: str, operation_name: str | None) -> Prepared:
         parsed = self._parse_and_validate(query)
@@ -226,7 +228,7 @@ class Documents:
             return parsed
         document = parsed.document
         assert document is not None
-        prepared = Prepared(document=document)
+        prepared = Prepared(document=document, weight=parsed.weight)
         operation = select_operation(document, operation_name)
         if isinstance(operation, str):
             return Prepared(
@@ -241,12 +243,6 @@ class Documents:
                 prepared.label = trusted.name
                 prepared.compiled = compile_operation(self.schema, document, operation)
         return prepared
-
-
-def _remember(cache: OrderedDict[Any, Prepared], key: Any, value: Prepared) -> None:
-    cache[key] = value
-    if len(cache) > CACHE_SIZE:
-        cache.popitem(last=False)
 
 
 def package_trusted_dir() -> Path:

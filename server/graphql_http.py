@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
@@ -33,6 +32,7 @@ from graphql.execution import get_variable_values
 from graphql.execution.values import VariableValues
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Caller
+from seatkeeper.schema.limits import CACHE_BYTES, BoundedCache
 from seatkeeper.schema.root import is_unexpected, mask_error
 from seatkeeper.server.documents import Documents, Prepared
 from seatkeeper.storage import StorageError
@@ -47,7 +47,7 @@ GRAPHQL_RESPONSE = "application/graphql-response+json"
 #: What the response's Content-Type says for each media type.
 CONTENT_TYPES = {JSON: b"application/json", GRAPHQL_RESPONSE: b"application/graphql-response+json"}
 ALLOWED_METHODS = "GET, POST"
-APQ_CACHE_SIZE = 1_000
+#: APQ documents kept (per process): each at most MAX_APQ_DOCUMENT characters, CACHE_BYTES in all.
 MAX_APQ_DOCUMENT = 64 * 1024
 
 _JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
@@ -130,7 +130,8 @@ class GraphQLHTTP:
         self.documents = documents
         self.context_for = context_for
         self.graphiql_html = graphiql_html
-        self.persisted: OrderedDict[str, str] = OrderedDict()  # APQ: hash -> document
+        # APQ: hash -> document, bounded by the documents' length (1,000 of 64 KB were 64 MB).
+        self.persisted: BoundedCache[str] = BoundedCache(CACHE_BYTES)
         #: Counts of executions by route, for tests and the benchmarks ("trusted"/"general").
         self.runs = {"trusted": 0, "general": 0}
 
@@ -329,10 +330,7 @@ class GraphQLHTTP:
         if not isinstance(persisted, dict) or len(query) > MAX_APQ_DOCUMENT:
             return
         digest = str(persisted.get("sha256Hash", "")).lower()
-        self.persisted[digest] = query
-        self.persisted.move_to_end(digest)
-        if len(self.persisted) > APQ_CACHE_SIZE:
-            self.persisted.popitem(last=False)
+        self.persisted.put(digest, query, len(query))
 
 
 def _is_query(prepared: Prepared) -> bool:

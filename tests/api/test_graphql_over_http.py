@@ -254,6 +254,18 @@ def test_apq_round_trip_for_a_sync(api, org):
     assert again.json()["data"]["sync"] == {"ok": True, "user": {"id": "apq"}}
 
 
+def test_apq_documents_kept_are_bounded_by_their_length(app, client):
+    """Issue 9 finding 2: the APQ store kept 1,000 documents of up to 64 KB (64 MB) by count; it
+    is bounded by their length now, the least recently registered leaving first."""
+    app.state.graphql.persisted.max_bytes = 100_000
+    queries = [f"{{ a{i}: __typename }}" + "#" * 40_000 + "\n" for i in range(3)]
+    for query in queries:
+        assert _post(client, {"query": query, "extensions": _apq(query)}).status_code == 200
+    answers = [_post(client, {"extensions": _apq(query)}).json() for query in queries]
+    assert [e["extensions"]["code"] for e in answers[0]["errors"]] == ["PERSISTED_QUERY_NOT_FOUND"]
+    assert answers[1]["data"] == {"a1": "Query"} and answers[2]["data"] == {"a2": "Query"}
+
+
 def test_apq_with_a_hash_that_does_not_match_is_400_and_not_registered(client):
     query = "{ __typename }"
     wrong = {"persistedQuery": {"version": 1, "sha256Hash": "0" * 64}}

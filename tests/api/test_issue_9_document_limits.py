@@ -151,6 +151,32 @@ def test_finding_2_large_documents_are_not_cached_and_caches_are_bounded_in_byte
     assert limits._verdicts.size <= limits.CACHE_BYTES
 
 
+def test_finding_2_documents_dense_in_tokens_do_not_grow_the_process_with_a_token(api, org):
+    """Everything holds for an authenticated caller too. A 10 KB document of 5,000 one-letter
+    fields parses into ~2.8 MB of syntax tree (nodes, locations, the token chain); the caches were
+    bounded by the length of their texts (4 MB: 400 such documents, over 1 GB), and the prepared
+    documents by their number (512). Distinct documents like it now leave the caches' bound."""
+    import gc
+    import tracemalloc
+
+    def dense(i: int) -> str:
+        return "{" + " a" * (limits.MAX_TOKENS - 10) + f" b{i} }}"
+
+    api.post({"query": dense(-1)}, token=org.admin)  # lazy imports and first-use state
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(20):
+            error = _refusal(api.post({"query": dense(i)}, token=org.admin))
+            assert error["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown <= 2 * limits.CACHE_BYTES, f"{grown / 1e6:.0f} MB kept"
+
+
 def test_bounded_cache_evicts_the_least_recently_used_by_bytes():
     cache = limits.BoundedCache(max_bytes=10, max_item=6)
     cache.put("aaaa", 1)
