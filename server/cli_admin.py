@@ -88,7 +88,11 @@ def orgs_list(server: Server, as_json: bool) -> None:
 @orgs.command("create", epilog=ENVIRONMENT_HELP)
 @click.argument("name")
 @click.option(
-    "--trial-days", default=0, show_default=True, type=click.IntRange(0, 3650), help="Trial."
+    "--trial-days",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 365),
+    help="Trial (SPEC 9: 0–365).",
 )
 @server_options
 def orgs_create(name: str, trial_days: int, server: Server, as_json: bool) -> None:

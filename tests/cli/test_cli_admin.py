@@ -231,3 +231,10 @@ def test_spec_9_an_unknown_organization_is_one_line_exit_1(url):
     added = cli("subscriptions", "add", "standard", "--org", "no-such-org", "--seats", "1",
                 "--until", "+1d", url=url, token=OPERATOR)  # fmt: skip
     assert added.exit_code == 1 and "ORGANIZATION_NOT_FOUND" in one_line(added.stderr)
+
+
+def test_orgs_create_refuses_a_trial_the_server_would_refuse(url):
+    """The server takes 0–365 trial days (schema.graphql); the option said 0–3650."""
+    result = cli("orgs", "create", "Gamma", "--trial-days", "366", url=url, token=OPERATOR)
+    assert result.exit_code == 2
+    assert "0<=x<=365" in result.stderr
