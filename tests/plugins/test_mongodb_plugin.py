@@ -211,6 +211,39 @@ def test_spec_6_issue_14_the_pending_count_filter_leads_an_index():
     assert ["org", "last_required", "grace_started_at"] in leading
 
 
+def test_spec_5_issue_9_finding_7_ranking_a_holder_counts_on_the_ranking_index():
+    """Finding 7: after capacity fell every holder's sync ranked itself by scanning all holders.
+    On MongoDB the rank is one count whose filter is led by the index (org, held, assigned_at,
+    key): org and held equal, then a range on assigned_at (key breaking ties), never a scan."""
+    filters: list[dict] = []
+
+    class Spy:
+        def __init__(self, collection) -> None:
+            self.collection = collection
+
+        def __getattr__(self, name: str):
+            return getattr(self.collection, name)
+
+        def count_documents(self, query: dict, *args, **kwargs) -> int:
+            filters.append(query)
+            return self.collection.count_documents(query, *args, **kwargs)
+
+    async def rank() -> int:
+        storage = mongomock_storage()
+        await with_org(storage)
+        storage.store.users = Spy(storage.store.users)
+        return await storage.holders_ranked_before(ORG, LicenseType.STANDARD, T0, "u1")
+
+    assert asyncio.run(rank()) == 0
+    (query,) = filters
+    assert (query["org"], query["held"]) == (ORG, LicenseType.STANDARD.value)
+    ranged, tied = query["$or"]
+    assert list(ranged) == ["assigned_at"] and list(ranged["assigned_at"]) == ["$lt"]
+    assert list(tied) == ["assigned_at", "key"] and list(tied["key"]) == ["$lt"]
+    leading = [[field for field, _ in keys] for keys, _ in INDEXES["users"]]
+    assert ["org", "held", "assigned_at", "key"] in leading
+
+
 def _entry(at: datetime, entry_id: str) -> SyncLogEntry:
     return SyncLogEntry(
         ORG, at, "u1", "u1@example.com", "default", Client.MOBILE, True, id=entry_id
