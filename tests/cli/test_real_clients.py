@@ -140,6 +140,56 @@ def test_python_gql_runs_the_contract(demo):
     assert {t["role"] for t in tokens["tokens"]} >= {"ADMIN", "SYNC"}
 
 
+OPERATOR_ONLY = {"CreateOrganization", "AddSubscription", "Organizations"}
+
+
+def test_python_gql_runs_every_contract_operation_unmodified(demo):
+    """Issue 12: every operation of the contract, the document as it is, through gql against the
+    served process, each with a token whose role may call it: data, no GraphQL error."""
+    gql_module = pytest.importorskip(
+        "gql", reason="gql is in the test extra: pip install -e .[test]"
+    )
+    from gql.transport.httpx import HTTPXTransport
+    from graphql import OperationDefinitionNode, parse
+
+    contract = CONTRACT.read_text(encoding="utf-8")
+    operations = [
+        d.name.value
+        for d in parse(contract).definitions
+        if isinstance(d, OperationDefinitionNode) and d.name is not None
+    ]
+    document = gql_module.gql(contract)
+
+    def run(token: str, name: str, variables: dict | None = None) -> dict:
+        transport = HTTPXTransport(url=demo["url"], headers={"Authorization": f"Bearer {token}"})
+        with gql_module.Client(transport=transport) as session:
+            return session.execute(document, variable_values=variables, operation_name=name)
+
+    org = run(demo["admin"], "Organization")["organization"]["id"]
+    variables = {
+        "Sync": {"input": {"userId": "gql-all", "email": "gql-all@example.com"}},
+        "User": {"id": "gql-all"},
+        "Users": {"first": 5},
+        "SetLicenseState": {"input": {"userIds": ["gql-all"], "licenseType": "STANDARD", "state": "UNASSIGNED"}},
+        "CreateUsers": {"users": [{"id": "gql-new", "fullName": "New", "email": "gql-new@example.com"}]},
+        "DeleteUsers": {"userIds": ["gql-new"]},
+        "UpdateSettings": {"input": {"gracePeriodDays": 10}},
+        "UpsertProject": {"input": {"id": "gql-p", "name": "P", "kind": "STANDARD"}},
+        "ImportLicenses": {"input": {"csv": "Id,Email,Standard,Inspections\r\n", "dryRun": True}},
+        "CreateOrganization": {"input": {"name": "Other"}},
+        "AddSubscription": {"input": {"organizationId": org, "licenseType": "EXTERNAL", "validUntil": "2099-01-01T00:00:00Z"}},
+        "CreateToken": {"input": {"organizationId": org, "role": "READER", "name": "gql"}},
+        "RevokeToken": {"id": "no-such-token"},
+    }  # fmt: skip
+    ran = []
+    for name in operations:
+        token = demo["operator"] if name in OPERATOR_ONLY else demo["admin"]
+        data = run(demo["sync"] if name == "Sync" else token, name, variables.get(name))
+        assert data and all(value is not None for value in data.values()), (name, data)
+        ran.append(name)
+    assert len(ran) == len(operations) == 21  # the contract (tests/api/test_contract_operations.py)
+
+
 def test_typescript_types_from_graphql_codegen_compile_strictly(tmp_path):
     """graphql-codegen over schema.graphql and the contract with strict scalars (every scalar must
     be mapped: DateTime is a string), then `tsc --strict`: what a TypeScript front end does."""
