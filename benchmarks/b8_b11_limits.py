@@ -10,6 +10,10 @@ In-process through the whole ASGI app (authentication, GraphQL, limits), with a 
   `{ __typename }`), minus before. Target ≤ 50 MB. Such documents are refused by their length
   before they are lexed (MAX_DOCUMENT_CHARS), and larger than the caches' per-document bound, so
   none is kept (schema/limits.py).
+* B11b: the same after 400 distinct small documents dense in tokens (10 KB, 4,990 one-letter
+  fields: each parses into ~2.8 MB of syntax tree). They are under every limit and cacheable, so
+  the caches must count what they keep alive, not the text (4 MB of such text was over 1 GB).
+  Target ≤ 50 MB.
 """
 
 from __future__ import annotations
@@ -116,7 +120,34 @@ async def measure(config: BenchConfig) -> list[Figure]:
             ratio_format="{:+.1f} MB",
         )
     )
+    figures.append(await dense_documents(client, config, counter))
     return figures
+
+
+async def dense_documents(client: AsgiClient, config: BenchConfig, counter) -> Figure:
+    count = config.size(400, 40)
+    growths = []
+    for _ in range(config.rounds):
+        gc.collect()
+        before = resident_mb()
+        for _ in range(count):
+            query = "{" + " a" * 4_990 + f" b{next(counter)} }}"
+            status, raw = await client.post_raw(orjson.dumps({"query": query}))
+            if status != 200 or b"GRAPHQL_VALIDATION_FAILED" not in raw:
+                raise RuntimeError(f"unexpected answer ({status}): {raw[:300]!r}")
+        gc.collect()
+        growths.append(resident_mb() - before)
+    growth = median(growths)
+    return Figure(
+        "B11b",
+        f"RSS growth after {count} distinct 10 KB documents of 5,000 tokens, READER token",
+        "RSS before",
+        growth,
+        "≤ 50 MB",
+        growth <= 50,
+        f"rounds {', '.join(f'{g:.1f}' for g in growths)} MB",
+        ratio_format="{:+.1f} MB",
+    )
 
 
 def run(config: BenchConfig) -> list[Figure]:
