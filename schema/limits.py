@@ -28,6 +28,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from graphql import (
     DocumentNode,
@@ -44,12 +45,14 @@ from graphql import (
     Source,
     TokenKind,
     parse,
+    validate,
 )
 from graphql.language.lexer import Lexer
 from graphql.validation import ASTValidationRule
 from seatkeeper.rules.engine import DEFAULT_PAGE_SIZE, MAX_BULK_USERS, MAX_PAGE_SIZE
+from strawberry import Schema
 from strawberry.extensions import SchemaExtension
-from strawberry.schema.schema import validate_document
+from strawberry.types.base import get_object_definition
 
 MAX_DEPTH = 10
 #: A document's length in characters, refused before it is lexed: graphql-core's lexer reads a
@@ -348,6 +351,29 @@ def cached_document(query: str) -> DocumentNode:
     return document
 
 
+_executable: WeakKeyDictionary[Schema, GraphQLSchema] = WeakKeyDictionary()
+
+
+def graphql_schema(schema: Schema) -> GraphQLSchema:
+    """graphql-core's schema over the very type objects (so the very resolvers) of `schema`.
+
+    Strawberry keeps its own graphql-core schema private (`_schema`); its converter hands out the
+    types it built (one object per type name), from which this one is assembled, once per schema.
+    """
+    built = _executable.get(schema)
+    if built is None:
+        converter = schema.schema_converter
+        mutation = schema.mutation
+        built = GraphQLSchema(
+            query=converter.from_object(get_object_definition(schema.query, strict=True)),
+            mutation=converter.from_object(get_object_definition(mutation, strict=True))
+            if mutation is not None
+            else None,
+        )
+        _executable[schema] = built
+    return built
+
+
 def document_errors(
     schema: GraphQLSchema,
     query: str,
@@ -357,7 +383,7 @@ def document_errors(
     """The limits, then graphql-core's validation; the verdict is cached for small documents."""
     errors = _verdicts.get(query)
     if errors is None:
-        errors = limit_errors(document) or validate_document(schema, document, rules)
+        errors = limit_errors(document) or validate(schema, document, rules)
         # Errors point into the document (their nodes): they keep its syntax tree alive.
         _verdicts.put(query, errors, document_weight(query, document) if errors else None)
     return errors
@@ -395,7 +421,7 @@ class DocumentLimits(SchemaExtension):
         context = self.execution_context
         if context.query and context.graphql_document is not None:
             context.pre_execution_errors = document_errors(
-                context.schema._schema,
+                graphql_schema(context.schema),
                 context.query,
                 context.graphql_document,
                 tuple(context.validation_rules),

@@ -16,14 +16,19 @@ from graphql import GraphQLError, GraphQLSchema
 from seatkeeper.resolvers.common import bad_request
 from seatkeeper.rules.outcomes import BadRequest
 from seatkeeper.schema import types
-from seatkeeper.schema.limits import MAX_ALIASES, MAX_DEPTH, MAX_TOKENS, DocumentLimits
+from seatkeeper.schema.limits import (
+    MAX_ALIASES,
+    MAX_DEPTH,
+    MAX_TOKENS,
+    DocumentLimits,
+    graphql_schema,
+)
 from seatkeeper.schema.mutation import Mutation
 from seatkeeper.schema.query import Query
 from strawberry.extensions import MaskErrors
 from strawberry.printer import print_schema
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
-from strawberry.types.base import get_object_definition
 
 __all__ = [
     "MAX_ALIASES",
@@ -113,11 +118,7 @@ def executable_schema(schema: strawberry.Schema) -> GraphQLSchema:
     built (one object per type name), from which this schema is assembled. The trusted documents'
     tests compare what both execute, byte for byte.
     """
-    converter = schema.schema_converter
-    return GraphQLSchema(
-        query=converter.from_object(get_object_definition(Query, strict=True)),
-        mutation=converter.from_object(get_object_definition(Mutation, strict=True)),
-    )
+    return graphql_schema(schema)
 
 
 def sdl() -> str:

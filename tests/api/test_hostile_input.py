@@ -482,10 +482,10 @@ def test_parsed_and_validated_documents_are_cached(api, org, monkeypatch):
 
     api.data("Users", token=org.admin)
     calls = []
-    real_parse, real_validate = limits.parse_bounded, limits.validate_document
+    real_parse, real_validate = limits.parse_bounded, limits.validate
     monkeypatch.setattr(limits, "parse_bounded", lambda *a: calls.append("parse") or real_parse(*a))
     monkeypatch.setattr(
-        limits, "validate_document", lambda *a: calls.append("validate") or real_validate(*a)
+        limits, "validate", lambda *a: calls.append("validate") or real_validate(*a)
     )
     api.data("Users", token=org.admin)
     api.data("SyncLog", token=org.admin)
