@@ -143,6 +143,67 @@ def test_python_gql_runs_the_contract(demo):
 OPERATOR_ONLY = {"CreateOrganization", "AddSubscription", "Organizations"}
 
 
+def _contract_operations() -> list[str]:
+    from graphql import OperationDefinitionNode, parse
+
+    return [
+        d.name.value
+        for d in parse(CONTRACT.read_text(encoding="utf-8")).definitions
+        if isinstance(d, OperationDefinitionNode) and d.name is not None
+    ]
+
+
+def _contract_plan(demo: dict, org: str, who: str) -> list[dict]:
+    """Every contract operation once, in the contract's order, with a token whose role may call it
+    and variables that let it run (ids prefixed by `who`, so that clients do not collide)."""
+    variables = {
+        "Sync": {"input": {"userId": f"{who}-all", "email": f"{who}-all@example.com"}},
+        "User": {"id": f"{who}-all"},
+        "Users": {"first": 5},
+        "SetLicenseState": {"input": {"userIds": [f"{who}-all"], "licenseType": "STANDARD", "state": "UNASSIGNED"}},
+        "CreateUsers": {"users": [{"id": f"{who}-new", "fullName": "New", "email": f"{who}-new@example.com"}]},
+        "DeleteUsers": {"userIds": [f"{who}-new"]},
+        "UpdateSettings": {"input": {"gracePeriodDays": 10}},
+        "UpsertProject": {"input": {"id": f"{who}-p", "name": "P", "kind": "STANDARD"}},
+        "ImportLicenses": {"input": {"csv": "Id,Email,Standard,Inspections\r\n", "dryRun": True}},
+        "CreateOrganization": {"input": {"name": f"Other ({who})"}},
+        "AddSubscription": {"input": {"organizationId": org, "licenseType": "EXTERNAL", "validUntil": "2099-01-01T00:00:00Z"}},
+        "CreateToken": {"input": {"organizationId": org, "role": "READER", "name": who}},
+        "RevokeToken": {"id": "no-such-token"},
+    }  # fmt: skip
+    plan = []
+    for name in _contract_operations():
+        role = "operator" if name in OPERATOR_ONLY else "sync" if name == "Sync" else "admin"
+        plan.append({"name": name, "token": demo[role], "variables": variables.get(name, {})})
+    return plan
+
+
+def _answered(name: str, data: dict | None) -> None:
+    assert data and all(value is not None for value in data.values()), (name, data)
+
+
+def test_apollo_client_4_runs_every_contract_operation_unmodified(demo, tmp_path):
+    """Issue 12: every operation of the contract, as Apollo Client 4 sends it (`__typename` added,
+    `extensions.clientLibrary`), against the served process: data, no GraphQL error."""
+    import httpx
+
+    _need_node()
+    answer = httpx.post(
+        demo["url"],
+        json={"query": "{ organization { id } }"},
+        headers={"Authorization": f"Bearer {demo['admin']}"},
+        timeout=30,
+    )
+    org_id = answer.json()["data"]["organization"]["id"]
+    plan = tmp_path / "plan.json"
+    plan.write_text(json.dumps(_contract_plan(demo, org_id, "apollo")), encoding="utf-8")
+    out = _node("apollo.mjs", demo["url"], demo["admin"], demo["sync"], str(CONTRACT), str(plan))
+    ran = out["results"]["all"]
+    assert list(ran) == _contract_operations() and len(ran) == 21
+    for name, data in ran.items():
+        _answered(name, data)
+
+
 def test_python_gql_runs_every_contract_operation_unmodified(demo):
     """Issue 12: every operation of the contract, the document as it is, through gql against the
     served process, each with a token whose role may call it: data, no GraphQL error."""
@@ -150,15 +211,8 @@ def test_python_gql_runs_every_contract_operation_unmodified(demo):
         "gql", reason="gql is in the test extra: pip install -e .[test]"
     )
     from gql.transport.httpx import HTTPXTransport
-    from graphql import OperationDefinitionNode, parse
 
-    contract = CONTRACT.read_text(encoding="utf-8")
-    operations = [
-        d.name.value
-        for d in parse(contract).definitions
-        if isinstance(d, OperationDefinitionNode) and d.name is not None
-    ]
-    document = gql_module.gql(contract)
+    document = gql_module.gql(CONTRACT.read_text(encoding="utf-8"))
 
     def run(token: str, name: str, variables: dict | None = None) -> dict:
         transport = HTTPXTransport(url=demo["url"], headers={"Authorization": f"Bearer {token}"})
@@ -166,28 +220,11 @@ def test_python_gql_runs_every_contract_operation_unmodified(demo):
             return session.execute(document, variable_values=variables, operation_name=name)
 
     org = run(demo["admin"], "Organization")["organization"]["id"]
-    variables = {
-        "Sync": {"input": {"userId": "gql-all", "email": "gql-all@example.com"}},
-        "User": {"id": "gql-all"},
-        "Users": {"first": 5},
-        "SetLicenseState": {"input": {"userIds": ["gql-all"], "licenseType": "STANDARD", "state": "UNASSIGNED"}},
-        "CreateUsers": {"users": [{"id": "gql-new", "fullName": "New", "email": "gql-new@example.com"}]},
-        "DeleteUsers": {"userIds": ["gql-new"]},
-        "UpdateSettings": {"input": {"gracePeriodDays": 10}},
-        "UpsertProject": {"input": {"id": "gql-p", "name": "P", "kind": "STANDARD"}},
-        "ImportLicenses": {"input": {"csv": "Id,Email,Standard,Inspections\r\n", "dryRun": True}},
-        "CreateOrganization": {"input": {"name": "Other"}},
-        "AddSubscription": {"input": {"organizationId": org, "licenseType": "EXTERNAL", "validUntil": "2099-01-01T00:00:00Z"}},
-        "CreateToken": {"input": {"organizationId": org, "role": "READER", "name": "gql"}},
-        "RevokeToken": {"id": "no-such-token"},
-    }  # fmt: skip
     ran = []
-    for name in operations:
-        token = demo["operator"] if name in OPERATOR_ONLY else demo["admin"]
-        data = run(demo["sync"] if name == "Sync" else token, name, variables.get(name))
-        assert data and all(value is not None for value in data.values()), (name, data)
-        ran.append(name)
-    assert len(ran) == len(operations) == 21  # the contract (tests/api/test_contract_operations.py)
+    for step in _contract_plan(demo, org, "gql"):
+        _answered(step["name"], run(step["token"], step["name"], step["variables"]))
+        ran.append(step["name"])
+    assert ran == _contract_operations() and len(ran) == 21  # api/test_contract_operations.py
 
 
 def test_typescript_types_from_graphql_codegen_compile_strictly(tmp_path):

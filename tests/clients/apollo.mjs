@@ -1,11 +1,13 @@
 // Apollo Client 4 runs the contract's operations, unmodified, against a served Seatkeeper.
-//   node apollo.mjs URL ADMIN_TOKEN SYNC_TOKEN CONTRACT_FILE  ->  one JSON line of results
+//   node apollo.mjs URL ADMIN_TOKEN SYNC_TOKEN CONTRACT_FILE [PLAN_FILE]  ->  one JSON line of results
+// With PLAN_FILE (a JSON list of {name, token, variables}), every operation it names runs too,
+// each with its own token, into results.all.
 // Apollo adds __typename to every selection and sends extensions.clientLibrary: the server
 // must still recognise its Sync as the trusted document (the Python test checks the route).
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import { readFileSync } from 'node:fs';
 
-const [url, adminToken, syncToken, contractFile] = process.argv.slice(2);
+const [url, adminToken, syncToken, contractFile, planFile] = process.argv.slice(2);
 const contract = readFileSync(contractFile, 'utf8');
 
 // What Apollo sends, as sent: the Python test checks the server recognises its Sync as trusted.
@@ -51,4 +53,15 @@ out.sync = (await sync.mutate({
 })).data;
 out.users = (await admin.query({ query: operation('Users'), variables: { first: 5 } })).data;
 out.organization = (await admin.query({ query: operation('Organization') })).data;
+if (planFile) {
+  out.all = {};
+  for (const step of JSON.parse(readFileSync(planFile, 'utf8'))) {
+    const kind = contract.match(new RegExp(`^(query|mutation) ${step.name}\\b`, 'm'))[1];
+    const runner = client(step.token);
+    const document = operation(step.name);
+    out.all[step.name] = kind === 'mutation'
+      ? (await runner.mutate({ mutation: document, variables: step.variables })).data
+      : (await runner.query({ query: document, variables: step.variables })).data;
+  }
+}
 console.log(JSON.stringify({ results: out, sent }));
