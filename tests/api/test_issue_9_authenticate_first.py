@@ -127,6 +127,22 @@ def test_spec_9_order_of_refusal_405_then_401_then_413(clock):
         assert client.post("/graphql", content=big, headers=with_token).status_code == 413
 
 
+def test_spec_9_order_of_refusal_401_before_415_and_406(clock):
+    """The documented order: 405, then 401, then 413/415/406 — a request without a token that is
+    also of an unsupported media type or accepts nothing we produce is 401, with a token 415/406."""
+    app = create_app("memory://", clock=clock, operator_token="op")
+    with TestClient(app) as client:
+        plain = {"content-type": "text/plain"}
+        csv_only = {"accept": "text/csv"}
+        assert_unauthenticated(client.post("/graphql", content=b"{}", headers=plain))
+        assert_unauthenticated(client.post("/graphql", json={"query": "{ a }"}, headers=csv_only))
+        assert_unauthenticated(client.get("/graphql", params={"query": "{ a }"}, headers=csv_only))
+        token = {"Authorization": "Bearer op"}
+        assert client.post("/graphql", content=b"{}", headers={**plain, **token}).status_code == 415
+        answer = client.post("/graphql", json={"query": "{ a }"}, headers={**csv_only, **token})
+        assert answer.status_code == 406
+
+
 def test_public_without_a_token_health_ide_page_and_preflight(anonymous):
     assert anonymous.get("/healthz").json() == {"status": "ok"}
     assert anonymous.get("/readyz").json() == {"status": "ready"}
