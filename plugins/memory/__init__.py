@@ -640,7 +640,7 @@ class MemoryStorage(BaseStorage):
                 return result
         if writes.start_grace:
             _start_grace(tenant, user, record.now)
-        self._append_sync_log(tenant, writes.log)
+        self._append_sync_log(tenant, writes.log, user)
         return SyncWritten(_copy(user))
 
     async def apply_changes(self, change_set: ChangeSet) -> ApplyResult:
@@ -791,11 +791,15 @@ class MemoryStorage(BaseStorage):
                 self._append_sync_log(tenant, entry)
 
     @staticmethod
-    def _append_sync_log(tenant: _Tenant, entry: SyncLogEntry) -> None:
+    def _append_sync_log(
+        tenant: _Tenant, entry: SyncLogEntry, user: MobileUser | None = None
+    ) -> None:
         # A million entries repeat the same users' ids and e-mails: hold the user record's own
-        # strings when they are equal, not one copy per entry (B5).
+        # strings when they are equal, not one copy per entry (B5). `write_sync` passes the user
+        # it has just recorded: no second key computation and lookup.
         user_id, email = entry.user_id, entry.email
-        user = tenant.users.get(user_key(user_id))
+        if user is None:
+            user = tenant.users.get(user_key(user_id))
         if user is not None:
             if user.id == user_id:
                 user_id = user.id
