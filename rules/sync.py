@@ -59,6 +59,15 @@ class SyncRequest:
     client: Client = Client.MOBILE
 
 
+#: The fields `_sync_input_problems` checks, in its order.
+_SYNC_INPUT_FIELDS = (
+    InputField.USER_ID,
+    InputField.EMAIL,
+    InputField.FULL_NAME,
+    InputField.PROJECT_ID,
+)
+
+
 @dataclass
 class _Plan:
     """A decided sync: the answer, and what to write with its sync-log entry (`write_sync`)."""
@@ -159,21 +168,21 @@ class SyncOperations(EngineBase):
         return outcome
 
     def _sync_input_problems(self, request: SyncRequest) -> list[UserError]:
-        problems = []
-        for field, problem in (
-            (InputField.USER_ID, decisions.user_id_problem(request.user_id)),
-            (InputField.EMAIL, decisions.email_problem(request.email)),
-            (InputField.FULL_NAME, decisions.name_problem(request.full_name, required=False)),
-            (
-                InputField.PROJECT_ID,
-                decisions.label_problem(request.project_id, "project id", 64)
-                if request.project_id is not None
-                else None,
-            ),
-        ):
-            if problem:
-                problems.append(UserError(ErrorCode.INVALID_INPUT, problem, (field,)))
-        return problems
+        checks = (
+            decisions.user_id_problem(request.user_id),
+            decisions.email_problem(request.email),
+            decisions.name_problem(request.full_name, required=False),
+            decisions.label_problem(request.project_id, "project id", 64)
+            if request.project_id is not None
+            else None,
+        )
+        if not any(checks):  # the usual case: no InputField member read (0.2 µs each on 3.11)
+            return []
+        return [
+            UserError(ErrorCode.INVALID_INPUT, problem, (field,))
+            for field, problem in zip(_SYNC_INPUT_FIELDS, checks, strict=True)
+            if problem
+        ]
 
     async def _decide(
         self,

@@ -119,7 +119,9 @@ class _Packing(Generic[R]):
             values[self.index[name]] = value
         for i, _ in self.enums:
             if values[i] is not None:
-                values[i] = values[i].value
+                # The member's value attribute: `.value` is a Python descriptor on 3.11 (0.27 vs
+                # 0.04 µs; two per sync-log entry, issue 12).
+                values[i] = values[i]._value_
         return tuple(values)
 
     def unpack(self, packed: Packed) -> R:
