@@ -44,13 +44,13 @@ async def _client(
     if ablate:
         # The operation is compiled at its first request: compiled without the variables'
         # coercion (graphql-core's) and with Strawberry's own resolver wrapper.
-        variables, root_resolver = compiled.compile_variables, compiled._root_resolver
+        variables, root_resolver = compiled.compile_variables, compiled.root_resolver
         compiled.compile_variables = lambda *args: None
-        compiled._root_resolver = lambda definition: definition.resolve
+        compiled.root_resolver = lambda definition: definition.resolve
         try:
             await client.post_raw(bodies[0])
         finally:
-            compiled.compile_variables, compiled._root_resolver = variables, root_resolver
+            compiled.compile_variables, compiled.root_resolver = variables, root_resolver
     return client, bodies
 
 

@@ -1,18 +1,18 @@
 """Compiled serialisers: one Python function per trusted selection set, generated at start-up.
 
-Why: completing a sync's answer field by field through closures (server/compiled.py) is about
-forty Python calls per request: a completer per position, a getter per field, a serializer per
-leaf, null checks in wrappers. Over HTTP, where the server's caches are cold between requests,
-that walk cost about as much as the licensing decision (issue 12, B1). The function generated
-here does the same walk as straight-line code: attributes read directly, `String`, `ID` and
-`Boolean` leaves that are already of their type kept as they are, other leaves through their
-type's own `serialize`.
+Why: completing a sync's answer field by field through closures
+(server/compiled_completion.py) is about forty Python calls per request: a completer per
+position, a getter per field, a serializer per leaf, null checks in wrappers. Over HTTP, where
+the server's caches are cold between requests, that walk cost about as much as the licensing
+decision (issue 12, B1). The function generated here does the same walk as straight-line code:
+attributes read directly, `String`, `ID` and `Boolean` leaves that are already of their type
+kept as they are, other leaves through their type's own `serialize`.
 
 It only ever takes the happy path. Anything else (a null in a non-null position, a leaf whose
 `serialize` fails or returns null, a list that is not a `list`, a getter that raises) raises,
-and the caller completes the same value again with the closures of server/compiled.py, which
-report the error exactly as graphql-core does. Completion reads plain attributes and calls
-pure serializers, so doing it twice changes nothing.
+and the caller completes the same value again with the closures of
+server/compiled_completion.py, which report the error exactly as graphql-core does. Completion
+reads plain attributes and calls pure serializers, so doing it twice changes nothing.
 """
 
 from __future__ import annotations

@@ -410,7 +410,7 @@ def _hostile_variants(value):
 @pytest.mark.parametrize("operation", [o for o in OPERATIONS if o != "Sync"] + ["Sync"])
 def test_hostile_variables_are_coerced_and_converted_alike(twins, operation):
     """The compiled variable coercion (server/variables.py) and argument conversion
-    (server/compiled.py) against graphql-core's and Strawberry's: every position of each
+    (server/compiled_arguments.py) against graphql-core's and Strawberry's: every position of each
     operation's variables given wrong, empty, huge and hostile values, left out, or extra keys."""
     trusted, general = twins
     role = "SYNC" if operation == "Sync" else "OPERATOR" if "Organization" in operation else "ADMIN"
