@@ -16,6 +16,10 @@ with its hash. Trusted operations (server/documents.py) are persisted under thei
 
 Order of refusals: 405 (method), then 413 (RequestGuard), 415 (content type), 406 (Accept), 400
 (malformed request), then GraphQL (a mutation over GET is 405 once its document is known).
+
+This module holds the endpoint (`GraphQLHTTP`: methods, APQ, the trusted or general route, the
+answer and its status); the media types and the request's fields are checked in
+server/graphql_http_request.py.
 """
 
 from __future__ import annotations
@@ -35,81 +39,33 @@ from seatkeeper.rules.access import Caller
 from seatkeeper.schema.limits import CACHE_BYTES, BoundedCache
 from seatkeeper.schema.root import is_unexpected, mask_error
 from seatkeeper.server.documents import Documents, Prepared
+from seatkeeper.server.graphql_http_request import (
+    CONTENT_TYPES,
+    GRAPHQL_RESPONSE,
+    JSON,
+    RequestError,
+    accepts_html,
+    check_content_type,
+    decode_body,
+    from_query_string,
+    negotiate,
+    not_acceptable,
+    read_body,
+    request_fields,
+)
 from seatkeeper.storage import StorageError
 from starlette.requests import ClientDisconnect
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry import Schema
 
 log = logging.getLogger("seatkeeper")
 
-JSON = "application/json"
-GRAPHQL_RESPONSE = "application/graphql-response+json"
-#: What the response's Content-Type says for each media type.
-CONTENT_TYPES = {JSON: b"application/json", GRAPHQL_RESPONSE: b"application/graphql-response+json"}
 ALLOWED_METHODS = "GET, POST"
 #: APQ documents kept (per process): each at most MAX_APQ_DOCUMENT characters, CACHE_BYTES in all.
 MAX_APQ_DOCUMENT = 64 * 1024
 
-_JSON_KINDS = {str: "string", int: "number", float: "number", bool: "boolean", type(None): "null"}
 
 Authenticate = Callable[[str], Awaitable[Caller | None]]
-
-
-class RequestError(Exception):
-    """A request refused before GraphQL: status, message, code and extra headers."""
-
-    def __init__(
-        self, status: int, message: str, code: str, headers: dict[str, str] | None = None
-    ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.code = code
-        self.headers = headers or {}
-
-
-# ---------------------------------------------------------------- media types
-
-
-def parse_media_type(value: str) -> tuple[str, dict[str, str]]:
-    """`Type/Subtype; a=b` -> ("type/subtype", {"a": "b"}) (RFC 9110: case-insensitive names)."""
-    kind, *parameters = value.split(";")
-    parsed: dict[str, str] = {}
-    for parameter in parameters:
-        name, _, raw = parameter.partition("=")
-        parsed[name.strip().lower()] = raw.strip().strip('"')
-    return kind.strip().lower(), parsed
-
-
-def negotiate(accept: str | None) -> str | None:
-    """The media type to answer in, from an Accept header; None when nothing acceptable."""
-    if accept is None or not accept.strip():
-        return JSON
-    best: tuple[float, int, str] | None = None
-    for position, item in enumerate(accept.split(",")):
-        if not item.strip():
-            continue
-        kind, parameters = parse_media_type(item)
-        try:
-            quality = float(parameters.get("q", "1"))
-        except ValueError:
-            quality = 0.0
-        if quality <= 0:
-            continue
-        if kind == GRAPHQL_RESPONSE:
-            candidate, preference = GRAPHQL_RESPONSE, 2
-        elif kind in (JSON, "application/*", "*/*"):
-            candidate, preference = JSON, 1
-        else:
-            continue
-        choice = (quality, preference, candidate)
-        if best is None or choice[:2] > best[:2]:
-            best = choice
-    return best[2] if best else None
-
-
-def _accepts_html(accept: str | None) -> bool:
-    return accept is not None and "text/html" in accept.lower()
 
 
 # ---------------------------------------------------------------- the endpoint
@@ -162,24 +118,24 @@ class GraphQLHTTP:
                     self.graphiql_html is not None
                     and "query" not in params
                     and "extensions" not in params
-                    and _accepts_html(accept)
+                    and accepts_html(accept)
                 ):
                     await _send(send, 200, self.graphiql_html.encode(), b"text/html; charset=utf-8")
                     return
                 chosen = negotiate(accept)
                 if chosen is None:
-                    raise _not_acceptable()
+                    raise not_acceptable()
                 media = chosen
-                body = _from_query_string(params)
+                body = from_query_string(params)
             else:
-                _check_content_type(content_type)
+                check_content_type(content_type)
                 chosen = negotiate(accept)
                 if chosen is None:
-                    raise _not_acceptable()
+                    raise not_acceptable()
                 media = chosen
                 # Not inside the `except Exception` below: RequestGuard's refusal of a body over
                 # the limit, raised by `receive`, must reach RequestGuard.
-                body = _decode_body(await _read_body(receive))
+                body = decode_body(await read_body(receive))
             status, answer = await self._answer_masked(
                 scope, body, method, authorization, request_id, media
             )
@@ -232,7 +188,7 @@ class GraphQLHTTP:
         media: str,
     ) -> tuple[int, bytes]:
         """Status and JSON body for a well-formed request."""
-        query, operation_name, variables, extensions = _request_fields(body)
+        query, operation_name, variables, extensions = request_fields(body)
         query = self._persisted_query(query, extensions, media)
         prepared = self.documents.prepare(query, operation_name)
         state = scope.get("state")
@@ -335,84 +291,6 @@ class GraphQLHTTP:
 
 def _is_query(prepared: Prepared) -> bool:
     return not prepared.is_mutation and not prepared.is_subscription
-
-
-def _not_acceptable() -> RequestError:
-    return RequestError(
-        406,
-        f"none of the media types in Accept can be produced; use {GRAPHQL_RESPONSE} or {JSON}",
-        "NOT_ACCEPTABLE",
-    )
-
-
-def _check_content_type(content_type: str | None) -> None:
-    if content_type is None:
-        raise RequestError(415, f"Content-Type is required: {JSON}", "UNSUPPORTED_MEDIA_TYPE")
-    kind, parameters = parse_media_type(content_type)
-    charset = parameters.get("charset", "utf-8").lower()
-    if kind != JSON or charset not in ("utf-8", "utf8"):
-        raise RequestError(415, "Unsupported content type", "UNSUPPORTED_MEDIA_TYPE")
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect()
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _decode_body(body: bytes) -> dict[str, Any]:
-    try:
-        value = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise RequestError(400, "Unable to parse request body as JSON", "BAD_REQUEST") from None
-    if isinstance(value, list):
-        raise RequestError(400, "Batching is not enabled", "BAD_REQUEST")
-    if not isinstance(value, dict):
-        kind = _JSON_KINDS.get(type(value), "value")
-        raise RequestError(400, f"Expected a JSON object, got a JSON {kind}", "BAD_REQUEST")
-    return value
-
-
-def _from_query_string(params: dict[str, str]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "query": params.get("query"),
-        "operationName": params.get("operationName"),
-    }
-    for name in ("variables", "extensions"):
-        raw = params.get(name)
-        if raw is None or raw == "":
-            continue
-        try:
-            body[name] = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise RequestError(400, f"`{name}` must be a JSON object", "BAD_REQUEST") from None
-    return body
-
-
-def _request_fields(
-    body: dict[str, Any],
-) -> tuple[str | None, str | None, dict[str, Any] | None, dict[str, Any] | None]:
-    query = body.get("query")
-    operation_name = body.get("operationName")
-    variables = body.get("variables")
-    extensions = body.get("extensions")
-    if query is not None and not isinstance(query, str):
-        raise RequestError(400, "`query` must be a string", "BAD_REQUEST")
-    if query == "":
-        query = None
-    if operation_name is not None and not isinstance(operation_name, str):
-        raise RequestError(400, "`operationName` must be a string", "BAD_REQUEST")
-    if variables is not None and not isinstance(variables, dict):
-        raise RequestError(400, "`variables` must be an object", "BAD_REQUEST")
-    if extensions is not None and not isinstance(extensions, dict):
-        raise RequestError(400, "`extensions` must be an object", "BAD_REQUEST")
-    return query, operation_name, variables, extensions
 
 
 async def _send(
