@@ -3,6 +3,10 @@
 Routes: `POST /graphql` (and `GET /graphql` for queries; GraphiQL in a browser unless disabled),
 `GET /healthz` (the process is alive), `GET /readyz` (the storage answers), the CSV downloads,
 and the administration console at `/` and `/console/…` (static files, see `console_routes`).
+
+This module holds the route table and the lifespan (storage opened, sync-log purging, the metrics
+address) in `create_app`, and the builders from settings; the middleware it stacks are in
+server/middleware.py.
 """
 
 from __future__ import annotations
@@ -13,8 +17,6 @@ import logging
 import os
 from collections.abc import AsyncIterator, Sequence
 
-import orjson
-from seatkeeper.domain.entropy import random_hex
 from seatkeeper.domain.records import Role
 from seatkeeper.resolvers.common import Context
 from seatkeeper.rules.access import Action, Caller, hash_secret, same_secret
@@ -22,14 +24,8 @@ from seatkeeper.rules.csv_export import BOM
 from seatkeeper.rules.engine import Clock, Engine
 from seatkeeper.schema import build_schema
 from seatkeeper.schema.root import executable_schema
-from seatkeeper.server.authentication import (
-    Authenticate,
-    authenticate_request,
-    get_route_path,
-    needs_token,
-)
 from seatkeeper.server.console_routes import console_routes
-from seatkeeper.server.cors import parse_origins, with_cors
+from seatkeeper.server.cors import parse_origins
 from seatkeeper.server.documents import Documents
 from seatkeeper.server.export_filter import users_filter_from_query
 from seatkeeper.server.graphiql import ASSETS_PATH, assets_dir, graphiql_page
@@ -37,6 +33,12 @@ from seatkeeper.server.graphql_http import GraphQLHTTP
 from seatkeeper.server.logs import hide_query_strings_in_access_log
 from seatkeeper.server.metrics import CountingEngine, Metrics, MetricsMiddleware
 from seatkeeper.server.metrics_server import MetricsServer
+from seatkeeper.server.middleware import (
+    GraphQLFirst,
+    RequestGuard,
+    cors_middleware_factory,
+    error_response,
+)
 from seatkeeper.server.retention import (
     DEFAULT_INTERVAL_SECONDS,
     DEFAULT_RETENTION_DAYS,
@@ -58,113 +60,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 OPERATOR = Caller(Role.OPERATOR, None, "operator")
 
 log = logging.getLogger("seatkeeper")
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class RequestGuard:
-    """Pure ASGI middleware ahead of every route and fast path: a request id for every request,
-    the token checked first (server/authentication.py: 401 before anything reads the body), and a
-    bound on request bodies.
-
-    Bodies are refused with 413 from their Content-Length when it is given, else as they stream in.
-    """
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        max_body_bytes: int,
-        authenticate: Authenticate | None = None,
-        throttle: Throttle | None = None,
-    ) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        self.authenticate = authenticate
-        self.throttle = throttle
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = random_hex(16)  # as random as uuid4().hex (domain/entropy.py)
-        scope.setdefault("state", {})["request_id"] = request_id
-        if (
-            self.authenticate is not None
-            and needs_token(scope)
-            and not await authenticate_request(
-                scope, _with_request_id(send, request_id), self.authenticate, self.throttle
-            )
-        ):
-            return  # answered 401 (or 503 when the storage is down), before the body is read
-        limit = self.max_body_bytes
-        for name, value in scope["headers"]:
-            if name == b"content-length" and (not value.isdigit() or int(value) > limit):
-                await _too_large(limit, request_id)(scope, receive, send)
-                return
-        received = 0
-        started = False
-
-        async def counting_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge()
-            return message
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-                headers = list(message.get("headers", []))
-                for name, _ in headers:
-                    if name.lower() == b"x-request-id":
-                        break  # once, not twice
-                else:
-                    headers.append((b"x-request-id", request_id.encode()))
-                message["headers"] = headers
-            await send(message)
-
-        try:
-            await self.app(scope, counting_receive, send_with_id)
-        except BodyTooLarge:
-            if not started:
-                await _too_large(limit, request_id)(scope, receive, send)
-
-
-def _with_request_id(send: Send, request_id: str) -> Send:
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-        await send(message)
-
-    return sending
-
-
-def _too_large(limit: int, request_id: str) -> Response:
-    return _error_response(
-        413, f"request body larger than {limit} bytes", "PAYLOAD_TOO_LARGE", request_id
-    )
-
-
-def _error_response(
-    status: int, message: str, code: str, request_id: str | None = None
-) -> Response:
-    headers = {"x-request-id": request_id} if request_id else None
-    return Response(
-        orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}),
-        status_code=status,
-        media_type="application/json",
-        headers=headers,
-    )
 
 
 class Authenticator:
@@ -254,17 +154,17 @@ def create_app(
         if caller is None:
             caller = await authenticate(request.headers.get("authorization", ""))
         if caller is None:
-            return _error_response(
+            return error_response(
                 401, "a valid bearer token is required", "UNAUTHENTICATED", request_id
             )
         if not caller.may(Action.READ):
-            return _error_response(
+            return error_response(
                 403, f"the {caller.role.value} role may not export", "FORBIDDEN", request_id
             )
         organization_id = caller.organization_id
         bom = _BOM_VALUES.get(request.query_params.get("bom", "0"))
         if bom is None:
-            return _error_response(
+            return error_response(
                 400, "`bom` must be 1, true, 0 or false", "BAD_USER_INPUT", request_id
             )
         if kind == "licenses":
@@ -272,13 +172,13 @@ def create_app(
         else:
             search = request.query_params.get("search") or None
             if search is not None and len(search) > 256:
-                return _error_response(
+                return error_response(
                     400, "`search` is longer than 256 characters", "BAD_USER_INPUT", request_id
                 )
             try:
                 user_filter = users_filter_from_query(request.query_params)
             except ValueError as error:
-                return _error_response(400, str(error), "BAD_USER_INPUT", request_id)
+                return error_response(400, str(error), "BAD_USER_INPUT", request_id)
             rows = engine.iter_export_users(organization_id, search, user_filter)
 
         async def encoded() -> AsyncIterator[bytes]:
@@ -367,25 +267,6 @@ def create_app(
 
 # `?bom=` of the CSV downloads (SPEC 7, Export options); absent means no BOM, as before.
 _BOM_VALUES = {"1": True, "true": True, "0": False, "false": False}
-
-
-class GraphQLFirst:
-    """Pure ASGI: requests for /graphql to the GraphQL endpoint, anything else down the stack."""
-
-    def __init__(self, app: ASGIApp, endpoint: ASGIApp) -> None:
-        self.app = app
-        self.endpoint = endpoint
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and get_route_path(scope) == "/graphql":
-            await self.endpoint(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
-
-
-def cors_middleware_factory(app: ASGIApp, origins: list[str]) -> ASGIApp:
-    """Starlette's `add_middleware` takes a factory: CORS for `origins` (server/cors.py)."""
-    return with_cors(app, origins)
 
 
 def app_from_settings(settings: Settings, storage: Storage | None = None) -> Starlette:
