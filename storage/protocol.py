@@ -8,7 +8,8 @@ expectation it was decided on (compare-and-set), and the backend refuses the wri
 expectation no longer holds, so that the engine decides again on fresh data.
 
 What the writes carry and answer is in `storage/changes.py` (change sets, sync writes, results),
-the filters in `storage/queries.py`; both are importable from here, as plugins do.
+the filters in `storage/queries.py`, what a plugin declares about itself (capabilities, the
+optional backup) in `storage/capabilities.py`; all are importable from here, as plugins do.
 
 All methods are coroutines. A backend that talks to a blocking driver runs it off the event loop.
 A backend must be safe under concurrent asyncio tasks and, when the server runs one process with
@@ -71,7 +72,6 @@ keyed by `(org, key)`, `key` being `user_key(id)`, with a unique index on `(org,
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -86,6 +86,14 @@ from seatkeeper.domain.records import (
     Subscription,
     SyncLogEntry,
     Token,
+)
+from seatkeeper.storage.capabilities import (
+    PROTOCOL_VERSION,
+    SUPPORTED_PROTOCOL_VERSIONS,
+    UNDECLARED,
+    Backup,
+    Capabilities,
+    capabilities_of,
 )
 from seatkeeper.storage.changes import (
     AlreadyExists,
@@ -106,8 +114,9 @@ from seatkeeper.storage.changes import (
 )
 from seatkeeper.storage.queries import LogQuery, UserQuery, fold, user_sort_key
 
-# The protocol's vocabulary lives beside it (changes.py: what is written and answered;
-# queries.py: filters and order); plugins and the engine import all of it from here.
+# The protocol's vocabulary lives beside it (capabilities.py: what a plugin declares; changes.py:
+# what is written and answered; queries.py: filters and order); plugins and the engine import
+# all of it from here.
 __all__ = [
     "PROTOCOL_VERSION",
     "SUPPORTED_PROTOCOL_VERSIONS",
@@ -140,46 +149,6 @@ __all__ = [
 ]
 
 
-#: The version of this protocol. A plugin declares the version it implements in its
-#: `Capabilities`; the server refuses one outside `SUPPORTED_PROTOCOL_VERSIONS` at start-up.
-#: Version 2 added the administration log: `log=` on the administrative writes and
-#: `list_admin_log`; a version 1 plugin would fail on the first administrative change.
-PROTOCOL_VERSION = 2
-SUPPORTED_PROTOCOL_VERSIONS = range(2, PROTOCOL_VERSION + 1)
-
-
-@dataclass(frozen=True)
-class Capabilities:
-    """What a plugin declares about itself, as the attribute `capabilities` of its backend.
-
-    The server decides from these, never from the URL's text: `--workers` above 1 needs
-    `shared_between_processes`; a backend that is not `durable` gets a start-up warning; the
-    server purges the sync log on a schedule (SPEC 8) unless `expires_sync_log`.
-    """
-
-    #: Several OS processes may open the same store at once, every invariant kept by the
-    #: store's own atomic operations (never by a lock held in one process).
-    shared_between_processes: bool
-    #: One backend object may be used from several threads, each with its own event loop.
-    thread_safe: bool
-    #: What was written survives a restart of the server process.
-    durable: bool
-    #: The backend drops sync-log entries after the retention period by itself (a TTL index).
-    expires_sync_log: bool = False
-    #: The version of this protocol the plugin implements (`PROTOCOL_VERSION` when written).
-    protocol_version: int = PROTOCOL_VERSION
-
-
-#: What the server assumes of a backend that declares nothing: the least.
-UNDECLARED = Capabilities(shared_between_processes=False, thread_safe=False, durable=False)
-
-
-def capabilities_of(backend: object) -> Capabilities:
-    """The capabilities a backend declares, or `UNDECLARED` if it declares none."""
-    declared = getattr(backend, "capabilities", None)
-    return declared if isinstance(declared, Capabilities) else UNDECLARED
-
-
 class StorageError(Exception):
     """A backend failed in a way the engine cannot turn into a user error."""
 
@@ -191,23 +160,6 @@ class EmailTaken(StorageError):
         super().__init__(f"email {email!r} is held by another user")
         self.email = email
         self.owner_id = owner_id
-
-
-@runtime_checkable
-class Backup(Protocol):
-    """A backend whose store `seatkeeper backup` and `seatkeeper restore` can copy (optional).
-
-    Both are blocking calls made by those commands, never by a server. Failures raise
-    StorageError with a one-line reason; nothing is left half-written.
-    """
-
-    def backup(self, target: str) -> str:
-        """Copy the store, while servers use it, to the new file `target`, checked; say what."""
-        ...
-
-    def restore(self, source: str) -> str:
-        """Replace the store with the backup `source`, checked (servers stopped); say what."""
-        ...
 
 
 @runtime_checkable
