@@ -36,7 +36,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar, TypeAlias
 
 import pytest
-from seatkeeper.storage.contract import (
+from seatkeeper.storage.contract_base import (
     INSPECTIONS,
     STANDARD,
     A,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from seatkeeper.domain.records import Client, MobileUser, SyncLogEntry
-from seatkeeper.storage.contract import (
+from seatkeeper.storage.contract_base import (
     NO_LIMIT,
     ORG,
     STANDARD,
