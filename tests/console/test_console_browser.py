@@ -167,8 +167,15 @@ def choose(driver, name: str, value: str) -> None:
     wait_users_loaded(driver, before)
 
 
-def notice(driver) -> str:
-    return wait_for(driver, lambda: css(driver, "#notice .notice").text, "a notice")
+def notice(driver, saying: str = "") -> str:
+    """The notice's text, once it says `saying`: an earlier notice may still be shown while the
+    console waits for the server's answer (it failed under load when read too early)."""
+
+    def shown() -> str:
+        text = css(driver, "#notice .notice").text
+        return text if saying in text else ""
+
+    return wait_for(driver, shown, f"a notice saying {saying!r}" if saying else "a notice")
 
 
 def api_user(server, token, user_id) -> dict:
@@ -389,7 +396,7 @@ def test_bulk_assign_from_the_subscriptions_pane_refuses_a_shortage_and_changes_
     )
     before_loads = loads(driver)
     bulk_position(driver, "STANDARD", "ASSIGNED").click()
-    assert "set to Assigned for 2 users" in notice(driver)
+    assert "set to Assigned for 2 users" in notice(driver, saying="set to Assigned for 2 users")
     wait_users_loaded(driver, before_loads)
     assert [api_user(server, token, i)["standard"] for i in two] == ["ASSIGNED", "ASSIGNED"]
     assert subscriptions(server, token)["STANDARD"]["available"] == 1
@@ -452,7 +459,7 @@ def test_create_and_delete_a_user(driver, server, seeded):
     css(driver, "input[name=email]").send_keys("zoe@console.example")
     Select(css(driver, "select[name=inspections]")).select_by_value("DISABLED")
     css(driver, "details.new-user button[type=submit]").click()
-    assert "Created Zoe Console" in notice(driver)
+    assert "Created Zoe Console" in notice(driver, saying="Created Zoe Console")
     assert api_user(server, token, "console-new-1")["inspections"] == "DISABLED"
     # The same e-mail again is refused with the engine's reason.
     css(driver, "input[name=id]").send_keys("console-new-2")
@@ -590,7 +597,7 @@ def test_settings_and_projects_are_saved_and_read_back(driver, server, seeded):
     days.clear()
     days.send_keys("45")
     css(driver, ".settings-form button[type=submit]").click()
-    assert "Settings saved" in notice(driver)
+    assert "Settings saved" in notice(driver, saying="Settings saved")
     css(driver, "input[name=projectId]").send_keys("field-inspections")
     css(driver, "input[name=projectName]").send_keys("Field inspections")
     Select(css(driver, "select[name=projectKind]")).select_by_value("INSPECTIONS")
@@ -706,7 +713,7 @@ def test_operator_pages_organizations_subscriptions_and_tokens(driver, server, s
     css(driver, "input[name=seats]").send_keys("7")
     driver.execute_script("document.querySelector('input[name=validUntil]').value = '2099-01-01'")
     css(driver, 'form[aria-label="Add a subscription"] button').click()
-    assert "Subscription added" in notice(driver)
+    assert "Subscription added" in notice(driver, saying="Subscription added")
     wait_for(
         driver,
         lambda: "Seats\n7" in css(driver, '.subscription-card[data-type="STANDARD"]').text,
