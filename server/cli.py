@@ -8,7 +8,14 @@ from __future__ import annotations
 import os
 
 import click
-from seatkeeper.server import cli_admin, cli_licenses, cli_logs, cli_users, storage_commands
+from seatkeeper.server import (
+    cli_admin,
+    cli_licenses,
+    cli_logs,
+    cli_tokens,
+    cli_users,
+    storage_commands,
+)
 from seatkeeper.server.cli_config import OneLineErrors, completion, config_group, show_environment
 from seatkeeper.server.client import fail
 
@@ -273,6 +280,7 @@ show_environment(
 )
 for command in [
     *cli_admin.COMMANDS,
+    *cli_tokens.COMMANDS,
     *cli_users.COMMANDS,
     *cli_licenses.COMMANDS,
     *cli_logs.COMMANDS,

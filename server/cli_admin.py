@@ -1,5 +1,5 @@
-"""`whoami`, `orgs`, `subscriptions`, `tokens`, `settings` and `projects`: administration as a
-client of the GraphQL API (operations in trusted_documents/cli.graphql).
+"""`whoami`, `orgs`, `subscriptions`, `settings` and `projects`: administration as a client of
+the GraphQL API (operations in trusted_documents/cli.graphql; `tokens` is in cli_tokens.py).
 
 Who may run what is the server's decision (SPEC 9): the OPERATOR creates organizations and adds
 subscriptions, names an organization with `--org` where it reads one; an ADMIN works on its own
@@ -19,7 +19,7 @@ from seatkeeper.server.cli_output import (
     print_json,
     table,
 )
-from seatkeeper.server.cli_types import LICENSE_TYPE, MOMENT, PROJECT_KIND, TOKEN_ROLE
+from seatkeeper.server.cli_types import LICENSE_TYPE, MOMENT, PROJECT_KIND
 from seatkeeper.server.client import Server, fail
 
 ORG_OPTION = click.option(
@@ -237,69 +237,6 @@ def subscriptions_add(
     )
 
 
-# ---------------------------------------------------------------- tokens (SPEC 9)
-
-
-@click.group(epilog=ENVIRONMENT_HELP)
-def tokens() -> None:
-    """API tokens: create (the secret is shown once), list, revoke."""
-
-
-@tokens.command("list", epilog=ENVIRONMENT_HELP)
-@ORG_OPTION
-@server_options
-def tokens_list(organization_id: str | None, server: Server, as_json: bool) -> None:
-    """Tokens of the organization (the OPERATOR: of every organization, or of --org)."""
-    found = server.call("Tokens", {"organizationId": organization_id})["tokens"]
-    if as_json:
-        print_json(found)
-        return
-    table(
-        ["id", "name", "role", "organization", "created", "revoked"],
-        [
-            (t["id"], t["name"], t["role"], t["organizationId"], t["createdAt"], t["revokedAt"])
-            for t in found
-        ],
-    )
-
-
-@tokens.command("create", epilog=ENVIRONMENT_HELP)
-@click.option("--role", required=True, type=TOKEN_ROLE, help="admin, sync or reader.")
-@click.option("--name", required=True, help="A name saying who holds it (1-100 characters).")
-@ORG_OPTION
-@server_options
-def tokens_create(
-    role: str, name: str, organization_id: str | None, server: Server, as_json: bool
-) -> None:
-    """Create a token; its secret is printed this once (on stdout, alone, for scripts)."""
-    if organization_id is None:
-        organization_id = server.call("Viewer")["viewer"]["organizationId"]
-        if organization_id is None:
-            fail("the OPERATOR must name the organization with --org")
-    variables = {"organizationId": organization_id, "role": role, "name": name}
-    payload = server.call("CreateToken", {"input": variables})["createToken"]
-    exit_on_user_errors(payload, as_json)
-    if as_json:
-        print_json(payload)
-        return
-    click.echo(payload["token"])
-    note(f"token {payload['tokenId']} ({role} {name!r}): the secret above is shown this once.")
-
-
-@tokens.command("revoke", epilog=ENVIRONMENT_HELP)
-@click.argument("token_id")
-@server_options
-def tokens_revoke(token_id: str, server: Server, as_json: bool) -> None:
-    """Revoke a token by its id: requests with it are refused from now on."""
-    payload = server.call("RevokeToken", {"id": token_id})["revokeToken"]
-    exit_on_user_errors(payload, as_json)
-    if as_json:
-        print_json(payload)
-        return
-    revoked = payload["token"]
-    click.echo(f"revoked token {revoked['id']} ({revoked['name']}) at {revoked['revokedAt']}")
-
-
 # ---------------------------------------------------------------- settings (SPEC 3)
 
 _SETTING_LABELS = {
@@ -398,4 +335,4 @@ def projects_upsert(
     click.echo(f"project {p['id']} ({p['name']}): {p['kind']}")
 
 
-COMMANDS = [whoami, orgs, subscriptions, tokens, settings, projects]
+COMMANDS = [whoami, orgs, subscriptions, settings, projects]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,6 +11,11 @@ import click
 
 _RELATIVE = re.compile(r"^([+-])(\d{1,6})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def shown(text: str) -> str:
+    """A value quoted in an error, cut short: a hostile 10,000-character one is never echoed whole."""
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def iso(moment: datetime) -> str:
@@ -42,13 +48,41 @@ class Moment(click.ParamType):  # type: ignore[type-arg]  # generic in recent cl
             parsed = None
         if parsed is None:
             self.fail(
-                f"{text!r} is not a date: use 2027-01-31, 2027-01-31T12:00Z, now, -7d or +365d",
+                f"{shown(text)} is not a date: use 2027-01-31, 2027-01-31T12:00Z, now, -7d or +365d",
                 param,
                 ctx,
             )
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
         return iso(parsed)
+
+
+class RequestBudget(click.ParamType):  # type: ignore[type-arg]  # generic in recent click only; the project allows 8.1
+    """A token's own request budget: requests per second, more than 0 and at most `maximum`.
+    Checked here because click's FloatRange lets `nan` through (orjson would send it as null,
+    which means "the server-wide budget")."""
+
+    name = "requests-per-second"
+
+    def __init__(self, maximum: float) -> None:
+        self.maximum = maximum
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        text = str(value).strip()
+        try:
+            number = float(text) if len(text) <= 40 else math.nan
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and 0 < number <= self.maximum):
+            self.fail(
+                f"{shown(text)} is not a request budget: a number of requests per second,"
+                f" more than 0 and at most {self.maximum:g}",
+                param,
+                ctx,
+            )
+        return number
 
 
 class Upper(click.Choice):  # type: ignore[type-arg]  # generic in click >= 8.2 only; the project allows 8.1
