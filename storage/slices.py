@@ -21,7 +21,15 @@ from typing import TypeVar
 T = TypeVar("T")
 
 #: Longest the event loop is held by one slice.
-SLICE_SECONDS = 0.002
+SLICE_SECONDS = 0.001
+
+#: Turns of the event loop given back after each slice. A request in flight needs several turns to
+#: finish (its body, the resolver, the storage, the answer: about eight in-process), and with one
+#: turn per slice it waited one slice for each of them. B9 (another organization's sync p99 during a
+#: 200,000-row import ÷ idle), on a quiet machine, `python -m benchmarks.run --only B9 --no-write
+#: --rounds 5`: 2 ms slices and one turn 6.7x (busy p99 11.3 ms); 2 ms and eight turns 4.7x and
+#: 5.3x; 1 ms and eight turns 4.0x and 3.2x (busy p99 5.1-5.6 ms). The import took 3.3-3.6 s in all.
+TURNS_BETWEEN_SLICES = 8
 
 #: Work that yields (None) between steps and returns its result.
 Steps = Generator[None, None, T]
@@ -37,7 +45,8 @@ async def run_sliced(steps: Steps[T]) -> T:
             result: T = done.value
             return result
         if time.perf_counter() >= deadline:
-            await asyncio.sleep(0)
+            for _ in range(TURNS_BETWEEN_SLICES):
+                await asyncio.sleep(0)
             deadline = time.perf_counter() + SLICE_SECONDS
 
 
