@@ -128,14 +128,20 @@ def test_python_gql_runs_the_contract(demo):
     document = gql_module.gql(contract)
     with client(demo["sync"]) as session:
         synced = session.execute(
-            document,
-            variable_values={"input": {"userId": "gql-1", "email": "gql-1@example.com"}},
-            operation_name="Sync",
+            gql_module.GraphQLRequest(
+                document,
+                variable_values={"input": {"userId": "gql-1", "email": "gql-1@example.com"}},
+                operation_name="Sync",
+            )
         )
     assert synced["sync"]["userErrors"] == []
     with client(demo["admin"]) as session:
-        users = session.execute(document, variable_values={"first": 3}, operation_name="Users")
-        tokens = session.execute(document, operation_name="Tokens")
+        users = session.execute(
+            gql_module.GraphQLRequest(
+                document, variable_values={"first": 3}, operation_name="Users"
+            )
+        )
+        tokens = session.execute(gql_module.GraphQLRequest(document, operation_name="Tokens"))
     assert users["users"]["totalCount"] >= 1
     assert {t["role"] for t in tokens["tokens"]} >= {"ADMIN", "SYNC"}
 
@@ -217,7 +223,10 @@ def test_python_gql_runs_every_contract_operation_unmodified(demo):
     def run(token: str, name: str, variables: dict | None = None) -> dict:
         transport = HTTPXTransport(url=demo["url"], headers={"Authorization": f"Bearer {token}"})
         with gql_module.Client(transport=transport) as session:
-            return session.execute(document, variable_values=variables, operation_name=name)
+            request = gql_module.GraphQLRequest(
+                document, variable_values=variables, operation_name=name
+            )
+            return session.execute(request)
 
     org = run(demo["admin"], "Organization")["organization"]["id"]
     ran = []
