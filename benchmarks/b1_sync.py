@@ -88,6 +88,7 @@ def run(config: BenchConfig) -> list[Figure]:
 
         # B13: Apollo's shape of the same syncs, alternating with the plain document.
         apollo_ratios = []
+        assert server.apollo_bodies_file is not None  # benchmark_server writes them
         run_wrk(server, "/graphql", 16, 1, server.apollo_bodies_file)
         for _ in range(config.rounds):
             plain = run_wrk(server, "/graphql", 16, config.seconds)

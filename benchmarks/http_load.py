@@ -56,7 +56,8 @@ class RunningServer:
     pid: int
     info: dict
     bodies_file: Path
-    apollo_bodies_file: Path
+    #: The same syncs shaped as Apollo Client sends them (B13); only benchmark_server writes them.
+    apollo_bodies_file: Path | None = None
 
 
 @contextmanager
