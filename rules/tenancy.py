@@ -243,6 +243,13 @@ class TenancyOperations(EngineBase):
     async def list_tokens(self, organization_id: str | None) -> list[Token]:
         return await self.storage.list_tokens(organization_id)
 
+    async def _listed_token(self, token_id: str, organization_id: str | None) -> Token | None:
+        """The token `token_id` among `organization_id`'s (any for None), read before a change so
+        that its administration-log entry can say what it was."""
+        return next(
+            (t for t in await self.storage.list_tokens(organization_id) if t.id == token_id), None
+        )
+
     async def set_token_budget(
         self,
         token_id: str,
@@ -256,12 +263,12 @@ class TenancyOperations(EngineBase):
         problems = budget_problems(requests_per_second)
         if problems:
             return Result(user_errors=problems)
-        found = [t for t in await self.storage.list_tokens(organization_id) if t.id == token_id]
+        found = await self._listed_token(token_id, organization_id)
         changed = None
-        if found and found[0].organization_id is not None:
-            before = found[0].requests_per_second
+        if found is not None and found.organization_id is not None:
+            before = found.requests_per_second
             changed = self._admin_entry(
-                found[0].organization_id,
+                found.organization_id,
                 AdminAction.TOKEN_CHANGED,
                 actor,
                 token_id,
@@ -270,43 +277,27 @@ class TenancyOperations(EngineBase):
         token = await self.storage.set_token_budget(
             token_id, organization_id, requests_per_second, log=changed
         )
-        if token is None:
-            return Result(
-                user_errors=[
-                    UserError(
-                        ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", (InputField.ID,)
-                    )
-                ]
-            )
-        return Result(token)
+        return _found_token(token, token_id)
 
     async def revoke_token(
         self, token_id: str, organization_id: str | None, *, actor: str = SYSTEM_ACTOR
     ) -> Result[Token]:
         """Revoke a token of `organization_id` (any, for the OPERATOR's None); TOKEN_NOT_FOUND else."""
         # The entry belongs to the token's organization, which the OPERATOR does not name.
-        found = [t for t in await self.storage.list_tokens(organization_id) if t.id == token_id]
+        found = await self._listed_token(token_id, organization_id)
         revoked = None
-        if found and found[0].organization_id is not None:
+        if found is not None and found.organization_id is not None:
             revoked = self._admin_entry(
-                found[0].organization_id,
+                found.organization_id,
                 AdminAction.TOKEN_REVOKED,
                 actor,
                 token_id,
-                f"role {found[0].role.value}, name {found[0].name!r}",
+                f"role {found.role.value}, name {found.name!r}",
             )
         token = await self.storage.revoke_token(
             token_id, organization_id, self.clock(), log=revoked
         )
-        if token is None:
-            return Result(
-                user_errors=[
-                    UserError(
-                        ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", (InputField.ID,)
-                    )
-                ]
-            )
-        return Result(token)
+        return _found_token(token, token_id)
 
     async def authenticate(self, secret: str) -> Caller | None:
         """The caller a token secret names, or None for an unknown, revoked or expired one.
@@ -346,3 +337,16 @@ def budget_problems(requests_per_second: float | None) -> list[UserError]:
 
 def _budget(requests_per_second: float | None) -> str:
     return "server default" if requests_per_second is None else f"{requests_per_second:g}"
+
+
+def _found_token(token: Token | None, token_id: str) -> Result[Token]:
+    """The token a change returned, or TOKEN_NOT_FOUND when the storage found none to change."""
+    if token is None:
+        return Result(
+            user_errors=[
+                UserError(
+                    ErrorCode.TOKEN_NOT_FOUND, f"no token {token_id[:64]!r}", (InputField.ID,)
+                )
+            ]
+        )
+    return Result(token)

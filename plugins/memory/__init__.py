@@ -477,6 +477,16 @@ class MemoryStorage(BaseStorage):
             ]
         return sorted(tokens, key=lambda t: (t.created_at, t.id))
 
+    def _owned_token(self, token_id: str, organization_id: str | None) -> Token | None:
+        """The stored token `token_id` if it belongs to `organization_id` (any for None); under
+        the lock."""
+        token = self._tokens.get(token_id)
+        if token is None or (
+            organization_id is not None and token.organization_id != organization_id
+        ):
+            return None
+        return token
+
     async def set_token_budget(
         self,
         token_id: str,
@@ -486,10 +496,8 @@ class MemoryStorage(BaseStorage):
         log: AdminLogEntry | None = None,
     ) -> Token | None:
         with self._lock:
-            token = self._tokens.get(token_id)
-            if token is None or (
-                organization_id is not None and token.organization_id != organization_id
-            ):
+            token = self._owned_token(token_id, organization_id)
+            if token is None:
                 return None
             token.requests_per_second = requests_per_second
             self._log(log)
@@ -510,10 +518,8 @@ class MemoryStorage(BaseStorage):
         log: AdminLogEntry | None = None,
     ) -> Token | None:
         with self._lock:
-            token = self._tokens.get(token_id)
-            if token is None or (
-                organization_id is not None and token.organization_id != organization_id
-            ):
+            token = self._owned_token(token_id, organization_id)
+            if token is None:
                 return None
             if token.revoked_at is None:
                 token.revoked_at = at
