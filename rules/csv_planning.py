@@ -32,7 +32,7 @@ from seatkeeper.rules.csv_report import (
     ProblemCode,
 )
 from seatkeeper.storage.protocol import SelectorChange
-from seatkeeper.storage.slices import Steps, run_now
+from seatkeeper.storage.slices import Steps
 
 # Rows between two steps of `plan_steps`.
 _STEP_ROWS = 256
@@ -160,18 +160,6 @@ class _Planner:
         self.plan.problems.append(ImportProblem(line, code, message, severity))
 
 
-def plan_import(
-    parsed: ParsedFile,
-    known: Known,
-    mode: ImportMode,
-    organization_id: str,
-    actor: str,
-    now: datetime,
-) -> Plan:
-    """SPEC 7: match every row to its user (Id, else Email, else create) and decide the changes."""
-    return run_now(plan_steps(parsed, known, mode, organization_id, actor, now))
-
-
 def plan_steps(
     parsed: ParsedFile,
     known: Known,
@@ -180,7 +168,8 @@ def plan_steps(
     actor: str,
     now: datetime,
 ) -> Steps[Plan]:
-    """`plan_import` as steps a few hundred rows long (`seatkeeper.storage.slices`)."""
+    """SPEC 7: match every row to its user (Id, else Email, else create) and decide the changes,
+    as steps a few hundred rows long (`seatkeeper.storage.slices`)."""
     planner = _Planner(organization_id, actor, now, ImportSummary(rows=parsed.data_rows))
     matched: dict[str, int] = {}  # user key -> the line that named it
     for count, row in enumerate(parsed.rows):
